@@ -1,0 +1,217 @@
+"""The ``gateway`` command: the same use cases the scheduled jobs will call, for people."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+
+from gateway import __version__
+from gateway.bootstrap import GatewayConfig, load_config
+from gateway.errors import GatewayError
+from gateway.x12.ack import (
+    FunctionalAck,
+    OutboundAck,
+    SequentialControlNumbers,
+    Ta1Policy,
+    build_acknowledgements,
+)
+from gateway.x12.assess import Assessment, assess
+from gateway.x12.report import render_text, to_json, verdict
+
+EXIT_ACCEPTED, EXIT_REJECTED, EXIT_NOT_X12 = 0, 1, 2
+
+EXAMPLES = """examples:
+  gateway validate samples/valid/856-pick-pack.x12
+  gateway validate --json inbound/*.edi
+  gateway ack samples/valid/856-pick-pack.x12
+  gateway ack --functional 999 --ta1 always --interchange-control 1200 FILE
+  gateway process samples --acks-dir var/acks
+"""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.run(args))
+    except GatewayError as exc:
+        print(f"gateway: {exc}", file=sys.stderr)
+        return EXIT_NOT_X12
+    except BrokenPipeError:  # output piped into `head` and the like: stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_REJECTED
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="gateway", description="Returns gateway: X12 180/856/214/997/TA1 front door.",
+        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"gateway {__version__}")
+    parser.add_argument("--config", type=Path, default=None,
+                        help="configuration file (default: ./config.yaml, else embedded defaults)")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    validate = commands.add_parser(
+        "validate", help="check X12 files and say what is accepted or rejected, and why",
+        description="Exit 0 when everything is accepted, 1 when anything is rejected, "
+        "2 when a file is not X12 at all.", epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    validate.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    validate.add_argument("--json", action="store_true", help="machine-readable output")
+    validate.add_argument("--verbose", "-v", action="store_true",
+                          help="also show informational notes (BOM skipped, ISB read, ...)")
+    validate.set_defaults(run=_validate)
+
+    ack = commands.add_parser(
+        "ack", help="print the 997/999/TA1 interchanges the gateway would send for a file",
+        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ack.add_argument("file", type=Path, metavar="FILE")
+    _ack_options(ack)
+    ack.set_defaults(run=_ack)
+
+    process = commands.add_parser(
+        "process", help="validate and acknowledge every file in folders (the main job for now)",
+        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    process.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    process.add_argument("--acks-dir", type=Path, default=None,
+                         help="where to write acknowledgements (default: paths.acks in config)")
+    _ack_options(process)
+    process.set_defaults(run=_process)
+    return parser
+
+
+def _ack_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--functional", choices=[m.value for m in FunctionalAck],
+                        help="functional acknowledgement (default from config: 997)")
+    parser.add_argument("--ta1", choices=[m.value for m in Ta1Policy],
+                        help="when to send a TA1 (default from config: on-request)")
+    parser.add_argument("--interchange-control", type=int, default=1, metavar="N",
+                        help="first ISA13 to use (default 1)")
+    parser.add_argument("--group-control", type=int, default=1, metavar="N",
+                        help="first GS06 to use (default 1)")
+    parser.add_argument("--pretty", action="store_true",
+                        help="put a line break after each segment terminator")
+
+
+# --- validate --------------------------------------------------------------------------------
+def _validate(args: argparse.Namespace) -> int:
+    codes, documents = [], []
+    for path in args.files:
+        assessment, problem = _assess_file(path)
+        if assessment is None:
+            codes.append(EXIT_NOT_X12)
+            documents.append({"file": str(path), "verdict": "unreadable", "exit_code": 2,
+                              "error": problem})
+            if not args.json:
+                print(f"{path}: cannot be read: {problem}")
+            continue
+        codes.append(assessment.exit_code)
+        if args.json:
+            documents.append(to_json(str(path), assessment))
+        else:
+            print(render_text(str(path), assessment, show_info=args.verbose))
+    if args.json:
+        print(json.dumps(documents if len(documents) > 1 else documents[0], indent=2))
+    return max(codes)
+
+
+def _assess_file(path: Path) -> tuple[Assessment | None, str]:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return None, exc.strerror or str(exc)
+    return assess(data), ""
+
+
+# --- ack ---------------------------------------------------------------------------------------
+def _ack(args: argparse.Namespace) -> int:
+    config = _configured(args)
+    assessment, problem = _assess_file(args.file)
+    if assessment is None:
+        print(f"gateway: {args.file}: cannot be read: {problem}", file=sys.stderr)
+        return EXIT_NOT_X12
+    numbers = SequentialControlNumbers(args.interchange_control, args.group_control)
+    answers = build_acknowledgements(assessment, config.identity, config.ack_policy, numbers,
+                                     datetime.now().astimezone())
+    for answer in answers:
+        sys.stdout.write(answer.text if args.pretty else answer.text + "\n")
+    if not answers:
+        print(f"gateway: no acknowledgement is due for {args.file} "
+              f"({_why_no_ack(assessment)}).", file=sys.stderr)
+    return EXIT_NOT_X12 if assessment.exit_code == EXIT_NOT_X12 else EXIT_ACCEPTED
+
+
+def _why_no_ack(assessment: Assessment) -> str:
+    if not assessment.interchanges:
+        return "it holds no readable interchange: " + verdict(assessment)
+    return "it holds only acknowledgements, or the policy asks for none"
+
+
+def _configured(args: argparse.Namespace) -> GatewayConfig:
+    config = load_config(args.config)
+    policy = config.ack_policy
+    if args.functional:
+        policy = replace(policy, functional=FunctionalAck(args.functional))
+    if args.ta1:
+        policy = replace(policy, ta1=Ta1Policy(args.ta1))
+    if args.pretty:
+        policy = replace(policy, line_break=True)
+    return replace(config, ack_policy=policy)
+
+
+# --- process -----------------------------------------------------------------------------------
+def _process(args: argparse.Namespace) -> int:
+    config = _configured(args)
+    acks_dir = args.acks_dir or config.paths["acks"]
+    acks_dir.mkdir(parents=True, exist_ok=True)
+    numbers = SequentialControlNumbers(args.interchange_control, args.group_control)
+    files = sorted(p for root in args.paths for p in _files_under(root))
+    totals = {"accepted": 0, "rejected": 0, "not X12": 0, "unreadable": 0, "acks": 0}
+    print(f"Processing {len(files)} files with {config.source}; acknowledgements go to "
+          f"{acks_dir}/")
+    for path in files:
+        assessment, problem = _assess_file(path)
+        if assessment is None:
+            totals["unreadable"] += 1
+            print(f"  {'unreadable':<9} {path}: {problem}")
+            continue
+        answers = build_acknowledgements(assessment, config.identity, config.ack_policy,
+                                         numbers, datetime.now().astimezone())
+        _write_acks(acks_dir, path, answers)
+        totals[verdict(assessment)] += 1
+        totals["acks"] += len(answers)
+        print(f"  {verdict(assessment):<9} {path}{_ack_summary(answers)}")
+    print("Done: " + ", ".join(f"{count} {name}" for name, count in totals.items()))
+    return EXIT_ACCEPTED
+
+
+def _files_under(root: Path) -> list[Path]:
+    if root.is_dir():
+        return [p for p in root.rglob("*") if p.is_file() and not p.name.startswith(".")
+                and p.suffix.lower() not in (".json", ".md", ".yaml", ".yml")]
+    return [root]
+
+
+def _write_acks(acks_dir: Path, source: Path, answers: list[OutboundAck]) -> None:
+    for answer in answers:
+        target = acks_dir / f"{source.stem}.{answer.control_number}.ack.x12"
+        target.write_bytes(answer.text.encode("latin-1"))
+
+
+def _ack_summary(answers: list[OutboundAck]) -> str:
+    parts = []
+    for answer in answers:
+        kinds = [f"TA1 {answer.ta1}"] if answer.ta1 else []
+        kinds += list(answer.functional)
+        parts.append(f"{'+'.join(kinds)} #{answer.control_number}")
+    return f"  -> {', '.join(parts)}" if parts else "  -> no acknowledgement due"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,34 @@
+"""The gateway's exception tree.
+
+Problems in a partner's *data* are never exceptions: they are findings (`gateway.x12.findings`),
+which become 997/TA1 codes and plain-language reports. Exceptions are for problems of the
+gateway's own set-up, where the caller must stop and an operator must act::
+
+    GatewayError                 base; `retryable` says whether trying again can help
+    ├── ConfigError              a config or partner file is wrong (names the file and key)
+    └── GrammarError             a shipped X12 grammar (pyx12 map folder) is missing or broken
+
+Neither is retryable: the same input gives the same failure until a person fixes it.
+"""
+
+from __future__ import annotations
+
+
+class GatewayError(Exception):
+    """Base of every exception the gateway raises on purpose."""
+
+    retryable: bool = False
+
+
+class ConfigError(GatewayError):
+    """A configuration file is wrong; the message names the file, the key and what is wrong."""
+
+    def __init__(self, source: str, key: str, problem: str) -> None:
+        super().__init__(f"{source}: {key}: {problem}")
+        self.source = source
+        self.key = key
+        self.problem = problem
+
+
+class GrammarError(GatewayError):
+    """A grammar folder we ship cannot be used: an installation fault, not a partner's fault."""

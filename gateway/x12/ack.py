@@ -1,0 +1,313 @@
+"""Acknowledgements we build ourselves: 997, 999 and TA1, from an `Assessment`.
+
+Rules we follow (and pyx12's own generator does not):
+
+* one outbound interchange per inbound interchange that needs an answer, sent from *our* ISA
+  ids to the partner's, with the partner's delimiters and the caller's control numbers;
+* a TA1 sits right after the ISA, before any GS; alone it makes an interchange with IEA01 = 0;
+* one 997 (or 999) per inbound functional group, each in its own FA group whose GS08 is the real
+  version string (004010, 004010VICS, 005010, 005010X231A1), never ISA12;
+* every transaction set is listed (AK2), accepted ones too; AK3/AK4 name the segment position,
+  tag, element position, element number, error code and a cleaned copy of the bad data;
+* a group of acknowledgements (GS01 FA) is never answered with a 997, and an interchange that
+  holds only TA1s gets no answer at all: acknowledging acknowledgements starts loops;
+* a rejected interchange gets a TA1 (unless the policy is ``never``) and no 997: its groups
+  were not processed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol
+
+from gateway.x12 import findings as f
+from gateway.x12.assess import Assessment, GroupResult, InterchangeResult, Outcome, SetResult
+from gateway.x12.findings import Finding, Level
+from gateway.x12.isa import Delimiters, IsaHeader
+from gateway.x12.write import (
+    DEFAULT_DELIMITERS,
+    clean_value,
+    isa_segment,
+    render,
+    x12_date,
+    x12_time,
+)
+
+_MAX_AK4_PER_AK3 = 99
+_MAX_CODES = 5
+_VERSIONS_WE_ECHO = ("004010", "004010VICS", "004010UCS", "005010")
+
+
+class FunctionalAck(StrEnum):
+    ACK_997 = "997"
+    ACK_999 = "999"  # on 005010 groups only; 004010 groups still get a 997
+    NONE = "none"
+
+
+class Ta1Policy(StrEnum):
+    NEVER = "never"
+    ON_REQUEST = "on-request"  # when ISA14 = 1, and whenever the interchange is rejected
+    ON_ERROR = "on-error"  # only when the interchange is rejected
+    ALWAYS = "always"
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """Who the gateway is on the wire: ISA05/ISA06 and GS02 of everything it sends."""
+
+    isa_qualifier: str
+    isa_id: str
+    gs_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class AckPolicy:
+    functional: FunctionalAck = FunctionalAck.ACK_997
+    ta1: Ta1Policy = Ta1Policy.ON_REQUEST
+    delimiters: Delimiters | None = None  # None: answer with the delimiters the partner used
+    line_break: bool = False  # a newline after each segment terminator
+
+
+class ControlNumbers(Protocol):
+    """Hands out outbound control numbers; a durable implementation comes with the store."""
+
+    def next_interchange(self) -> int: ...
+
+    def next_group(self) -> int: ...
+
+
+@dataclass(slots=True)
+class SequentialControlNumbers:
+    """In-memory counters starting where the caller says (for commands and tests)."""
+
+    interchange: int = 1
+    group: int = 1
+
+    def next_interchange(self) -> int:
+        value, self.interchange = self.interchange, self.interchange + 1
+        return value
+
+    def next_group(self) -> int:
+        value, self.group = self.group, self.group + 1
+        return value
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundAck:
+    acknowledges: str  # the partner's ISA13
+    control_number: str  # our ISA13
+    ta1: str | None  # TA104 when a TA1 is included
+    functional: tuple[str, ...]  # "997"/"999" per FA group included
+    text: str
+
+
+def build_acknowledgements(assessment: Assessment, identity: Identity, policy: AckPolicy,
+                           numbers: ControlNumbers, now: datetime) -> list[OutboundAck]:
+    """The acknowledgement interchanges to send for one assessed file, in order."""
+    answers = []
+    for result in assessment.interchanges:
+        answer = _answer_interchange(result, identity, policy, numbers, now)
+        if answer is not None:
+            answers.append(answer)
+    return answers
+
+
+def _answer_interchange(result: InterchangeResult, identity: Identity, policy: AckPolicy,
+                        numbers: ControlNumbers, now: datetime) -> OutboundAck | None:
+    header = result.interchange.header
+    if not result.interchange.groups:
+        return None  # only TA1s inside: never acknowledge an acknowledgement
+    ta1 = _ta1_code(result) if _wants_ta1(result, policy.ta1) else None
+    groups = [] if result.outcome is Outcome.REJECTED else [
+        g for g in result.groups if not g.is_acknowledgement]
+    if policy.functional is FunctionalAck.NONE:
+        groups = []
+    if ta1 is None and not groups:
+        return None
+    sender = _Sender(identity, _outbound_delimiters(header, policy), numbers, now)
+    kinds = [_kind_for(g, policy.functional) for g in groups]
+    control = f"{numbers.next_interchange():09d}"
+    segments = [_isa(header, sender, _interchange_version(header, groups), control)]
+    if ta1 is not None:
+        segments.append(_ta1_segment(result, ta1))
+    for group, kind in zip(groups, kinds, strict=True):
+        segments.extend(_functional_group(group, kind, sender))
+    segments.append(["IEA", str(len(groups)), control])
+    text = render(segments, sender.delimiters, line_break=policy.line_break)
+    return OutboundAck(header.control_number, control, ta1[0] if ta1 else None,
+                       tuple(kinds), text)
+
+
+# --- TA1 -----------------------------------------------------------------------------------
+def _wants_ta1(result: InterchangeResult, policy: Ta1Policy) -> bool:
+    rejected = result.outcome is Outcome.REJECTED
+    return {
+        Ta1Policy.NEVER: False,
+        Ta1Policy.ON_REQUEST: result.interchange.header.ack_requested or rejected,
+        Ta1Policy.ON_ERROR: rejected,
+        Ta1Policy.ALWAYS: True,
+    }[policy]
+
+
+def _ta1_code(result: InterchangeResult) -> tuple[str, str]:
+    """(TA104, TA105): the first interchange-level error decides the note code."""
+    errors = result.interchange_errors()
+    if errors:
+        assert errors[0].x12 is not None
+        return "R", errors[0].x12.value
+    return "A", f.TA1_NO_ERROR
+
+
+def _ta1_segment(result: InterchangeResult, code: tuple[str, str]) -> list[str]:
+    header = result.interchange.header
+    control = header.control_number
+    control = control.rjust(9, "0")[-9:] if control.isdigit() else "000000000"
+    date = header.element(9).strip()[:6].ljust(6, "0")
+    time = header.element(10).strip()[:4].ljust(4, "0")
+    return ["TA1", control, date, time, code[0], code[1]]
+
+
+# --- envelope ------------------------------------------------------------------------------
+def _outbound_delimiters(header: IsaHeader, policy: AckPolicy) -> Delimiters:
+    if policy.delimiters is not None:
+        return policy.delimiters
+    theirs = header.delimiters
+    usable = all(len(d) >= 1 and not d.isalnum() for d in (theirs.element, theirs.segment,
+                                                           theirs.component))
+    distinct = len({theirs.element, theirs.segment, theirs.component}) == 3
+    if not (usable and distinct):
+        return DEFAULT_DELIMITERS
+    return Delimiters(theirs.element, theirs.component, theirs.segment,
+                      theirs.repetition or DEFAULT_DELIMITERS.repetition)
+
+
+def _interchange_version(header: IsaHeader, groups: Sequence[GroupResult]) -> str:
+    """ISA12 of our answer: 00501 when a group we answer is 005010; a lone TA1 follows theirs."""
+    if not groups:
+        return "00501" if header.version == "00501" else "00401"
+    if any(g.grammar is not None and g.grammar.family == "005010" for g in groups):
+        return "00501"
+    return "00401"
+
+
+@dataclass(frozen=True, slots=True)
+class _Sender:
+    """What every outbound segment of one answer is written with."""
+
+    identity: Identity
+    delimiters: Delimiters
+    numbers: ControlNumbers
+    now: datetime
+
+
+def _isa(header: IsaHeader, sender: _Sender, version: str, control: str) -> list[str]:
+    their_qualifier, their_id = header.sender
+    isa11 = "U" if version < "00402" else (sender.delimiters.repetition or "^")
+    usage = header.usage if header.usage in ("P", "T", "I") else "P"
+    now = sender.now
+    return isa_segment(["00", "", "00", "", sender.identity.isa_qualifier,
+                        sender.identity.isa_id, their_qualifier, their_id,
+                        x12_date(now, century=False), x12_time(now), isa11, version, control,
+                        "0", usage], sender.delimiters)
+
+
+def _kind_for(group: GroupResult, wanted: FunctionalAck) -> str:
+    is_5010 = group.grammar is not None and group.grammar.family == "005010"
+    return "999" if wanted is FunctionalAck.ACK_999 and is_5010 else "997"
+
+
+def _ack_version(group: GroupResult, kind: str) -> str:
+    if kind == "999":
+        return "005010X231A1"
+    version = group.group.version.strip().upper()
+    if version in _VERSIONS_WE_ECHO:
+        return version
+    return group.grammar.family if group.grammar is not None else "004010"
+
+
+def _functional_group(group: GroupResult, kind: str, sender: _Sender) -> list[list[str]]:
+    control = str(sender.numbers.next_group())
+    version = _ack_version(group, kind)
+    body = _ack_body(group, kind, version, sender.delimiters)
+    st = ["ST", kind, "0001"] + (["005010X231A1"] if kind == "999" else [])
+    return [
+        ["GS", "FA", sender.identity.gs_id, group.group.sender.strip(), x12_date(sender.now),
+         x12_time(sender.now), control, "X", version],
+        st, *body, ["SE", str(len(body) + 2), "0001"],
+        ["GE", "1", control],
+    ]
+
+
+# --- 997 / 999 body ----------------------------------------------------------------------------
+def _ack_body(group: GroupResult, kind: str, version: str,
+              delimiters: Delimiters) -> list[list[str]]:
+    is_5010 = version.startswith("005010")
+    ak1 = ["AK1", group.group.functional_id.strip(), group.group.control.strip()]
+    body = [ak1 + ([group.group.version.strip()] if is_5010 else [])]
+    if group.grammar is not None:  # an unsupported version gets AK1 + AK9 only
+        for result in group.sets:
+            body.extend(_set_response(result, kind, is_5010, delimiters))
+    body.append(_ak9(group))
+    return body
+
+
+def _set_response(result: SetResult, kind: str, is_5010: bool,
+                  delimiters: Delimiters) -> Iterator[list[str]]:
+    ts = result.ts
+    yield ["AK2", ts.set_id, ts.control] + ([ts.convention] if is_5010 and ts.convention else [])
+    for position, tag, errors in _segments_in_error(result.findings):
+        yield _ak3(kind, tag, position, errors)
+        for finding in [x for x in errors if x.x12 and x.x12.level is Level.ELEMENT][
+                :_MAX_AK4_PER_AK3]:
+            yield _ak4(kind, finding, is_5010, delimiters)
+    accepted = result.outcome is Outcome.ACCEPTED
+    yield ["IK5" if kind == "999" else "AK5", "A" if accepted else "R", *_set_codes(result)]
+
+
+def _segments_in_error(findings: list[Finding]) -> list[tuple[int, str, list[Finding]]]:
+    by_position: dict[int, tuple[str, list[Finding]]] = {}
+    for x in findings:
+        if x.is_error and x.x12 and x.x12.level in (Level.SEGMENT, Level.ELEMENT):
+            position = x.location.segment_position or 0
+            tag = x.location.segment_tag or ""
+            by_position.setdefault(position, (tag, []))[1].append(x)
+    return [(pos, tag, errors) for pos, (tag, errors) in sorted(by_position.items())]
+
+
+def _ak3(kind: str, tag: str, position: int, errors: list[Finding]) -> list[str]:
+    codes = [x.x12.value for x in errors if x.x12 and x.x12.level is Level.SEGMENT]
+    return ["IK3" if kind == "999" else "AK3", tag, str(position), "", codes[0] if codes else "8"]
+
+
+def _ak4(kind: str, finding: Finding, is_5010: bool, delimiters: Delimiters) -> list[str]:
+    loc = finding.location
+    parts = [str(loc.element_position or 0)]
+    if loc.component_position or (is_5010 and loc.repetition_position):
+        parts.append(str(loc.component_position or ""))
+    if is_5010 and loc.repetition_position:
+        parts.append(str(loc.repetition_position))
+    assert finding.x12 is not None
+    bad = clean_value(finding.found or "", delimiters, 99)
+    return ["IK4" if kind == "999" else "AK4", delimiters.component.join(parts),
+            loc.element_number or "", finding.x12.value, bad]
+
+
+def _set_codes(result: SetResult) -> list[str]:
+    codes = [x.x12.value for x in result.findings if x.rejects(Level.TRANSACTION) and x.x12]
+    if any(x.rejects(Level.SEGMENT) or x.rejects(Level.ELEMENT) for x in result.findings):
+        codes.append(f.AK5_SEGMENTS_IN_ERROR)
+    return list(dict.fromkeys(codes))[:_MAX_CODES]
+
+
+def _ak9(group: GroupResult) -> list[str]:
+    received = len(group.sets)
+    accepted = sum(s.outcome is Outcome.ACCEPTED for s in group.sets)
+    declared = (group.group.declared_count or "").strip()
+    included = str(int(declared)) if declared.isdigit() else str(received)
+    status = {Outcome.ACCEPTED: "A", Outcome.PARTIALLY_ACCEPTED: "P"}.get(group.outcome, "R")
+    codes = [x.x12.value for x in group.findings if x.rejects(Level.GROUP) and x.x12]
+    return ["AK9", status, included, str(received), str(accepted),
+            *list(dict.fromkeys(codes))[:_MAX_CODES]]

@@ -1,0 +1,208 @@
+"""From bytes to verdicts: envelope findings plus content validation, judged per level.
+
+``assess(data)`` is the front door's single entry point. It reads the envelope, validates each
+supported transaction set against our grammars, and decides an outcome for every transaction set,
+functional group and interchange, which the acknowledgement builder and the reports then use.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from gateway.x12 import findings as f
+from gateway.x12.envelope import FunctionalGroup, Intake, Interchange, TransactionSet, read_intake
+from gateway.x12.findings import Finding, Level, Location
+from gateway.x12.text import FileKind
+from gateway.x12.validate import FUNCTIONAL_IDS, Grammar, SetContent, grammar_for, validate_sets
+
+
+class Outcome(StrEnum):
+    ACCEPTED = "accepted"
+    PARTIALLY_ACCEPTED = "partially-accepted"  # some sets of a group rejected
+    REJECTED = "rejected"
+    NOT_VALIDATED = "not-validated"  # its group's version is not supported
+
+
+@dataclass(slots=True)
+class SetResult:
+    ts: TransactionSet
+    findings: list[Finding]
+    outcome: Outcome
+
+
+@dataclass(slots=True)
+class GroupResult:
+    group: FunctionalGroup
+    grammar: Grammar | None
+    sets: list[SetResult]
+    findings: list[Finding]
+    outcome: Outcome
+
+    @property
+    def is_acknowledgement(self) -> bool:
+        """A group of 997/999s: never answered with another 997."""
+        only_acks = bool(self.sets) and all(s.ts.set_id in ("997", "999") for s in self.sets)
+        return self.group.functional_id.strip() == "FA" or only_acks
+
+
+@dataclass(slots=True)
+class InterchangeResult:
+    interchange: Interchange
+    groups: list[GroupResult]
+    findings: list[Finding]
+    outcome: Outcome
+
+    def interchange_errors(self) -> list[Finding]:
+        """Errors that reject the whole interchange (TA1 note codes), wherever they sit."""
+        return [x for x in self.all_findings() if x.rejects(Level.INTERCHANGE)]
+
+    def all_findings(self) -> Iterator[Finding]:
+        yield from self.findings
+        for group in self.groups:
+            yield from group.findings
+            for s in group.sets:
+                yield from s.findings
+
+
+@dataclass(slots=True)
+class Assessment:
+    intake: Intake
+    interchanges: list[InterchangeResult]
+    findings: list[Finding] = field(default_factory=list)  # about the file as a whole
+
+    @property
+    def accepted(self) -> bool:
+        return self.intake.kind is FileKind.X12 and bool(self.interchanges) and not any(
+            x.is_error for x in self.all_findings()) and all(
+            i.outcome is Outcome.ACCEPTED for i in self.interchanges)
+
+    @property
+    def exit_code(self) -> int:
+        """0 all accepted, 1 anything rejected, 2 not X12 at all (the `gateway validate` code)."""
+        if self.intake.kind is FileKind.NOT_X12:
+            return 2
+        return 0 if self.accepted else 1
+
+    def all_findings(self) -> Iterator[Finding]:
+        yield from self.findings
+        for interchange in self.interchanges:
+            yield from interchange.all_findings()
+
+
+def assess(data: bytes) -> Assessment:
+    intake = read_intake(data)
+    results = [_assess_interchange(intake, ic) for ic in intake.interchanges]
+    return Assessment(intake, results, list(intake.findings))
+
+
+def _assess_interchange(intake: Intake, interchange: Interchange) -> InterchangeResult:
+    groups = [_assess_group(intake, interchange, g) for g in interchange.groups]
+    findings = list(interchange.findings)
+    rejected = any(x.rejects(Level.INTERCHANGE) for x in interchange.all_findings())
+    return InterchangeResult(interchange, groups, findings,
+                             Outcome.REJECTED if rejected else Outcome.ACCEPTED)
+
+
+def _assess_group(intake: Intake, interchange: Interchange,
+                  group: FunctionalGroup) -> GroupResult:
+    findings = list(group.findings)
+    where = interchange.where().within(group=group.ordinal, gs06=group.control, segment_tag="GS")
+    grammar = grammar_for(group.version)
+    if grammar is None:
+        findings.append(f.group_error(
+            "group.version-not-supported", f.AK9_VERSION_NOT_SUPPORTED,
+            f"Version {group.version or '(empty)'} in GS08 is not supported: the gateway has "
+            "grammars for 004010 (with VICS/UCS) and 005010, and validates 0040xx / 0050xx "
+            "releases against the nearest one.", where.within(element_position=8),
+            expected="004010 or 005010 family", found=group.version))
+        sets = [SetResult(ts, list(ts.findings), Outcome.NOT_VALIDATED) for ts in group.sets]
+        return GroupResult(group, None, sets, findings, Outcome.REJECTED)
+    findings.extend(_version_notes(group, grammar, where))
+    content = _validate_contents(intake, interchange, group)
+    sets = [_judge_set(ts, content.get(ts.ordinal, [])) for ts in group.sets]
+    return GroupResult(group, grammar, sets, findings, _group_outcome(findings, sets))
+
+
+def _version_notes(group: FunctionalGroup, grammar: Grammar, where: Location) -> list[Finding]:
+    notes = []
+    if not grammar.exact:
+        notes.append(f.warning(
+            "group.version-approximated",
+            f"Version {group.version} has no grammar of its own; it was validated against "
+            f"{grammar.family}.", where.within(element_position=8),
+            expected=grammar.family, found=group.version))
+    expected_ids = {FUNCTIONAL_IDS.get(ts.set_id) for ts in group.sets} - {None}
+    if group.functional_id.strip() not in expected_ids and expected_ids:
+        notes.append(f.warning(
+            "group.functional-id-mismatch",
+            f"GS01 is {group.functional_id!r} but the group carries "
+            f"{', '.join(sorted({ts.set_id for ts in group.sets}))}; each set was routed by ST01.",
+            where.within(element_position=1), expected="/".join(sorted(expected_ids)),  # type: ignore[arg-type]
+            found=group.functional_id))
+    return notes
+
+
+def _validate_contents(intake: Intake, interchange: Interchange,
+                       group: FunctionalGroup) -> dict[int, list[Finding]]:
+    """Validate the sets we have grammars for, one pyx12 run per transaction set type."""
+    by_type: dict[str, list[TransactionSet]] = defaultdict(list)
+    results: dict[int, list[Finding]] = {}
+    for ts in group.sets:
+        grammar = grammar_for(group.version, ts.set_id)
+        if ts.set_id in FUNCTIONAL_IDS and grammar is not None and (
+                ts.set_id != "999" or grammar.family == "005010"):
+            by_type[ts.set_id].append(ts)
+        else:
+            results[ts.ordinal] = [_not_supported(interchange, group, ts)]
+    for set_id, sets in by_type.items():
+        grammar = grammar_for(group.version, set_id)
+        assert grammar is not None  # checked above
+        contents = [_content(intake, interchange, group, ts) for ts in sets]
+        component = interchange.header.delimiters.component
+        for ts, found in zip(sets, validate_sets(grammar, set_id, contents, component),
+                             strict=True):
+            results[ts.ordinal] = found
+    return results
+
+
+def _content(intake: Intake, interchange: Interchange, group: FunctionalGroup,
+             ts: TransactionSet) -> SetContent:
+    return SetContent(lambda: intake.set_segments(interchange, ts),
+                      frozenset(intake.source.text[ts.start:ts.end]),
+                      _set_location(interchange, group, ts))
+
+
+def _set_location(interchange: Interchange, group: FunctionalGroup,
+                  ts: TransactionSet) -> Location:
+    return interchange.where().within(group=group.ordinal, gs06=group.control,
+                                      transaction=ts.ordinal, st02=ts.control)
+
+
+def _not_supported(interchange: Interchange, group: FunctionalGroup,
+                   ts: TransactionSet) -> Finding:
+    return f.set_error(
+        "set.not-supported", f.AK5_NOT_SUPPORTED,
+        f"Transaction set {ts.set_id or '(empty)'} is not one the gateway handles in version "
+        f"{group.version} (it takes 180, 856, 214 and 997, and 999 in 005010).",
+        _set_location(interchange, group, ts).within(segment_tag="ST", segment_position=1,
+                                                     element_position=1),
+        found=ts.set_id)
+
+
+def _judge_set(ts: TransactionSet, content: list[Finding]) -> SetResult:
+    findings = [*ts.findings, *content]
+    rejected = any(x.rejects(level) for x in findings
+                   for level in (Level.TRANSACTION, Level.SEGMENT, Level.ELEMENT))
+    return SetResult(ts, findings, Outcome.REJECTED if rejected else Outcome.ACCEPTED)
+
+
+def _group_outcome(findings: list[Finding], sets: list[SetResult]) -> Outcome:
+    if any(x.rejects(Level.GROUP) for x in findings):
+        return Outcome.REJECTED
+    rejected = sum(s.outcome is not Outcome.ACCEPTED for s in sets)
+    if rejected == 0:
+        return Outcome.ACCEPTED
+    return Outcome.REJECTED if rejected == len(sets) else Outcome.PARTIALLY_ACCEPTED

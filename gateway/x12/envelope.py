@@ -1,0 +1,483 @@
+"""The envelope layer: bytes in, interchanges / groups / transaction sets out, with findings.
+
+One pass over the file. Only envelope segments (ISA, IEA, GS, GE, ST, SE, TA1, ISB, ISE) are split
+into elements; every other segment is only counted, and a transaction set remembers its span in
+the text, so memory stays flat however large the file is. Control numbers and counts are checked
+here, once, and become findings with the X12 code each maps to (TA1 note, AK905, AK502).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
+
+from gateway.x12 import findings as f
+from gateway.x12.findings import Finding, Location
+from gateway.x12.isa import IsaHeader, read_isa
+from gateway.x12.text import (
+    FileKind,
+    SourceText,
+    iter_raw_segments,
+    leading_tag,
+    split_elements,
+)
+
+_GS_TIME = re.compile(r"([01]\d|2[0-3])[0-5]\d([0-5]\d\d{0,2})?")
+
+
+@dataclass(slots=True)
+class TransactionSet:
+    set_id: str  # ST01
+    control: str  # ST02
+    convention: str | None  # ST03 (005010 and later)
+    ordinal: int
+    start: int  # offset of the ST segment
+    end: int  # offset just past the last segment of the set
+    first_segment: int  # file-wide ordinal of the ST segment
+    segment_count: int = 1
+    declared_count: str | None = None  # SE01 as sent
+    trailer_control: str | None = None  # SE02 as sent
+    findings: list[Finding] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class FunctionalGroup:
+    elements: tuple[str, ...]  # GS01..GS08, padded to 8
+    ordinal: int
+    first_segment: int
+    sets: list[TransactionSet] = field(default_factory=list)
+    declared_count: str | None = None  # GE01 as sent
+    trailer_control: str | None = None  # GE02 as sent
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def functional_id(self) -> str:
+        return self.elements[0]
+
+    @property
+    def sender(self) -> str:
+        return self.elements[1]
+
+    @property
+    def receiver(self) -> str:
+        return self.elements[2]
+
+    @property
+    def control(self) -> str:
+        return self.elements[5]
+
+    @property
+    def version(self) -> str:
+        return self.elements[7]
+
+
+@dataclass(frozen=True, slots=True)
+class Ta1Ack:
+    """A TA1 a partner sent us: their answer to one of our interchanges."""
+
+    acknowledged_control: str
+    date: str
+    time: str
+    ack_code: str
+    note_code: str
+    location: Location
+
+
+@dataclass(slots=True)
+class Interchange:
+    header: IsaHeader
+    ordinal: int
+    groups: list[FunctionalGroup] = field(default_factory=list)
+    ta1s: list[Ta1Ack] = field(default_factory=list)
+    declared_groups: str | None = None  # IEA01 as sent
+    trailer_control: str | None = None  # IEA02 as sent
+    end: int = 0
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def control(self) -> str:
+        return self.header.control_number
+
+    def where(self) -> Location:
+        return Location(interchange=self.ordinal, isa13=self.control)
+
+    def all_findings(self) -> Iterator[Finding]:
+        yield from self.findings
+        for group in self.groups:
+            yield from group.findings
+            for ts in group.sets:
+                yield from ts.findings
+
+
+@dataclass(slots=True)
+class Intake:
+    """Everything the envelope layer learned about one file."""
+
+    source: SourceText
+    interchanges: list[Interchange]
+    findings: list[Finding]  # about the file as a whole
+
+    @property
+    def kind(self) -> FileKind:
+        return self.source.kind
+
+    def line_of(self, offset: int | None) -> int | None:
+        return self.source.line_of(offset)
+
+    def set_segments(self, interchange: Interchange, ts: TransactionSet) -> Iterator[list[str]]:
+        """The elements of each segment of ``ts`` (``[tag, e01, e02, ...]``), ST through SE."""
+        delimiters = interchange.header.delimiters
+        for _start, _end, raw in iter_raw_segments(self.source.text, ts.start, ts.end,
+                                                   delimiters.segment):
+            yield split_elements(raw, delimiters.element)
+
+
+def read_intake(data: bytes) -> Intake:
+    """Read every interchange in ``data``. Never raises on partner data."""
+    source = SourceText.from_bytes(data)
+    findings = list(source.findings)
+    interchanges: list[Interchange] = []
+    position = source.first_content
+    if source.kind is not FileKind.X12:
+        return Intake(source, interchanges, findings)
+    seen_controls: set[str] = set()
+    segment_counter = 0
+    while position < len(source.text):
+        where = Location(offset=position, file_segment=segment_counter + 1,
+                         interchange=len(interchanges) + 1)
+        isa = read_isa(source.text, position, where)
+        if isa.header is None:
+            findings.extend(isa.findings)
+            break
+        reader = _InterchangeReader(source.text, isa.header, len(interchanges) + 1,
+                                    segment_counter)
+        interchange, position, segment_counter = reader.read()
+        interchange.findings[:0] = [_relocated(x, interchange) for x in isa.findings]
+        _check_duplicate_control(interchange, seen_controls)
+        interchanges.append(interchange)
+        position = source.skip_blank(position)
+        if position < len(source.text) and not source.text.startswith("ISA", position):
+            findings.append(f.warning(
+                "file.trailing-data", "There is data after the last interchange trailer (IEA) "
+                "that is not another interchange; it was ignored.",
+                Location(offset=position), found=source.text[position:position + 20]))
+            break
+    return Intake(source, interchanges, findings)
+
+
+def _relocated(finding: Finding, interchange: Interchange) -> Finding:
+    loc = finding.location.within(isa13=interchange.control)
+    return Finding(finding.code, finding.message, finding.severity, finding.x12, loc,
+                   finding.expected, finding.found)
+
+
+def _check_duplicate_control(interchange: Interchange, seen: set[str]) -> None:
+    if interchange.control in seen:
+        interchange.findings.append(f.interchange_error(
+            "interchange.duplicate-control", f.TA1_DUPLICATE_CONTROL,
+            f"Interchange control number {interchange.control} appears twice in this file.",
+            interchange.where(), found=interchange.control))
+    seen.add(interchange.control)
+
+
+def same_number(declared: str | None, actual: str | int) -> bool:
+    """Compare control numbers and counts as X12 intends: as numbers when both are digits."""
+    if declared is None:
+        return False
+    declared, actual_text = declared.strip(), str(actual).strip()
+    if declared.isdigit() and actual_text.isdigit():
+        return int(declared) == int(actual_text)
+    return declared == actual_text
+
+
+class _InterchangeReader:
+    """Walks the segments of one interchange; one method per envelope segment."""
+
+    def __init__(self, text: str, header: IsaHeader, ordinal: int, segments_before: int) -> None:
+        self.text = text
+        self.delimiters = header.delimiters
+        self.interchange = Interchange(header, ordinal)
+        self.segment_number = segments_before + 1  # the ISA itself
+        self.group: FunctionalGroup | None = None
+        self.ts: TransactionSet | None = None
+        self.stray_reported = False
+
+    def read(self) -> tuple[Interchange, int, int]:
+        handlers = {"GS": self._gs, "GE": self._ge, "ST": self._st, "SE": self._se,
+                    "TA1": self._ta1, "ISB": self._service, "ISE": self._service}
+        for start, end, raw in iter_raw_segments(self.text, self.interchange.header.end,
+                                                 len(self.text), self.delimiters.segment):
+            self.segment_number += 1
+            tag = leading_tag(raw, self.delimiters.element)
+            if tag == "ISA":
+                self.segment_number -= 1
+                return self._finish_without_trailer(start)
+            if tag == "IEA":
+                self._iea(split_elements(raw, self.delimiters.element), start, end)
+                return self.interchange, end, self.segment_number
+            handler = handlers.get(tag)
+            if handler is not None:
+                handler(split_elements(raw, self.delimiters.element), start, end)
+            else:
+                self._body(tag, start, end)
+        return self._finish_without_trailer(len(self.text))
+
+    # --- locations -----------------------------------------------------------------------
+    def _where(self, offset: int, tag: str) -> Location:
+        loc = self.interchange.where().within(offset=offset, file_segment=self.segment_number,
+                                              segment_tag=tag)
+        if self.group is not None:
+            loc = loc.within(group=self.group.ordinal, gs06=self.group.control)
+        if self.ts is not None:
+            loc = loc.within(transaction=self.ts.ordinal, st02=self.ts.control,
+                             segment_position=self.ts.segment_count)
+        return loc
+
+    # --- segment handlers ----------------------------------------------------------------
+    def _body(self, tag: str, start: int, end: int) -> None:
+        if self.ts is not None:
+            self.ts.segment_count += 1
+            self.ts.end = end
+            return
+        self._stray(tag, start)
+
+    def _stray(self, tag: str, start: int) -> None:
+        if self.stray_reported:
+            return
+        self.stray_reported = True
+        where = "a functional group" if self.group is None else "a transaction set"
+        self.interchange.findings.append(f.interchange_error(
+            "interchange.segment-outside-envelope", f.TA1_BAD_CONTROL_STRUCTURE,
+            f"Segment {tag or '(empty)'} appears outside {where}; the envelope structure is "
+            "broken.", self._where(start, tag), found=tag))
+
+    def _service(self, elements: list[str], start: int, end: int) -> None:
+        if self.interchange.groups or self.group is not None:
+            self._stray(elements[0], start)
+            return
+        self.interchange.findings.append(f.info(
+            "interchange.service-segment",
+            f"Interchange service segment {elements[0]} was read and skipped.",
+            self._where(start, elements[0])))
+
+    def _gs(self, elements: list[str], start: int, end: int) -> None:
+        self._close_group_without_trailer(start)
+        values = tuple((elements[1:] + [""] * 8)[:8])
+        group = FunctionalGroup(values, len(self.interchange.groups) + 1, self.segment_number)
+        self.interchange.groups.append(group)
+        self.group = group
+        group.findings.extend(_check_gs(values, self._where(start, "GS")))
+        control = group.control.strip()
+        if not (control.isdigit() and 1 <= len(control) <= 9):
+            group.findings.append(f.group_error(
+                "group.bad-control-number", f.AK9_BAD_CONTROL_NUMBER,
+                "GS06 (group control number) must be 1 to 9 digits.",
+                self._where(start, "GS").within(element_position=6), found=control))
+        elif any(same_number(g.control, control) for g in self.interchange.groups[:-1]):
+            group.findings.append(f.group_error(
+                "group.duplicate-control", f.AK9_DUPLICATE_CONTROL,
+                f"Group control number {control} is used twice in this interchange.",
+                self._where(start, "GS").within(element_position=6), found=control))
+
+    def _ge(self, elements: list[str], start: int, end: int) -> None:
+        self._close_set_without_trailer(start)
+        group = self.group
+        if group is None:
+            self._stray("GE", start)
+            return
+        group.declared_count = _element(elements, 1)
+        group.trailer_control = _element(elements, 2)
+        where = self._where(start, "GE")
+        if not same_number(group.declared_count, len(group.sets)):
+            group.findings.append(f.group_error(
+                "group.count-mismatch", f.AK9_COUNT_WRONG,
+                f"GE01 says the group holds {group.declared_count} transaction sets; "
+                f"it holds {len(group.sets)}.", where.within(element_position=1),
+                expected=str(len(group.sets)), found=group.declared_count))
+        if not same_number(group.trailer_control, group.control):
+            group.findings.append(f.group_error(
+                "group.control-mismatch", f.AK9_CONTROL_MISMATCH,
+                f"GE02 ({group.trailer_control}) does not match GS06 ({group.control}).",
+                where.within(element_position=2), expected=group.control,
+                found=group.trailer_control))
+        self.group = None
+
+    def _st(self, elements: list[str], start: int, end: int) -> None:
+        self._close_set_without_trailer(start)
+        if self.group is None:
+            self._stray("ST", start)
+            return
+        control = _element(elements, 2) or ""
+        ts = TransactionSet(_element(elements, 1) or "", control, _element(elements, 3),
+                            len(self.group.sets) + 1, start, end, self.segment_number)
+        duplicate = any(other.control == control for other in self.group.sets)
+        self.group.sets.append(ts)
+        self.ts = ts
+        where = self._where(start, "ST")
+        if not (len(ts.set_id) == 3 and ts.set_id.isdigit()):
+            ts.findings.append(f.set_error(
+                "set.bad-set-id", f.AK5_BAD_SET_ID, "ST01 is not a transaction set identifier.",
+                where.within(element_position=1), expected="3 digits", found=ts.set_id))
+        if not 4 <= len(control) <= 9:
+            ts.findings.append(f.set_error(
+                "set.bad-control-number", f.AK5_BAD_CONTROL_NUMBER,
+                "ST02 (transaction set control number) must be 4 to 9 characters.",
+                where.within(element_position=2), found=control))
+        elif duplicate:
+            ts.findings.append(f.set_error(
+                "set.duplicate-control", f.AK5_DUPLICATE_CONTROL,
+                f"Transaction set control number {control} is used twice in this group.",
+                where.within(element_position=2), found=control))
+
+    def _se(self, elements: list[str], start: int, end: int) -> None:
+        ts = self.ts
+        if ts is None:
+            self._stray("SE", start)
+            return
+        ts.segment_count += 1
+        ts.end = end
+        ts.declared_count = _element(elements, 1)
+        ts.trailer_control = _element(elements, 2)
+        where = self._where(start, "SE")
+        if not same_number(ts.declared_count, ts.segment_count):
+            ts.findings.append(f.set_error(
+                "set.count-mismatch", f.AK5_COUNT_WRONG,
+                f"SE01 says the transaction set has {ts.declared_count} segments; "
+                f"it has {ts.segment_count} (ST to SE).", where.within(element_position=1),
+                expected=str(ts.segment_count), found=ts.declared_count))
+        if (ts.trailer_control or "").strip() != ts.control.strip():
+            ts.findings.append(f.set_error(
+                "set.control-mismatch", f.AK5_CONTROL_MISMATCH,
+                f"SE02 ({ts.trailer_control}) does not match ST02 ({ts.control}).",
+                where.within(element_position=2), expected=ts.control,
+                found=ts.trailer_control))
+        self.ts = None
+
+    def _ta1(self, elements: list[str], start: int, end: int) -> None:
+        where = self._where(start, "TA1")
+        if self.group is not None:
+            self._stray("TA1", start)
+            return
+        control, date, time, code, note = ((_element(elements, n) or "") for n in range(1, 6))
+        ack = Ta1Ack(control, date, time, code, note, where)
+        self.interchange.ta1s.append(ack)
+        problem = _ta1_problem(ack, len(elements) - 1)
+        if problem:
+            self.interchange.findings.append(f.interchange_error(
+                "interchange.bad-ta1", f.TA1_BAD_CONTENT, f"This TA1 is malformed: {problem}.",
+                where, found=self.delimiters.element.join(elements)))
+        if self.interchange.groups:
+            self.interchange.findings.append(f.info(
+                "interchange.ta1-after-group",
+                "A TA1 follows a functional group; X12 places it before the first GS. "
+                "It was read anyway.", where))
+
+    def _iea(self, elements: list[str], start: int, end: int) -> None:
+        self._close_group_without_trailer(start)
+        ic = self.interchange
+        ic.declared_groups = _element(elements, 1)
+        ic.trailer_control = _element(elements, 2)
+        ic.end = end
+        where = self._where(start, "IEA")
+        if not ic.groups and ic.ta1s and same_number(ic.declared_groups, len(ic.ta1s)):
+            ic.findings.append(f.warning(
+                "interchange.count-includes-ta1",
+                f"IEA01 is {ic.declared_groups}: it counts the TA1 segments, but X12 counts only "
+                "functional groups, so it should be 0.", where.within(element_position=1),
+                expected="0", found=ic.declared_groups))
+        elif not same_number(ic.declared_groups, len(ic.groups)):
+            ic.findings.append(f.interchange_error(
+                "interchange.count-mismatch", f.TA1_BAD_GROUP_COUNT,
+                f"IEA01 says the interchange holds {ic.declared_groups} functional groups; "
+                f"it holds {len(ic.groups)}.", where.within(element_position=1),
+                expected=str(len(ic.groups)), found=ic.declared_groups))
+        if not same_number(ic.trailer_control, ic.control):
+            ic.findings.append(f.interchange_error(
+                "interchange.control-mismatch", f.TA1_CONTROL_MISMATCH,
+                f"IEA02 ({ic.trailer_control}) does not match ISA13 ({ic.control}).",
+                where.within(element_position=2), expected=ic.control,
+                found=ic.trailer_control))
+        if not ic.groups and not ic.ta1s:
+            ic.findings.append(f.interchange_error(
+                "interchange.empty", f.TA1_BAD_CONTENT,
+                "The interchange holds neither a functional group nor a TA1.", where))
+
+    # --- missing trailers ----------------------------------------------------------------
+    def _close_set_without_trailer(self, offset: int) -> None:
+        ts = self.ts
+        if ts is None:
+            return
+        ts.findings.append(f.set_error(
+            "set.trailer-missing", f.AK5_TRAILER_MISSING,
+            f"Transaction set {ts.control} has no SE trailer.",
+            self._where(offset, "ST").within(segment_position=1, offset=ts.start)))
+        self.ts = None
+
+    def _close_group_without_trailer(self, offset: int) -> None:
+        self._close_set_without_trailer(offset)
+        group = self.group
+        if group is None:
+            return
+        group.findings.append(f.group_error(
+            "group.trailer-missing", f.AK9_TRAILER_MISSING,
+            f"Functional group {group.control} has no GE trailer.", self._where(offset, "GS")))
+        self.group = None
+
+    def _finish_without_trailer(self, offset: int) -> tuple[Interchange, int, int]:
+        self._close_group_without_trailer(offset)
+        self.interchange.end = offset
+        self.interchange.findings.append(f.interchange_error(
+            "interchange.trailer-missing", f.TA1_PREMATURE_END,
+            f"Interchange {self.interchange.control} has no IEA trailer: the data ends early.",
+            self.interchange.where().within(offset=offset)))
+        return self.interchange, offset, self.segment_number
+
+
+def _check_gs(values: tuple[str, ...], where: Location) -> list[Finding]:
+    """GS element checks. X12 answers a bad GS at interchange level: TA1 note 024."""
+    # Before 004010 GS04 was YYMMDD; real 003xxx files send either width, so both are taken.
+    widths = (8,) if values[7][:3] >= "004" else (6, 8)
+    rules = (
+        (1, len(values[0]) == 2 and values[0].isalpha(), "a 2-letter functional identifier"),
+        (2, 2 <= len(values[1].strip()) <= 15, "a 2 to 15 character sender code"),
+        (3, 2 <= len(values[2].strip()) <= 15, "a 2 to 15 character receiver code"),
+        (4, _valid_date(values[3], widths), "a date CCYYMMDD" + (" or YYMMDD" * (6 in widths))),
+        (5, bool(_GS_TIME.fullmatch(values[4])), "a time HHMM, HHMMSS or HHMMSSDD"),
+        (7, values[6] in ("X", "T"), "X (ASC X12) or T (TDCC)"),
+        (8, bool(values[7].strip()), "a version/release code"),
+    )
+    return [f.interchange_error(
+        f"group.gs{number:02d}-invalid", f.TA1_BAD_CONTENT,
+        f"GS{number:02d} is not valid, so the functional group header cannot be trusted.",
+        where.within(element_position=number), expected=expected, found=values[number - 1])
+        for number, ok, expected in rules if not ok]
+
+
+def _valid_date(value: str, widths: tuple[int, ...]) -> bool:
+    if not (value.isdigit() and len(value) in widths):
+        return False
+    text = value if len(value) == 8 else "20" + value
+    try:
+        date(int(text[:4]), int(text[4:6]), int(text[6:8]))
+    except ValueError:
+        return False
+    return True
+
+
+def _element(elements: list[str], number: int) -> str | None:
+    return elements[number] if number < len(elements) else None
+
+
+def _ta1_problem(ack: Ta1Ack, element_count: int) -> str | None:
+    checks = (
+        (element_count == 5, f"it has {element_count} elements instead of 5"),
+        (len(ack.acknowledged_control) == 9 and ack.acknowledged_control.isdigit(),
+         "TA101 must be the 9-digit interchange control number"),
+        (len(ack.date) == 6 and ack.date.isdigit(), "TA102 must be a date YYMMDD"),
+        (len(ack.time) == 4 and ack.time.isdigit(), "TA103 must be a time HHMM"),
+        (ack.ack_code in ("A", "E", "R"), "TA104 must be A, E or R"),
+        (len(ack.note_code) == 3 and ack.note_code.isdigit(), "TA105 must be a 3-digit code"),
+    )
+    return next((why for ok, why in checks if not ok), None)

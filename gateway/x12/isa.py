@@ -1,0 +1,241 @@
+"""Reading the ISA interchange header and the delimiters it declares.
+
+The ISA is fixed width: 106 characters with the segment terminator, element separator at
+offset 3, component separator at 104 (ISA16), terminator at 105. Real files break this (unpadded
+ids, ``b`` placeholders, a line break inside the ISA), so when the fixed positions do not line up
+we fall back to splitting on the element separator and warn. Field checks become findings with
+the TA1 note code each maps to.
+
+Text here is the file decoded as latin-1, so one character is one byte: a multi-byte UTF-8
+terminator such as ``…`` (E2 80 A6) is a three-character terminator.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from gateway.x12 import findings as f
+from gateway.x12.findings import Finding, Location
+
+ISA_LENGTH = 106
+_SEPARATOR_OFFSETS = (3, 6, 17, 20, 31, 34, 50, 53, 69, 76, 81, 83, 89, 99, 101, 103)
+_LINE_BREAKS = "\r\n"
+_DATE_YYMMDD = re.compile(r"\d{2}(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])")
+_TIME_HHMM = re.compile(r"([01]\d|2[0-3])[0-5]\d")
+
+
+@dataclass(frozen=True, slots=True)
+class Delimiters:
+    element: str
+    component: str
+    segment: str
+    repetition: str | None = None
+
+    def all(self) -> tuple[str, ...]:
+        return tuple(d for d in (self.element, self.component, self.segment, self.repetition) if d)
+
+
+@dataclass(frozen=True, slots=True)
+class IsaHeader:
+    """The 16 ISA elements (``fields[0]`` is ISA01) and where the segment sits in the text."""
+
+    fields: tuple[str, ...]
+    delimiters: Delimiters
+    start: int
+    end: int  # offset just past the segment terminator
+    fixed_width: bool
+
+    def element(self, number: int) -> str:
+        return self.fields[number - 1]
+
+    @property
+    def control_number(self) -> str:
+        return self.fields[12].strip()
+
+    @property
+    def version(self) -> str:
+        return self.fields[11].strip()
+
+    @property
+    def sender(self) -> tuple[str, str]:
+        return self.fields[4].strip(), self.fields[5].strip()
+
+    @property
+    def receiver(self) -> tuple[str, str]:
+        return self.fields[6].strip(), self.fields[7].strip()
+
+    @property
+    def ack_requested(self) -> bool:
+        return self.fields[13].strip() == "1"
+
+    @property
+    def usage(self) -> str:
+        return self.fields[14].strip()
+
+
+@dataclass(frozen=True, slots=True)
+class IsaRead:
+    header: IsaHeader | None
+    findings: tuple[Finding, ...]
+
+
+def read_isa(text: str, start: int, where: Location) -> IsaRead:
+    """Read the ISA that begins at ``text[start]`` (which must be ``"ISA"``)."""
+    if len(text) < start + 4:
+        return _unreadable(where, "the file ends inside the ISA header")
+    separator = text[start + 3]
+    if separator.isalnum() or separator.isspace():
+        return _unreadable(where, f"the character after ISA ({separator!r}) cannot be a separator",
+                           note=f.TA1_BAD_ELEMENT_SEPARATOR)
+    header = _read_fixed_width(text, start) or _read_by_separator(text, start, separator)
+    if header is None:
+        return _unreadable(where, "fewer than 16 elements before the end of the file")
+    notes: list[Finding] = []
+    if not header.fixed_width:
+        length = header.end - start
+        notes.append(f.warning(
+            "isa.not-fixed-width",
+            f"The ISA is {length} characters long instead of 106; it was read by its "
+            "separators instead of by position.", where, expected="106 characters",
+            found=f"{length} characters"))
+    notes.extend(check_isa(header, where))
+    return IsaRead(header, tuple(notes))
+
+
+def _unreadable(where: Location, why: str, note: str = f.TA1_BAD_CONTROL_STRUCTURE) -> IsaRead:
+    message = f"The interchange header (ISA) cannot be read: {why}. No acknowledgement can be sent."
+    return IsaRead(None, (f.interchange_error("isa.unreadable", note, message, where),))
+
+
+def _read_fixed_width(text: str, start: int) -> IsaHeader | None:
+    segment = text[start:start + ISA_LENGTH - 1]
+    if len(segment) < ISA_LENGTH - 1:
+        return None
+    separator = segment[3]
+    if any(segment[i] != separator for i in _SEPARATOR_OFFSETS):
+        return None
+    if segment.count(separator) != len(_SEPARATOR_OFFSETS):
+        return None
+    terminator = _terminator_at(text, start + ISA_LENGTH - 1)
+    if not terminator:
+        return None
+    fields = tuple(segment[4:].split(separator))
+    return _header(fields, separator, terminator, start, start + ISA_LENGTH - 1, fixed=True)
+
+
+def _read_by_separator(text: str, start: int, separator: str) -> IsaHeader | None:
+    position = start + 3
+    for _ in range(15):
+        position = text.find(separator, position + 1)
+        if position < 0:
+            return None
+    component_at = position + 1
+    terminator = _terminator_at(text, component_at + 1)
+    if component_at >= len(text) or not terminator:
+        return None
+    raw = text[start + 4:component_at + 1]
+    fields = tuple(_without_line_breaks(value) for value in raw.split(separator))
+    return _header(fields, separator, terminator, start, component_at + 1, fixed=False)
+
+
+def _without_line_breaks(value: str) -> str:
+    return value.replace("\r", "").replace("\n", "")
+
+
+def _terminator_at(text: str, position: int) -> str:
+    """The segment terminator starting at ``position``: one character, or a whole UTF-8 one."""
+    if position >= len(text):
+        return ""
+    first = ord(text[position])
+    extra = 1 if 0xC2 <= first <= 0xDF else 2 if 0xE0 <= first <= 0xEF else \
+        3 if 0xF0 <= first <= 0xF4 else 0
+    candidate = text[position:position + 1 + extra]
+    if extra and not all(0x80 <= ord(c) <= 0xBF for c in candidate[1:]):
+        return text[position]
+    return candidate
+
+
+def _header(fields: tuple[str, ...], separator: str, terminator: str, start: int,
+            terminator_at: int, *, fixed: bool) -> IsaHeader:
+    version = fields[11].strip()
+    isa11 = fields[10]
+    usable = len(isa11) == 1 and not isa11.isalnum() and not isa11.isspace()
+    repetition = isa11 if version >= "00402" and usable else None
+    if terminator in _LINE_BREAKS:
+        terminator = "\n"  # the intake has already folded CR LF and CR into LF
+    delimiters = Delimiters(separator, fields[15][:1], terminator, repetition)
+    return IsaHeader(fields, delimiters, start, terminator_at + len(terminator), fixed)
+
+
+def check_isa(header: IsaHeader, where: Location) -> list[Finding]:
+    """Element-level checks of an ISA that could be read; each maps to a TA1 note code."""
+    problems = [*_check_delimiters(header.delimiters, where)]
+    for number, valid, note, what in _ISA_RULES:
+        value = header.element(number)
+        if not valid(value.strip() if number in _TRIMMED else value):
+            problems.append(f.interchange_error(
+                f"isa.isa{number:02d}-invalid", note,
+                f"ISA{number:02d} ({what}) is not valid.", where.within(
+                    segment_tag="ISA", element_position=number), expected=_EXPECTED[number],
+                found=value))
+    problems.extend(_check_isa11(header, where))
+    return problems
+
+
+def _check_isa11(header: IsaHeader, where: Location) -> list[Finding]:
+    value = header.element(11)
+    if header.version >= "00402" and header.delimiters.repetition is None:
+        return [f.warning(
+            "isa.isa11-not-a-separator",
+            f"ISA11 is {value!r}; from version 00402 it is the repetition separator, and a "
+            "letter, digit or space cannot be one. Repetitions are not split.",
+            where.within(segment_tag="ISA", element_position=11), found=value)]
+    if header.version < "00402" and value != "U":
+        return [f.warning(
+            "isa.isa11-not-u",
+            f"ISA11 is {value!r}; version {header.version} expects the standards identifier 'U'. "
+            "It is not used as a repetition separator.",
+            where.within(segment_tag="ISA", element_position=11), expected="U", found=value)]
+    return []
+
+
+def _check_delimiters(d: Delimiters, where: Location) -> list[Finding]:
+    problems = []
+    at = where.within(segment_tag="ISA")
+    if not d.component or d.component.isalnum() or d.component in (d.element, d.segment):
+        problems.append(f.interchange_error(
+            "isa.bad-component-separator", f.TA1_BAD_COMPONENT_SEPARATOR,
+            f"ISA16 component separator {d.component!r} is a letter, a digit or another "
+            "delimiter.", at.within(element_position=16)))
+    if d.segment.isalnum() or d.segment == d.element:
+        problems.append(f.interchange_error(
+            "isa.bad-segment-terminator", f.TA1_BAD_SEGMENT_TERMINATOR,
+            f"The segment terminator {d.segment!r} is a letter, a digit or the element "
+            "separator.", at))
+    return problems
+
+
+_TRIMMED = {5, 6, 7, 8}
+_AUTH_QUALIFIERS = ("00", "01", "02", "03", "04", "05", "06", "07")  # I01, 4010 through 5010
+_ISA_RULES = (
+    (1, lambda v: v in _AUTH_QUALIFIERS, f.TA1_BAD_AUTH_QUALIFIER, "authorization qualifier"),
+    (3, lambda v: v in ("00", "01"), f.TA1_BAD_SECURITY_QUALIFIER, "security qualifier"),
+    (5, lambda v: len(v) == 2 and v.isalnum(), f.TA1_BAD_SENDER_QUALIFIER, "sender qualifier"),
+    (6, bool, f.TA1_BAD_SENDER_ID, "sender id"),
+    (7, lambda v: len(v) == 2 and v.isalnum(), f.TA1_BAD_RECEIVER_QUALIFIER,
+     "receiver qualifier"),
+    (8, bool, f.TA1_BAD_RECEIVER_ID, "receiver id"),
+    (9, lambda v: bool(_DATE_YYMMDD.fullmatch(v)), f.TA1_BAD_DATE, "interchange date"),
+    (10, lambda v: bool(_TIME_HHMM.fullmatch(v)), f.TA1_BAD_TIME, "interchange time"),
+    (12, lambda v: len(v) == 5 and v.isdigit(), f.TA1_BAD_VERSION, "control version number"),
+    (13, lambda v: len(v) == 9 and v.isdigit(), f.TA1_BAD_CONTROL_NUMBER,
+     "interchange control number"),
+    (14, lambda v: v in ("0", "1"), f.TA1_BAD_ACK_REQUESTED, "acknowledgment requested"),
+    (15, lambda v: v in ("P", "T", "I"), f.TA1_BAD_TEST_INDICATOR, "usage indicator"),
+)
+_EXPECTED = {
+    1: "00 to 07", 3: "00 or 01", 5: "2 letters or digits", 6: "a sender id",
+    7: "2 letters or digits", 8: "a receiver id", 9: "a date YYMMDD", 10: "a time HHMM",
+    12: "5 digits", 13: "9 digits", 14: "0 or 1", 15: "P, T or I",
+}
