@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from gateway.x12 import findings as f
-from gateway.x12.envelope import FunctionalGroup, Intake, Interchange, TransactionSet, read_intake
+from gateway.x12.envelope import read_intake
 from gateway.x12.findings import Finding, Level, Location
+from gateway.x12.structure import FunctionalGroup, Intake, Interchange, TransactionSet
 from gateway.x12.text import FileKind
 from gateway.x12.validate import FUNCTIONAL_IDS, Grammar, SetContent, grammar_for, validate_sets
 

@@ -17,10 +17,8 @@ from __future__ import annotations
 import io
 import json
 import logging
-import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -30,8 +28,10 @@ import pyx12.x12n_document
 
 from gateway.errors import GrammarError
 from gateway.x12 import findings as f
+from gateway.x12 import syntax_rules
 from gateway.x12.findings import Finding, Level, Location, Severity, X12Code
 from gateway.x12.grammar import map_dir
+from gateway.x12.grammar.lookup import element_dictionary, element_numbers
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +94,10 @@ def validate_sets(grammar: Grammar, set_id: str, sets: Sequence[SetContent],
     except Exception as exc:  # the foreign library's seam: nothing may escape as a crash
         log.exception("pyx12 failed on a synthetic interchange")
         return [[_validator_failed(s.location, exc)] for s in sets]
-    return _findings_from_tree(tree, sets, grammar)
+    numbers = element_numbers(grammar.family, set_id)
+    return [syntax_rules.with_blamed_elements(found, content.segments, numbers)
+            for found, content in zip(_findings_from_tree(tree, sets, grammar), sets,
+                                      strict=True)]
 
 
 def _run_pyx12(folder: Path, source: io.TextIOBase) -> dict[str, Any]:
@@ -291,17 +294,6 @@ def _expected(grammar: Grammar, number: str | None, code: str) -> str | None:
     if code == "7":
         return f"a code from the list for element {number} ({name})"
     return name
-
-
-@cache
-def element_dictionary(family: str) -> dict[str, tuple[str, int, int, str]]:
-    """Element number -> (type, min length, max length, name) from our shipped dataele.xml."""
-    root = ET.parse(map_dir(family) / "dataele.xml").getroot()
-    return {
-        e.get("ele_num", ""): (e.get("data_type", ""), int(e.get("min_len", "0")),
-                               int(e.get("max_len", "0")), e.get("name", ""))
-        for e in root.iter("data_ele")
-    }
 
 
 def _int(value: object) -> int | None:
