@@ -41,16 +41,17 @@ def blame(kind: str, positions: list[int], values: list[str]) -> list[Blame]:
     rule = kind + "".join(f"{p:02d}" for p in positions)
     present = [p for p in positions if p < len(values) and values[p] != ""]
     missing = [p for p in positions if p not in present]
+    first_present = positions[0] in present
     at_fault: list[tuple[int, str]] = []
-    if kind == "P":  # paired: if any is present, all are required
+    if kind == "P" and present:  # paired: if any is present, all are required
         at_fault = [(p, CONDITIONAL_REQUIRED_MISSING) for p in missing]
-    elif kind == "R":  # required: at least one is present
+    elif kind == "R" and not present:  # required: at least one must be present
         at_fault = [(positions[0], CONDITIONAL_REQUIRED_MISSING)]
-    elif kind == "C":  # conditional: if the first is present, all the others are required
-        at_fault = [(p, CONDITIONAL_REQUIRED_MISSING) for p in missing if p != positions[0]]
-    elif kind == "L":  # list conditional: if the first is present, at least one other is
+    elif kind == "C" and first_present:  # conditional: if the first is present, all others are
+        at_fault = [(p, CONDITIONAL_REQUIRED_MISSING) for p in missing]
+    elif kind == "L" and first_present and len(present) == 1:  # then at least one other is
         at_fault = [(positions[1], CONDITIONAL_REQUIRED_MISSING)]
-    elif kind == "E":  # exclusion: no more than one may be present
+    elif kind == "E" and len(present) > 1:  # exclusion: no more than one may be present
         at_fault = [(p, EXCLUSION_VIOLATED) for p in present[1:]]
     return [Blame(position, code, rule) for position, code in at_fault]
 

@@ -26,6 +26,8 @@ def test_rule_is_read_from_the_pyx12_message() -> None:
     ("C", [1, 2, 3], ["X", "A", "", ""], [(2, "2"), (3, "2")]),
     ("L", [1, 2, 3], ["X", "A"], [(2, "2")]),
     ("E", [1, 3], ["AT7", "X3", "", "AA"], [(3, "10")]),
+    ("E", [1, 3], ["AT7", "X3"], []),
+    ("C", [1, 2], ["X", "", "B"], []),
 ])
 def test_each_rule_kind_blames_the_right_elements(
         kind: str, positions: list[int], values: list[str],
