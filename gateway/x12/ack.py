@@ -163,11 +163,19 @@ def _ta1_code(result: InterchangeResult) -> tuple[str, str]:
 
 def _ta1_segment(result: InterchangeResult, code: tuple[str, str]) -> list[str]:
     header = result.interchange.header
-    control = header.control_number
-    control = control.rjust(9, "0")[-9:] if control.isdigit() else "000000000"
-    date = header.element(9).strip()[:6].ljust(6, "0")
-    time = header.element(10).strip()[:4].ljust(4, "0")
+    control = _echo_digits(header.control_number, 9, pad=True)
+    date = _echo_digits(header.element(9), 6)
+    time = _echo_digits(header.element(10), 4)
     return ["TA1", control, date, time, code[0], code[1]]
+
+
+def _echo_digits(value: str, width: int, *, pad: bool = False) -> str:
+    """TA101-TA103 echo the partner's ISA13/ISA09/ISA10, which must stay ``width`` digits: a
+    value that is not (the reason for a rejection, often) is sent as zeros."""
+    value = value.strip()
+    if value.isdigit() and (len(value) == width or (pad and len(value) < width)):
+        return value.rjust(width, "0")
+    return "0" * width
 
 
 # --- envelope ------------------------------------------------------------------------------
@@ -257,14 +265,22 @@ def _ack_body(group: GroupResult, kind: str, version: str,
 def _set_response(result: SetResult, kind: str, is_5010: bool,
                   delimiters: Delimiters) -> Iterator[list[str]]:
     ts = result.ts
+    if not _identifiable(ts.set_id, ts.control, delimiters):
+        return  # an AK2 cannot name it; AK9 still counts it as received and not accepted
     yield ["AK2", ts.set_id, ts.control] + ([ts.convention] if is_5010 and ts.convention else [])
     for position, tag, errors in _segments_in_error(result.findings):
-        yield _ak3(kind, tag, position, errors)
+        yield _ak3(kind, _segment_id(tag, delimiters), position, errors)
         for finding in [x for x in errors if x.x12 and x.x12.level is Level.ELEMENT][
                 :_MAX_AK4_PER_AK3]:
             yield _ak4(kind, finding, is_5010, delimiters)
     accepted = result.outcome is Outcome.ACCEPTED
     yield ["IK5" if kind == "999" else "AK5", "A" if accepted else "R", *_set_codes(result)]
+
+
+def _identifiable(set_id: str, control: str, delimiters: Delimiters) -> bool:
+    """AK201 needs a 3-digit set id and AK202 a 4 to 9 character control number."""
+    clean = clean_value(control, delimiters, 9) == control
+    return len(set_id) == 3 and set_id.isdigit() and 4 <= len(control) <= 9 and clean
 
 
 def _segments_in_error(findings: list[Finding]) -> list[tuple[int, str, list[Finding]]]:
@@ -275,6 +291,11 @@ def _segments_in_error(findings: list[Finding]) -> list[tuple[int, str, list[Fin
             tag = x.location.segment_tag or ""
             by_position.setdefault(position, (tag, []))[1].append(x)
     return [(pos, tag, errors) for pos, (tag, errors) in sorted(by_position.items())]
+
+
+def _segment_id(tag: str, delimiters: Delimiters) -> str:
+    """AK301 is an identifier of 2 or 3 characters, even when the partner's tag was not."""
+    return clean_value(tag, delimiters, 3).ljust(2)
 
 
 def _ak3(kind: str, tag: str, position: int, errors: list[Finding]) -> list[str]:

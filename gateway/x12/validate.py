@@ -92,7 +92,8 @@ def validate_sets(grammar: Grammar, set_id: str, sets: Sequence[SetContent],
     except (pyx12.errors.X12Error, pyx12.errors.EngineError, UnicodeError) as exc:
         return [[_validator_failed(s.location, exc)] for s in sets]
     except Exception as exc:  # the foreign library's seam: nothing may escape as a crash
-        log.exception("pyx12 failed on a synthetic interchange")
+        log.warning("pyx12 failed on transaction set %s: %r", set_id, exc)
+        log.debug("pyx12 failure detail", exc_info=True)
         return [[_validator_failed(s.location, exc)] for s in sets]
     numbers = element_numbers(grammar.family, set_id)
     return [syntax_rules.with_blamed_elements(found, content.segments, numbers)
