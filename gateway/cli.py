@@ -150,6 +150,9 @@ def _ack(args: argparse.Namespace) -> int:
 def _why_no_ack(assessment: Assessment) -> str:
     if not assessment.interchanges:
         return "it holds no readable interchange: " + verdict(assessment)
+    notes = {x.x12.value for r in assessment.interchanges for x in r.interchange_errors() if x.x12}
+    if notes & {"005", "006"}:
+        return "the sender in ISA05/ISA06 is not valid, so there is no address to answer"
     return "it holds only acknowledgements, or the policy asks for none"
 
 

@@ -29,6 +29,7 @@ from gateway.x12.findings import Finding, Level
 from gateway.x12.isa import Delimiters, IsaHeader
 from gateway.x12.write import (
     DEFAULT_DELIMITERS,
+    X12_CHARACTERS,
     clean_value,
     isa_segment,
     render,
@@ -69,6 +70,7 @@ class AckPolicy:
     ta1: Ta1Policy = Ta1Policy.ON_REQUEST
     delimiters: Delimiters | None = None  # None: answer with the delimiters the partner used
     line_break: bool = False  # a newline after each segment terminator
+    reply_to: tuple[str, str] | None = None  # partner ISA qualifier and id; None: their ISA05/06
 
 
 class ControlNumbers(Protocol):
@@ -127,7 +129,10 @@ def _answer_interchange(result: InterchangeResult, identity: Identity, policy: A
         groups = []
     if ta1 is None and not groups:
         return None
-    sender = _Sender(identity, _outbound_delimiters(header, policy), numbers, now)
+    address = policy.reply_to or _their_address(header)
+    if address is None:
+        return None  # ISA05/06 unusable (TA1 005/006 says so) and no configured partner address
+    sender = _Sender(identity, _outbound_delimiters(header, policy), numbers, now, address)
     kinds = [_kind_for(g, policy.functional) for g in groups]
     control = f"{numbers.next_interchange():09d}"
     segments = [_isa(header, sender, _interchange_version(header, groups), control)]
@@ -209,10 +214,18 @@ class _Sender:
     delimiters: Delimiters
     numbers: ControlNumbers
     now: datetime
+    address: tuple[str, str]  # the partner's ISA qualifier and id
+
+
+def _their_address(header: IsaHeader) -> tuple[str, str] | None:
+    qualifier, their_id = header.sender
+    usable = (len(qualifier) == 2 and qualifier.isalnum() and 0 < len(their_id) <= 15
+              and set(their_id) <= X12_CHARACTERS - set("".join(header.delimiters.all())))
+    return (qualifier, their_id) if usable else None
 
 
 def _isa(header: IsaHeader, sender: _Sender, version: str, control: str) -> list[str]:
-    their_qualifier, their_id = header.sender
+    their_qualifier, their_id = sender.address
     isa11 = "U" if version < "00402" else (sender.delimiters.repetition or "^")
     usage = header.usage if header.usage in ("P", "T", "I") else "P"
     now = sender.now

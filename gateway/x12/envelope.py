@@ -8,9 +8,6 @@ here, once, and become findings with the X12 code each maps to (TA1 note, AK905,
 
 from __future__ import annotations
 
-import re
-from datetime import date
-
 from gateway.x12 import findings as f
 from gateway.x12.findings import Finding, Location
 from gateway.x12.isa import IsaHeader, read_isa
@@ -22,8 +19,7 @@ from gateway.x12.structure import (
     TransactionSet,
 )
 from gateway.x12.text import FileKind, SourceText, iter_raw_segments, leading_tag, split_elements
-
-_GS_TIME = re.compile(r"([01]\d|2[0-3])[0-5]\d([0-5]\d\d{0,2})?")
+from gateway.x12.values import is_date, is_time
 
 
 def read_intake(data: bytes) -> Intake:
@@ -335,8 +331,8 @@ def _check_gs(values: tuple[str, ...], where: Location) -> list[Finding]:
         (1, len(values[0]) == 2 and values[0].isalpha(), "a 2-letter functional identifier"),
         (2, 2 <= len(values[1].strip()) <= 15, "a 2 to 15 character sender code"),
         (3, 2 <= len(values[2].strip()) <= 15, "a 2 to 15 character receiver code"),
-        (4, _valid_date(values[3], widths), "a date CCYYMMDD" + (" or YYMMDD" * (6 in widths))),
-        (5, bool(_GS_TIME.fullmatch(values[4])), "a time HHMM, HHMMSS or HHMMSSDD"),
+        (4, is_date(values[3], widths), "a date CCYYMMDD" + (" or YYMMDD" * (6 in widths))),
+        (5, is_time(values[4]), "a time HHMM, HHMMSS or HHMMSSDD"),
         (7, values[6] in ("X", "T"), "X (ASC X12) or T (TDCC)"),
         (8, bool(values[7].strip()), "a version/release code"),
     )
@@ -345,17 +341,6 @@ def _check_gs(values: tuple[str, ...], where: Location) -> list[Finding]:
         f"GS{number:02d} is not valid, so the functional group header cannot be trusted.",
         where.within(element_position=number), expected=expected, found=values[number - 1])
         for number, ok, expected in rules if not ok]
-
-
-def _valid_date(value: str, widths: tuple[int, ...]) -> bool:
-    if not (value.isdigit() and len(value) in widths):
-        return False
-    text = value if len(value) == 8 else "20" + value
-    try:
-        date(int(text[:4]), int(text[4:6]), int(text[6:8]))
-    except ValueError:
-        return False
-    return True
 
 
 def _element(elements: list[str], number: int) -> str | None:

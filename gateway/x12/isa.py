@@ -12,17 +12,15 @@ terminator such as ``…`` (E2 80 A6) is a three-character terminator.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from gateway.x12 import findings as f
 from gateway.x12.findings import Finding, Location
+from gateway.x12.values import is_date, is_time
 
 ISA_LENGTH = 106
 _SEPARATOR_OFFSETS = (3, 6, 17, 20, 31, 34, 50, 53, 69, 76, 81, 83, 89, 99, 101, 103)
 _LINE_BREAKS = "\r\n"
-_DATE_YYMMDD = re.compile(r"\d{2}(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])")
-_TIME_HHMM = re.compile(r"([01]\d|2[0-3])[0-5]\d")
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,14 +81,15 @@ class IsaRead:
 def read_isa(text: str, start: int, where: Location) -> IsaRead:
     """Read the ISA that begins at ``text[start]`` (which must be ``"ISA"``)."""
     if len(text) < start + 4:
-        return _unreadable(where, "the file ends inside the ISA header")
+        return _unreadable(where, "the file ends inside the ISA header", f.TA1_PREMATURE_END)
     separator = text[start + 3]
     if separator.isalnum() or separator.isspace():
         return _unreadable(where, f"the character after ISA ({separator!r}) cannot be a separator",
                            note=f.TA1_BAD_ELEMENT_SEPARATOR)
     header = _read_fixed_width(text, start) or _read_by_separator(text, start, separator)
     if header is None:
-        return _unreadable(where, "fewer than 16 elements before the end of the file")
+        return _unreadable(where, "the file ends before its 16 elements",
+                           f.TA1_PREMATURE_END)
     notes: list[Finding] = []
     if not header.fixed_width:
         length = header.end - start
@@ -226,8 +225,8 @@ _ISA_RULES = (
     (7, lambda v: len(v) == 2 and v.isalnum(), f.TA1_BAD_RECEIVER_QUALIFIER,
      "receiver qualifier"),
     (8, bool, f.TA1_BAD_RECEIVER_ID, "receiver id"),
-    (9, lambda v: bool(_DATE_YYMMDD.fullmatch(v)), f.TA1_BAD_DATE, "interchange date"),
-    (10, lambda v: bool(_TIME_HHMM.fullmatch(v)), f.TA1_BAD_TIME, "interchange time"),
+    (9, lambda v: is_date(v, (6,)), f.TA1_BAD_DATE, "interchange date"),
+    (10, lambda v: is_time(v, seconds=False), f.TA1_BAD_TIME, "interchange time"),
     (12, lambda v: len(v) == 5 and v.isdigit(), f.TA1_BAD_VERSION, "control version number"),
     (13, lambda v: len(v) == 9 and v.isdigit(), f.TA1_BAD_CONTROL_NUMBER,
      "interchange control number"),

@@ -31,7 +31,7 @@ from gateway.x12 import findings as f
 from gateway.x12 import syntax_rules
 from gateway.x12.findings import Finding, Level, Location, Severity, X12Code
 from gateway.x12.grammar import map_dir
-from gateway.x12.grammar.lookup import element_dictionary, element_numbers
+from gateway.x12.grammar.lookup import element_dictionary, element_numbers, segment_tags
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +46,8 @@ _PYX12_TRAILING_SEPARATORS = "SEG1"
 _PYX12_TRAILING_SPACES = "has unnecessary trailing spaces"
 _SEGMENT_HAS_ELEMENT_ERRORS = "8"
 _INVALID_CHARACTER = "6"
+_UNRECOGNIZED = "1"
+_OUT_OF_SEQUENCE = "7"
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +99,7 @@ def validate_sets(grammar: Grammar, set_id: str, sets: Sequence[SetContent],
         return [[_validator_failed(s.location, exc)] for s in sets]
     numbers = element_numbers(grammar.family, set_id)
     return [syntax_rules.with_blamed_elements(found, content.segments, numbers)
-            for found, content in zip(_findings_from_tree(tree, sets, grammar), sets,
+            for found, content in zip(_findings_from_tree(tree, sets, grammar, set_id), sets,
                                       strict=True)]
 
 
@@ -193,7 +195,7 @@ def _free(candidates: str, used: frozenset[str] | set[str]) -> str:
 
 # --- pyx12's error tree -> findings ---------------------------------------------------------
 def _findings_from_tree(tree: dict[str, Any], sets: Sequence[SetContent],
-                        grammar: Grammar) -> list[list[Finding]]:
+                        grammar: Grammar, set_id: str) -> list[list[Finding]]:
     results: list[list[Finding]] = [[] for _ in sets]
     for interchange in tree.get("interchanges", []):
         for group in interchange.get("groups", []):
@@ -202,7 +204,8 @@ def _findings_from_tree(tree: dict[str, Any], sets: Sequence[SetContent],
                 if index is None:
                     continue
                 where = sets[index].location
-                results[index].extend(_transaction_findings(transaction, where, grammar))
+                results[index].extend(
+                    _transaction_findings(transaction, where, grammar, set_id))
     return results
 
 
@@ -214,28 +217,30 @@ def _set_index(control: object, count: int) -> int | None:
 
 
 def _transaction_findings(transaction: dict[str, Any], where: Location,
-                          grammar: Grammar) -> list[Finding]:
+                          grammar: Grammar, set_id: str) -> list[Finding]:
     found = [
         Finding("set.syntax", f"Transaction set error: {e['err_str']}", Severity.ERROR,
                 X12Code(Level.TRANSACTION, str(e["err_cde"])), where)
         for e in transaction.get("errors", []) if str(e["err_cde"]) not in _OWNED_BY_ENVELOPE
     ]
     for segment in transaction.get("segments", []):
-        found.extend(_segment_findings(segment, where, grammar))
+        found.extend(_segment_findings(segment, where, grammar, set_id))
     return found
 
 
 def _segment_findings(segment: dict[str, Any], where: Location,
-                      grammar: Grammar) -> list[Finding]:
+                      grammar: Grammar, set_id: str) -> list[Finding]:
     at = where.within(segment_position=_int(segment.get("seg_count")),
                       segment_tag=segment.get("seg_id"), loop_id=segment.get("ls_id") or None)
-    found = [_segment_finding(segment, error, at) for error in segment.get("errors", [])]
+    tags = segment_tags(grammar.family, set_id)
+    found = [_segment_finding(segment, error, at, tags) for error in segment.get("errors", [])]
     for element in segment.get("elements", []):
         found.extend(_element_findings(element, at, grammar))
     return found
 
 
-def _segment_finding(segment: dict[str, Any], error: dict[str, Any], at: Location) -> Finding:
+def _segment_finding(segment: dict[str, Any], error: dict[str, Any], at: Location,
+                     set_tags: frozenset[str]) -> Finding:
     code = str(error["err_cde"])
     if code == _PYX12_TRAILING_SEPARATORS:
         return f.warning("segment.trailing-separators",
@@ -243,7 +248,10 @@ def _segment_finding(segment: dict[str, Any], error: dict[str, Any], at: Locatio
                          "separators); X12 says they should be left out. Accepted.", at)
     if code not in f.SEGMENT_CODES:  # never let a code outside X12's list reach a 997
         code = _SEGMENT_HAS_ELEMENT_ERRORS
-    return Finding(f"segment.{_slug(f.SEGMENT_CODES[code])}", _segment_message(segment, error),
+    elif code == _UNRECOGNIZED and segment.get("seg_id") in set_tags:
+        code = _OUT_OF_SEQUENCE  # pyx12 says "not found" for a known segment in the wrong place
+    return Finding(f"segment.{_slug(f.SEGMENT_CODES[code])}",
+                   _segment_message(segment, error, code),
                    Severity.ERROR, X12Code(Level.SEGMENT, code), at,
                    found=error.get("err_val") or None)
 
@@ -270,9 +278,8 @@ def _element_finding(here: Location, error: dict[str, Any], grammar: Grammar) ->
                    found=error.get("err_val") or None)
 
 
-def _segment_message(segment: dict[str, Any], error: dict[str, Any]) -> str:
-    what = f.SEGMENT_CODES.get(str(error["err_cde"]), "segment error")
-    return f"{segment.get('seg_id')} segment: {what}. ({error['err_str']})"
+def _segment_message(segment: dict[str, Any], error: dict[str, Any], code: str) -> str:
+    return f"{segment.get('seg_id')} segment: {f.SEGMENT_CODES[code]}. ({error['err_str']})"
 
 
 def _element_message(here: Location, error: dict[str, Any]) -> str:

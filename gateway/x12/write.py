@@ -49,8 +49,14 @@ def x12_time(moment: datetime) -> str:
     return moment.strftime("%H%M")
 
 
+# The X12 basic and (004010) extended character sets; 005010 adds ^ and `, which 004010 lacks.
+X12_CHARACTERS = frozenset(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!\"&'()*+,-./:;?= "
+    "abcdefghijklmnopqrstuvwxyz%~@[]_{}\\|<>#$")
+
+
 def clean_value(value: str, delimiters: Delimiters, limit: int) -> str:
-    """A copy of partner data safe to embed in an element: no delimiters, printable ASCII only."""
-    forbidden = set("".join(delimiters.all()))
-    cleaned = "".join(c if 32 <= ord(c) < 127 and c not in forbidden else "?" for c in value)
-    return cleaned[:limit]
+    """A copy of partner data safe to embed in an element of any version we write: characters
+    outside the X12 character sets, and our delimiters, become '?'."""
+    allowed = X12_CHARACTERS - set("".join(delimiters.all()))
+    return "".join(c if c in allowed else "?" for c in value)[:limit]

@@ -428,3 +428,134 @@ def test_corpus_canadapost_genuine_defects():
         assert seg_errs <= allowed_seg, seg_errs
         assert ele_errs <= allowed_ele, ele_errs
         assert not {("AT7", "1650", "7")} & ele_errs
+
+
+# --------------------------------------------------------------------------- gap closure
+# Every segment that used to be missing from the maps (and gave AK304 1/2) must validate
+# cleanly at a legal place.  Each body below exercises one group of added segments.
+GAP_180 = (
+    "ST*180*0001~BGN*00*RMA1*20240102~SAC*C*D240~G38*125.50*CHK*RF~"
+    "BLI*PR*1*12*EA*PUR*5.5*BX*PL*3*CB*CM99*CH*USD*A*B*C*D*M~MEA**WT*2*LB~"
+    "CRC*ZZ*Y*01*02~DTM*011*20240102~DD*A1*ZZ*ZZ*REF1*B2~DD*C3~"
+    "GF*CT*C-1*CONTRACT9*100*PO*P-9*REL1~TD5*B*2*ABCD~"
+    "QTY*01*1~FA1*DZ*A010*C~FA2*18*ACCT-1~FA2*19*ACCT-2~FA1*ZZ~FA2*20*X~SE*0*0001~"
+)
+GAP_856 = {
+    "004010": (
+        "ST*856*0001~BSN*00*ASN1*20240102*1200~HL*1**S~TD1*CTN25*1~TD5*B*2*ABCD~"
+        "TD3*TL**123456~TD4*HM~TSD*1*A1~REF*BM*BOL1~"
+        "LH1*EA*2*UN1993*12*4910156*KG*10*1*Y*II*12345~"
+        "LH2*3*D*FLAMMABLE LIQUID*FLAMMABLE LIQUID~LH3*PAINT*D*N*Y~"
+        "LFH*TEC*XYLENE*TOLUENE~LEP*D001**IL*WASTE1~"
+        "LH4*ERP-12*8005551212*II~LHT*3*FLAMMABLE LIQUID~LHR*ZZ*REF9*20240102~"
+        "PER*HM*CHEMTREC*TE*8004249300~LHE*PAINT*FLAMMABLE LIQUID*ZZ*E1~"
+        "DTM*011*20240102~FOB*PP~PAL*4*3*5*10*1.5*L*48*40*50*IN~N1*SF*SHIPPER~"
+        "SDQ*EA*92*STORE1*10~ETD*ZZ*A*PO*PO1~SAC*C*D240~GF*CT*C-1~YNQ**Y~"
+        "YNQ*01*N*D8*20240102*TEXT~LM*AS~LQ*0*A~V1*9123456*MV EXAMPLE*US*V12~"
+        "R4*L*UN*USLAX*LOS ANGELES*US~R4*D*UN*NLRTM*ROTTERDAM*NL~DTM*370*20240105~"
+        "V1**OTHER VESSEL~HL*2*1*I~LIN**UP*012345678905~SN1**1*EA~CTT*2~SE*0*0001~"
+    ),
+}
+GAP_856["005010"] = (
+    GAP_856["004010"]
+    .replace("TD3*TL**123456~", "TD3*TL**123456~AT9*05300*110*102*G*L*15000*E*3800~")
+    .replace("LH4*ERP-12*8005551212*II~", "LH4*ERP-12*8005551212*II~LH4*ERP-13~")
+    .replace(
+        "R4*D*UN*NLRTM*ROTTERDAM*NL~",
+        "R4*D*UN*NLRTM*ROTTERDAM*NL~R4*E*UN*CAVAN*VANCOUVER*CA***BC*BC~",
+    )
+)
+GAP_214 = {
+    "004010": (
+        "ST*214*0001~B10*PRO123*BOL456*ABCD~LX*1~AT7*X3*NS***20240102*1200*LT~"
+        "L11*PO1*PO~MAN*GM*00012345678901234567~Q7*A*CTN*2~Q7*D~K1*NOTE~AT8*G*L*100*2~"
+        "CD3*G*10~NM1*CN*2*CONSIGNEE~Q7*O*PLT*1~AT8*G*L*10~"
+        "SPO*PO1*DEPT9*EA*10*L*100*ZZ*SORT1~SDQ*EA*92*STORE1*10~SPO*PO2~"
+        "EFI*01*PICTURE*01*1*VIEWER*2*PDF*1.7*ZIP*A4~BIN*4*ABCD~EFI*02~BIN*1*Z~"
+        "SE*0*0001~"
+    ),
+    "005010": (
+        "ST*214*0001~B10*PRO123*BOL456*ABCD~LX*1~L11*PO1*PO~MAN*GM*00012345678901234567~"
+        "Q7*A*CTN*2~K1*NOTE~AT7*X3*NS***20240102*1200*LT~N1*CN*CONSIGNEE~"
+        "OID*ORD1*PO1*REL1*CTN*12*L*100*E*3.5*ZZ*SORT1*PLT*2~SDQ*EA*92*STORE1*10~"
+        "OID**PO2~SE*0*0001~"
+    ),
+}
+
+
+def _gap_cases():
+    for version in VERSIONS:
+        yield pytest.param(GAP_180, version, "AN", id=f"180-{version}")
+        yield pytest.param(GAP_856[version], version, "SH", id=f"856-{version}")
+        yield pytest.param(GAP_214[version], version, "QM", id=f"214-{version}")
+
+
+@pytest.mark.parametrize("text,version,fic", list(_gap_cases()))
+def test_added_segments_validate(text, version, fic):
+    ok, seg_errs, ele_errs, other, ack = run_set(body_from_text(text), version, fic)
+    assert ok and not seg_errs and not ele_errs and not other, (seg_errs, ele_errs, other, ack)
+
+
+ADDED = {
+    "180": {"G38", "CRC", "DD", "GF", "FA1", "FA2"},
+    "856": {
+        "TSD",
+        "LH1",
+        "LH2",
+        "LH3",
+        "LFH",
+        "LEP",
+        "LH4",
+        "LHT",
+        "LHR",
+        "PER",
+        "LHE",
+        "PAL",
+        "ETD",
+        "GF",
+        "YNQ",
+        "V1",
+        "R4",
+        "DTM",
+    },
+    "214": {"Q7", "SPO", "SDQ", "EFI", "BIN"},
+}
+
+
+def test_gap_bodies_cover_every_added_segment():
+    def tags(text):
+        return {seg[0] for seg in body_from_text(text)}
+
+    assert ADDED["180"] <= tags(GAP_180)
+    for version in VERSIONS:
+        assert ADDED["856"] <= tags(GAP_856[version])
+    assert "AT9" in tags(GAP_856["005010"])
+    assert ADDED["214"] <= tags(GAP_214["004010"])
+    assert {"Q7", "OID", "SDQ"} <= tags(GAP_214["005010"])
+
+
+def test_added_segment_is_really_checked():
+    """The new definitions are enforced: a bad element in an added segment is reported."""
+    bad = GAP_214["004010"].replace("Q7*A*CTN*2~", "Q7*AB*CTN*2~")
+    ok, _, ele_errs, _, _ = run_set(body_from_text(bad), "004010", "QM")
+    assert not ok and ("Q7", "33", "5") in ele_errs
+    # 856 LH1 loop: LH1 is mandatory first segment, LH2 without LH1 is not in the loop.
+    bad = GAP_856["004010"].replace("LH1*EA*2*UN1993*12*4910156*KG*10*1*Y*II*12345~", "")
+    ok, seg_errs, _, _, _ = run_set(body_from_text(bad), "004010", "SH")
+    assert not ok and seg_errs
+
+
+def test_bli_layout_4010_and_5010():
+    """BLI07 is a unit of measure, BLI08-13 are three ID pairs, BLI14-17 product option
+    codes, BLI18 a frequency code; BLI03/BLI04 are independent (no P0304)."""
+    for version in VERSIONS:
+        body = body_from_text(
+            "ST*180*0001~BGN*00*RMA1*20240102~BLI*UP*012345678905**EA~"
+            "BLI*PR*1*12*EA*PUR*5.5*BX*PL*3*CB*CM99*CH*USD*A*B*C*D*M~SE*0*0001~"
+        )
+        ok, seg_errs, ele_errs, other, _ = run_set(body, version, "AN")
+        assert ok and not seg_errs and not ele_errs and not other, (version, seg_errs, ele_errs)
+        # C0706: BLI07 requires BLI06
+        bad = body_from_text("ST*180*0001~BGN*00*RMA1*20240102~BLI*UP*1*1*EA***BX~SE*0*0001~")
+        ok, seg_errs, ele_errs, _, _ = run_set(bad, version, "AN")
+        assert not ok and seg_errs == {("BLI", "8")} and not ele_errs

@@ -33,3 +33,9 @@ def element_numbers(family: str, set_id: str) -> dict[tuple[str, int], str]:
             if child.tag in ("element", "composite") and seq and seq.isdigit() and number:
                 numbers.setdefault((tag, int(seq)), number)
     return numbers
+
+
+@cache
+def segment_tags(family: str, set_id: str) -> frozenset[str]:
+    """The segment tags the set's map defines anywhere."""
+    return frozenset(tag for tag, _position in element_numbers(family, set_id))

@@ -1,0 +1,25 @@
+"""Checks of X12 date and time values, shared by the envelope checks (ISA, GS, TA1)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+_TIME = re.compile(r"([01]\d|2[0-3])[0-5]\d([0-5]\d\d{0,2})?")
+
+
+def is_date(value: str, widths: tuple[int, ...] = (8,)) -> bool:
+    """A real calendar date, CCYYMMDD (width 8) or YYMMDD (width 6)."""
+    if not (value.isdigit() and len(value) in widths):
+        return False
+    text = value if len(value) == 8 else "20" + value
+    try:
+        date(int(text[:4]), int(text[4:6]), int(text[6:8]))
+    except ValueError:
+        return False
+    return True
+
+
+def is_time(value: str, *, seconds: bool = True) -> bool:
+    """HHMM, and when ``seconds`` also HHMMSS and HHMMSSD(D)."""
+    return bool(_TIME.fullmatch(value)) and (seconds or len(value) == 4)
