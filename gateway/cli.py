@@ -22,7 +22,7 @@ from gateway.x12.ack import (
     build_acknowledgements,
 )
 from gateway.x12.assess import Assessment, assess
-from gateway.x12.report import render_text, to_json, verdict
+from gateway.x12.report import describe, render_text, to_json, verdict
 
 EXIT_ACCEPTED, EXIT_REJECTED, EXIT_NOT_X12 = 0, 1, 2
 
@@ -31,7 +31,7 @@ EXAMPLES = """examples:
   gateway validate --json inbound/*.edi
   gateway ack samples/valid/856-pick-pack.x12
   gateway ack --functional 999 --ta1 always --interchange-control 1200 FILE
-  gateway process samples --acks-dir var/acks
+  gateway process samples/valid samples/defects --acks-dir var/acks
 """
 
 
@@ -190,6 +190,9 @@ def _process(args: argparse.Namespace) -> int:
         totals[verdict(assessment)] += 1
         totals["acks"] += len(answers)
         print(f"  {verdict(assessment):<9} {path}{_ack_summary(answers)}")
+        first_error = next((x for x in assessment.all_findings() if x.is_error), None)
+        if first_error is not None:
+            print(f"            {describe(assessment, first_error)}")
     print("Done: " + ", ".join(f"{count} {name}" for name, count in totals.items()))
     return EXIT_ACCEPTED
 

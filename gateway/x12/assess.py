@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from gateway.x12 import findings as f
@@ -123,7 +123,8 @@ def _assess_group(intake: Intake, interchange: Interchange,
         return GroupResult(group, None, sets, findings, Outcome.REJECTED)
     findings.extend(_version_notes(group, grammar, where))
     content = _validate_contents(intake, interchange, group)
-    sets = [_judge_set(ts, content.get(ts.ordinal, [])) for ts in group.sets]
+    sets = [_judge_set(ts, _located(intake, interchange, ts, content.get(ts.ordinal, [])))
+            for ts in group.sets]
     return GroupResult(group, grammar, sets, findings, _group_outcome(findings, sets))
 
 
@@ -191,6 +192,26 @@ def _not_supported(interchange: Interchange, group: FunctionalGroup,
         _set_location(interchange, group, ts).within(segment_tag="ST", segment_position=1,
                                                      element_position=1),
         found=ts.set_id)
+
+
+def _located(intake: Intake, interchange: Interchange, ts: TransactionSet,
+             found: list[Finding]) -> list[Finding]:
+    """Give content findings (located by segment position only) their place in the file."""
+    wanted = {x.location.segment_position for x in found
+              if x.location.offset is None and x.location.segment_position}
+    if not wanted:
+        return found
+    offsets = intake.segment_offsets(interchange, ts, {p for p in wanted if p is not None})
+    return [_at_offset(x, offsets, ts.first_segment) for x in found]
+
+
+def _at_offset(finding: Finding, offsets: dict[int, int], first_segment: int) -> Finding:
+    position = finding.location.segment_position
+    if finding.location.offset is not None or position not in offsets:
+        return finding
+    where = finding.location.within(offset=offsets[position],
+                                    file_segment=first_segment + position - 1)
+    return replace(finding, location=where)
 
 
 def _judge_set(ts: TransactionSet, content: list[Finding]) -> SetResult:

@@ -159,10 +159,12 @@ class _InterchangeReader:
         group.findings.extend(_check_gs(values, self._where(start, "GS")))
         control = group.control.strip()
         if not (control.isdigit() and 1 <= len(control) <= 9):
-            group.findings.append(f.group_error(
-                "group.bad-control-number", f.AK9_BAD_CONTROL_NUMBER,
-                "GS06 (group control number) must be 1 to 9 digits.",
-                self._where(start, "GS").within(element_position=6), found=control))
+            # A group a 997 cannot name (AK102 is numeric) is answered at interchange level.
+            group.findings.append(f.interchange_error(
+                "group.gs06-invalid", f.TA1_BAD_CONTENT,
+                "GS06 (group control number) must be 1 to 9 digits, so the functional group "
+                "header cannot be trusted.", self._where(start, "GS").within(element_position=6),
+                expected="1 to 9 digits", found=control))
         elif any(same_number(g.control, control) for g in self.interchange.groups[:-1]):
             group.findings.append(f.group_error(
                 "group.duplicate-control", f.AK9_DUPLICATE_CONTROL,

@@ -120,7 +120,6 @@ AK9_VERSION_NOT_SUPPORTED = "2"
 AK9_TRAILER_MISSING = "3"
 AK9_CONTROL_MISMATCH = "4"
 AK9_COUNT_WRONG = "5"
-AK9_BAD_CONTROL_NUMBER = "6"
 AK9_DUPLICATE_CONTROL = "19"
 
 # --- AK502 transaction set syntax error codes (X12 element 718) -------------------------------

@@ -71,12 +71,20 @@ def describe(assessment: Assessment, finding: Finding) -> str:
     where = where_text(assessment, finding)
     text = f"{where}: {finding.message}" if where else finding.message
     if finding.found is not None:
-        text += f" Found {finding.found!r}."
+        text += f" Found {readable(finding.found)!r}."
     if finding.expected is not None:
         text += f" Expected {finding.expected}."
     if finding.x12 is not None:
         text += f" [{finding.x12}]"
     return text
+
+
+def readable(value: str) -> str:
+    """Partner text is held as latin-1 (one character per byte); show UTF-8 as UTF-8."""
+    try:
+        return value.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return value
 
 
 def where_text(assessment: Assessment, finding: Finding) -> str:

@@ -113,6 +113,19 @@ class Intake:
     def line_of(self, offset: int | None) -> int | None:
         return self.source.line_of(offset)
 
+    def segment_offsets(self, interchange: Interchange, ts: TransactionSet,
+                        positions: set[int]) -> dict[int, int]:
+        """Where the segments at ``positions`` (counted from ST = 1) start in the text."""
+        found: dict[int, int] = {}
+        segments = iter_raw_segments(self.source.text, ts.start, ts.end,
+                                     interchange.header.delimiters.segment)
+        for position, (start, _end, _raw) in enumerate(segments, start=1):
+            if position in positions:
+                found[position] = start
+                if len(found) == len(positions):
+                    break
+        return found
+
     def set_segments(self, interchange: Interchange, ts: TransactionSet) -> Iterator[list[str]]:
         """The elements of each segment of ``ts`` (``[tag, e01, e02, ...]``), ST through SE."""
         delimiters = interchange.header.delimiters

@@ -17,7 +17,8 @@ from gateway.x12.findings import ELEMENT_CODES, Finding, Level, Severity, X12Cod
 
 CONDITIONAL_REQUIRED_MISSING = "2"
 EXCLUSION_VIOLATED = "10"
-_RULE = re.compile(r"Syntax Error \(([PRECL])((?:\d\d)+)\)")
+# pyx12 writes "Syntax Error (P0304): ..."; our findings say "syntax rule P0304 is broken".
+_RULE = re.compile(r"(?:Syntax Error \(|syntax rule )([PRECL])((?:\d\d)+)\b")
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,7 +29,7 @@ class Blame:
 
 
 def rule_in(message: str) -> tuple[str, list[int]] | None:
-    """The rule named in a pyx12 syntax message, as (kind, element positions)."""
+    """The rule named in a syntax message, as (kind, element positions)."""
     match = _RULE.search(message)
     if match is None:
         return None

@@ -17,6 +17,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,6 +48,7 @@ _PYX12_TRAILING_SPACES = "has unnecessary trailing spaces"
 _SEGMENT_HAS_ELEMENT_ERRORS = "8"
 _INVALID_CHARACTER = "6"
 _UNRECOGNIZED = "1"
+_PYX12_SYNTAX_DETAIL = re.compile(r"Syntax Error \((\w+)\):\s*(.*)")
 _OUT_OF_SEQUENCE = "7"
 
 
@@ -272,19 +274,25 @@ def _element_finding(here: Location, error: dict[str, Any], grammar: Grammar) ->
                          "left out. Accepted as sent.", here, found=error.get("err_val"))
     if code not in f.ELEMENT_CODES:
         code = _INVALID_CHARACTER
-    return Finding(f"element.{_slug(f.ELEMENT_CODES[code])}", _element_message(here, error),
+    return Finding(f"element.{_slug(f.ELEMENT_CODES[code])}", _element_message(here, code, grammar),
                    Severity.ERROR, X12Code(Level.ELEMENT, code), here,
                    expected=_expected(grammar, here.element_number, code),
                    found=error.get("err_val") or None)
 
 
 def _segment_message(segment: dict[str, Any], error: dict[str, Any], code: str) -> str:
-    return f"{segment.get('seg_id')} segment: {f.SEGMENT_CODES[code]}. ({error['err_str']})"
+    what = f.SEGMENT_CODES[code].capitalize()
+    rule = _PYX12_SYNTAX_DETAIL.search(str(error.get("err_str", "")))
+    if rule is None:
+        return f"{what}."
+    detail = rule.group(2).rstrip(".")
+    return f"{what}: syntax rule {rule.group(1)} is broken ({detail[:1].lower()}{detail[1:]})."
 
 
-def _element_message(here: Location, error: dict[str, Any]) -> str:
-    what = f.ELEMENT_CODES.get(str(error["err_cde"]), "element error")
-    return f"{_element_name(here)}: {what}. ({error['err_str']})"
+def _element_message(here: Location, code: str, grammar: Grammar) -> str:
+    what = f.ELEMENT_CODES[code].capitalize()
+    definition = element_dictionary(grammar.family).get(here.element_number or "")
+    return f"{what} ({definition[3]})." if definition else f"{what}."
 
 
 def _element_name(here: Location) -> str:
@@ -296,12 +304,12 @@ def _expected(grammar: Grammar, number: str | None, code: str) -> str | None:
     definition = element_dictionary(grammar.family).get(number or "")
     if definition is None:
         return None
-    kind, low, high, name = definition
+    kind, low, high, _name = definition
     if code in ("4", "5", "6"):
-        return f"{name}: type {kind}, {low} to {high} characters"
-    if code == "7":
-        return f"a code from the list for element {number} ({name})"
-    return name
+        size = f"{low}" if low == high else f"{low} to {high}"
+        return f"{size} characters of type {kind}"
+    return {"7": f"a code from the element {number} code list",
+            "8": "a real calendar date", "9": "a real time of day"}.get(code)
 
 
 def _int(value: object) -> int | None:

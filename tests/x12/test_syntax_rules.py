@@ -15,6 +15,8 @@ from tests.x12.x12text import BODY_214, group, interchange, transaction
 def test_rule_is_read_from_the_pyx12_message() -> None:
     assert rule_in("Syntax Error (P0304): If any of N103, N104 is present") == ("P", [3, 4])
     assert rule_in("Syntax Error (L010203): ...") == ("L", [1, 2, 3])
+    assert rule_in("Segment has data element errors: syntax rule E0103 is broken") == (
+        "E", [1, 3])
     assert rule_in("Mandatory segment missing") is None
 
 
