@@ -120,7 +120,7 @@ def build_acknowledgements(assessment: Assessment, identity: Identity, policy: A
 def _answer_interchange(result: InterchangeResult, identity: Identity, policy: AckPolicy,
                         numbers: ControlNumbers, now: datetime) -> OutboundAck | None:
     header = result.interchange.header
-    if not result.interchange.groups:
+    if result.interchange.ta1s and not result.interchange.groups:
         return None  # only TA1s inside: never acknowledge an acknowledgement
     ta1 = _ta1_code(result) if _wants_ta1(result, policy.ta1) else None
     groups = [] if result.outcome is Outcome.REJECTED else [
@@ -193,8 +193,9 @@ def _outbound_delimiters(header: IsaHeader, policy: AckPolicy) -> Delimiters:
     distinct = len({theirs.element, theirs.segment, theirs.component}) == 3
     if not (usable and distinct):
         return DEFAULT_DELIMITERS
-    return Delimiters(theirs.element, theirs.component, theirs.segment,
-                      theirs.repetition or DEFAULT_DELIMITERS.repetition)
+    taken = {theirs.element, theirs.component, theirs.segment}
+    repetition = theirs.repetition or next(c for c in "^{}!" if c not in taken)
+    return Delimiters(theirs.element, theirs.component, theirs.segment, repetition)
 
 
 def _interchange_version(header: IsaHeader, groups: Sequence[GroupResult]) -> str:
@@ -255,7 +256,8 @@ def _functional_group(group: GroupResult, kind: str, sender: _Sender) -> list[li
     body = _ack_body(group, kind, version, sender.delimiters)
     st = ["ST", kind, "0001"] + (["005010X231A1"] if kind == "999" else [])
     return [
-        ["GS", "FA", sender.identity.gs_id, group.group.sender.strip(), x12_date(sender.now),
+        ["GS", "FA", sender.identity.gs_id,
+         clean_value(group.group.sender.strip(), sender.delimiters, 15), x12_date(sender.now),
          x12_time(sender.now), control, "X", version],
         st, *body, ["SE", str(len(body) + 2), "0001"],
         ["GE", "1", control],

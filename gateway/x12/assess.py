@@ -45,8 +45,9 @@ class GroupResult:
     @property
     def is_acknowledgement(self) -> bool:
         """A group of 997/999s: never answered with another 997."""
-        only_acks = bool(self.sets) and all(s.ts.set_id in ("997", "999") for s in self.sets)
-        return self.group.functional_id.strip() == "FA" or only_acks
+        if self.sets:  # routed by ST01, like everything else: GS01 may be wrong
+            return all(s.ts.set_id in ("997", "999") for s in self.sets)
+        return self.group.functional_id.strip() == "FA"
 
 
 @dataclass(slots=True)

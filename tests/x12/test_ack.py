@@ -186,3 +186,24 @@ def test_every_997_we_build_validates_against_our_own_997_map() -> None:
         for answer in acks(data):
             checked = assess(answer.text.encode())
             assert checked.accepted, answer.text
+
+
+def test_an_empty_interchange_still_gets_its_ta1() -> None:
+    [answer] = acks(interchange([], ack="1").encode())
+    assert find(answer, "TA1")[0][4:] == ["R", "024"]
+    assert find(answer, "IEA")[0][1] == "0"
+
+
+def test_repetition_separator_never_collides_with_the_partners_delimiters() -> None:
+    text = interchange([group([transaction(body=BODY_214_5010)], version="005010")])
+    text = text.replace("*", "^")  # '^' is this partner's element separator
+    [answer] = acks(text.encode())
+    isa = answer.text.split("^")
+    assert isa[11] not in ("^", ">", "~") and isa[12] == "00501"
+    assert assess(answer.text.encode()).accepted
+
+
+def test_a_214_group_mislabelled_fa_is_still_answered() -> None:
+    [answer] = acks(interchange([group([transaction()], functional_id="FA")]).encode())
+    assert find(answer, "AK1") == [["AK1", "FA", "1"]]
+    assert find(answer, "AK2") == [["AK2", "214", "0001"]]
