@@ -27,6 +27,7 @@ from gateway.x12 import findings as f
 from gateway.x12.assess import Assessment, GroupResult, InterchangeResult, Outcome, SetResult
 from gateway.x12.findings import Finding, Level
 from gateway.x12.isa import Delimiters, IsaHeader
+from gateway.x12.values import is_alnum, is_digits
 from gateway.x12.write import (
     DEFAULT_DELIMITERS,
     X12_CHARACTERS,
@@ -178,7 +179,7 @@ def _echo_digits(value: str, width: int, *, pad: bool = False) -> str:
     """TA101-TA103 echo the partner's ISA13/ISA09/ISA10, which must stay ``width`` digits: a
     value that is not (the reason for a rejection, often) is sent as zeros."""
     value = value.strip()
-    if value.isdigit() and (len(value) == width or (pad and len(value) < width)):
+    if is_digits(value) and (len(value) == width or (pad and len(value) < width)):
         return value.rjust(width, "0")
     return "0" * width
 
@@ -220,7 +221,7 @@ class _Sender:
 
 def _their_address(header: IsaHeader) -> tuple[str, str] | None:
     qualifier, their_id = header.sender
-    usable = (len(qualifier) == 2 and qualifier.isalnum() and 0 < len(their_id) <= 15
+    usable = (len(qualifier) == 2 and is_alnum(qualifier) and 0 < len(their_id) <= 15
               and set(their_id) <= X12_CHARACTERS - set("".join(header.delimiters.all())))
     return (qualifier, their_id) if usable else None
 
@@ -295,7 +296,7 @@ def _set_response(result: SetResult, kind: str, is_5010: bool,
 def _identifiable(set_id: str, control: str, delimiters: Delimiters) -> bool:
     """AK201 needs a 3-digit set id and AK202 a 4 to 9 character control number."""
     clean = clean_value(control, delimiters, 9) == control
-    return len(set_id) == 3 and set_id.isdigit() and 4 <= len(control) <= 9 and clean
+    return len(set_id) == 3 and is_digits(set_id) and 4 <= len(control) <= 9 and clean
 
 
 def _segments_in_error(findings: list[Finding]) -> list[tuple[int, str, list[Finding]]]:
@@ -342,7 +343,7 @@ def _ak9(group: GroupResult) -> list[str]:
     received = len(group.sets)
     accepted = sum(s.outcome is Outcome.ACCEPTED for s in group.sets)
     declared = (group.group.declared_count or "").strip()
-    included = str(int(declared)) if declared.isdigit() else str(received)
+    included = str(int(declared)) if is_digits(declared) else str(received)
     status = {Outcome.ACCEPTED: "A", Outcome.PARTIALLY_ACCEPTED: "P"}.get(group.outcome, "R")
     codes = [x.x12.value for x in group.findings if x.rejects(Level.GROUP) and x.x12]
     return ["AK9", status, included, str(received), str(accepted),

@@ -19,7 +19,7 @@ from gateway.x12.structure import (
     TransactionSet,
 )
 from gateway.x12.text import FileKind, SourceText, iter_raw_segments, leading_tag, split_elements
-from gateway.x12.values import is_date, is_time
+from gateway.x12.values import is_alnum, is_date, is_digits, is_time
 
 
 def read_intake(data: bytes) -> Intake:
@@ -75,7 +75,7 @@ def same_number(declared: str | None, actual: str | int) -> bool:
     if declared is None:
         return False
     declared, actual_text = declared.strip(), str(actual).strip()
-    if declared.isdigit() and actual_text.isdigit():
+    if is_digits(declared) and is_digits(actual_text):
         return int(declared) == int(actual_text)
     return declared == actual_text
 
@@ -158,7 +158,7 @@ class _InterchangeReader:
         self.group = group
         group.findings.extend(_check_gs(values, self._where(start, "GS")))
         control = group.control.strip()
-        if not (control.isdigit() and 1 <= len(control) <= 9):
+        if not (is_digits(control) and 1 <= len(control) <= 9):
             # A group a 997 cannot name (AK102 is numeric) is answered at interchange level.
             group.findings.append(f.interchange_error(
                 "group.gs06-invalid", f.TA1_BAD_CONTENT,
@@ -206,7 +206,7 @@ class _InterchangeReader:
         self.group.sets.append(ts)
         self.ts = ts
         where = self._where(start, "ST")
-        if not (len(ts.set_id) == 3 and ts.set_id.isdigit()):
+        if not (len(ts.set_id) == 3 and is_digits(ts.set_id)):
             ts.findings.append(f.set_error(
                 "set.bad-set-id", f.AK5_BAD_SET_ID, "ST01 is not a transaction set identifier.",
                 where.within(element_position=1), expected="3 digits", found=ts.set_id))
@@ -330,7 +330,8 @@ def _check_gs(values: tuple[str, ...], where: Location) -> list[Finding]:
     # Before 004010 GS04 was YYMMDD; real 003xxx files send either width, so both are taken.
     widths = (8,) if values[7][:3] >= "004" else (6, 8)
     rules = (
-        (1, len(values[0]) == 2 and values[0].isalpha(), "a 2-letter functional identifier"),
+        (1, len(values[0]) == 2 and is_alnum(values[0]) and values[0].isalpha(),
+         "a 2-letter functional identifier"),
         (2, 2 <= len(values[1].strip()) <= 15, "a 2 to 15 character sender code"),
         (3, 2 <= len(values[2].strip()) <= 15, "a 2 to 15 character receiver code"),
         (4, is_date(values[3], widths), "a date CCYYMMDD" + (" or YYMMDD" * (6 in widths))),
@@ -352,11 +353,11 @@ def _element(elements: list[str], number: int) -> str | None:
 def _ta1_problem(ack: Ta1Ack, element_count: int) -> str | None:
     checks = (
         (element_count == 5, f"it has {element_count} elements instead of 5"),
-        (len(ack.acknowledged_control) == 9 and ack.acknowledged_control.isdigit(),
+        (len(ack.acknowledged_control) == 9 and is_digits(ack.acknowledged_control),
          "TA101 must be the 9-digit interchange control number"),
-        (len(ack.date) == 6 and ack.date.isdigit(), "TA102 must be a date YYMMDD"),
-        (len(ack.time) == 4 and ack.time.isdigit(), "TA103 must be a time HHMM"),
+        (len(ack.date) == 6 and is_digits(ack.date), "TA102 must be a date YYMMDD"),
+        (len(ack.time) == 4 and is_digits(ack.time), "TA103 must be a time HHMM"),
         (ack.ack_code in ("A", "E", "R"), "TA104 must be A, E or R"),
-        (len(ack.note_code) == 3 and ack.note_code.isdigit(), "TA105 must be a 3-digit code"),
+        (len(ack.note_code) == 3 and is_digits(ack.note_code), "TA105 must be a 3-digit code"),
     )
     return next((why for ok, why in checks if not ok), None)

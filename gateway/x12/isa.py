@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from gateway.x12 import findings as f
 from gateway.x12.findings import Finding, Location
-from gateway.x12.values import is_date, is_time
+from gateway.x12.values import is_alnum, is_date, is_digits, is_time
 
 ISA_LENGTH = 106
 _SEPARATOR_OFFSETS = (3, 6, 17, 20, 31, 34, 50, 53, 69, 76, 81, 83, 89, 99, 101, 103)
@@ -220,15 +220,15 @@ _AUTH_QUALIFIERS = ("00", "01", "02", "03", "04", "05", "06", "07")  # I01, 4010
 _ISA_RULES = (
     (1, lambda v: v in _AUTH_QUALIFIERS, f.TA1_BAD_AUTH_QUALIFIER, "authorization qualifier"),
     (3, lambda v: v in ("00", "01"), f.TA1_BAD_SECURITY_QUALIFIER, "security qualifier"),
-    (5, lambda v: len(v) == 2 and v.isalnum(), f.TA1_BAD_SENDER_QUALIFIER, "sender qualifier"),
+    (5, lambda v: len(v) == 2 and is_alnum(v), f.TA1_BAD_SENDER_QUALIFIER, "sender qualifier"),
     (6, bool, f.TA1_BAD_SENDER_ID, "sender id"),
-    (7, lambda v: len(v) == 2 and v.isalnum(), f.TA1_BAD_RECEIVER_QUALIFIER,
+    (7, lambda v: len(v) == 2 and is_alnum(v), f.TA1_BAD_RECEIVER_QUALIFIER,
      "receiver qualifier"),
     (8, bool, f.TA1_BAD_RECEIVER_ID, "receiver id"),
     (9, lambda v: is_date(v, (6,)), f.TA1_BAD_DATE, "interchange date"),
     (10, lambda v: is_time(v, seconds=False), f.TA1_BAD_TIME, "interchange time"),
-    (12, lambda v: len(v) == 5 and v.isdigit(), f.TA1_BAD_VERSION, "control version number"),
-    (13, lambda v: len(v) == 9 and v.isdigit(), f.TA1_BAD_CONTROL_NUMBER,
+    (12, lambda v: len(v) == 5 and is_digits(v), f.TA1_BAD_VERSION, "control version number"),
+    (13, lambda v: len(v) == 9 and is_digits(v), f.TA1_BAD_CONTROL_NUMBER,
      "interchange control number"),
     (14, lambda v: v in ("0", "1"), f.TA1_BAD_ACK_REQUESTED, "acknowledgment requested"),
     (15, lambda v: v in ("P", "T", "I"), f.TA1_BAD_TEST_INDICATOR, "usage indicator"),

@@ -33,6 +33,7 @@ from gateway.x12 import syntax_rules
 from gateway.x12.findings import Finding, Level, Location, Severity, X12Code
 from gateway.x12.grammar import map_dir
 from gateway.x12.grammar.lookup import element_dictionary, element_numbers, segment_tags
+from gateway.x12.values import is_digits
 
 log = logging.getLogger(__name__)
 
@@ -64,9 +65,9 @@ def grammar_for(gs08: str, set_id: str = "") -> Grammar | None:
     """Which of our grammars validates a group with version ``gs08``; None if none does."""
     version = gs08.strip().upper()
     release = version[:6]
-    if release.startswith("0040") and release.isdigit():
+    if release.startswith("0040") and is_digits(release):
         return Grammar("004010", "00401", "004010", exact=release == "004010")
-    if release.startswith("0050") and release.isdigit():
+    if release.startswith("0050") and is_digits(release):
         gs = "005010X231A1" if set_id == "999" else "005010"
         return Grammar("005010", "00501", gs, exact=release == "005010")
     return None
@@ -213,7 +214,7 @@ def _findings_from_tree(tree: dict[str, Any], sets: Sequence[SetContent],
 
 def _set_index(control: object, count: int) -> int | None:
     text = str(control or "")
-    if text.isdigit() and 1 <= int(text) <= count:
+    if is_digits(text) and 1 <= int(text) <= count:
         return int(text) - 1
     return None
 

@@ -10,7 +10,7 @@ _TIME = re.compile(r"([01]\d|2[0-3])[0-5]\d([0-5]\d\d{0,2})?")
 
 def is_date(value: str, widths: tuple[int, ...] = (8,)) -> bool:
     """A real calendar date, CCYYMMDD (width 8) or YYMMDD (width 6)."""
-    if not (value.isdigit() and len(value) in widths):
+    if not (is_digits(value) and len(value) in widths):
         return False
     text = value if len(value) == 8 else "20" + value
     try:
@@ -23,3 +23,13 @@ def is_date(value: str, widths: tuple[int, ...] = (8,)) -> bool:
 def is_time(value: str, *, seconds: bool = True) -> bool:
     """HHMM, and when ``seconds`` also HHMMSS and HHMMSSD(D)."""
     return bool(_TIME.fullmatch(value)) and (seconds or len(value) == 4)
+
+
+def is_digits(value: str) -> bool:
+    """ASCII digits only: ``str.isdigit`` also accepts '¹' or '٣', which ``int`` refuses."""
+    return value.isascii() and value.isdigit()
+
+
+def is_alnum(value: str) -> bool:
+    """ASCII letters and digits only."""
+    return value.isascii() and value.isalnum()

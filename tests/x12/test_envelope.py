@@ -133,3 +133,10 @@ def test_every_prefix_of_a_file_reads_without_raising() -> None:
     data = simple()
     for end in range(len(data)):
         read_intake(data[:end])  # truncated anywhere: findings, never an exception
+
+
+def test_unicode_digits_are_not_digits() -> None:
+    """'¹' passes str.isdigit() but not int(): a partner's byte 0xB9 must not crash anything."""
+    data = simple().replace(b"*000000001*0*P*", b"*00000000\xb9*0*P*")
+    assert "TA105 018" in codes(data)
+    assert not same_number("\u00b9", 1)
