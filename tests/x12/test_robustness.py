@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -18,16 +19,17 @@ from gateway.x12.assess import assess
 from gateway.x12.report import render_text, to_json
 from tests.x12.x12text import BODY_214, group, interchange, transaction
 
-VALID = interchange([group([transaction(), transaction(control="0002")]),
-                     group([transaction(body=BODY_214[:3])], control="2")],
-                    ack="1").encode()
+SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "valid"
+VALID = [interchange([group([transaction(), transaction(control="0002")]),
+                      group([transaction(body=BODY_214[:3])], control="2")], ack="1").encode(),
+         *(path.read_bytes() for path in sorted(SAMPLES.glob("*.x12")))]
 INTERESTING = [b"~", b"*", b">", b"\n", b"\r\n", b"ISA", b"IEA*1", b"GS*", b"SE*", b"ST*214*",
                b"\x00", b"\xff", b"\xe2\x80\xa6", b"\xef\xbb\xbf", b"  "]
 
 
 @st.composite
 def corrupted(draw: st.DrawFn) -> bytes:
-    data = bytearray(VALID)
+    data = bytearray(draw(st.sampled_from(VALID)))
     for _ in range(draw(st.integers(1, 4))):
         at = draw(st.integers(0, len(data)))
         action = draw(st.sampled_from(["insert", "delete", "replace"]))
