@@ -27,10 +27,9 @@ from gateway.x12 import findings as f
 from gateway.x12.assess import Assessment, GroupResult, InterchangeResult, Outcome, SetResult
 from gateway.x12.findings import Finding, Level
 from gateway.x12.isa import Delimiters, IsaHeader
-from gateway.x12.values import is_alnum, is_digits
+from gateway.x12.values import X12_CHARACTERS, is_alnum, is_digits, is_x12_text
 from gateway.x12.write import (
     DEFAULT_DELIMITERS,
-    X12_CHARACTERS,
     clean_value,
     isa_segment,
     render,
@@ -270,7 +269,8 @@ def _ack_body(group: GroupResult, kind: str, version: str,
               delimiters: Delimiters) -> list[list[str]]:
     is_5010 = version.startswith("005010")
     ak1 = ["AK1", group.group.functional_id.strip(), group.group.control.strip()]
-    body = [ak1 + ([group.group.version.strip()] if is_5010 else [])]
+    body = [ak1 + ([clean_value(group.group.version.strip(), delimiters, 12)] if is_5010
+                   else [])]
     if group.grammar is not None:  # an unsupported version gets AK1 + AK9 only
         for result in group.sets:
             body.extend(_set_response(result, kind, is_5010, delimiters))
@@ -283,7 +283,10 @@ def _set_response(result: SetResult, kind: str, is_5010: bool,
     ts = result.ts
     if not _identifiable(ts.set_id, ts.control, delimiters):
         return  # an AK2 cannot name it; AK9 still counts it as received and not accepted
-    yield ["AK2", ts.set_id, ts.control] + ([ts.convention] if is_5010 and ts.convention else [])
+    convention = ts.convention or ""
+    echo = is_5010 and is_x12_text(convention, 1, 35) and clean_value(
+        convention, delimiters, 35) == convention
+    yield ["AK2", ts.set_id, ts.control] + ([convention] if echo else [])
     for position, tag, errors in _segments_in_error(result.findings):
         yield _ak3(kind, _segment_id(tag, delimiters), position, errors)
         for finding in [x for x in errors if x.x12 and x.x12.level is Level.ELEMENT][

@@ -19,7 +19,7 @@ from gateway.x12.structure import (
     TransactionSet,
 )
 from gateway.x12.text import FileKind, SourceText, iter_raw_segments, leading_tag, split_elements
-from gateway.x12.values import is_alnum, is_date, is_digits, is_time
+from gateway.x12.values import is_alnum, is_date, is_digits, is_time, is_x12_text
 
 
 def read_intake(data: bytes) -> Intake:
@@ -337,7 +337,8 @@ def _check_gs(values: tuple[str, ...], where: Location) -> list[Finding]:
         (4, is_date(values[3], widths), "a date CCYYMMDD" + (" or YYMMDD" * (6 in widths))),
         (5, is_time(values[4]), "a time HHMM, HHMMSS or HHMMSSDD"),
         (7, values[6] in ("X", "T"), "X (ASC X12) or T (TDCC)"),
-        (8, bool(values[7].strip()), "a version/release code"),
+        (8, is_x12_text(values[7].strip(), 1, 12), "a version/release code of 1 to 12 "
+         "characters"),
     )
     return [f.interchange_error(
         f"group.gs{number:02d}-invalid", f.TA1_BAD_CONTENT,

@@ -8,8 +8,10 @@ between segments are cosmetic and a newline-only terminator is then always ``"\\
 
 from __future__ import annotations
 
+import re
+from bisect import bisect_left
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from gateway.x12 import findings as f
@@ -18,6 +20,7 @@ from gateway.x12.findings import Finding, Location
 _UTF8_BOM = b"\xef\xbb\xbf"
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 _BLANK = " \t\n"
+_LINE_BREAK = re.compile("\n")
 
 
 class FileKind(StrEnum):
@@ -32,6 +35,8 @@ class SourceText:
     kind: FileKind
     first_content: int
     findings: tuple[Finding, ...]
+    # Offsets of every line break, built on the first `line_of` call: only reports need it.
+    _line_breaks: list[int] | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def from_bytes(cls, data: bytes) -> SourceText:
@@ -66,7 +71,11 @@ class SourceText:
     def line_of(self, offset: int | None) -> int | None:
         if offset is None:
             return None
-        return self.text.count("\n", 0, offset) + 1
+        if self._line_breaks is None:
+            breaks = [match.start() for match in _LINE_BREAK.finditer(self.text)]
+            object.__setattr__(self, "_line_breaks", breaks)
+        assert self._line_breaks is not None
+        return bisect_left(self._line_breaks, offset) + 1
 
 
 def _skip_blank(text: str, position: int) -> int:

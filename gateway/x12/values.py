@@ -5,6 +5,10 @@ from __future__ import annotations
 import re
 from datetime import date
 
+# The X12 basic and (004010) extended character sets; 005010 adds ^ and `, which 004010 lacks.
+X12_CHARACTERS = frozenset(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!\"&'()*+,-./:;?= "
+    "abcdefghijklmnopqrstuvwxyz%~@[]_{}\\|<>#$")
 _TIME = re.compile(r"([01]\d|2[0-3])[0-5]\d([0-5]\d\d{0,2})?")
 
 
@@ -33,3 +37,8 @@ def is_digits(value: str) -> bool:
 def is_alnum(value: str) -> bool:
     """ASCII letters and digits only."""
     return value.isascii() and value.isalnum()
+
+
+def is_x12_text(value: str, low: int, high: int) -> bool:
+    """``low`` to ``high`` characters, all in the X12 character sets."""
+    return low <= len(value) <= high and set(value) <= X12_CHARACTERS

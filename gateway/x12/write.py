@@ -6,6 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from gateway.x12.isa import Delimiters
+from gateway.x12.values import X12_CHARACTERS
 
 DEFAULT_DELIMITERS = Delimiters(element="*", component=">", segment="~", repetition="^")
 _ISA_WIDTHS = (2, 10, 2, 10, 2, 15, 2, 15, 6, 4, 1, 5, 9, 1, 1)  # ISA01..ISA15; ISA16 is 1 char
@@ -47,12 +48,6 @@ def x12_date(moment: datetime, *, century: bool = True) -> str:
 
 def x12_time(moment: datetime) -> str:
     return moment.strftime("%H%M")
-
-
-# The X12 basic and (004010) extended character sets; 005010 adds ^ and `, which 004010 lacks.
-X12_CHARACTERS = frozenset(
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!\"&'()*+,-./:;?= "
-    "abcdefghijklmnopqrstuvwxyz%~@[]_{}\\|<>#$")
 
 
 def clean_value(value: str, delimiters: Delimiters, limit: int) -> str:

@@ -140,3 +140,10 @@ def test_unicode_digits_are_not_digits() -> None:
     data = simple().replace(b"*000000001*0*P*", b"*00000000\xb9*0*P*")
     assert "TA105 018" in codes(data)
     assert not same_number("\u00b9", 1)
+
+
+def test_line_numbers_count_line_breaks_before_the_offset() -> None:
+    source = read_intake(b"ISA*x\nGS\n\nST*1~SE").source
+    expected = [source.text.count("\n", 0, offset) + 1 for offset in range(len(source.text) + 1)]
+    assert [source.line_of(offset) for offset in range(len(source.text) + 1)] == expected
+    assert source.line_of(None) is None
