@@ -174,8 +174,16 @@ def _validate_contents(intake: Intake, interchange: Interchange,
 def _content(intake: Intake, interchange: Interchange, group: FunctionalGroup,
              ts: TransactionSet) -> SetContent:
     return SetContent(lambda: intake.set_segments(interchange, ts),
-                      frozenset(intake.source.text[ts.start:ts.end]),
+                      _characters(intake.source.text, ts.start, ts.end),
                       _set_location(interchange, group, ts))
+
+
+def _characters(text: str, start: int, end: int, chunk: int = 1 << 20) -> frozenset[str]:
+    """Every character in ``text[start:end]``, read in slices so no copy of a big set is made."""
+    seen: set[str] = set()
+    for at in range(start, end, chunk):
+        seen.update(text[at:min(at + chunk, end)])
+    return frozenset(seen)
 
 
 def _set_location(interchange: Interchange, group: FunctionalGroup,
