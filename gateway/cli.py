@@ -11,7 +11,7 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
-from gateway import __version__
+from gateway import __version__, cli_translate
 from gateway.bootstrap import GatewayConfig, load_config
 from gateway.errors import GatewayError
 from gateway.x12.ack import (
@@ -83,6 +83,7 @@ def _parser() -> argparse.ArgumentParser:
                          help="where to write acknowledgements (default: paths.acks in config)")
     _ack_options(process)
     process.set_defaults(run=_process)
+    cli_translate.add_commands(commands)
     return parser
 
 

@@ -1,0 +1,167 @@
+"""Named Python transforms: the escape hatch a mapping calls by name for true quirks.
+
+Register one with ``@transform("name")``; a mapping uses it as
+``{transform: name, args: {...}}`` (args are rules too) or as a document's ``finish`` step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone, tzinfo
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from gateway.mapping.engine import Context, Transform
+
+TRANSFORMS: dict[str, Transform] = {}
+
+# X12 623 time codes: fixed offsets for the standard/daylight codes, the region for the others.
+_FIXED_HOURS = {"UT": 0, "GM": 0, "ES": -5, "ED": -4, "CS": -6, "CD": -5, "MS": -7, "MD": -6,
+                "PS": -8, "PD": -7, "AS": -4, "AD": -3, "HS": -10, "HD": -9, "NS": -3.5,
+                "ND": -2.5}
+_REGIONS = {"ET": "America/New_York", "CT": "America/Chicago", "MT": "America/Denver",
+            "PT": "America/Los_Angeles", "AT": "America/Halifax", "HT": "Pacific/Honolulu",
+            "NT": "America/St_Johns"}
+_LOCAL = {"", "LT"}
+
+
+def transform(name: str) -> Callable[[Transform], Transform]:
+    def register(function: Transform) -> Transform:
+        TRANSFORMS[name] = function
+        return function
+    return register
+
+
+@transform("x12_moment")
+def x12_moment(args: dict[str, Any], ctx: Context) -> str | None:
+    """``date`` (CCYYMMDD / YYMMDD) + ``time`` (HHMM[SS]) + ``zone`` (X12 623) -> ISO 8601."""
+    moment = _moment(args, ctx)
+    return moment[0].isoformat() if moment else None
+
+
+@transform("x12_timestamp")
+def x12_timestamp(args: dict[str, Any], ctx: Context) -> dict[str, Any] | None:
+    """The same as a Timestamp: the moment, the sender's zone code, and whether it was assumed."""
+    moment = _moment(args, ctx)
+    if moment is None:
+        return None
+    at, code, assumed = moment
+    return {"at": at.isoformat(), "zone_code": code or None, "assumed_zone": assumed}
+
+
+def _moment(args: dict[str, Any], ctx: Context) -> tuple[datetime, str, bool] | None:
+    day, clock = str(args.get("date") or ""), str(args.get("time") or "")
+    if not day or not clock:
+        return None  # a date alone is a date, not a moment: no midnight is invented
+    if len(day) == 6:
+        day = "20" + day
+    clock = (clock + "0000")[:6]
+    code = str(args.get("zone") or "").strip().upper()
+    naive = datetime.strptime(day + clock, "%Y%m%d%H%M%S")  # ValueError -> a located issue
+    zone, assumed = _zone(code, ctx)
+    return naive.replace(tzinfo=zone), code, assumed
+
+
+def _zone(code: str, ctx: Context) -> tuple[tzinfo, bool]:
+    if code in _FIXED_HOURS:
+        return timezone(timedelta(hours=_FIXED_HOURS[code])), False
+    if code in _REGIONS:
+        return ZoneInfo(_REGIONS[code]), False
+    if code not in _LOCAL:
+        raise ValueError(f"time code {code!r} is not one the gateway knows")
+    return ZoneInfo(ctx.timezone), True
+
+
+@transform("hl_tree")
+def hl_tree(document: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    """856 finish step: the flat HL list becomes a tree by HL02 parent ids.
+
+    An HL whose parent is missing or unknown (a flat or broken hierarchy, as some partners
+    send) becomes a root of its own rather than being lost; the issue is reported.
+    """
+    nodes = document.get("hierarchy", [])
+    by_id = {node.get("hl_id"): {**node, "children": []} for node in nodes}
+    roots = []
+    for node in by_id.values():
+        parent = by_id.get(node.get("parent_id"))
+        if parent is None or parent is node:
+            if node.get("parent_id"):
+                ctx.issue(f"HL {node.get('hl_id')} names parent {node.get('parent_id')}, "
+                          "which is not in the set; kept as a root", "hierarchy",
+                          severity="warning")
+            roots.append(node)
+        else:
+            parent["children"].append(node)
+    return {**document, "hierarchy": roots, "hierarchy_depth": _depth(roots)}
+
+
+def _depth(nodes: list[dict[str, Any]]) -> int:
+    return 1 + max(_depth(n["children"]) for n in nodes) if nodes else 0
+
+
+@transform("return_stage")
+def return_stage(args: dict[str, Any], ctx: Context) -> str:
+    """Whether a 180 asks, answers or notifies, from BGN01 and the header RDR01.
+
+    X12 leaves it to usage: an answer carries a decision (RDR01 RA / PA / RD) or is sent as a
+    response (BGN01 11); a notification reports a consumer return already on its way (RDR01 CR
+    or RN); everything else asks.
+    """
+    purpose = str(args.get("purpose") or "")
+    disposition = str(args.get("disposition") or "")
+    if purpose == "11" or disposition in ("RA", "PA", "RD"):
+        return "authorization"
+    if disposition in ("CR", "RN"):
+        return "notification"
+    return "request"
+
+
+@transform("shipment_summary")
+def shipment_summary(document: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    """856 finish step: the shipment level's carrier, BOL, PRO, tracking and weights describe
+    the whole shipment, so they are lifted to the document (they stay on the node too)."""
+    shipment = next((n for n in document.get("hierarchy", []) if n.get("level") == "shipment"),
+                    None)
+    if shipment is None:
+        return document
+    references = shipment.get("references", [])
+    lifted = {
+        "carrier": shipment.get("carrier"),
+        "bill_of_lading": _first_reference(references, "BM"),
+        "pro_number": _first_reference(references, "CN"),
+        "tracking_numbers": [r["value"] for r in references if r.get("qualifier") in ("2I",)],
+        "measures": shipment.get("measures"),
+        "lading_quantity": shipment.get("lading_quantity"),
+        "parties": [*document.get("parties", []), *shipment.get("parties", [])],
+    }
+    return {**document, **{k: v for k, v in lifted.items() if v}}
+
+
+def _first_reference(references: list[dict[str, Any]], qualifier: str) -> str | None:
+    return next((r.get("value") for r in references if r.get("qualifier") == qualifier), None)
+
+
+@transform("concat")
+def concat(args: dict[str, Any], ctx: Context) -> list[Any]:
+    """The lists in ``args``, one after the other (e.g. TD1 and MEA weights)."""
+    return [item for value in args.values() if isinstance(value, list) for item in value]
+
+
+_COMMUNICATION = {"TE": "phone", "EM": "email", "FX": "fax"}
+
+
+@transform("communication")
+def communication(args: dict[str, Any], ctx: Context) -> str | None:
+    """PER03..PER08 hold up to three (qualifier, number) pairs: TE phone, EM email, FX fax.
+    ``want`` says which kind to return: the first number of that kind."""
+    for n in (1, 2, 3):
+        if _COMMUNICATION.get(str(args.get(f"q{n}") or "")) == args.get("want"):
+            return str(args.get(f"v{n}") or "") or None
+    return None
+
+
+@transform("number_lines")
+def number_lines(document: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    """180 finish step: return lines are numbered 1, 2, ... in the order they were sent."""
+    lines = [{**line, "line_number": n} for n, line in enumerate(document.get("lines", []), 1)]
+    return {**document, "lines": lines} if lines else document

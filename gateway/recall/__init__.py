@@ -1,0 +1,1 @@
+"""Recall-notice XML intake."""
