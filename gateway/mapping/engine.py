@@ -131,15 +131,16 @@ def _scalar(spec: Mapping[str, Any], scope: Scope, item: Segment | None, ctx: Co
     if "paths" in spec:
         values = [_read(parse_path(str(p)), scope, item, ctx) for p in spec["paths"]]
         return [v for v in values if v]
-    value = spec.get("value")
+    value, where = spec.get("value"), item
     if "path" in spec:
-        value = _read(parse_path(str(spec["path"])), scope, item, ctx) or None
+        found, source = _read_at(parse_path(str(spec["path"])), scope, item, ctx)
+        value, where = found or None, source or item
     if value is None:
         value = spec.get("default")
     if value is None and spec.get("required"):
         ctx.issue("required value not found", rule, item or _first(scope))
     if value is not None and "table" in spec:
-        value = _look_up(str(value), spec, ctx, rule, item)
+        value = _look_up(str(value), spec, ctx, rule, where)
     return value
 
 
@@ -194,16 +195,22 @@ def _transform(spec: Mapping[str, Any], scope: Scope, item: Segment | None, ctx:
 
 
 def _read(path: Path, scope: Scope, item: Segment | None, ctx: Context) -> str:
+    return _read_at(path, scope, item, ctx)[0]
+
+
+def _read_at(path: Path, scope: Scope, item: Segment | None,
+             ctx: Context) -> tuple[str, Segment | None]:
+    """The first value ``path`` finds, and the segment it came from (for locating issues)."""
     if path.tag is None:
         if item is None:
             raise PathError(f"{path.text!r} names an element but no segment is being read: "
                             "use TAG/NN outside an 'each' rule")
-        return path.value_in(item, ctx.component_separator)
+        return path.value_in(item, ctx.component_separator), item
     for segment in _claim(path.segments(scope), ctx):
         value = path.value_in(segment, ctx.component_separator) if path.element else ""
         if value or path.element is None:
-            return value
-    return ""
+            return value, segment
+    return "", None
 
 
 def _claim(segments: list[Segment], ctx: Context) -> list[Segment]:

@@ -71,8 +71,13 @@ def parse_path(text: str) -> Path:
     if match is None:
         raise PathError(f"{text!r} is not a path: write TAG/01, TAG[01=CODE]/02, ^TAG/01 "
                         "or a bare element number such as 02")
+    found = list(_FILTER.finditer(match["filters"]))
+    if "".join(f[0] for f in found) != match["filters"]:
+        raise PathError(f"{text!r} has a filter that is not [NN] or [NN=CODE] or "
+                        "[NN=CODE|CODE]: write TAG/01, TAG[01=CODE]/02, ^TAG/01 or a bare "
+                        "element number such as 02")
     filters = tuple(Filter(int(f[1]), frozenset(f[2].split("|")) if f[2] is not None else None)
-                    for f in _FILTER.finditer(match["filters"]))
+                    for f in found)
     return Path(text, len(match["up"]), match["tag"], filters, _int(match["element"]),
                 _int(match["component"]))
 
