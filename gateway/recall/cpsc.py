@@ -1,4 +1,4 @@
-"""CPSC Recalls Retrieval records (``<Recalls><Recall>...`` or one ``<Recall>``) to a `RecallNotice`.
+"""CPSC Recalls Retrieval records (``<Recalls><Recall>`` or one ``<Recall>``) to a `RecallNotice`.
 
 CPSC publishes no XSD, and its records are published data we do not control: unknown elements
 are ignored, empty ones are normal, and problems that do not stop us from knowing which recall
@@ -11,6 +11,7 @@ record, several records or no recall number is rejected.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
@@ -52,6 +53,15 @@ _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 
 def is_cpsc(root: etree._Element) -> bool:
     return namespace_of(root) is None and local_name(root) in ROOT_NAMES
+
+
+def declared_notice_id(root: etree._Element) -> tuple[str, str | None] | None:
+    """The recall number of a one-record file, for the ack (None when there is none)."""
+    records = [root] if local_name(root) == "Recall" else root.findall("Recall")
+    if len(records) != 1:
+        return None
+    notice_id = _text(records[0], "RecallNumber") or _text(records[0], "RecallID")
+    return None if notice_id is None else (notice_id, "CPSC")
 
 
 def read_cpsc(root: etree._Element) -> tuple[RecallNotice | None, tuple[RecallError, ...]]:
@@ -179,19 +189,13 @@ def _products(record: etree._Element) -> tuple[tuple[AffectedProduct, ...],
     # CPSC lists UPCs for the whole recall. With one product they are that product's; with
     # several nobody says which is whose, so they go on a product of their own.
     if len(products) == 1:
-        return (_with_item_ids(products[0], item_ids),), warnings
+        return (replace(products[0], item_ids=item_ids),), warnings
     return (*products, AffectedProduct(item_ids=item_ids)), warnings
 
 
 def _upc_value(upc: etree._Element) -> str:
     # Published UPCs are sometimes grouped for reading: "0 12345 67890 5", "012345-678905".
     return re.sub(r"[\s-]", "", upc.text or "")
-
-
-def _with_item_ids(product: AffectedProduct, item_ids: tuple[ItemId, ...]) -> AffectedProduct:
-    return AffectedProduct(name=product.name, brand=product.brand, model=product.model,
-                           description=product.description, item_ids=item_ids,
-                           quantity=product.quantity, code_info=product.code_info)
 
 
 def _product(product: etree._Element) -> AffectedProduct:

@@ -35,7 +35,7 @@ from gateway.model import (
 )
 from gateway.recall.checks import gln_errors, gtin_errors
 from gateway.recall.parse import element_path, line_of
-from gateway.recall.result import RecallError, error
+from gateway.recall.result import ERROR_LIMIT, RecallError, error
 
 NAMESPACE = "urn:returns-gateway:recall:1"
 DIALECT = "recall-notice-1.0"
@@ -75,11 +75,20 @@ def _day(value: str | None) -> date | None:
     return None if value is None else date.fromisoformat(value)
 
 
+def declared_notice_id(root: etree._Element) -> tuple[str, str | None] | None:
+    """The NoticeId as written, read even from an invalid document (for the ack)."""
+    element = root.find(_tag("NoticeId"))
+    text = None if element is None else _own_text(element)
+    return None if element is None or text is None else (text, element.get("scheme"))
+
+
 # --- checks the schema cannot make ------------------------------------------------------------
 def notice_errors(root: etree._Element) -> tuple[RecallError, ...]:
     """GS1 check digits of item identifiers and GLNs, and date ranges that end before they start."""
     found: list[RecallError] = []
     for identifier in root.iter(_tag("Identifier")):
+        if len(found) > ERROR_LIMIT:  # each error walks the tree for its path; enough is enough
+            break
         if identifier.get("scheme") in GTIN_SCHEMES:
             found += gtin_errors((identifier.text or "").strip(), identifier)
     for gln in root.iter(_tag("GLN")):

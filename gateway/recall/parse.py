@@ -62,7 +62,8 @@ def hardened_parser() -> etree.XMLParser:
     """A fresh parser that cannot expand entities, load a DTD or reach a network.
 
     Fresh on every call: an lxml parser keeps its error log across documents, so a shared one
-    would report one sender's errors in another sender's answer.
+    would report one sender's errors in another sender's answer (and parsers are not for
+    sharing between threads).
     """
     return etree.XMLParser(
         resolve_entities=False,
@@ -82,10 +83,13 @@ def read_document(data: bytes, *, max_bytes: int) -> ParsedDocument:
     refusal = _size_refusal(data, max_bytes) or _doctype_refusal(data)
     if refusal is not None:
         return ParsedDocument(None, (refusal,))
+    parser = hardened_parser()
     try:
-        root = etree.fromstring(data, hardened_parser())
+        root = etree.fromstring(data, parser)
     except etree.XMLSyntaxError as exc:
-        return ParsedDocument(None, _syntax_errors(exc))
+        # The parser's own log, not exc.error_log: that one is lxml's thread-wide log and also
+        # holds earlier documents' errors (schema errors included).
+        return ParsedDocument(None, _syntax_errors(exc, parser.error_log))
     problems = _after_parse_problems(root)
     return ParsedDocument(None if problems else root, problems)
 
@@ -100,6 +104,9 @@ def _size_refusal(data: bytes, max_bytes: int) -> RecallError | None:
 
 
 def _doctype_refusal(data: bytes) -> RecallError | None:
+    # Anywhere in the file, not only in the prolog: a comment that quotes "<!DOCTYPE" is refused
+    # too, a price worth paying for a scan that needs no XML knowledge. Encodings this misses
+    # (EBCDIC, which this libxml2 does not read anyway) meet the check after parsing.
     for encoding in _DOCTYPE_ENCODINGS:
         position = data.find("<!DOCTYPE".encode(encoding))
         if position >= 0:
@@ -115,9 +122,8 @@ def _doctype_error(line: int | None) -> RecallError:
                  line=line)
 
 
-def _syntax_errors(exc: etree.XMLSyntaxError) -> tuple[RecallError, ...]:
-    entries = [entry for entry in log_entries(exc.error_log)
-               if entry.level >= etree.ErrorLevels.ERROR]
+def _syntax_errors(exc: etree.XMLSyntaxError, log: object) -> tuple[RecallError, ...]:
+    entries = [entry for entry in log_entries(log) if entry.level >= etree.ErrorLevels.ERROR]
     if not entries:  # lxml always logs the fatal error; this is only a safety net
         return (_not_well_formed(str(exc.msg), exc.lineno, None),)
     unique = dict.fromkeys((entry.message, entry.line, entry.column) for entry in entries)

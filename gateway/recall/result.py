@@ -15,6 +15,8 @@ from gateway.model import RecallNotice
 # Messages often quote the sender's text back (libxml2 does); a 9 MB attribute must not become a
 # 9 MB message, and a message must stay printable in an XML acknowledgement.
 MESSAGE_LIMIT = 500
+# Enough for any honest file; a hostile one must not turn its answer into the attack.
+ERROR_LIMIT = 1000
 
 
 class Severity(StrEnum):
@@ -36,6 +38,9 @@ class RecallResult:
     notice: RecallNotice | None
     dialect: str | None
     errors: tuple[RecallError, ...] = ()
+    # The notice id the file states, known even when the notice is rejected, so that an ack
+    # can name the notice it answers: (id, scheme).
+    declared_id: tuple[str, str | None] | None = None
 
     @property
     def accepted(self) -> bool:

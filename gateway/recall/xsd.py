@@ -8,28 +8,35 @@ finds, each with its line and the path of the element it is about.
 from __future__ import annotations
 
 import re
-from functools import cache
+import threading
 from importlib.resources import files
 
 from lxml import etree
 
 from gateway.recall.parse import element_path, hardened_parser, log_entries
-from gateway.recall.result import RecallError, error
+from gateway.recall.result import ERROR_LIMIT, RecallError, error
 
 NOTICE_SCHEMA = "recall-notice-1.0.xsd"
 ACK_SCHEMA = "recall-ack-1.0.xsd"
 
-# libxml2 names elements as '{urn:...}Name'; senders know them as 'Name'.
-_CLARK_NAME = re.compile(r"\{[^{}]*\}")
+# libxml2 names elements as '{urn:...}Name'; senders know them as 'Name'. Only a namespace URI
+# is dropped: "{'CLASS_I', 'CLASS_II'}" in an enumeration message is the useful part.
+_CLARK_NAME = re.compile(r"\{(?:urn|https?):[^{}\s']*\}")
 # libxml2 paths look like /*/*[3]/*[1]; anything else is not evaluated.
 _NODE_PATH = re.compile(r"(/\*(\[\d+\])?)+")
 
 
-@cache
+# Compiled once per thread: a schema must not validate in two threads at once (runtime.md §6).
+_compiled = threading.local()
+
+
 def schema(name: str) -> etree.XMLSchema:
-    """The compiled schema ``name`` from our own folder (compiled once per process)."""
-    source = files("gateway.recall").joinpath("schema").joinpath(name).read_bytes()
-    return etree.XMLSchema(etree.fromstring(source, hardened_parser()))
+    """The compiled schema ``name`` from our own folder."""
+    cache: dict[str, etree.XMLSchema] = _compiled.__dict__.setdefault("schemas", {})
+    if name not in cache:
+        source = files("gateway.recall").joinpath("schema").joinpath(name).read_bytes()
+        cache[name] = etree.XMLSchema(etree.fromstring(source, hardened_parser()))
+    return cache[name]
 
 
 def schema_errors(root: etree._Element, name: str) -> tuple[RecallError, ...]:
@@ -37,8 +44,11 @@ def schema_errors(root: etree._Element, name: str) -> tuple[RecallError, ...]:
     validator = schema(name)
     if validator.validate(root):
         return ()
-    return tuple(_schema_error(root, entry.message, entry.line, entry.path)
-                 for entry in log_entries(validator.error_log))
+    entries = log_entries(validator.error_log)
+    # Paths cost a walk of the tree each; past the report limit nobody reads them.
+    return tuple(_schema_error(root, entry.message, entry.line,
+                               entry.path if position < ERROR_LIMIT else None)
+                 for position, entry in enumerate(entries))
 
 
 def _schema_error(root: etree._Element, message: str, line: int,

@@ -1,0 +1,1 @@
+"""Tests of the recall-notice XML intake (gateway.recall)."""
