@@ -78,7 +78,7 @@ def _object_schema(cls: Any, definitions: dict[str, Any]) -> dict[str, Any]:
     properties = {name: _schema_of(hint, definitions) for name, hint in hints.items()}
     required = [f.name for f in dataclasses.fields(cls)
                 if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
-    if "kind" in hints:  # a document: its kind is fixed and always written
+    if cls in _DOCUMENTS:  # a document: its kind is fixed and always written
         properties["kind"] = {"const": next(f.default for f in dataclasses.fields(cls)
                                             if f.name == "kind")}
         required.append("kind")

@@ -11,9 +11,11 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
-from gateway import __version__, cli_translate
+from gateway import __version__, cli_recall, cli_translate
 from gateway.bootstrap import GatewayConfig, load_config
 from gateway.errors import GatewayError
+from gateway.recall import read_recall
+from gateway.services import is_xml
 from gateway.x12.ack import (
     FunctionalAck,
     OutboundAck,
@@ -104,6 +106,14 @@ def _ack_options(parser: argparse.ArgumentParser) -> None:
 def _validate(args: argparse.Namespace) -> int:
     codes, documents = [], []
     for path in args.files:
+        data = _read(path)
+        if data is not None and is_xml(data):
+            result = read_recall(data)
+            codes.append(0 if result.accepted else EXIT_REJECTED)
+            documents.append(cli_recall.to_json(str(path), result))
+            if not args.json:
+                print(cli_recall.render_text(str(path), result))
+            continue
         assessment, problem = _assess_file(path)
         if assessment is None:
             codes.append(EXIT_NOT_X12)
@@ -122,6 +132,13 @@ def _validate(args: argparse.Namespace) -> int:
     return max(codes)
 
 
+def _read(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None  # _assess_file says why
+
+
 def _assess_file(path: Path) -> tuple[Assessment | None, str]:
     try:
         data = path.read_bytes()
@@ -133,6 +150,12 @@ def _assess_file(path: Path) -> tuple[Assessment | None, str]:
 # --- ack ---------------------------------------------------------------------------------------
 def _ack(args: argparse.Namespace) -> int:
     config = _configured(args)
+    data = _read(args.file)
+    if data is not None and is_xml(data):
+        _result, ack = cli_recall.acknowledgement(data, args.interchange_control,
+                                                  datetime.now().astimezone())
+        sys.stdout.write(ack.decode("utf-8") + "\n")
+        return EXIT_ACCEPTED
     assessment, problem = _assess_file(args.file)
     if assessment is None:
         print(f"gateway: {args.file}: cannot be read: {problem}", file=sys.stderr)
@@ -180,6 +203,11 @@ def _process(args: argparse.Namespace) -> int:
     print(f"Processing {len(files)} files with {config.source}; acknowledgements go to "
           f"{acks_dir}/")
     for path in files:
+        data = _read(path)
+        if data is not None and is_xml(data):
+            totals[_process_recall(path, data, acks_dir, numbers)] += 1
+            totals["acks"] += 1
+            continue
         assessment, problem = _assess_file(path)
         if assessment is None:
             totals["unreadable"] += 1
@@ -198,10 +226,22 @@ def _process(args: argparse.Namespace) -> int:
     return EXIT_ACCEPTED
 
 
+def _process_recall(path: Path, data: bytes, acks_dir: Path,
+                    numbers: SequentialControlNumbers) -> str:
+    control = numbers.next_interchange()
+    result, ack = cli_recall.acknowledgement(data, control, datetime.now().astimezone())
+    (acks_dir / f"{path.stem}.{control:09d}.ack.xml").write_bytes(ack)
+    print(f"  {cli_recall.verdict(result):<9} {path}  -> recall acknowledgement #{control:09d}")
+    first_error = next((p for p in result.errors if p.severity.value == "error"), None)
+    if first_error is not None:
+        print(f"            {cli_recall.describe_recall_error(first_error)}")
+    return cli_recall.verdict(result)
+
+
 def _files_under(root: Path) -> list[Path]:
     if root.is_dir():
         return [p for p in root.rglob("*") if p.is_file() and not p.name.startswith(".")
-                and p.suffix.lower() not in (".json", ".md", ".yaml", ".yml")]
+                and p.suffix.lower() not in (".json", ".md", ".yaml", ".yml", ".txt")]
     return [root]
 
 

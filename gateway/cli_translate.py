@@ -11,8 +11,10 @@ from typing import Any
 
 from gateway.bootstrap import load_config
 from gateway.canonical_json import to_json
+from gateway.cli_recall import describe_recall_error
 from gateway.mapping_files import Example, MappingCatalog
-from gateway.services import FileTranslation, translate_x12
+from gateway.recall import read_recall
+from gateway.services import FileTranslation, is_xml, translate_x12
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_UNREADABLE = 0, 1, 2
 EXAMPLES = """examples:
@@ -60,12 +62,23 @@ def _translate(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"gateway: {args.file}: cannot be read: {exc.strerror}", file=sys.stderr)
         return EXIT_UNREADABLE
+    if is_xml(data):
+        return _translate_recall(args.file, data)
     result = translate_x12(data, catalog.spec_for, args.partner)
     print(json.dumps([to_json(d) for d in result.documents], indent=2, ensure_ascii=False))
     _report(args.file, result)
     if result.assessment.exit_code == EXIT_UNREADABLE:
         return EXIT_UNREADABLE
     return EXIT_OK if result.ok else EXIT_PROBLEMS
+
+
+def _translate_recall(name: Path, data: bytes) -> int:
+    result = read_recall(data)
+    documents = [to_json(result.notice)] if result.accepted and result.notice else []
+    print(json.dumps(documents, indent=2, ensure_ascii=False))
+    for problem in result.errors:
+        print(f"gateway: {name}: {describe_recall_error(problem)}", file=sys.stderr)
+    return EXIT_OK if result.accepted else EXIT_PROBLEMS
 
 
 def _report(name: Path, result: FileTranslation) -> None:

@@ -58,7 +58,10 @@ def _dataclass(cls: Any, raw: Any, ctx: Context, rule: str) -> Any:
 
 @cache
 def _hints(cls: Any) -> dict[str, Any]:
-    return {name: hint for name, hint in get_type_hints(cls).items() if name != "kind"}
+    """The fields a mapping may set: all but a document's fixed ``kind``."""
+    fixed = {f.name for f in dataclasses.fields(cls)
+             if f.name == "kind" and isinstance(f.default, str)}
+    return {name: hint for name, hint in get_type_hints(cls).items() if name not in fixed}
 
 
 def _value(hint: Any, raw: Any, ctx: Context, rule: str) -> Any:
