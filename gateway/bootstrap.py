@@ -22,7 +22,8 @@ DEFAULT_CONFIG_FILE = Path("config.yaml")
 EMBEDDED_DEFAULTS: dict[str, dict[str, str]] = {
     "gateway": {"isa_qualifier": "ZZ", "isa_id": "RLGATEWAY", "gs_id": "RLGATEWAY"},
     "acknowledgements": {"functional": "997", "ta1": "on-request"},
-    "paths": {"partners": "partners", "mappings": "mappings", "acks": "var/acks"},
+    "paths": {"partners": "partners", "mappings": "mappings", "acks": "var/acks",
+              "canonical": "var/canonical"},
 }
 
 

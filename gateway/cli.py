@@ -10,12 +10,14 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
-from gateway import __version__, cli_recall, cli_translate
+from gateway import __version__, canonical_json, cli_recall, cli_translate
 from gateway.bootstrap import GatewayConfig, load_config
 from gateway.errors import GatewayError
+from gateway.mapping_files import MappingCatalog
 from gateway.recall import read_recall
-from gateway.services import is_xml
+from gateway.services import is_xml, translate_x12
 from gateway.x12.ack import (
     FunctionalAck,
     OutboundAck,
@@ -83,6 +85,8 @@ def _parser() -> argparse.ArgumentParser:
     process.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     process.add_argument("--acks-dir", type=Path, default=None,
                          help="where to write acknowledgements (default: paths.acks in config)")
+    process.add_argument("--canonical-dir", type=Path, default=None,
+                         help="where to write canonical documents (default: paths.canonical)")
     _ack_options(process)
     process.set_defaults(run=_process)
     cli_translate.add_commands(commands)
@@ -195,47 +199,77 @@ def _configured(args: argparse.Namespace) -> GatewayConfig:
 # --- process -----------------------------------------------------------------------------------
 def _process(args: argparse.Namespace) -> int:
     config = _configured(args)
-    acks_dir = args.acks_dir or config.paths["acks"]
-    acks_dir.mkdir(parents=True, exist_ok=True)
-    numbers = SequentialControlNumbers(args.interchange_control, args.group_control)
+    run = _ProcessRun(config, args.acks_dir or config.paths["acks"],
+                      args.canonical_dir or config.paths["canonical"],
+                      SequentialControlNumbers(args.interchange_control, args.group_control))
     files = sorted(p for root in args.paths for p in _files_under(root))
-    totals = {"accepted": 0, "rejected": 0, "not X12": 0, "unreadable": 0, "acks": 0}
     print(f"Processing {len(files)} files with {config.source}; acknowledgements go to "
-          f"{acks_dir}/")
+          f"{run.acks_dir}/, canonical documents to {run.canonical_dir}/")
     for path in files:
-        data = _read(path)
-        if data is not None and is_xml(data):
-            totals[_process_recall(path, data, acks_dir, numbers)] += 1
-            totals["acks"] += 1
-            continue
-        assessment, problem = _assess_file(path)
-        if assessment is None:
-            totals["unreadable"] += 1
-            print(f"  {'unreadable':<9} {path}: {problem}")
-            continue
-        answers = build_acknowledgements(assessment, config.identity, config.ack_policy,
-                                         numbers, datetime.now().astimezone())
-        _write_acks(acks_dir, path, answers)
-        totals[verdict(assessment)] += 1
-        totals["acks"] += len(answers)
-        print(f"  {verdict(assessment):<9} {path}{_ack_summary(answers)}")
-        first_error = next((x for x in assessment.all_findings() if x.is_error), None)
-        if first_error is not None:
-            print(f"            {describe(assessment, first_error)}")
-    print("Done: " + ", ".join(f"{count} {name}" for name, count in totals.items()))
+        run.one(path)
+    print("Done: " + ", ".join(f"{count} {name}" for name, count in run.totals.items()))
     return EXIT_ACCEPTED
 
 
-def _process_recall(path: Path, data: bytes, acks_dir: Path,
-                    numbers: SequentialControlNumbers) -> str:
-    control = numbers.next_interchange()
-    result, ack = cli_recall.acknowledgement(data, control, datetime.now().astimezone())
-    (acks_dir / f"{path.stem}.{control:09d}.ack.xml").write_bytes(ack)
-    print(f"  {cli_recall.verdict(result):<9} {path}  -> recall acknowledgement #{control:09d}")
-    first_error = next((p for p in result.errors if p.severity.value == "error"), None)
-    if first_error is not None:
-        print(f"            {cli_recall.describe_recall_error(first_error)}")
-    return cli_recall.verdict(result)
+class _ProcessRun:
+    """One `gateway process`: each file validated, acknowledged and translated."""
+
+    def __init__(self, config: GatewayConfig, acks_dir: Path, canonical_dir: Path,
+                 numbers: SequentialControlNumbers) -> None:
+        self.config, self.numbers = config, numbers
+        self.acks_dir, self.canonical_dir = acks_dir, canonical_dir
+        self.catalog = MappingCatalog(config.paths["mappings"])
+        self.totals = {"accepted": 0, "rejected": 0, "not X12": 0, "unreadable": 0,
+                       "acks": 0, "documents": 0}
+        acks_dir.mkdir(parents=True, exist_ok=True)
+        canonical_dir.mkdir(parents=True, exist_ok=True)
+
+    def one(self, path: Path) -> None:
+        data = _read(path)
+        if data is None:
+            self.totals["unreadable"] += 1
+            print(f"  {'unreadable':<9} {path}: cannot be read")
+        elif is_xml(data):
+            self._recall(path, data)
+        else:
+            self._x12(path, data)
+
+    def _x12(self, path: Path, data: bytes) -> None:
+        result = translate_x12(data, self.catalog.spec_for)
+        assessment = result.assessment
+        answers = build_acknowledgements(assessment, self.config.identity,
+                                         self.config.ack_policy, self.numbers,
+                                         datetime.now().astimezone())
+        _write_acks(self.acks_dir, path, answers)
+        self._write_documents(path, [canonical_json.to_json(d) for d in result.documents])
+        self.totals[verdict(assessment)] += 1
+        self.totals["acks"] += len(answers)
+        documents = f", {len(result.documents)} canonical" if result.documents else ""
+        print(f"  {verdict(assessment):<9} {path}{_ack_summary(answers)}{documents}")
+        first_error = next((x for x in assessment.all_findings() if x.is_error), None)
+        if first_error is not None:
+            print(f"            {describe(assessment, first_error)}")
+
+    def _recall(self, path: Path, data: bytes) -> None:
+        control = self.numbers.next_interchange()
+        result, ack = cli_recall.acknowledgement(data, control, datetime.now().astimezone())
+        (self.acks_dir / f"{path.stem}.{control:09d}.ack.xml").write_bytes(ack)
+        if result.accepted and result.notice is not None:
+            self._write_documents(path, [canonical_json.to_json(result.notice)])
+        self.totals[cli_recall.verdict(result)] += 1
+        self.totals["acks"] += 1
+        print(f"  {cli_recall.verdict(result):<9} {path}  -> recall acknowledgement "
+              f"#{control:09d}")
+        first_error = next((p for p in result.errors if p.severity.value == "error"), None)
+        if first_error is not None:
+            print(f"            {cli_recall.describe_recall_error(first_error)}")
+
+    def _write_documents(self, path: Path, documents: list[Any]) -> None:
+        if documents:
+            target = self.canonical_dir / f"{path.stem}.json"
+            target.write_text(json.dumps(documents, indent=2, ensure_ascii=False) + "\n",
+                              encoding="utf-8")
+            self.totals["documents"] += len(documents)
 
 
 def _files_under(root: Path) -> list[Path]:
