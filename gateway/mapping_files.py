@@ -70,7 +70,9 @@ class MappingCatalog:
         return self.folder / "partners" / partner
 
     def _shown(self, path: Path) -> str:
-        return str(path)
+        """How a mapping is named in documents and messages: from the mappings folder on
+        (``mappings/partners/acme/180.yaml``), wherever the folder is installed."""
+        return path.relative_to(self.folder.parent).as_posix()
 
 
 def _read(path: Path) -> dict[str, Any]:
