@@ -12,10 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-import yaml
-
 from gateway.errors import ConfigError
 from gateway.x12.ack import AckPolicy, FunctionalAck, Identity, Ta1Policy
+from gateway.yaml_files import read_yaml_mapping
 
 _Choice = TypeVar("_Choice", FunctionalAck, Ta1Policy)
 DEFAULT_CONFIG_FILE = Path("config.yaml")
@@ -40,15 +39,7 @@ def load_config(path: Path | None = None) -> GatewayConfig:
     chosen = path if path is not None else DEFAULT_CONFIG_FILE
     if path is None and not chosen.exists():
         return _build("embedded defaults", {})
-    try:
-        raw = yaml.safe_load(chosen.read_text(encoding="utf-8")) or {}
-    except OSError as exc:
-        raise ConfigError(str(chosen), "(file)", f"cannot be read: {exc.strerror}") from exc
-    except yaml.YAMLError as exc:
-        raise ConfigError(str(chosen), "(file)", f"is not valid YAML: {exc}") from exc
-    if not isinstance(raw, dict):
-        raise ConfigError(str(chosen), "(top level)", "must be a mapping of sections")
-    return _build(str(chosen), raw)
+    return _build(str(chosen), read_yaml_mapping(chosen, empty_ok=True))
 
 
 def _build(source: str, raw: dict[str, Any]) -> GatewayConfig:

@@ -17,10 +17,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from gateway.errors import ConfigError
 from gateway.mapping.translate import MappingSpec, MappingSpecError, merge
+from gateway.yaml_files import read_yaml_mapping
 
 EXAMPLE_SUFFIXES = (".x12", ".edi", ".xml")
 
@@ -81,12 +80,4 @@ def _read(path: Path) -> dict[str, Any]:
 
 @cache
 def _cached_read(path: Path, modified: int) -> dict[str, Any]:
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(str(path), "(file)", f"cannot be read: {exc.strerror}") from exc
-    except yaml.YAMLError as exc:
-        raise ConfigError(str(path), "(file)", f"is not valid YAML: {exc}") from exc
-    if not isinstance(raw, dict):
-        raise ConfigError(str(path), "(top level)", "must be a mapping of keys")
-    return raw
+    return read_yaml_mapping(path)  # cached per file version: edits are seen at once

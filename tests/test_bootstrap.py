@@ -48,7 +48,7 @@ def test_values_override_defaults(tmp_path: Path) -> None:
     ("acknowledgements: {functional: 998}\n", "acknowledgements.functional", "997, 999, none"),
     ("gateway: [1, 2]\n", "gateway", "must be a mapping"),
     ("gateway: {isa_id: [A]}\n", "gateway.isa_id", "single value"),
-    ("- a\n- b\n", "(top level)", "mapping of sections"),
+    ("- a\n- b\n", "(top level)", "mapping of keys"),
     ("gateway: {isa_id: 'A\n", "(file)", "not valid YAML"),
 ])
 def test_errors_name_file_key_and_problem(tmp_path: Path, text: str, key: str,
