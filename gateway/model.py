@@ -33,6 +33,7 @@ class PartyRole(StrEnum):
     RETAILER = "retailer"
     DISTRIBUTOR = "distributor"
     IMPORTER = "importer"
+    RECIPIENT = "recipient"  # a party a recall notice is addressed to (GS1 impacted recipient)
     OTHER = "other"
 
 

@@ -76,3 +76,14 @@ def test_validate_json_for_xml_names_line_and_path() -> None:
     assert document["kind"] == "recall-xml" and document["verdict"] == "rejected"
     [error] = [e for e in document["errors"] if e["code"] == "gtin.check-digit"]
     assert error["line"] == 18 and error["path"].endswith("/Identifier[2]")
+
+
+def test_an_impacted_recipient_keeps_its_role() -> None:
+    text = (RECALLS / "valid-food-class1-gtin-lots.xml").read_text(encoding="utf-8")
+    recipient = ('<Party role="RECIPIENT">\n    <Name>Northwind Home Stores</Name>\n'
+                 '    <GLN>0614141000012</GLN>\n  </Party>\n  <Party role="RECALLING_FIRM">')
+    result = read_recall(text.replace('<Party role="RECALLING_FIRM">', recipient, 1).encode())
+    assert result.accepted, result.errors
+    assert result.notice is not None
+    assert [(p.role.value, p.name) for p in result.notice.parties][0] == (
+        "recipient", "Northwind Home Stores")

@@ -50,7 +50,7 @@ DATE_QUALIFIERS = {"initiated": "initiated", "classified": "classified",
 _PARTY_ROLES = {"RECALLING_FIRM": PartyRole.RECALLING_FIRM,
                 "MANUFACTURER": PartyRole.MANUFACTURER, "IMPORTER": PartyRole.IMPORTER,
                 "DISTRIBUTOR": PartyRole.DISTRIBUTOR, "RETAILER": PartyRole.RETAILER,
-                "RECIPIENT": PartyRole.OTHER}
+                "RECIPIENT": PartyRole.RECIPIENT}
 
 
 def _tag(name: str) -> str:
