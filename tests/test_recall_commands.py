@@ -85,5 +85,5 @@ def test_an_impacted_recipient_keeps_its_role() -> None:
     result = read_recall(text.replace('<Party role="RECALLING_FIRM">', recipient, 1).encode())
     assert result.accepted, result.errors
     assert result.notice is not None
-    assert [(p.role.value, p.name) for p in result.notice.parties][0] == (
-        "recipient", "Northwind Home Stores")
+    first = result.notice.parties[0]
+    assert (first.role.value, first.name) == ("recipient", "Northwind Home Stores")
