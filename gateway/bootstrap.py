@@ -8,11 +8,23 @@ the key and what is wrong. Secrets never live in this file (later: ``{env: NAME}
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
+from sqlalchemy.engine import make_url
+
+from gateway.archive import FileArchive
+from gateway.domain.correlation import keys_of
 from gateway.errors import ConfigError
+from gateway.mapping_files import MappingCatalog
+from gateway.model import CanonicalDocument
+from gateway.pipeline import IngestSettings, Ports
+from gateway.store.engine import open_engine
+from gateway.store.migrate import check_current
+from gateway.store.repository import SqlStore
 from gateway.x12.ack import AckPolicy, FunctionalAck, Identity, Ta1Policy
 from gateway.yaml_files import read_yaml_mapping
 
@@ -22,7 +34,11 @@ EMBEDDED_DEFAULTS: dict[str, dict[str, str]] = {
     "gateway": {"isa_qualifier": "ZZ", "isa_id": "RLGATEWAY", "gs_id": "RLGATEWAY"},
     "acknowledgements": {"functional": "997", "ta1": "on-request"},
     "paths": {"partners": "partners", "mappings": "mappings", "acks": "var/acks",
-              "canonical": "var/canonical"},
+              "canonical": "var/canonical", "archive": "var/archive"},
+    # url: SQLite path or a PostgreSQL URL without a password; url_env: the name of an
+    # environment variable holding the whole URL (the only place a password may be).
+    "store": {"url": "sqlite:///var/gateway.sqlite", "url_env": ""},
+    "duplicates": {"window_days": "90", "answer": "resend"},  # answer: resend | none
 }
 
 
@@ -32,6 +48,9 @@ class GatewayConfig:
     identity: Identity
     ack_policy: AckPolicy
     paths: dict[str, Path]
+    store_url: str = "sqlite:///var/gateway.sqlite"
+    duplicate_window_days: int = 90
+    resend_on_duplicate: bool = True
 
 
 def load_config(path: Path | None = None) -> GatewayConfig:
@@ -58,7 +77,37 @@ def _build(source: str, raw: dict[str, Any]) -> GatewayConfig:
                            FunctionalAck),
         ta1=_choice(source, "acknowledgements.ta1", acks["ta1"], Ta1Policy))
     paths = {name: Path(value) for name, value in section["paths"].items()}
-    return GatewayConfig(source, identity, policy, paths)
+    duplicates = section["duplicates"]
+    return GatewayConfig(source, identity, policy, paths, _store_url(source, section["store"]),
+                         _whole_number(source, "duplicates.window_days",
+                                       duplicates["window_days"]),
+                         _choice_of(source, "duplicates.answer", duplicates["answer"],
+                                    ("resend", "none")) == "resend")
+
+
+def _store_url(source: str, store: dict[str, str]) -> str:
+    if store["url_env"]:
+        value = os.environ.get(store["url_env"])
+        if not value:
+            raise ConfigError(source, "store.url_env",
+                              f"names {store['url_env']}, which is not set in the environment")
+        return value
+    if make_url(store["url"]).password:
+        raise ConfigError(source, "store.url", "holds a password; put the whole URL in an "
+                          "environment variable and name it in store.url_env instead")
+    return store["url"]
+
+
+def _whole_number(source: str, key: str, value: str) -> int:
+    if not (value.isascii() and value.isdigit()):
+        raise ConfigError(source, key, f"is {value!r}; write a whole number of days")
+    return int(value)
+
+
+def _choice_of(source: str, key: str, value: str, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise ConfigError(source, key, f"is {value!r}; use one of {', '.join(allowed)}")
+    return value
 
 
 def _section(source: str, name: str, value: object) -> dict[str, str]:
@@ -89,3 +138,24 @@ def _choice(source: str, key: str, value: str, kind: type[_Choice]) -> _Choice:
     except ValueError:
         allowed = ", ".join(member.value for member in kind)
         raise ConfigError(source, key, f"is {value!r}; use one of {allowed}") from None
+
+
+def open_store(config: GatewayConfig, *, check: bool = True) -> SqlStore:
+    """The configured store; by default refuses to run on a schema that is not current."""
+    engine = open_engine(config.store_url)
+    if check:
+        check_current(engine, config.store_url)
+    return SqlStore(engine)
+
+
+def ingest_ports(config: GatewayConfig, store: SqlStore) -> tuple[Ports, IngestSettings]:
+    ports = Ports(store, FileArchive(config.paths["archive"]),
+                  MappingCatalog(config.paths["mappings"]).spec_for, _document_keys)
+    settings = IngestSettings(config.identity, config.ack_policy,
+                              timedelta(days=config.duplicate_window_days),
+                              config.resend_on_duplicate)
+    return ports, settings
+
+
+def _document_keys(document: object) -> list[tuple[str, str]]:
+    return [(key.kind.value, key.value) for key in keys_of(cast(CanonicalDocument, document))]

@@ -1,0 +1,52 @@
+"""The raw archive: every inbound file's bytes, kept by their SHA-256, written durably.
+
+A file lands at ``<root>/ab/cd/abcdef...`` through a temporary name, is fsynced, renamed into
+place and its folder fsynced, so after `put` returns the bytes survive a crash or power cut. The
+same bytes are stored once however often they arrive. Files are never changed after writing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+
+class FileArchive:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def put(self, data: bytes) -> tuple[str, str]:
+        digest = hashlib.sha256(data).hexdigest()
+        key = f"{digest[:2]}/{digest[2:4]}/{digest}"
+        target = self.root / key
+        if target.is_file() and target.stat().st_size == len(data):
+            return digest, key  # content-addressed: the same bytes are already kept
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
+        try:
+            with os.fdopen(handle, "wb") as out:
+                out.write(data)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(temporary, target)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+        _fsync_folder(target.parent)
+        return digest, key
+
+    def get(self, key: str) -> bytes:
+        path = (self.root / key).resolve()
+        if self.root.resolve() not in path.parents:
+            raise ValueError(f"{key!r} is not an archive key")
+        return path.read_bytes()
+
+
+def _fsync_folder(folder: Path) -> None:
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)

@@ -1,0 +1,130 @@
+"""``gateway db upgrade``, ``gateway ingest`` and ``gateway files``: the gateway that remembers."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Any
+
+from gateway.bootstrap import ingest_ports, load_config, open_store
+from gateway.pipeline import IngestResult, ingest
+from gateway.store.migrate import upgrade
+from gateway.store.repository import FileSummary
+
+EXAMPLES = """examples:
+  gateway db upgrade
+  gateway ingest --partner northwind inbound/rma-0412.x12
+  gateway files --state rejected --since 2026-11-01
+  gateway files --partner northwind --json
+"""
+STATES = ("received", "accepted", "partially-accepted", "rejected", "not-x12", "duplicate")
+
+
+def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    db = commands.add_parser("db", help="the gateway's database", epilog=EXAMPLES,
+                             formatter_class=argparse.RawDescriptionHelpFormatter)
+    db_actions = db.add_subparsers(dest="action", required=True, metavar="ACTION")
+    db_actions.add_parser("upgrade", help="create or migrate the schema to this version"
+                          ).set_defaults(run=_db_upgrade)
+
+    ingest_cmd = commands.add_parser(
+        "ingest", help="take files in: archive, record, validate, translate, store, queue acks",
+        description="Each file is archived and recorded before it is read; a file or an "
+        "interchange already received is recorded as a duplicate and not processed again.",
+        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ingest_cmd.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    ingest_cmd.add_argument("--partner", required=True, help="the partner the files came from")
+    ingest_cmd.add_argument("--json", action="store_true", help="machine-readable output")
+    ingest_cmd.set_defaults(run=_ingest)
+
+    files = commands.add_parser("files", help="recent files with their state and findings",
+                                epilog=EXAMPLES,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    files.add_argument("--partner")
+    files.add_argument("--state", choices=STATES)
+    files.add_argument("--since", type=date.fromisoformat, metavar="YYYY-MM-DD")
+    files.add_argument("--limit", type=int, default=50)
+    files.add_argument("--json", action="store_true", help="machine-readable output")
+    files.set_defaults(run=_files)
+
+
+def _db_upgrade(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    store = open_store(config, check=False)
+    before, after = upgrade(store.engine)
+    url = store.engine.url.render_as_string(hide_password=True)
+    print(f"database {url}: schema {after}" + (" (already current)" if before == after
+                                                else f" (was {before or 'empty'})"))
+    return 0
+
+
+def _ingest(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    store = open_store(config)
+    ports, settings = ingest_ports(config, store)
+    results: list[dict[str, Any]] = []
+    worst = 0
+    for path in args.files:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            print(f"gateway: {path}: cannot be read: {exc.strerror}", file=sys.stderr)
+            worst = 2
+            continue
+        result = ingest(data, path.name, args.partner, ports, settings,
+                        now=datetime.now().astimezone())
+        results.append(_result_json(path, result))
+        worst = max(worst, 0 if result.state in ("accepted", "duplicate") else 1)
+        if not args.json:
+            print(_result_line(path, result))
+    if args.json:
+        print(json.dumps(results, indent=2))
+    return worst
+
+
+def _result_line(path: Path, result: IngestResult) -> str:
+    acks = ", ".join(f"{a.kind} #{a.control_number}" for a in result.acknowledgements)
+    parts = [f"{path}: file #{result.file_id} {result.state}"]
+    if result.documents:
+        parts.append(f"{result.documents} document{'s' * (result.documents > 1)} stored")
+    if acks:
+        parts.append(f"queued {acks}")
+    line = ", ".join(parts)
+    return line + (f"\n    {result.reason}" if result.reason else "")
+
+
+def _result_json(path: Path, result: IngestResult) -> dict[str, Any]:
+    return {"file": str(path), "file_id": result.file_id, "state": result.state,
+            "reason": result.reason, "duplicate_of": result.duplicate_of,
+            "documents": result.documents,
+            "acknowledgements": [{"kind": a.kind, "control_number": a.control_number,
+                                  "answers": a.answers} for a in result.acknowledgements]}
+
+
+def _files(args: argparse.Namespace) -> int:
+    store = open_store(load_config(args.config))
+    since = datetime.combine(args.since, time.min).astimezone() if args.since else None
+    rows = store.recent_files(partner=args.partner, state=args.state, since=since,
+                              limit=args.limit)
+    if args.json:
+        print(json.dumps([_file_json(row) for row in rows], indent=2))
+        return 0
+    if not rows:
+        print("no files")
+    for row in rows:
+        f = row.file
+        print(f"#{f.id:<5} {f.received_at:%Y-%m-%d %H:%M}  {f.partner:<16} {f.state:<18} "
+              f"{f.original_name}" + (f"  ({row.errors} errors)" if row.errors else ""))
+        if f.reason:
+            print(f"       {f.reason}")
+    return 0
+
+
+def _file_json(row: FileSummary) -> dict[str, Any]:
+    f = row.file
+    return {"id": f.id, "partner": f.partner, "name": f.original_name, "sha256": f.sha256,
+            "size": f.size, "received_at": f.received_at.isoformat(), "state": f.state,
+            "reason": f.reason, "duplicate_of": f.duplicate_of, "errors": row.errors}

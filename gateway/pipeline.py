@@ -1,0 +1,246 @@
+"""The ingest pipeline: archive -> record -> validate -> translate -> store, all or nothing.
+
+1. The bytes are archived (content-addressed, fsynced) and the file is recorded in its own
+   committed transaction before anything reads it: nothing is ever processed from a file that
+   is not kept.
+2. The same bytes from the same partner are a duplicate: recorded with the reason, answered as
+   the policy says (the earlier acknowledgements again, or nothing), never processed twice.
+3. Validation and translation are pure work, done outside any transaction.
+4. One transaction then writes the interchanges and sets with their outcomes, every finding,
+   the canonical documents and the acknowledgements owed (the outbox), consuming durable
+   control numbers. An interchange whose ISA13 this partner already sent inside the duplicate
+   window is held back and answered like a duplicate file. A crash leaves all of it or none.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from gateway.canonical_json import to_json
+from gateway.faults import crash_point
+from gateway.ports import Archive, FindingRow, IngestStore, IngestTransaction, OutboxItem
+from gateway.recall import build_recall_ack, read_recall
+from gateway.services import FileTranslation, SpecFinder, is_xml, translate_x12
+from gateway.x12.ack import AckPolicy, Identity, OutboundAck, build_acknowledgements
+from gateway.x12.assess import Assessment, InterchangeResult
+from gateway.x12.report import where_text
+
+KeyFinder = Callable[[object], Iterable[tuple[str, str]]]
+
+
+@dataclass(frozen=True, slots=True)
+class IngestSettings:
+    identity: Identity
+    policy: AckPolicy
+    duplicate_window: timedelta = timedelta(days=90)
+    resend_on_duplicate: bool = True  # answer a duplicate with the earlier acknowledgements
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    file_id: int
+    state: str
+    reason: str | None = None
+    duplicate_of: int | None = None
+    acknowledgements: tuple[OutboxItem, ...] = ()
+    documents: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Ports:
+    store: IngestStore
+    archive: Archive
+    find_spec: SpecFinder
+    keys_of: KeyFinder
+
+
+class DurableControlNumbers:
+    """`ControlNumbers` backed by the store's counters, inside the caller's transaction."""
+
+    def __init__(self, tx: IngestTransaction, partner: str) -> None:
+        self.tx, self.partner = tx, partner
+
+    def next_interchange(self) -> int:
+        return self.tx.next_control_number(self.partner, "interchange") % 1_000_000_000
+
+    def next_group(self) -> int:
+        return self.tx.next_control_number(self.partner, "group") % 1_000_000_000
+
+
+def ingest(data: bytes, name: str, partner: str, ports: Ports, settings: IngestSettings, *,
+           now: datetime) -> IngestResult:
+    sha256, key = ports.archive.put(data)
+    crash_point("after-archive")
+    with ports.store.transaction() as tx:
+        earlier = tx.file_by_sha256(partner, sha256)
+        if earlier is not None and earlier.state == "received":
+            file_id, earlier = earlier.id, None  # recorded, never finished: resume that record
+        else:
+            file_id = tx.record_file(partner, name, sha256=sha256, size=len(data),
+                                     received_at=now, archive_key=key)
+    crash_point("after-record")
+    run = _FileRun(file_id, partner, ports, settings, now)
+    if earlier is not None:
+        return run.duplicate(earlier.id, f"the same bytes as file #{earlier.id} "
+                             f"({earlier.original_name}), received "
+                             f"{earlier.received_at:%Y-%m-%d %H:%M}")
+    if is_xml(data):
+        return run.recall(data)
+    return run.x12(translate_x12(data, ports.find_spec, partner))
+
+
+@dataclass(frozen=True, slots=True)
+class _FileRun:
+    """Steps 2 to 4 for one recorded file."""
+
+    file_id: int
+    partner: str
+    ports: Ports
+    settings: IngestSettings
+    now: datetime
+
+    def duplicate(self, earlier_id: int, reason: str) -> IngestResult:
+        with self.ports.store.transaction() as tx:
+            # Answers still waiting in the outbox will go out anyway: copying them would send
+            # them twice. Only answers already sent are sent again.
+            answers = tx.outbox_of(earlier_id, sent_only=True) \
+                if self.settings.resend_on_duplicate else []
+            for item in answers:
+                tx.add_outbox(self.file_id, self.partner, item, self.now)
+            tx.finish_file(self.file_id, "duplicate", processed_at=self.now, reason=reason,
+                           duplicate_of=earlier_id)
+        return IngestResult(self.file_id, "duplicate", reason, earlier_id, tuple(answers))
+
+    def recall(self, data: bytes) -> IngestResult:
+        result = read_recall(data)
+        ack_id = f"RGW-{self.file_id:09d}"
+        item = OutboxItem("recall-ack", ack_id,
+                          result.notice.notice_id if result.notice else None,
+                          build_recall_ack(result, received_at=self.now, ack_id=ack_id))
+        state = "accepted" if result.accepted else "rejected"
+        with self.ports.store.transaction() as tx:
+            tx.add_findings(self.file_id, [
+                FindingRow(p.code, p.severity.value, p.message, line=p.line, found=p.path)
+                for p in result.errors])
+            documents = 0
+            if result.accepted and result.notice is not None:
+                self._save_document(tx, to_json(result.notice), result.notice)
+                documents = 1
+            tx.add_outbox(self.file_id, self.partner, item, self.now)
+            tx.finish_file(self.file_id, state, processed_at=self.now)
+        return IngestResult(self.file_id, state, acknowledgements=(item,), documents=documents)
+
+    def x12(self, result: FileTranslation) -> IngestResult:
+        assessment = result.assessment
+        with self.ports.store.transaction() as tx:
+            seen = _already_seen(tx, assessment, self.partner,
+                                 self.now - self.settings.duplicate_window)
+            fresh = [r for r in assessment.interchanges if r.interchange.control not in seen]
+            answers = build_acknowledgements(replace(assessment, interchanges=fresh),
+                                             self.settings.identity, self.settings.policy,
+                                             DurableControlNumbers(tx, self.partner), self.now)
+            items = [OutboxItem(_kind(a), a.control_number, a.acknowledges,
+                                a.text.encode("latin-1")) for a in answers]
+            self._save_interchanges(tx, assessment, seen)
+            tx.add_findings(self.file_id, _finding_rows(assessment))
+            documents = 0
+            for translated in result.sets:
+                if translated.document is not None and \
+                        translated.interchange_control not in seen:
+                    self._save_document(tx, to_json(translated.document), translated.document)
+                    documents += 1
+            held = self._earlier_answers(tx, seen)
+            for item in [*items, *held]:
+                tx.add_outbox(self.file_id, self.partner, item, self.now)
+            crash_point("mid-transaction")
+            state, reason = _file_state(assessment, seen)
+            tx.finish_file(self.file_id, state, processed_at=self.now, reason=reason)
+        crash_point("after-commit")
+        return IngestResult(self.file_id, state, reason,
+                            acknowledgements=tuple(items + held), documents=documents)
+
+    def _save_interchanges(self, tx: IngestTransaction, assessment: Assessment,
+                           seen: dict[str, int]) -> None:
+        for result in assessment.interchanges:
+            header = result.interchange.header
+            duplicate = result.interchange.control in seen
+            interchange_id = tx.add_interchange(
+                self.file_id, self.partner, ordinal=result.interchange.ordinal,
+                sender=header.sender, receiver_id=header.receiver[1],
+                control_number=result.interchange.control, version=header.version,
+                outcome="duplicate" if duplicate else result.outcome.value,
+                received_at=self.now)
+            for group in result.groups:
+                g = group.group
+                for s in group.sets:
+                    tx.add_set(interchange_id, (g.functional_id, g.control, g.version,
+                                                group.outcome.value),
+                               s.ts.set_id, s.ts.control, s.outcome.value)
+
+    def _save_document(self, tx: IngestTransaction, body: dict[str, object],
+                       document: object) -> None:
+        tx.add_document(self.file_id, self.partner, kind=str(body["kind"]),
+                        reference=_reference(body), body=json.dumps(body),
+                        keys=self.ports.keys_of(document), created_at=self.now)
+
+    def _earlier_answers(self, tx: IngestTransaction, seen: dict[str, int]) -> list[OutboxItem]:
+        """A held-back interchange is answered with what its first arrival was answered."""
+        if not seen or not self.settings.resend_on_duplicate:
+            return []
+        return [item for control, earlier in seen.items()
+                for item in tx.outbox_of(earlier, sent_only=True) if item.answers == control]
+
+
+def _kind(answer: OutboundAck) -> str:
+    """TA1, 997, 999, or TA1+997 when a TA1 travels with functional acknowledgements."""
+    return "+".join((["TA1"] if answer.ta1 else []) + list(answer.functional))
+
+
+def _already_seen(tx: IngestTransaction, assessment: Assessment, partner: str,
+                  since: datetime) -> dict[str, int]:
+    """ISA13s this partner already sent within the window, with the file that carried them."""
+    seen = {}
+    for result in assessment.interchanges:
+        header = result.interchange.header
+        earlier = tx.interchange_seen(partner, header.sender[1], result.interchange.control,
+                                      since)
+        if earlier is not None:
+            seen[result.interchange.control] = earlier
+    return seen
+
+
+def _finding_rows(assessment: Assessment) -> list[FindingRow]:
+    return [FindingRow(
+        x.code, x.severity.value, x.message, str(x.x12) if x.x12 else None,
+        x.location.isa13, x.location.gs06, x.location.st02,
+        assessment.intake.line_of(x.location.offset), x.location.segment_position,
+        x.location.segment_tag, x.location.element_position, x.location.element_number,
+        x.found, x.expected) for x in assessment.all_findings()]
+
+
+def _reference(body: dict[str, object]) -> str:
+    for name in ("document_id", "shipment_id", "carrier_reference", "notice_id"):
+        if body.get(name):
+            return str(body[name])
+    return ""
+
+
+def _file_state(assessment: Assessment, seen: dict[str, int]) -> tuple[str, str | None]:
+    if assessment.exit_code == 2:
+        return "not-x12", next((x.message for x in assessment.findings), None)
+    fresh: list[InterchangeResult] = [r for r in assessment.interchanges
+                                      if r.interchange.control not in seen]
+    if assessment.interchanges and not fresh:
+        return "duplicate", "interchange control number(s) " + ", ".join(
+            f"{c} (already in file #{f})" for c, f in seen.items()) + " seen before"
+    if assessment.accepted:
+        return "accepted", None
+    first = next((x for x in assessment.all_findings() if x.is_error), None)
+    reason = f"{where_text(assessment, first)}: {first.message}" if first else None
+    sets = [s for r in fresh for g in r.groups for s in g.sets]
+    if any(s.outcome.value == "accepted" for s in sets):
+        return "partially-accepted", reason
+    return "rejected", reason

@@ -1,0 +1,210 @@
+"""The store adapter: `SqlStore` implements the ports the use cases need, plus the queries
+the commands show. One `transaction()` is one database transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, and_, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from gateway.ports import FindingRow, OutboxItem, StoredFile
+from gateway.store.schema import (
+    control_counters,
+    document_keys,
+    documents,
+    findings,
+    interchanges,
+    outbox,
+    received_files,
+    transaction_sets,
+)
+
+
+class SqlStore:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @contextmanager
+    def transaction(self) -> Iterator[SqlTransaction]:
+        with self.engine.begin() as connection:
+            yield SqlTransaction(connection)
+
+    # --- queries for the commands ----------------------------------------------------------
+    def recent_files(self, *, partner: str | None = None, state: str | None = None,
+                     since: datetime | None = None, limit: int = 50) -> list[FileSummary]:
+        errors = (select(findings.c.file_id, func.count().label("errors"))
+                  .where(findings.c.severity == "error").group_by(findings.c.file_id)
+                  .subquery())
+        query = (select(received_files, func.coalesce(errors.c.errors, 0).label("errors"))
+                 .outerjoin(errors, errors.c.file_id == received_files.c.id)
+                 .order_by(received_files.c.id.desc()).limit(limit))
+        conditions = [c for c in (
+            received_files.c.partner == partner if partner else None,
+            received_files.c.state == state if state else None,
+            received_files.c.received_at >= _utc(since) if since else None) if c is not None]
+        if conditions:
+            query = query.where(and_(*conditions))
+        with self.engine.connect() as connection:
+            return [FileSummary(_stored_file(row), row.errors)
+                    for row in connection.execute(query)]
+
+    def findings_of(self, file_id: int) -> list[FindingRow]:
+        query = select(findings).where(findings.c.file_id == file_id).order_by(findings.c.id)
+        with self.engine.connect() as connection:
+            return [FindingRow(**{k: v for k, v in row._mapping.items()
+                                  if k not in ("id", "file_id")})
+                    for row in connection.execute(query)]
+
+    def mark_sent(self, outbox_id: int, sent_at: datetime) -> None:
+        """The transport calls this once a partner has the file (issue 5 sends the outbox)."""
+        with self.engine.begin() as connection:
+            connection.execute(update(outbox).where(outbox.c.id == outbox_id)
+                               .values(state="sent", sent_at=_utc(sent_at)))
+
+    def pending_outbox(self, partner: str | None = None) -> list[tuple[int, str, OutboxItem]]:
+        query = select(outbox).where(outbox.c.state == "pending").order_by(outbox.c.id)
+        if partner:
+            query = query.where(outbox.c.partner == partner)
+        with self.engine.connect() as connection:
+            return [(row.id, row.partner, OutboxItem(row.kind, row.control_number, row.answers,
+                                                     bytes(row.payload)))
+                    for row in connection.execute(query)]
+
+
+@dataclass(frozen=True, slots=True)
+class FileSummary:
+    file: StoredFile
+    errors: int
+
+
+class SqlTransaction:
+    """`gateway.ports.IngestTransaction` on one open connection."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    def file_by_sha256(self, partner: str, sha256: str) -> StoredFile | None:
+        row = self.connection.execute(
+            select(received_files).where(received_files.c.partner == partner,
+                                         received_files.c.sha256 == sha256,
+                                         received_files.c.duplicate_of.is_(None))
+            .order_by(received_files.c.id).limit(1)).first()
+        return _stored_file(row) if row is not None else None
+
+    def record_file(self, partner: str, name: str, *, sha256: str, size: int,
+                    received_at: datetime, archive_key: str) -> int:
+        return self._insert(received_files, partner=partner, original_name=name[:512],
+                            sha256=sha256, size=size, received_at=_utc(received_at),
+                            archive_key=archive_key, state="received")
+
+    def finish_file(self, file_id: int, state: str, *, processed_at: datetime,
+                    reason: str | None = None, duplicate_of: int | None = None) -> None:
+        self.connection.execute(update(received_files).where(received_files.c.id == file_id)
+                                .values(state=state, processed_at=_utc(processed_at),
+                                        reason=reason,
+                                        duplicate_of=duplicate_of))
+
+    def interchange_seen(self, partner: str, sender_id: str, control_number: str,
+                         since: datetime) -> int | None:
+        row = self.connection.execute(
+            select(interchanges.c.file_id).where(
+                interchanges.c.partner == partner, interchanges.c.sender_id == sender_id,
+                interchanges.c.control_number == control_number,
+                interchanges.c.outcome != "duplicate",
+                interchanges.c.received_at >= _utc(since))
+            .order_by(interchanges.c.id).limit(1)).first()
+        return int(row.file_id) if row is not None else None
+
+    def add_interchange(self, file_id: int, partner: str, *, ordinal: int, sender: tuple[str, str],
+                        receiver_id: str, control_number: str, version: str, outcome: str,
+                        received_at: datetime) -> int:
+        return self._insert(interchanges, file_id=file_id, partner=partner, ordinal=ordinal,
+                            sender_qualifier=sender[0][:2], sender_id=sender[1][:15],
+                            receiver_id=receiver_id[:15], control_number=control_number[:9],
+                            version=version[:5], outcome=outcome,
+                            received_at=_utc(received_at))
+
+    def add_set(self, interchange_id: int, group: tuple[str, str, str, str],
+                set_id: str, control_number: str, outcome: str) -> int:
+        functional_id, group_control, group_version, group_outcome = group
+        return self._insert(transaction_sets, interchange_id=interchange_id,
+                            functional_id=functional_id[:2], group_control=group_control[:9],
+                            group_version=group_version[:12], group_outcome=group_outcome,
+                            set_id=set_id[:3], control_number=control_number[:9],
+                            outcome=outcome)
+
+    def add_findings(self, file_id: int, rows: Iterable[FindingRow]) -> None:
+        values = [{"file_id": file_id, **_clipped(row)} for row in rows]
+        if values:
+            self.connection.execute(insert(findings), values)
+
+    def add_document(self, file_id: int, partner: str, *, kind: str, reference: str, body: str,
+                     keys: Iterable[tuple[str, str]], created_at: datetime) -> int:
+        document_id = self._insert(documents, file_id=file_id, partner=partner, kind=kind,
+                                   reference=reference[:80], body=body,
+                                   created_at=_utc(created_at))
+        rows = [{"document_id": document_id, "kind": k[:32], "value": v[:80]}
+                for k, v in sorted(set(keys))]
+        if rows:
+            self.connection.execute(insert(document_keys), rows)
+        return document_id
+
+    def add_outbox(self, file_id: int, partner: str, item: OutboxItem,
+                   created_at: datetime) -> int:
+        return self._insert(outbox, partner=partner, file_id=file_id, kind=item.kind,
+                            control_number=item.control_number, answers=item.answers,
+                            payload=item.payload, state="pending", created_at=_utc(created_at))
+
+    def outbox_of(self, file_id: int, *, sent_only: bool = False) -> list[OutboxItem]:
+        query = select(outbox).where(outbox.c.file_id == file_id).order_by(outbox.c.id)
+        if sent_only:
+            query = query.where(outbox.c.state == "sent")
+        rows = self.connection.execute(query)
+        return [OutboxItem(r.kind, r.control_number, r.answers, bytes(r.payload)) for r in rows]
+
+    def next_control_number(self, partner: str, kind: str) -> int:
+        """One statement, atomic on both databases: insert 1 or add 1, and read it back."""
+        dialect = postgresql if self.connection.dialect.name == "postgresql" else sqlite
+        statement = dialect.insert(control_counters).values(partner=partner, kind=kind,
+                                                            last_value=1)
+        statement = statement.on_conflict_do_update(
+            index_elements=["partner", "kind"],
+            set_={"last_value": control_counters.c.last_value + 1},
+        ).returning(control_counters.c.last_value)
+        return int(self.connection.execute(statement).scalar_one())
+
+    def _insert(self, table: Any, **values: Any) -> int:
+        result = self.connection.execute(insert(table).values(**values))
+        key = result.inserted_primary_key
+        assert key is not None
+        return int(key[0])
+
+
+def _stored_file(row: Any) -> StoredFile:
+    return StoredFile(row.id, row.partner, row.original_name, row.sha256, row.size,
+                      _aware(row.received_at), row.archive_key, row.state, row.duplicate_of,
+                      row.reason)
+
+
+def _utc(moment: datetime) -> datetime:
+    """Moments are stored in UTC on every database (SQLite keeps no time zone)."""
+    return moment.astimezone(UTC)
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+def _clipped(row: FindingRow) -> dict[str, Any]:
+    values = {name: getattr(row, name) for name in row.__slots__}
+    for name, width in (("segment_tag", 3), ("element_number", 6), ("x12", 16),
+                        ("interchange_control", 9), ("group_control", 9), ("set_control", 9),
+                        ("code", 64)):
+        if values[name] is not None:
+            values[name] = str(values[name])[:width]
+    return values
