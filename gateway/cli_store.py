@@ -10,7 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from gateway.bootstrap import ingest_ports, load_config, open_store
+from gateway.cases import CaseView, cases_for
+from gateway.domain.return_case import ReturnCase
 from gateway.pipeline import IngestResult, ingest
+from gateway.ports import OutboxItem, StoredFile
 from gateway.store.migrate import upgrade
 from gateway.store.repository import FileSummary
 
@@ -19,6 +22,8 @@ EXAMPLES = """examples:
   gateway ingest --partner northwind inbound/rma-0412.x12
   gateway files --state rejected --since 2026-11-01
   gateway files --partner northwind --json
+  gateway show RMA7734021
+  gateway show '#12'
 """
 STATES = ("received", "accepted", "partially-accepted", "rejected", "not-x12", "duplicate")
 
@@ -39,6 +44,15 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     ingest_cmd.add_argument("--partner", required=True, help="the partner the files came from")
     ingest_cmd.add_argument("--json", action="store_true", help="machine-readable output")
     ingest_cmd.set_defaults(run=_ingest)
+
+    show = commands.add_parser(
+        "show", help="a return case's timeline across 180, 856, 214, recalls and acks",
+        description="REF is an RMA, PO, shipment id, BOL, PRO or tracking number, a document "
+        "reference, an interchange control number, or #N for file N.", epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    show.add_argument("reference", metavar="REF")
+    show.add_argument("--json", action="store_true", help="machine-readable output")
+    show.set_defaults(run=_show)
 
     files = commands.add_parser("files", help="recent files with their state and findings",
                                 epilog=EXAMPLES,
@@ -128,3 +142,62 @@ def _file_json(row: FileSummary) -> dict[str, Any]:
     return {"id": f.id, "partner": f.partner, "name": f.original_name, "sha256": f.sha256,
             "size": f.size, "received_at": f.received_at.isoformat(), "state": f.state,
             "reason": f.reason, "duplicate_of": f.duplicate_of, "errors": row.errors}
+
+
+def _show(args: argparse.Namespace) -> int:
+    store = open_store(load_config(args.config))
+    view = cases_for(store, args.reference)
+    if not view.documents:
+        print(f"gateway: nothing is known about {args.reference!r}", file=sys.stderr)
+        return 1
+    files = store.files_by_id({d.file_id for d in view.documents})
+    acks = store.outbox_of_files(files)
+    if args.json:
+        print(json.dumps(_show_json(view, files, acks), indent=2))
+        return 0
+    for case in view.cases:
+        print(_case_text(case))
+    print("documents:")
+    for d in view.documents:
+        f = files[d.file_id]
+        print(f"  {d.created_at:%Y-%m-%d %H:%M}  {d.kind:<22} {d.reference:<20} file #{f.id} "
+              f"{f.original_name} ({f.partner}, {f.state})")
+    print("acknowledgements:")
+    for file_id, item, state in acks:
+        print(f"  {item.kind:<10} #{item.control_number} answers {item.answers or '-'} "
+              f"(file #{file_id}): {state}")
+    return 0
+
+
+def _case_text(case: ReturnCase) -> str:
+    decision = f", decision {case.decision.value}" if case.decision else ""
+    keys = ", ".join(f"{k.kind.value} {k.value}" for k in sorted(
+        case.keys, key=lambda k: (k.kind.value, k.value)))
+    lines = [f"return case {case.case_id}: {case.state.value}{decision}", f"  keys: {keys}",
+             "  timeline (in the documents' own time):"]
+    for event in case.timeline:
+        lines.append(f"    {event.at:%Y-%m-%d %H:%M%z}  {event.state_after.value:<22} "
+                     f"{event.cause}  {event.note}".rstrip())
+    lines += [f"  open exception: {e}" for e in case.open_exceptions]
+    lines += [f"  on recall hold: {hold.line_label} under notice {hold.notice_id} "
+              f"({hold.identifier})" for hold in case.recall_holds]
+    return "\n".join(lines)
+
+
+def _show_json(view: CaseView, files: dict[int, StoredFile],
+               acks: list[tuple[int, OutboxItem, str]]) -> dict[str, Any]:
+    return {
+        "cases": [{"case_id": c.case_id, "state": c.state.value,
+                   "decision": c.decision.value if c.decision else None,
+                   "keys": sorted(f"{k.kind.value}:{k.value}" for k in c.keys),
+                   "timeline": [{"at": e.at.isoformat(), "state": e.state_after.value,
+                                 "cause": str(e.cause), "note": e.note} for e in c.timeline]}
+                  for c in view.cases],
+        "documents": [{"id": d.id, "file": d.file_id, "kind": d.kind,
+                       "reference": d.reference, "received_at": d.created_at.isoformat(),
+                       "file_state": files[d.file_id].state} for d in view.documents],
+        "acknowledgements": [{"file": file_id, "kind": item.kind,
+                              "control_number": item.control_number,
+                              "answers": item.answers, "state": state}
+                             for file_id, item, state in acks],
+    }

@@ -37,6 +37,19 @@ class StoredFile:
 
 
 @dataclass(frozen=True, slots=True)
+class StoredDocument:
+    """A canonical document as stored: its JSON body and when it arrived."""
+
+    id: int
+    file_id: int
+    partner: str
+    kind: str
+    reference: str
+    body: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class FindingRow:
     code: str
     severity: str
@@ -103,3 +116,9 @@ class IngestTransaction(Protocol):
 class IngestStore(Protocol):
     def transaction(self) -> AbstractContextManager[IngestTransaction]: ...
 
+
+
+class DocumentReader(Protocol):
+    def related_documents(self, reference: str) -> list[StoredDocument]:
+        """Documents reachable from ``reference`` through shared keys, in arrival order."""
+        ...

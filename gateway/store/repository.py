@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, and_, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from gateway.ports import FindingRow, OutboxItem, StoredFile
+from gateway.ports import FindingRow, OutboxItem, StoredDocument, StoredFile
 from gateway.store.schema import (
     control_counters,
     document_keys,
@@ -65,6 +65,63 @@ class SqlStore:
         with self.engine.begin() as connection:
             connection.execute(update(outbox).where(outbox.c.id == outbox_id)
                                .values(state="sent", sent_at=_utc(sent_at)))
+
+    def related_documents(self, reference: str, *, rounds: int = 4,
+                          limit: int = 500) -> list[StoredDocument]:
+        """Documents reachable from ``reference`` (a key value, a document reference, ``#12``
+        for a file, or an ISA13) through shared correlation keys, in arrival order."""
+        with self.engine.connect() as connection:
+            found = {d.id: d for d in self._seed_documents(connection, reference)}
+            values = self._key_values(connection, found)
+            for _ in range(rounds):
+                new = [d for d in self._documents_with_keys(connection, values)
+                       if d.id not in found]
+                if not new or len(found) >= limit:
+                    break
+                found.update((d.id, d) for d in new[:limit - len(found)])
+                values = self._key_values(connection, found)
+        return sorted(found.values(), key=lambda d: (d.created_at, d.id))
+
+    def files_by_id(self, ids: Iterable[int]) -> dict[int, StoredFile]:
+        with self.engine.connect() as connection:
+            rows = connection.execute(select(received_files)
+                                      .where(received_files.c.id.in_(list(ids))))
+            return {row.id: _stored_file(row) for row in rows}
+
+    def outbox_of_files(self, ids: Iterable[int]) -> list[tuple[int, OutboxItem, str]]:
+        with self.engine.connect() as connection:
+            rows = connection.execute(select(outbox).where(outbox.c.file_id.in_(list(ids)))
+                                      .order_by(outbox.c.id))
+            return [(row.file_id, OutboxItem(row.kind, row.control_number, row.answers,
+                                             bytes(row.payload)), row.state) for row in rows]
+
+    def _seed_documents(self, connection: Connection, reference: str) -> list[StoredDocument]:
+        text = reference.strip()
+        query = select(documents)
+        if text.startswith("#") and text[1:].isdigit():
+            return _documents(connection, query.where(documents.c.file_id == int(text[1:])))
+        by_interchange = select(interchanges.c.file_id).where(
+            interchanges.c.control_number == text)
+        keyed = select(document_keys.c.document_id).where(
+            document_keys.c.value == text.upper())
+        return _documents(connection, query.where(
+            (documents.c.reference == text) | documents.c.id.in_(keyed)
+            | documents.c.file_id.in_(by_interchange)))
+
+    def _documents_with_keys(self, connection: Connection,
+                             values: set[str]) -> list[StoredDocument]:
+        if not values:
+            return []
+        keyed = select(document_keys.c.document_id).where(document_keys.c.value.in_(values))
+        return _documents(connection, select(documents).where(documents.c.id.in_(keyed)))
+
+    def _key_values(self, connection: Connection,
+                    found: dict[int, StoredDocument]) -> set[str]:
+        if not found:
+            return set()
+        rows = connection.execute(select(document_keys.c.value)
+                                  .where(document_keys.c.document_id.in_(list(found))))
+        return {row.value for row in rows}
 
     def pending_outbox(self, partner: str | None = None) -> list[tuple[int, str, OutboxItem]]:
         query = select(outbox).where(outbox.c.state == "pending").order_by(outbox.c.id)
@@ -183,6 +240,12 @@ class SqlTransaction:
         key = result.inserted_primary_key
         assert key is not None
         return int(key[0])
+
+
+def _documents(connection: Connection, query: Any) -> list[StoredDocument]:
+    return [StoredDocument(row.id, row.file_id, row.partner, row.kind, row.reference, row.body,
+                           _aware(row.created_at))
+            for row in connection.execute(query.order_by(documents.c.id))]
 
 
 def _stored_file(row: Any) -> StoredFile:

@@ -1,0 +1,68 @@
+"""Return cases, derived from the stored documents: the read side of the pipeline.
+
+A case is not a row that could drift from its documents: it is folded from them, in arrival
+order, by the domain's `file_document`; the domain's lifecycle is order-independent, so the same
+documents give the same case whatever order they came in.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from gateway.domain.matching import file_document
+from gateway.domain.return_case import ReturnCase, document_reference
+from gateway.mapping.build import build
+from gateway.mapping.engine import Context
+from gateway.model import (
+    CanonicalDocument,
+    RecallNotice,
+    ReturnAuthorization,
+    ReturnShipment,
+    ShipmentStatusReport,
+)
+from gateway.ports import DocumentReader, StoredDocument
+
+_KINDS: dict[str, type[Any]] = {
+    "return-authorization": ReturnAuthorization, "return-shipment": ReturnShipment,
+    "shipment-status": ShipmentStatusReport, "recall-notice": RecallNotice}
+
+
+@dataclass(frozen=True, slots=True)
+class CaseView:
+    cases: tuple[ReturnCase, ...]  # the cases the reference belongs to
+    documents: tuple[StoredDocument, ...]  # every stored document they were folded from
+
+
+def document_from_json(stored: StoredDocument) -> CanonicalDocument | None:
+    """The typed canonical document back from its stored JSON."""
+    body = json.loads(stored.body)
+    kind = body.pop("kind", stored.kind)
+    context = Context({}, {}, f"stored document #{stored.id}")
+    document = build(_KINDS[kind], body, context) if kind in _KINDS else None
+    return None if context.issues else document
+
+
+def cases_for(reader: DocumentReader, reference: str) -> CaseView:
+    stored = reader.related_documents(reference)
+    seeds = {s.id for s in stored if _matches(s, reference)}
+    cases: tuple[ReturnCase, ...] = ()
+    refs = {}
+    for item in stored:
+        document = document_from_json(item)
+        if document is None:
+            continue
+        refs[item.id] = document_reference(document)
+        cases = file_document(cases, document, item.created_at)
+    wanted = {refs[i] for i in seeds if i in refs} or set(refs.values())
+    chosen = tuple(c for c in cases if c.documents & wanted)
+    return CaseView(chosen, tuple(stored))
+
+
+def _matches(stored: StoredDocument, reference: str) -> bool:
+    text = reference.strip()
+    if text.startswith("#") and text[1:].isdigit():
+        return stored.file_id == int(text[1:])
+    return stored.reference == text or text.upper() in stored.body.upper()
+

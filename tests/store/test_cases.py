@@ -1,0 +1,88 @@
+"""A 180, its answer, the 856 and the 214s become one return case, whatever order they come in;
+`gateway show` prints its timeline in the documents' own time order."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from gateway.bootstrap import GatewayConfig, ingest_ports, load_config
+from gateway.cases import cases_for
+from gateway.pipeline import ingest
+from gateway.store.engine import open_engine
+from gateway.store.migrate import upgrade
+from gateway.store.repository import SqlStore
+
+REPO = Path(__file__).resolve().parents[2]
+VALID = REPO / "samples" / "valid"
+STORY = ["180-return-request-004010.x12", "180-authorization-005010.x12",
+         "856-pick-pack-004010.x12", "214-status-004010.x12"]
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+
+
+def run_story(database_url: str, archive: Path, order: tuple[str, ...]) -> SqlStore:
+    engine = open_engine(database_url)
+    upgrade(engine)
+    store = SqlStore(engine)
+    base = load_config(REPO / "config.yaml")
+    config = GatewayConfig(base.source, base.identity, base.ack_policy,
+                           {**base.paths, "archive": archive, "mappings": REPO / "mappings"},
+                           database_url)
+    ports, settings = ingest_ports(config, store)
+    for n, name in enumerate(order):
+        ingest((VALID / name).read_bytes(), name, "acme", ports, settings,
+               now=NOW + timedelta(minutes=n))
+    return store
+
+
+def summary(store: SqlStore) -> tuple[object, ...]:
+    [case] = cases_for(store, "RMA7734021").cases
+    return (case.state.value, case.decision.value if case.decision else None,
+            tuple(sorted((k.kind.value, k.value) for k in case.keys)),
+            tuple((e.at, e.state_after.value, str(e.cause)) for e in case.timeline))
+
+
+def test_one_case_follows_the_return_from_request_to_delivery(database_url, tmp_path):
+    store = run_story(database_url, tmp_path / "archive", tuple(STORY))
+    state, decision, keys, timeline = summary(store)
+    assert (state, decision) == ("delivered", "partially-authorized")
+    assert ("rma", "RMA7734021") in keys and ("shipment-id", "ASN20260120001") in keys
+    assert [t[1] for t in timeline][:3] == ["requested", "partially-authorized", "shipped"]
+    assert timeline[-1][1] == "delivered"
+    assert [t[0] for t in timeline] == sorted(t[0] for t in timeline)  # document time order
+
+
+@pytest.mark.parametrize("order", list(itertools.permutations(STORY))[::5])
+def test_the_same_documents_in_another_order_give_the_same_case(database_url, tmp_path, order):
+    expected = summary(run_story(f"sqlite:///{tmp_path / 'first.sqlite'}", tmp_path / "a",
+                                 tuple(STORY)))
+    assert summary(run_story(database_url, tmp_path / "b", order)) == expected
+
+
+def test_gateway_show_prints_the_timeline_in_order(tmp_path):
+    root = tmp_path
+    (root / "config.yaml").write_text(f"paths: {{mappings: '{REPO / 'mappings'}'}}\n")
+
+    def gateway(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "gateway.cli", *args], cwd=root,
+                              capture_output=True, text=True, check=False, timeout=120)
+
+    assert gateway("db", "upgrade").returncode == 0
+    assert gateway("ingest", "--partner", "acme",
+                   *(str(VALID / n) for n in reversed(STORY))).returncode == 0
+    shown = gateway("show", "RMA7734021")
+    assert shown.returncode == 0, shown.stderr
+    states = [line.split()[2] for line in shown.stdout.splitlines()
+              if line.startswith("    2026-")]
+    assert states[0] == "requested" and states[-1] == "delivered"
+    assert "decision partially-authorized" in shown.stdout
+    as_json = json.loads(gateway("show", "--json", "ASN20260120001").stdout)
+    assert [c["state"] for c in as_json["cases"]] == ["delivered"]
+    assert len(as_json["acknowledgements"]) == 4
+    assert gateway("show", "NO-SUCH-REF").returncode == 1
