@@ -45,7 +45,12 @@ def document_from_json(stored: StoredDocument) -> CanonicalDocument | None:
 
 
 def cases_for(reader: DocumentReader, reference: str) -> CaseView:
-    stored = reader.related_documents(reference)
+    related = reader.related_documents(reference)
+    # A recall shares no key with a return: it reaches every case through its products, so
+    # every stored notice is folded in (the domain keeps only each notice's latest version).
+    known = {d.id for d in related}
+    notices = [d for d in reader.documents_of_kind("recall-notice") if d.id not in known]
+    stored = sorted([*related, *notices], key=lambda d: (d.created_at, d.id))
     seeds = {s.id for s in stored if _matches(s, reference)}
     cases: tuple[ReturnCase, ...] = ()
     refs = {}

@@ -82,6 +82,10 @@ class SqlStore:
                 values = self._key_values(connection, found)
         return sorted(found.values(), key=lambda d: (d.created_at, d.id))
 
+    def documents_of_kind(self, kind: str) -> list[StoredDocument]:
+        with self.engine.connect() as connection:
+            return _documents(connection, select(documents).where(documents.c.kind == kind))
+
     def files_by_id(self, ids: Iterable[int]) -> dict[int, StoredFile]:
         with self.engine.connect() as connection:
             rows = connection.execute(select(received_files)

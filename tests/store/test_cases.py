@@ -86,3 +86,19 @@ def test_gateway_show_prints_the_timeline_in_order(tmp_path):
     assert [c["state"] for c in as_json["cases"]] == ["delivered"]
     assert len(as_json["acknowledgements"]) == 4
     assert gateway("show", "NO-SUCH-REF").returncode == 1
+
+
+def test_a_recall_puts_the_matching_return_line_on_hold(database_url, tmp_path):
+    store = run_story(database_url, tmp_path / "archive", tuple(STORY))
+    base = load_config(REPO / "config.yaml")
+    config = GatewayConfig(base.source, base.identity, base.ack_policy,
+                           {**base.paths, "archive": tmp_path / "archive",
+                            "mappings": REPO / "mappings"}, database_url)
+    ports, settings = ingest_ports(config, store)
+    recall = REPO / "samples" / "recall" / "valid-stand-mixer-serials.xml"
+    assert ingest(recall.read_bytes(), recall.name, "cpsc", ports, settings,
+                  now=NOW + timedelta(hours=1)).state == "accepted"
+    [case] = cases_for(store, "RMA7734021").cases
+    held = {(hold.notice_id, hold.line_label) for hold in case.recall_holds}
+    assert ("26-031", "line 1") in held  # the mixer: serial SMX22A0017734 is in the range
+    assert not any(label == "line 2" for _, label in held)  # the kettle is not recalled
