@@ -49,7 +49,8 @@ def cases_for(reader: DocumentReader, reference: str) -> CaseView:
     # A recall shares no key with a return: it reaches every case through its products, so
     # every stored notice is folded in (the domain keeps only each notice's latest version).
     known = {d.id for d in related}
-    notices = [d for d in reader.documents_of_kind("recall-notice") if d.id not in known]
+    notices = [d for d in reader.documents_of_kind("recall-notice")
+               if d.id not in known] if related else []
     stored = sorted([*related, *notices], key=lambda d: (d.created_at, d.id))
     seeds = {s.id for s in stored if _matches(s, reference)}
     cases: tuple[ReturnCase, ...] = ()

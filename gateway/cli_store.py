@@ -15,7 +15,7 @@ from gateway.domain.return_case import ReturnCase
 from gateway.pipeline import IngestResult, ingest
 from gateway.ports import OutboxItem, StoredFile
 from gateway.store.migrate import upgrade
-from gateway.store.repository import FileSummary
+from gateway.store.repository import FileSummary, SqlStore
 
 EXAMPLES = """examples:
   gateway db upgrade
@@ -146,8 +146,14 @@ def _file_json(row: FileSummary) -> dict[str, Any]:
 
 def _show(args: argparse.Namespace) -> int:
     store = open_store(load_config(args.config))
+    file_id = _file_reference(args.reference)
+    if file_id is not None and not args.json and not _print_file(store, file_id):
+        print(f"gateway: there is no file #{file_id}", file=sys.stderr)
+        return 1
     view = cases_for(store, args.reference)
     if not view.documents:
+        if file_id is not None and not args.json:
+            return 0
         print(f"gateway: nothing is known about {args.reference!r}", file=sys.stderr)
         return 1
     files = store.files_by_id({d.file_id for d in view.documents})
@@ -167,6 +173,32 @@ def _show(args: argparse.Namespace) -> int:
         print(f"  {item.kind:<10} #{item.control_number} answers {item.answers or '-'} "
               f"(file #{file_id}): {state}")
     return 0
+
+
+def _file_reference(reference: str) -> int | None:
+    text = reference.strip()
+    return int(text[1:]) if text.startswith("#") and text[1:].isdigit() else None
+
+
+def _print_file(store: SqlStore, file_id: int) -> bool:
+    found = store.files_by_id([file_id]).get(file_id)
+    if found is None:
+        return False
+    print(f"file #{found.id}: {found.original_name} from {found.partner}, received "
+          f"{found.received_at:%Y-%m-%d %H:%M%z}: {found.state}")
+    print(f"  {found.size} bytes, sha256 {found.sha256}, archived as {found.archive_key}")
+    if found.reason:
+        print(f"  {found.reason}")
+    for finding in store.findings_of(file_id):
+        where = ", ".join(part for part in (
+            f"line {finding.line}" if finding.line else "",
+            f"segment {finding.segment_position} ({finding.segment_tag})"
+            if finding.segment_position else "",
+            f"element {finding.segment_tag}{finding.element_position:02d}"
+            if finding.element_position and finding.segment_tag else "") if part)
+        code = f" [{finding.x12}]" if finding.x12 else ""
+        print(f"  {finding.severity:<7} {where + ': ' if where else ''}{finding.message}{code}")
+    return True
 
 
 def _case_text(case: ReturnCase) -> str:

@@ -102,3 +102,21 @@ def test_a_recall_puts_the_matching_return_line_on_hold(database_url, tmp_path):
     held = {(hold.notice_id, hold.line_label) for hold in case.recall_holds}
     assert ("26-031", "line 1") in held  # the mixer: serial SMX22A0017734 is in the range
     assert not any(label == "line 2" for _, label in held)  # the kettle is not recalled
+
+
+def test_show_a_rejected_file_by_number(tmp_path):
+    (tmp_path / "config.yaml").write_text(f"paths: {{mappings: '{REPO / 'mappings'}'}}\n")
+
+    def gateway(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "gateway.cli", *args], cwd=tmp_path,
+                              capture_output=True, text=True, check=False, timeout=120)
+
+    assert gateway("db", "upgrade").returncode == 0
+    bad = REPO / "samples" / "defects" / "at701-invalid-code.x12"
+    assert gateway("ingest", "--partner", "odfl", str(bad)).returncode == 1
+    shown = gateway("show", "#1")
+    assert shown.returncode == 0
+    assert "file #1: at701-invalid-code.x12 from odfl" in shown.stdout and "rejected" in shown.stdout
+    assert "segment 12 (AT7), element AT701" in shown.stdout and "[AK403 7]" in shown.stdout
+    assert "documents:" not in shown.stdout
+    assert gateway("show", "#2").returncode == 1
