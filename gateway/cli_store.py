@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import sys
 from datetime import date, datetime, time
@@ -10,10 +11,15 @@ from pathlib import Path
 from typing import Any
 
 from gateway.bootstrap import ingest_ports, load_config, open_store
+from gateway.canonical_json import to_json
 from gateway.cases import CaseView, cases_for
+from gateway.cli_translate import translated_json
 from gateway.domain.return_case import ReturnCase
-from gateway.pipeline import IngestResult, ingest
+from gateway.mapping_files import MappingCatalog
+from gateway.pipeline import IngestResult, Ports, ingest, replay
 from gateway.ports import OutboxItem, StoredFile
+from gateway.recall import read_recall
+from gateway.services import is_xml
 from gateway.store.migrate import upgrade
 from gateway.store.repository import FileSummary, SqlStore
 
@@ -22,6 +28,8 @@ EXAMPLES = """examples:
   gateway ingest --partner northwind inbound/rma-0412.x12
   gateway files --state rejected --since 2026-11-01
   gateway files --partner northwind --json
+  gateway replay --failed --since 2026-11-01 --dry-run
+  gateway replay '#12'
   gateway show RMA7734021
   gateway show '#12'
 """
@@ -53,6 +61,20 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     show.add_argument("reference", metavar="REF")
     show.add_argument("--json", action="store_true", help="machine-readable output")
     show.set_defaults(run=_show)
+
+    replay_cmd = commands.add_parser(
+        "replay", help="run archived files through the current grammars and mappings again",
+        description="Rewrites the files' sets, findings, canonical documents and state from "
+        "the archived bytes. Acknowledgements are not sent again and no control number is "
+        "used. --dry-run shows the differences in the canonical documents and stores nothing.",
+        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    replay_cmd.add_argument("files", nargs="*", metavar="#N", help="file numbers, e.g. '#12'")
+    replay_cmd.add_argument("--failed", action="store_true",
+                            help="every rejected, partially accepted or not-X12 file")
+    replay_cmd.add_argument("--since", type=date.fromisoformat, metavar="YYYY-MM-DD")
+    replay_cmd.add_argument("--until", type=date.fromisoformat, metavar="YYYY-MM-DD")
+    replay_cmd.add_argument("--dry-run", action="store_true")
+    replay_cmd.set_defaults(run=_replay)
 
     files = commands.add_parser("files", help="recent files with their state and findings",
                                 epilog=EXAMPLES,
@@ -233,3 +255,58 @@ def _show_json(view: CaseView, files: dict[int, StoredFile],
                               "answers": item.answers, "state": state}
                              for file_id, item, state in acks],
     }
+
+
+FAILED_STATES = ("rejected", "partially-accepted", "not-x12")
+
+
+def _replay(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    store = open_store(config)
+    chosen = _files_to_replay(args, store)
+    if chosen is None:
+        return 2
+    ports, settings = ingest_ports(config, store)
+    catalog = MappingCatalog(config.paths["mappings"])
+    for stored in chosen:
+        if args.dry_run:
+            _show_replay_diff(store, ports, catalog, stored)
+            continue
+        result = replay(stored, ports, settings, now=datetime.now().astimezone())
+        print(f"file #{stored.id} {stored.original_name}: {stored.state} -> {result.state}, "
+              f"{result.documents} document{'s' * (result.documents != 1)}")
+    if not chosen:
+        print("no file to replay")
+    return 0
+
+
+def _files_to_replay(args: argparse.Namespace, store: SqlStore) -> list[StoredFile] | None:
+    numbers = [_file_reference(text) for text in args.files]
+    if None in numbers or (not numbers and not args.failed):
+        print("gateway: name files as '#N', or use --failed (with --since / --until)",
+              file=sys.stderr)
+        return None
+    chosen = list(store.files_by_id(n for n in numbers if n is not None).values())
+    if args.failed:
+        since = datetime.combine(args.since, time.min).astimezone() if args.since else None
+        until = datetime.combine(args.until, time.min).astimezone() if args.until else None
+        chosen += store.files_to_replay(FAILED_STATES, since, until)
+    return sorted({f.id: f for f in chosen}.values(), key=lambda f: f.id)
+
+
+def _show_replay_diff(store: SqlStore, ports: Ports, catalog: MappingCatalog,
+                      stored: StoredFile) -> None:
+    data = ports.archive.get(stored.archive_key)
+    if is_xml(data):
+        result = read_recall(data)
+        after = [to_json(result.notice)] if result.accepted and result.notice else []
+    else:
+        after = translated_json(catalog, data, stored.partner)
+    before = [json.loads(d.body) for d in store.documents_of_file(stored.id)]
+    if before == after:
+        print(f"file #{stored.id} {stored.original_name}: no change")
+        return
+    print(f"file #{stored.id} {stored.original_name}: would change")
+    old = json.dumps(before, indent=2, sort_keys=True, ensure_ascii=False).splitlines()
+    new = json.dumps(after, indent=2, sort_keys=True, ensure_ascii=False).splitlines()
+    print("\n".join(difflib.unified_diff(old, new, "stored", "replayed", lineterm="")))

@@ -21,7 +21,14 @@ from datetime import datetime, timedelta
 
 from gateway.canonical_json import to_json
 from gateway.faults import crash_point
-from gateway.ports import Archive, FindingRow, IngestStore, IngestTransaction, OutboxItem
+from gateway.ports import (
+    Archive,
+    FindingRow,
+    IngestStore,
+    IngestTransaction,
+    OutboxItem,
+    StoredFile,
+)
 from gateway.recall import build_recall_ack, read_recall
 from gateway.services import FileTranslation, SpecFinder, is_xml, translate_x12
 from gateway.x12.ack import AckPolicy, Identity, OutboundAck, build_acknowledgements
@@ -101,6 +108,7 @@ class _FileRun:
     ports: Ports
     settings: IngestSettings
     now: datetime
+    replaying: bool = False  # re-derive sets, findings and documents; answer nothing again
 
     def duplicate(self, earlier_id: int, reason: str) -> IngestResult:
         with self.ports.store.transaction() as tx:
@@ -122,6 +130,8 @@ class _FileRun:
                           build_recall_ack(result, received_at=self.now, ack_id=ack_id))
         state = "accepted" if result.accepted else "rejected"
         with self.ports.store.transaction() as tx:
+            if self.replaying:
+                tx.clear_results(self.file_id)
             tx.add_findings(self.file_id, [
                 FindingRow(p.code, p.severity.value, p.message, line=p.line, found=p.path)
                 for p in result.errors])
@@ -129,19 +139,23 @@ class _FileRun:
             if result.accepted and result.notice is not None:
                 self._save_document(tx, to_json(result.notice), result.notice)
                 documents = 1
-            tx.add_outbox(self.file_id, self.partner, item, self.now)
+            if not self.replaying:
+                tx.add_outbox(self.file_id, self.partner, item, self.now)
             tx.finish_file(self.file_id, state, processed_at=self.now)
-        return IngestResult(self.file_id, state, acknowledgements=(item,), documents=documents)
+        answered = () if self.replaying else (item,)
+        return IngestResult(self.file_id, state, acknowledgements=answered, documents=documents)
 
     def x12(self, result: FileTranslation) -> IngestResult:
         assessment = result.assessment
         with self.ports.store.transaction() as tx:
-            seen = _already_seen(tx, assessment, self.partner,
-                                 self.now - self.settings.duplicate_window)
+            if self.replaying:
+                tx.clear_results(self.file_id)
+            seen = {} if self.replaying else _already_seen(
+                tx, assessment, self.partner, self.now - self.settings.duplicate_window)
             fresh = [r for r in assessment.interchanges if r.interchange.control not in seen]
-            answers = build_acknowledgements(replace(assessment, interchanges=fresh),
-                                             self.settings.identity, self.settings.policy,
-                                             DurableControlNumbers(tx, self.partner), self.now)
+            answers = [] if self.replaying else build_acknowledgements(
+                replace(assessment, interchanges=fresh), self.settings.identity,
+                self.settings.policy, DurableControlNumbers(tx, self.partner), self.now)
             items = [OutboxItem(_kind(a), a.control_number, a.acknowledges,
                                 a.text.encode("latin-1")) for a in answers]
             self._save_interchanges(tx, assessment, seen)
@@ -244,3 +258,15 @@ def _file_state(assessment: Assessment, seen: dict[str, int]) -> tuple[str, str 
     if any(s.outcome.value == "accepted" for s in sets):
         return "partially-accepted", reason
     return "rejected", reason
+
+
+def replay(file: StoredFile, ports: Ports, settings: IngestSettings, *,
+           now: datetime) -> IngestResult:
+    """Run an archived file through the current grammars and mappings again, in place: its
+    sets, findings, documents and state are rewritten in one transaction; no acknowledgement
+    is queued and no control number consumed (the partner already has its answer)."""
+    data = ports.archive.get(file.archive_key)
+    run = _FileRun(file.id, file.partner, ports, settings, now, replaying=True)
+    if is_xml(data):
+        return run.recall(data)
+    return run.x12(translate_x12(data, ports.find_spec, file.partner))

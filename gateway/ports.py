@@ -112,6 +112,10 @@ class IngestTransaction(Protocol):
         """Durable, monotonic, never reused: consumed in this transaction or not at all."""
         ...
 
+    def clear_results(self, file_id: int) -> None:
+        """Drop a file's sets, findings and documents (a replay rewrites them)."""
+        ...
+
 
 class IngestStore(Protocol):
     def transaction(self) -> AbstractContextManager[IngestTransaction]: ...

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, func, insert, select, update
+from sqlalchemy import Connection, Engine, and_, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from gateway.ports import FindingRow, OutboxItem, StoredDocument, StoredFile
@@ -81,6 +81,22 @@ class SqlStore:
                 found.update((d.id, d) for d in new[:limit - len(found)])
                 values = self._key_values(connection, found)
         return sorted(found.values(), key=lambda d: (d.created_at, d.id))
+
+    def documents_of_file(self, file_id: int) -> list[StoredDocument]:
+        with self.engine.connect() as connection:
+            return _documents(connection, select(documents)
+                              .where(documents.c.file_id == file_id))
+
+    def files_to_replay(self, states: Iterable[str], since: datetime | None,
+                        until: datetime | None) -> list[StoredFile]:
+        query = select(received_files).where(received_files.c.state.in_(list(states)))
+        if since is not None:
+            query = query.where(received_files.c.received_at >= _utc(since))
+        if until is not None:
+            query = query.where(received_files.c.received_at < _utc(until))
+        with self.engine.connect() as connection:
+            return [_stored_file(row) for row in
+                    connection.execute(query.order_by(received_files.c.id))]
 
     def documents_of_kind(self, kind: str) -> list[StoredDocument]:
         with self.engine.connect() as connection:
@@ -227,6 +243,20 @@ class SqlTransaction:
             query = query.where(outbox.c.state == "sent")
         rows = self.connection.execute(query)
         return [OutboxItem(r.kind, r.control_number, r.answers, bytes(r.payload)) for r in rows]
+
+    def clear_results(self, file_id: int) -> None:
+        """Forget what processing made of a file (not the file, not its acknowledgements):
+        a replay writes it again in the same transaction."""
+        documents_of_file = select(documents.c.id).where(documents.c.file_id == file_id)
+        interchanges_of_file = select(interchanges.c.id).where(
+            interchanges.c.file_id == file_id)
+        self.connection.execute(delete(document_keys).where(
+            document_keys.c.document_id.in_(documents_of_file)))
+        self.connection.execute(delete(documents).where(documents.c.file_id == file_id))
+        self.connection.execute(delete(transaction_sets).where(
+            transaction_sets.c.interchange_id.in_(interchanges_of_file)))
+        self.connection.execute(delete(interchanges).where(interchanges.c.file_id == file_id))
+        self.connection.execute(delete(findings).where(findings.c.file_id == file_id))
 
     def next_control_number(self, partner: str, kind: str) -> int:
         """One statement, atomic on both databases: insert 1 or add 1, and read it back."""
