@@ -12,6 +12,12 @@ import os
 import tempfile
 from pathlib import Path
 
+from gateway.errors import GatewayError
+
+
+class ArchivedBytesMissing(GatewayError):
+    """A file's record is kept but its bytes are not (retention): nothing to replay."""
+
 
 class FileArchive:
     def __init__(self, root: Path) -> None:
@@ -37,11 +43,26 @@ class FileArchive:
         _fsync_folder(target.parent)
         return digest, key
 
+    def remove(self, key: str) -> bool:
+        """Delete the bytes kept under ``key`` (retention); False when they were already gone."""
+        path = self._path(key)
+        if not path.is_file():
+            return False
+        path.unlink()
+        return True
+
     def get(self, key: str) -> bytes:
+        path = self._path(key)
+        if not path.is_file():
+            raise ArchivedBytesMissing(f"the archived bytes {key} are gone (purged by the "
+                                       "archive.retention_days setting, or removed by hand)")
+        return path.read_bytes()
+
+    def _path(self, key: str) -> Path:
         path = (self.root / key).resolve()
         if self.root.resolve() not in path.parents:
             raise ValueError(f"{key!r} is not an archive key")
-        return path.read_bytes()
+        return path
 
 
 def _fsync_folder(folder: Path) -> None:

@@ -39,6 +39,7 @@ EMBEDDED_DEFAULTS: dict[str, dict[str, str]] = {
     # environment variable holding the whole URL (the only place a password may be).
     "store": {"url": "sqlite:///var/gateway.sqlite", "url_env": ""},
     "duplicates": {"window_days": "90", "answer": "resend"},  # answer: resend | none
+    "archive": {"retention_days": "0"},  # 0: keep every file's bytes for ever
 }
 
 
@@ -51,6 +52,7 @@ class GatewayConfig:
     store_url: str = "sqlite:///var/gateway.sqlite"
     duplicate_window_days: int = 90
     resend_on_duplicate: bool = True
+    archive_retention_days: int = 0
 
 
 def load_config(path: Path | None = None) -> GatewayConfig:
@@ -82,7 +84,9 @@ def _build(source: str, raw: dict[str, Any]) -> GatewayConfig:
                          _whole_number(source, "duplicates.window_days",
                                        duplicates["window_days"]),
                          _choice_of(source, "duplicates.answer", duplicates["answer"],
-                                    ("resend", "none")) == "resend")
+                                    ("resend", "none")) == "resend",
+                         _whole_number(source, "archive.retention_days",
+                                       section["archive"]["retention_days"]))
 
 
 def _store_url(source: str, store: dict[str, str]) -> str:

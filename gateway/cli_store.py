@@ -6,10 +6,11 @@ import argparse
 import difflib
 import json
 import sys
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
+from gateway.archive import ArchivedBytesMissing, FileArchive
 from gateway.bootstrap import ingest_ports, load_config, open_store
 from gateway.canonical_json import to_json
 from gateway.cases import CaseView, cases_for
@@ -30,6 +31,7 @@ EXAMPLES = """examples:
   gateway files --partner northwind --json
   gateway replay --failed --since 2026-11-01 --dry-run
   gateway replay '#12'
+  gateway archive purge --dry-run
   gateway show RMA7734021
   gateway show '#12'
 """
@@ -75,6 +77,16 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     replay_cmd.add_argument("--until", type=date.fromisoformat, metavar="YYYY-MM-DD")
     replay_cmd.add_argument("--dry-run", action="store_true")
     replay_cmd.set_defaults(run=_replay)
+
+    archive = commands.add_parser("archive", help="the raw archive of inbound files",
+                                  epilog=EXAMPLES,
+                                  formatter_class=argparse.RawDescriptionHelpFormatter)
+    archive_actions = archive.add_subparsers(dest="action", required=True, metavar="ACTION")
+    purge = archive_actions.add_parser(
+        "purge", help="delete archived bytes older than archive.retention_days",
+        description="Files' records are kept; only bytes no newer file shares are deleted.")
+    purge.add_argument("--dry-run", action="store_true")
+    purge.set_defaults(run=_purge)
 
     files = commands.add_parser("files", help="recent files with their state and findings",
                                 epilog=EXAMPLES,
@@ -272,7 +284,11 @@ def _replay(args: argparse.Namespace) -> int:
         if args.dry_run:
             _show_replay_diff(store, ports, catalog, stored)
             continue
-        result = replay(stored, ports, settings, now=datetime.now().astimezone())
+        try:
+            result = replay(stored, ports, settings, now=datetime.now().astimezone())
+        except ArchivedBytesMissing as exc:
+            print(f"file #{stored.id} {stored.original_name}: cannot be replayed: {exc}")
+            continue
         print(f"file #{stored.id} {stored.original_name}: {stored.state} -> {result.state}, "
               f"{result.documents} document{'s' * (result.documents != 1)}")
     if not chosen:
@@ -310,3 +326,19 @@ def _show_replay_diff(store: SqlStore, ports: Ports, catalog: MappingCatalog,
     old = json.dumps(before, indent=2, sort_keys=True, ensure_ascii=False).splitlines()
     new = json.dumps(after, indent=2, sort_keys=True, ensure_ascii=False).splitlines()
     print("\n".join(difflib.unified_diff(old, new, "stored", "replayed", lineterm="")))
+
+
+def _purge(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    if config.archive_retention_days == 0:
+        print("archive.retention_days is 0: every file's bytes are kept; nothing to purge")
+        return 0
+    store = open_store(config)
+    cutoff = datetime.now().astimezone() - timedelta(days=config.archive_retention_days)
+    keys = store.archive_keys_older_than(cutoff)
+    archive = FileArchive(config.paths["archive"])
+    removed = sum(1 for key in keys if not args.dry_run and archive.remove(key))
+    verb = "would delete" if args.dry_run else "deleted"
+    print(f"{verb} {len(keys) if args.dry_run else removed} archived files received before "
+          f"{cutoff:%Y-%m-%d %H:%M} (their records are kept)")
+    return 0

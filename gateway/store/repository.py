@@ -98,6 +98,18 @@ class SqlStore:
             return [_stored_file(row) for row in
                     connection.execute(query.order_by(received_files.c.id))]
 
+    def archive_keys_older_than(self, cutoff: datetime) -> list[str]:
+        """Archive keys only finished files received before ``cutoff`` use: the bytes a
+        retention purge may delete (content-addressed, so a newer file may share them)."""
+        newer_or_open = select(received_files.c.archive_key).where(
+            (received_files.c.received_at >= _utc(cutoff))
+            | (received_files.c.state == "received"))
+        query = (select(received_files.c.archive_key).distinct()
+                 .where(received_files.c.received_at < _utc(cutoff),
+                        received_files.c.archive_key.not_in(newer_or_open)))
+        with self.engine.connect() as connection:
+            return sorted(row.archive_key for row in connection.execute(query))
+
     def documents_of_kind(self, kind: str) -> list[StoredDocument]:
         with self.engine.connect() as connection:
             return _documents(connection, select(documents).where(documents.c.kind == kind))
