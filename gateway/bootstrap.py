@@ -38,7 +38,8 @@ EMBEDDED_DEFAULTS: dict[str, dict[str, str]] = {
     # url: SQLite path or a PostgreSQL URL without a password; url_env: the name of an
     # environment variable holding the whole URL (the only place a password may be).
     "store": {"url": "sqlite:///var/gateway.sqlite", "url_env": ""},
-    "duplicates": {"window_days": "90", "answer": "resend"},  # answer: resend | none
+    # keys: isa13, and by policy gs06 and / or st02 (comma separated); answer: resend | none
+    "duplicates": {"window_days": "90", "answer": "resend", "keys": "isa13"},
     "archive": {"retention_days": "0"},  # 0: keep every file's bytes for ever
 }
 
@@ -53,6 +54,7 @@ class GatewayConfig:
     duplicate_window_days: int = 90
     resend_on_duplicate: bool = True
     archive_retention_days: int = 0
+    duplicate_keys: frozenset[str] = frozenset({"isa13"})
 
 
 def load_config(path: Path | None = None) -> GatewayConfig:
@@ -86,7 +88,17 @@ def _build(source: str, raw: dict[str, Any]) -> GatewayConfig:
                          _choice_of(source, "duplicates.answer", duplicates["answer"],
                                     ("resend", "none")) == "resend",
                          _whole_number(source, "archive.retention_days",
-                                       section["archive"]["retention_days"]))
+                                       section["archive"]["retention_days"]),
+                         _duplicate_keys(source, duplicates["keys"]))
+
+
+def _duplicate_keys(source: str, value: str) -> frozenset[str]:
+    keys = frozenset(k.strip() for k in value.split(",") if k.strip())
+    unknown = keys - {"isa13", "gs06", "st02"}
+    if unknown or not keys:
+        raise ConfigError(source, "duplicates.keys", f"is {value!r}; use isa13, gs06 and / or "
+                          "st02, separated by commas")
+    return keys
 
 
 def _store_url(source: str, store: dict[str, str]) -> str:
@@ -157,7 +169,7 @@ def ingest_ports(config: GatewayConfig, store: SqlStore) -> tuple[Ports, IngestS
                   MappingCatalog(config.paths["mappings"]).spec_for, _document_keys)
     settings = IngestSettings(config.identity, config.ack_policy,
                               timedelta(days=config.duplicate_window_days),
-                              config.resend_on_duplicate)
+                              config.resend_on_duplicate, config.duplicate_keys)
     return ports, settings
 
 

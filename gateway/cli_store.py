@@ -184,9 +184,13 @@ def _show(args: argparse.Namespace) -> int:
     if file_id is not None and not args.json and not _print_file(store, file_id):
         print(f"gateway: there is no file #{file_id}", file=sys.stderr)
         return 1
+    carried_by = [] if file_id is not None else store.files_with_interchange(args.reference)
+    if not args.json:
+        for found in carried_by:  # an interchange control number: the files that carried it
+            _print_file(store, found)
     view = cases_for(store, args.reference)
     if not view.documents:
-        if file_id is not None and not args.json:
+        if (file_id is not None or carried_by) and not args.json:
             return 0
         print(f"gateway: nothing is known about {args.reference!r}", file=sys.stderr)
         return 1

@@ -44,6 +44,7 @@ class IngestSettings:
     policy: AckPolicy
     duplicate_window: timedelta = timedelta(days=90)
     resend_on_duplicate: bool = True  # answer a duplicate with the earlier acknowledgements
+    duplicate_keys: frozenset[str] = frozenset({"isa13"})  # and, by policy, gs06 / st02
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,7 +152,8 @@ class _FileRun:
             if self.replaying:
                 tx.clear_results(self.file_id)
             seen = {} if self.replaying else _already_seen(
-                tx, assessment, self.partner, self.now - self.settings.duplicate_window)
+                tx, assessment, self.partner, self.now - self.settings.duplicate_window,
+                self.settings.duplicate_keys)
             fresh = [r for r in assessment.interchanges if r.interchange.control not in seen]
             answers = [] if self.replaying else build_acknowledgements(
                 replace(assessment, interchanges=fresh), self.settings.identity,
@@ -214,16 +216,33 @@ def _kind(answer: OutboundAck) -> str:
 
 
 def _already_seen(tx: IngestTransaction, assessment: Assessment, partner: str,
-                  since: datetime) -> dict[str, int]:
-    """ISA13s this partner already sent within the window, with the file that carried them."""
+                  since: datetime, keys: frozenset[str]) -> dict[str, int]:
+    """Interchanges this partner already sent within the window (by ISA13, and by policy by
+    any GS06 or ST01/ST02 they carry), with the file that carried them first."""
     seen = {}
     for result in assessment.interchanges:
-        header = result.interchange.header
-        earlier = tx.interchange_seen(partner, header.sender[1], result.interchange.control,
-                                      since)
+        earlier = _earlier_file(tx, result, partner, since, keys)
         if earlier is not None:
             seen[result.interchange.control] = earlier
     return seen
+
+
+def _earlier_file(tx: IngestTransaction, result: InterchangeResult, partner: str,
+                  since: datetime, keys: frozenset[str]) -> int | None:
+    interchange = result.interchange
+    if "isa13" in keys:
+        earlier = tx.interchange_seen(partner, interchange.header.sender[1],
+                                      interchange.control, since)
+        if earlier is not None:
+            return earlier
+    for group in interchange.groups:
+        if "gs06" in keys and (earlier := tx.group_seen(partner, group.control, since)):
+            return earlier
+        for ts in group.sets:
+            if "st02" in keys and (earlier := tx.set_seen(partner, ts.set_id, ts.control,
+                                                          since)):
+                return earlier
+    return None
 
 
 def _finding_rows(assessment: Assessment) -> list[FindingRow]:

@@ -50,6 +50,11 @@ def test_values_override_defaults(tmp_path: Path) -> None:
     ("gateway: {isa_id: [A]}\n", "gateway.isa_id", "single value"),
     ("- a\n- b\n", "(top level)", "mapping of keys"),
     ("gateway: {isa_id: 'A\n", "(file)", "not valid YAML"),
+    ("duplicates: {keys: 'isa13, isa14'}\n", "duplicates.keys", "use isa13, gs06"),
+    ("duplicates: {window_days: soon}\n", "duplicates.window_days", "whole number"),
+    ("store: {url: 'postgresql+psycopg://gw:secret@db/edi'}\n", "store.url",
+     "holds a password"),
+    ("store: {url_env: GATEWAY_TEST_UNSET_VARIABLE}\n", "store.url_env", "is not set"),
 ])
 def test_errors_name_file_key_and_problem(tmp_path: Path, text: str, key: str,
                                           problem: str) -> None:

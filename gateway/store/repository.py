@@ -82,6 +82,12 @@ class SqlStore:
                 values = self._key_values(connection, found)
         return sorted(found.values(), key=lambda d: (d.created_at, d.id))
 
+    def files_with_interchange(self, control_number: str) -> list[int]:
+        with self.engine.connect() as connection:
+            rows = connection.execute(select(interchanges.c.file_id).distinct().where(
+                interchanges.c.control_number == control_number.strip()))
+            return sorted(row.file_id for row in rows)
+
     def documents_of_file(self, file_id: int) -> list[StoredDocument]:
         with self.engine.connect() as connection:
             return _documents(connection, select(documents)
@@ -206,6 +212,26 @@ class SqlTransaction:
                 interchanges.c.control_number == control_number,
                 interchanges.c.outcome != "duplicate",
                 interchanges.c.received_at >= _utc(since))
+            .order_by(interchanges.c.id).limit(1)).first()
+        return int(row.file_id) if row is not None else None
+
+    def group_seen(self, partner: str, group_control: str, since: datetime) -> int | None:
+        """The file id that already carried this GS06 from this partner since ``since``."""
+        return self._earlier_set(partner, since,
+                                 transaction_sets.c.group_control == group_control)
+
+    def set_seen(self, partner: str, set_id: str, control_number: str,
+                 since: datetime) -> int | None:
+        """The file id that already carried this ST01 / ST02 from this partner."""
+        return self._earlier_set(partner, since, transaction_sets.c.set_id == set_id,
+                                 transaction_sets.c.control_number == control_number)
+
+    def _earlier_set(self, partner: str, since: datetime, *conditions: Any) -> int | None:
+        row = self.connection.execute(
+            select(interchanges.c.file_id)
+            .join(transaction_sets, transaction_sets.c.interchange_id == interchanges.c.id)
+            .where(interchanges.c.partner == partner, interchanges.c.outcome != "duplicate",
+                   interchanges.c.received_at >= _utc(since), *conditions)
             .order_by(interchanges.c.id).limit(1)).first()
         return int(row.file_id) if row is not None else None
 

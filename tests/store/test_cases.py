@@ -121,3 +121,6 @@ def test_show_a_rejected_file_by_number(tmp_path):
     assert "segment 12 (AT7), element AT701" in shown.stdout and "[AK403 7]" in shown.stdout
     assert "documents:" not in shown.stdout
     assert gateway("show", "#2").returncode == 1
+    by_interchange = gateway("show", "000000220")  # the rejected file's ISA13
+    assert by_interchange.returncode == 0 and "file #1: at701-invalid-code.x12" in \
+        by_interchange.stdout

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -135,3 +136,20 @@ def test_not_x12_is_recorded_not_lost(gateway):
     assert result.state == "not-x12" and result.acknowledgements == ()
     [row] = store.recent_files()
     assert ports.archive.get(row.file.archive_key) == b"sku,qty\n1,2\n"
+
+
+def test_gs06_and_st02_duplicates_by_policy(gateway):
+    ports, settings, store = gateway
+    data = (VALID / "214-status-004010.x12").read_bytes()
+    ingest(data, "a.x12", "odfl", ports, settings, now=NOW)
+    # New ISA13, same GS06 and ST02: only the ISA13 policy applies by default.
+    renumbered = data.replace(b"000000106", b"000000777")
+    assert b"000000777" in renumbered
+    assert ingest(renumbered, "b.x12", "odfl", ports, settings, now=NOW).state == "accepted"
+    strict = replace(settings, duplicate_keys=frozenset({"isa13", "st02"}))
+    again = renumbered.replace(b"000000777", b"000000778")
+    result = ingest(again, "c.x12", "odfl", ports, strict, now=NOW)
+    assert result.state == "duplicate" and "already in file #" in (result.reason or "")
+    by_group = replace(settings, duplicate_keys=frozenset({"gs06"}))
+    fresh = again.replace(b"000000778", b"000000779")
+    assert ingest(fresh, "d.x12", "odfl", ports, by_group, now=NOW).state == "duplicate"
