@@ -139,7 +139,7 @@ def test_not_x12_is_recorded_not_lost(gateway):
 
 
 def test_gs06_and_st02_duplicates_by_policy(gateway):
-    ports, settings, store = gateway
+    ports, settings, _store = gateway
     data = (VALID / "214-status-004010.x12").read_bytes()
     ingest(data, "a.x12", "odfl", ports, settings, now=NOW)
     # New ISA13, same GS06 and ST02: only the ISA13 policy applies by default.
