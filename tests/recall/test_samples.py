@@ -31,8 +31,22 @@ def codes_and_lines(result: RecallResult) -> list[tuple[str, int | None]]:
 
 def test_every_sample_is_covered_here() -> None:
     covered = {"valid-food-class1-gtin-lots.xml", "valid-consumer-upc-serials.xml",
-               *REJECTED, "cpsc-recall-18143-escaped.xml"}
+               "valid-stand-mixer-serials.xml", *REJECTED, "cpsc-recall-18143-escaped.xml"}
     assert {path.name for path in SAMPLES.glob("*.xml")} == covered
+
+
+def test_stand_mixer_recall_by_upc_and_serial_range() -> None:
+    result = read("valid-stand-mixer-serials.xml")
+    assert result.accepted and result.errors == ()
+    notice = result.notice
+    assert notice is not None and notice.notice_id == "26-031"
+    [product] = notice.products
+    assert [(i.scheme, i.value) for i in product.item_ids] == [(ItemIdScheme.UPC,
+                                                                "614141000364")]
+    assert product.serial_ranges == (ValueRange("SMX22A0017700", "SMX22A0017799", "SERIAL"),)
+    assert [a.action for a in notice.actions] == [RequiredActionType.STOP_SALE,
+                                                  RequiredActionType.RETURN]
+    assert notice.actions[1].deadline == date(2026, 3, 31)
 
 
 def test_food_recall_by_gtin_lots_and_best_by_range() -> None:
