@@ -227,6 +227,11 @@ def _print_file(store: SqlStore, file_id: int) -> bool:
     print(f"  {found.size} bytes, sha256 {found.sha256}, archived as {found.archive_key}")
     if found.reason:
         print(f"  {found.reason}")
+    for control, outcome, sets in store.outcomes_of(file_id):
+        print(f"  interchange {control}: {outcome}")
+        for functional_id, group, group_outcome, set_id, set_control, set_outcome in sets:
+            print(f"    group {group} ({functional_id}, {group_outcome}): transaction set "
+                  f"{set_id} {set_control}: {set_outcome}")
     for finding in store.findings_of(file_id):
         where = ", ".join(part for part in (
             f"line {finding.line}" if finding.line else "",

@@ -82,6 +82,21 @@ class SqlStore:
                 values = self._key_values(connection, found)
         return sorted(found.values(), key=lambda d: (d.created_at, d.id))
 
+    def outcomes_of(self, file_id: int) -> list[tuple[str, str, list[tuple[str, ...]]]]:
+        """Each interchange of a file (ISA13, outcome) with its sets
+        (GS01, GS06, group outcome, ST01, ST02, set outcome)."""
+        found: list[tuple[str, str, list[tuple[str, ...]]]] = []
+        with self.engine.connect() as connection:
+            for ic in connection.execute(select(interchanges).where(
+                    interchanges.c.file_id == file_id).order_by(interchanges.c.ordinal)):
+                sets = connection.execute(select(transaction_sets).where(
+                    transaction_sets.c.interchange_id == ic.id).order_by(transaction_sets.c.id))
+                rows: list[tuple[str, ...]] = [
+                    (s.functional_id, s.group_control, s.group_outcome, s.set_id,
+                     s.control_number, s.outcome) for s in sets]
+                found.append((str(ic.control_number), str(ic.outcome), rows))
+        return found
+
     def files_with_interchange(self, control_number: str) -> list[int]:
         with self.engine.connect() as connection:
             rows = connection.execute(select(interchanges.c.file_id).distinct().where(

@@ -119,6 +119,8 @@ def test_show_a_rejected_file_by_number(tmp_path):
     assert "file #1: at701-invalid-code.x12 from odfl" in shown.stdout
     assert "rejected" in shown.stdout
     assert "segment 12 (AT7), element AT701" in shown.stdout and "[AK403 7]" in shown.stdout
+    assert "interchange 000000220: accepted" in shown.stdout
+    assert "transaction set 214 0001: rejected" in shown.stdout
     assert "documents:" not in shown.stdout
     assert gateway("show", "#2").returncode == 1
     by_interchange = gateway("show", "000000220")  # the rejected file's ISA13
