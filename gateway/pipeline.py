@@ -72,10 +72,16 @@ class DurableControlNumbers:
         self.tx, self.partner = tx, partner
 
     def next_interchange(self) -> int:
-        return self.tx.next_control_number(self.partner, "interchange") % 1_000_000_000
+        return _nine_digits(self.tx.next_control_number(self.partner, "interchange"))
 
     def next_group(self) -> int:
-        return self.tx.next_control_number(self.partner, "group") % 1_000_000_000
+        return _nine_digits(self.tx.next_control_number(self.partner, "group"))
+
+
+def _nine_digits(counter: int) -> int:
+    """ISA13 and GS06 hold at most 9 digits: the counter cycles through 1..999,999,999 (never
+    0, which some partners refuse); a cycle is far longer than any duplicate window."""
+    return (counter - 1) % 999_999_999 + 1
 
 
 def ingest(data: bytes, name: str, partner: str, ports: Ports, settings: IngestSettings, *,

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import inspect
 
+from gateway.pipeline import _nine_digits
 from gateway.ports import FindingRow, OutboxItem
 from gateway.store.engine import open_engine
 from gateway.store.migrate import SchemaOutOfDate, check_current, head_revision, upgrade
@@ -93,3 +94,8 @@ def test_sqlite_runs_in_wal_mode(tmp_path: Path) -> None:
     with engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_control_numbers_cycle_within_nine_digits() -> None:
+    assert [_nine_digits(n) for n in (1, 999_999_999, 1_000_000_000, 1_999_999_998)] == [
+        1, 999_999_999, 1, 999_999_999]
