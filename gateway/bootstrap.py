@@ -41,6 +41,9 @@ EMBEDDED_DEFAULTS: dict[str, dict[str, str]] = {
     # keys: isa13, and by policy gs06 and / or st02 (comma separated); answer: resend | none
     "duplicates": {"window_days": "90", "answer": "resend", "keys": "isa13"},
     "archive": {"retention_days": "0"},  # 0: keep every file's bytes for ever
+    # how long a worker holds a file it is processing; a copy arriving meanwhile is left for
+    # later, one arriving after it (the worker died) resumes the file
+    "processing": {"lease_seconds": "600"},
 }
 
 
@@ -55,6 +58,7 @@ class GatewayConfig:
     resend_on_duplicate: bool = True
     archive_retention_days: int = 0
     duplicate_keys: frozenset[str] = frozenset({"isa13"})
+    lease_seconds: int = 600
 
 
 def load_config(path: Path | None = None) -> GatewayConfig:
@@ -89,7 +93,9 @@ def _build(source: str, raw: dict[str, Any]) -> GatewayConfig:
                                     ("resend", "none")) == "resend",
                          _whole_number(source, "archive.retention_days",
                                        section["archive"]["retention_days"]),
-                         _duplicate_keys(source, duplicates["keys"]))
+                         _duplicate_keys(source, duplicates["keys"]),
+                         _whole_number(source, "processing.lease_seconds",
+                                       section["processing"]["lease_seconds"]))
 
 
 def _duplicate_keys(source: str, value: str) -> frozenset[str]:
@@ -169,7 +175,8 @@ def ingest_ports(config: GatewayConfig, store: SqlStore) -> tuple[Ports, IngestS
                   MappingCatalog(config.paths["mappings"]).spec_for, _document_keys)
     settings = IngestSettings(config.identity, config.ack_policy,
                               timedelta(days=config.duplicate_window_days),
-                              config.resend_on_duplicate, config.duplicate_keys)
+                              config.resend_on_duplicate, config.duplicate_keys,
+                              timedelta(seconds=config.lease_seconds))
     return ports, settings
 
 

@@ -125,7 +125,7 @@ def _ingest(args: argparse.Namespace) -> int:
         result = ingest(data, path.name, args.partner, ports, settings,
                         now=datetime.now().astimezone())
         results.append(_result_json(path, result))
-        worst = max(worst, 0 if result.state in ("accepted", "duplicate") else 1)
+        worst = max(worst, 0 if result.state in ("accepted", "duplicate", "in-progress") else 1)
         if not args.json:
             print(_result_line(path, result))
     if args.json:

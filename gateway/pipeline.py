@@ -45,6 +45,7 @@ class IngestSettings:
     duplicate_window: timedelta = timedelta(days=90)
     resend_on_duplicate: bool = True  # answer a duplicate with the earlier acknowledgements
     duplicate_keys: frozenset[str] = frozenset({"isa13"})  # and, by policy, gs06 / st02
+    lease: timedelta = timedelta(minutes=10)  # how long a worker may hold a file it processes
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,10 +92,17 @@ def ingest(data: bytes, name: str, partner: str, ports: Ports, settings: IngestS
     with ports.store.transaction() as tx:
         earlier = tx.file_by_sha256(partner, sha256)
         if earlier is not None and earlier.state == "received":
-            file_id, earlier = earlier.id, None  # recorded, never finished: resume that record
+            if earlier.lease_until is not None and earlier.lease_until > now:
+                return IngestResult(earlier.id, "in-progress",
+                                    f"file #{earlier.id} with the same bytes is being "
+                                    f"processed (until {earlier.lease_until:%H:%M:%S}); "
+                                    "leave this copy for a later poll")
+            file_id, earlier = earlier.id, None  # its worker died: resume that record
+            tx.renew_lease(file_id, now + settings.lease)
         else:
             file_id = tx.record_file(partner, name, sha256=sha256, size=len(data),
-                                     received_at=now, archive_key=key)
+                                     received_at=now, archive_key=key,
+                                     lease_until=now + settings.lease)
     crash_point("after-record")
     run = _FileRun(file_id, partner, ports, settings, now)
     if earlier is not None:

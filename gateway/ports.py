@@ -34,6 +34,7 @@ class StoredFile:
     state: str
     duplicate_of: int | None
     reason: str | None
+    lease_until: datetime | None = None  # while "received": a worker is processing it
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +82,9 @@ class IngestTransaction(Protocol):
     def file_by_sha256(self, partner: str, sha256: str) -> StoredFile | None: ...
 
     def record_file(self, partner: str, name: str, *, sha256: str, size: int,
-                    received_at: datetime, archive_key: str) -> int: ...
+                    received_at: datetime, archive_key: str, lease_until: datetime) -> int: ...
+
+    def renew_lease(self, file_id: int, lease_until: datetime) -> None: ...
 
     def finish_file(self, file_id: int, state: str, *, processed_at: datetime,
                     reason: str | None = None, duplicate_of: int | None = None) -> None: ...

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, and_, delete, func, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from gateway.ports import FindingRow, OutboxItem, StoredDocument, StoredFile
@@ -199,6 +199,13 @@ class SqlTransaction:
         self.connection = connection
 
     def file_by_sha256(self, partner: str, sha256: str) -> StoredFile | None:
+        """The first file with these bytes from this partner. Serialized with any other
+        transaction asking the same, so that two arrivals of the same bytes cannot both be
+        taken as new: SQLite's transactions take the write lock at BEGIN, PostgreSQL takes an
+        advisory lock on (partner, sha256) until this transaction ends."""
+        if self.connection.dialect.name == "postgresql":
+            self.connection.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"),
+                                    {"k": f"file:{partner}:{sha256}"})
         row = self.connection.execute(
             select(received_files).where(received_files.c.partner == partner,
                                          received_files.c.sha256 == sha256,
@@ -207,10 +214,15 @@ class SqlTransaction:
         return _stored_file(row) if row is not None else None
 
     def record_file(self, partner: str, name: str, *, sha256: str, size: int,
-                    received_at: datetime, archive_key: str) -> int:
+                    received_at: datetime, archive_key: str, lease_until: datetime) -> int:
         return self._insert(received_files, partner=partner, original_name=name[:512],
                             sha256=sha256, size=size, received_at=_utc(received_at),
-                            archive_key=archive_key, state="received")
+                            archive_key=archive_key, state="received",
+                            lease_until=_utc(lease_until))
+
+    def renew_lease(self, file_id: int, lease_until: datetime) -> None:
+        self.connection.execute(update(received_files).where(received_files.c.id == file_id)
+                                .values(lease_until=_utc(lease_until)))
 
     def finish_file(self, file_id: int, state: str, *, processed_at: datetime,
                     reason: str | None = None, duplicate_of: int | None = None) -> None:
@@ -338,7 +350,7 @@ def _documents(connection: Connection, query: Any) -> list[StoredDocument]:
 def _stored_file(row: Any) -> StoredFile:
     return StoredFile(row.id, row.partner, row.original_name, row.sha256, row.size,
                       _aware(row.received_at), row.archive_key, row.state, row.duplicate_of,
-                      row.reason)
+                      row.reason, _aware(row.lease_until) if row.lease_until else None)
 
 
 def _utc(moment: datetime) -> datetime:

@@ -40,6 +40,9 @@ received_files = Table(
     Column("duplicate_of", Id, ForeignKey("received_files.id")),
     Column("reason", Text),
     Column("processed_at", Moment),
+    # While state is "received", the worker processing the file holds it until lease_until; a
+    # re-delivery after that (the worker died) resumes it, before that it is left for later.
+    Column("lease_until", Moment),
     Index("ix_received_files_partner_sha256", "partner", "sha256"),
     Index("ix_received_files_received_at", "received_at"),
 )

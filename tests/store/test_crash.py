@@ -6,6 +6,7 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -18,9 +19,11 @@ REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "samples" / "valid" / "856-pick-pack-004010.x12"
 
 
-def workspace(tmp_path: Path, database_url: str) -> Path:
+def workspace(tmp_path: Path, database_url: str, lease_seconds: int = 0) -> Path:
+    """A lease of 0 models a re-delivery after the dead worker's lease ran out."""
     (tmp_path / "config.yaml").write_text(
         f"store: {{url: '{database_url}'}}\n"
+        f"processing: {{lease_seconds: {lease_seconds}}}\n"
         f"paths: {{archive: archive, mappings: '{REPO / 'mappings'}'}}\n")
     return tmp_path
 
@@ -66,3 +69,20 @@ def test_a_crash_at_any_point_leaves_everything_once(tmp_path: Path, database_ur
         assert "accepted" in redelivered.stdout and after["received_files"] == 1
     assert len(list((root / "archive").rglob("*"))) >= 1
     assert not list((root / "archive").rglob(".incoming-*"))  # no half-written archive file
+
+
+def test_a_copy_arriving_while_the_lease_holds_is_left_for_later(tmp_path: Path,
+                                                                  database_url: str) -> None:
+    root = workspace(tmp_path, database_url, lease_seconds=2)
+    assert gateway(root, "db", "upgrade").returncode == 0
+    crashed = gateway(root, "ingest", "--partner", "northwind", str(SAMPLE),
+                      crash_at="mid-transaction")
+    assert crashed.returncode == -signal.SIGKILL
+    early = gateway(root, "ingest", "--partner", "northwind", str(SAMPLE))
+    assert early.returncode == 0 and "in-progress" in early.stdout
+    assert counts(database_url)["unfinished"] == 1  # kept, not lost, not taken twice
+    time.sleep(2.5)
+    late = gateway(root, "ingest", "--partner", "northwind", str(SAMPLE))
+    assert late.returncode == 0 and "accepted" in late.stdout
+    after = counts(database_url)
+    assert (after["unfinished"], after["documents"], after["outbox"]) == (0, 1, 1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -153,3 +154,26 @@ def test_gs06_and_st02_duplicates_by_policy(gateway):
     by_group = replace(settings, duplicate_keys=frozenset({"gs06"}))
     fresh = again.replace(b"000000778", b"000000779")
     assert ingest(fresh, "d.x12", "odfl", ports, by_group, now=NOW).state == "duplicate"
+
+
+def test_the_same_bytes_arriving_at_once_are_processed_once(gateway):
+    """Four workers take in the same file at the same instant: one processes it."""
+    ports, settings, store = gateway
+    data = (VALID / "856-pick-pack-004010.x12").read_bytes()
+    start = threading.Barrier(4)
+    states: list[str] = []
+
+    def worker(n: int) -> None:
+        start.wait()
+        states.append(ingest(data, f"copy-{n}.x12", "p", ports, settings, now=NOW).state)
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    # One worker processes it; the others find it either in progress (left for a later poll)
+    # or already done (a duplicate), never new.
+    assert states.count("accepted") == 1
+    assert set(states) - {"accepted"} <= {"in-progress", "duplicate"}
+    assert count(store, documents) == 1 and count(store, outbox) == 1

@@ -55,7 +55,7 @@ def test_a_rolled_back_number_is_not_consumed_and_nothing_else_is_kept(store: Sq
     with pytest.raises(RuntimeError), store.transaction() as tx:
         tx.next_control_number("acme", "interchange")
         tx.record_file("acme", "a.x12", sha256="0" * 64, size=1, received_at=NOW,
-                       archive_key="00/00/0")
+                       archive_key="00/00/0", lease_until=NOW)
         raise RuntimeError("crash in the middle")
     with store.transaction() as tx:
         assert tx.next_control_number("acme", "interchange") == 1
@@ -65,7 +65,7 @@ def test_a_rolled_back_number_is_not_consumed_and_nothing_else_is_kept(store: Sq
 def test_files_findings_outbox_and_interchange_lookups(store: SqlStore) -> None:
     with store.transaction() as tx:
         file_id = tx.record_file("acme", "a.x12", sha256="a" * 64, size=10, received_at=NOW,
-                                 archive_key="aa/aa/a")
+                                 archive_key="aa/aa/a", lease_until=NOW)
         tx.add_interchange(file_id, "acme", ordinal=1, sender=("ZZ", "ACME"),
                            receiver_id="US", control_number="000000042", version="00401",
                            outcome="accepted", received_at=NOW)
