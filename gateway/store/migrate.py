@@ -20,14 +20,14 @@ class SchemaOutOfDate(GatewayError):
     """The database schema is not the one this gateway needs; `gateway db upgrade` fixes it."""
 
 
-def _config() -> Config:
+def migration_config() -> Config:
     config = Config()
     config.set_main_option("script_location", str(_SCRIPTS))
     return config
 
 
 def head_revision() -> str:
-    head = ScriptDirectory.from_config(_config()).get_current_head()
+    head = ScriptDirectory.from_config(migration_config()).get_current_head()
     assert head is not None, "the gateway ships at least one migration"
     return head
 
@@ -40,7 +40,7 @@ def current_revision(engine: Engine) -> str | None:
 def upgrade(engine: Engine) -> tuple[str | None, str]:
     """Bring the schema to the newest revision; returns (before, after)."""
     before = current_revision(engine)
-    config = _config()
+    config = migration_config()
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")

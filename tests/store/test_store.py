@@ -6,12 +6,19 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from alembic import command
 from sqlalchemy import inspect
 
 from gateway.pipeline import _nine_digits
 from gateway.ports import FindingRow, OutboxItem
 from gateway.store.engine import open_engine
-from gateway.store.migrate import SchemaOutOfDate, check_current, head_revision, upgrade
+from gateway.store.migrate import (
+    SchemaOutOfDate,
+    check_current,
+    head_revision,
+    migration_config,
+    upgrade,
+)
 from gateway.store.repository import SqlStore
 from gateway.store.schema import metadata
 
@@ -99,3 +106,22 @@ def test_sqlite_runs_in_wal_mode(tmp_path: Path) -> None:
 def test_control_numbers_cycle_within_nine_digits() -> None:
     assert [_nine_digits(n) for n in (1, 999_999_999, 1_000_000_000, 1_999_999_998)] == [
         1, 999_999_999, 1, 999_999_999]
+
+
+def test_upgrading_a_database_with_data_keeps_it(database_url: str) -> None:
+    engine = open_engine(database_url)
+    config = migration_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0001")
+    with engine.begin() as connection:
+        connection.exec_driver_sql(
+            "INSERT INTO received_files (partner, original_name, sha256, size, received_at, "
+            "archive_key, state) VALUES ('acme', 'old.x12', 'ab', 2, '2026-01-01 00:00:00', "
+            "'ab/ab/ab', 'accepted')")
+    with pytest.raises(SchemaOutOfDate):
+        check_current(engine, database_url)
+    upgrade(engine)
+    check_current(engine, database_url)
+    [summary] = SqlStore(engine).recent_files()
+    assert (summary.file.original_name, summary.file.lease_until) == ("old.x12", None)
