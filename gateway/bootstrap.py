@@ -9,7 +9,7 @@ the key and what is wrong. Secrets never live in this file (later: ``{env: NAME}
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar, cast
@@ -21,6 +21,7 @@ from gateway.domain.correlation import keys_of
 from gateway.errors import ConfigError
 from gateway.mapping_files import MappingCatalog
 from gateway.model import CanonicalDocument
+from gateway.partners import Partner, read_partner
 from gateway.pipeline import IngestSettings, Ports
 from gateway.store.engine import open_engine
 from gateway.store.migrate import check_current
@@ -170,14 +171,34 @@ def open_store(config: GatewayConfig, *, check: bool = True) -> SqlStore:
     return SqlStore(engine)
 
 
-def ingest_ports(config: GatewayConfig, store: SqlStore) -> tuple[Ports, IngestSettings]:
+def ingest_ports(config: GatewayConfig, store: SqlStore,
+                 partner: Partner | None = None) -> tuple[Ports, IngestSettings]:
+    """The pipeline's ports and settings; a partner's file overrides the gateway's defaults for
+    acknowledgements, delimiters and time zone, and pins the sender its files must carry."""
     ports = Ports(store, FileArchive(config.paths["archive"]),
                   MappingCatalog(config.paths["mappings"]).spec_for, _document_keys)
     settings = IngestSettings(config.identity, config.ack_policy,
                               timedelta(days=config.duplicate_window_days),
                               config.resend_on_duplicate, config.duplicate_keys,
                               timedelta(seconds=config.lease_seconds))
+    if partner is not None:
+        policy = replace(config.ack_policy, functional=partner.functional_ack, ta1=partner.ta1,
+                         delimiters=partner.delimiters,
+                         reply_to=(partner.isa_qualifier, partner.isa_id))
+        settings = replace(settings, policy=policy, timezone=partner.timezone,
+                           expected_sender=(partner.isa_qualifier, partner.isa_id))
     return ports, settings
+
+
+def partner_file(config: GatewayConfig, partner_id: str) -> Partner | None:
+    """partners/<id>.yaml, checked; None when the partner has no file."""
+    path = config.paths["partners"] / f"{partner_id}.yaml"
+    if not path.is_file():
+        return None
+    partner = read_partner(path)
+    if partner.problems:
+        raise ConfigError(str(path), "(partner)", "; ".join(partner.problems))
+    return partner
 
 
 def _document_keys(document: object) -> list[tuple[str, str]]:

@@ -12,7 +12,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from gateway import __version__, canonical_json, cli_recall, cli_store, cli_translate
+from gateway import (
+    __version__,
+    canonical_json,
+    cli_partners,
+    cli_recall,
+    cli_store,
+    cli_translate,
+)
 from gateway.bootstrap import GatewayConfig, load_config
 from gateway.errors import GatewayError
 from gateway.mapping_files import MappingCatalog
@@ -91,6 +98,7 @@ def _parser() -> argparse.ArgumentParser:
     process.set_defaults(run=_process)
     cli_translate.add_commands(commands)
     cli_store.add_commands(commands)
+    cli_partners.add_commands(commands)
     return parser
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from gateway.archive import ArchivedBytesMissing, FileArchive
-from gateway.bootstrap import ingest_ports, load_config, open_store
+from gateway.bootstrap import ingest_ports, load_config, open_store, partner_file
 from gateway.canonical_json import to_json
 from gateway.cases import CaseView, cases_for
 from gateway.cli_translate import translated_json
@@ -112,7 +112,12 @@ def _db_upgrade(args: argparse.Namespace) -> int:
 def _ingest(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     store = open_store(config)
-    ports, settings = ingest_ports(config, store)
+    partner = partner_file(config, args.partner)
+    if partner is None:
+        print(f"gateway: no partner file {config.paths['partners'] / (args.partner + '.yaml')}: "
+              "the gateway's defaults are used and the ISA sender is not checked",
+              file=sys.stderr)
+    ports, settings = ingest_ports(config, store, partner)
     results: list[dict[str, Any]] = []
     worst = 0
     for path in args.files:

@@ -46,6 +46,8 @@ class IngestSettings:
     resend_on_duplicate: bool = True  # answer a duplicate with the earlier acknowledgements
     duplicate_keys: frozenset[str] = frozenset({"isa13"})  # and, by policy, gs06 / st02
     lease: timedelta = timedelta(minutes=10)  # how long a worker may hold a file it processes
+    expected_sender: tuple[str, str] | None = None  # the partner's ISA05 / ISA06, when known
+    timezone: str = "UTC"  # the partner's zone, for times sent without an X12 time code
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +113,7 @@ def ingest(data: bytes, name: str, partner: str, ports: Ports, settings: IngestS
                              f"{earlier.received_at:%Y-%m-%d %H:%M}")
     if is_xml(data):
         return run.recall(data)
-    return run.x12(translate_x12(data, ports.find_spec, partner))
+    return run.x12(translate_x12(data, ports.find_spec, partner, timezone=settings.timezone))
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +164,9 @@ class _FileRun:
 
     def x12(self, result: FileTranslation) -> IngestResult:
         assessment = result.assessment
+        stranger = _foreign_sender(assessment, self.settings.expected_sender)
+        if stranger is not None:
+            return self._refuse(assessment, stranger)
         with self.ports.store.transaction() as tx:
             if self.replaying:
                 tx.clear_results(self.file_id)
@@ -191,6 +196,17 @@ class _FileRun:
         crash_point("after-commit")
         return IngestResult(self.file_id, state, reason,
                             acknowledgements=tuple(items + held), documents=documents)
+
+    def _refuse(self, assessment: Assessment, reason: str) -> IngestResult:
+        """A file claiming another sender is not this partner's: it is kept and recorded, but
+        nothing in it is processed or answered (an answer would go to the wrong party)."""
+        with self.ports.store.transaction() as tx:
+            if self.replaying:
+                tx.clear_results(self.file_id)
+            tx.add_findings(self.file_id, [FindingRow("partner.sender-mismatch", "error",
+                                                      reason), *_finding_rows(assessment)])
+            tx.finish_file(self.file_id, "rejected", processed_at=self.now, reason=reason)
+        return IngestResult(self.file_id, "rejected", reason)
 
     def _save_interchanges(self, tx: IngestTransaction, assessment: Assessment,
                            seen: dict[str, int]) -> None:
@@ -222,6 +238,19 @@ class _FileRun:
             return []
         return [item for control, earlier in seen.items()
                 for item in tx.outbox_of(earlier, sent_only=True) if item.answers == control]
+
+
+def _foreign_sender(assessment: Assessment, expected: tuple[str, str] | None) -> str | None:
+    """Why the file cannot be this partner's, when an interchange names another sender."""
+    if expected is None:
+        return None
+    for result in assessment.interchanges:
+        sender = result.interchange.header.sender
+        if (sender[0].upper(), sender[1].upper()) != (expected[0].upper(), expected[1].upper()):
+            return (f"interchange {result.interchange.control} is from {sender[0]}/{sender[1]}, "
+                    f"not from this partner ({expected[0]}/{expected[1]}): a partner's folder "
+                    "cannot carry another sender's files")
+    return None
 
 
 def _kind(answer: OutboundAck) -> str:
@@ -302,4 +331,5 @@ def replay(file: StoredFile, ports: Ports, settings: IngestSettings, *,
     run = _FileRun(file.id, file.partner, ports, settings, now, replaying=True)
     if is_xml(data):
         return run.recall(data)
-    return run.x12(translate_x12(data, ports.find_spec, file.partner))
+    return run.x12(translate_x12(data, ports.find_spec, file.partner,
+                                 timezone=settings.timezone))
