@@ -23,9 +23,11 @@ from gateway.mapping_files import MappingCatalog
 from gateway.model import CanonicalDocument
 from gateway.partners import Partner, read_partner
 from gateway.pipeline import IngestSettings, Ports
+from gateway.ports import PartnerChannel
 from gateway.store.engine import open_engine
 from gateway.store.migrate import check_current
 from gateway.store.repository import SqlStore
+from gateway.transport.local import LocalChannel
 from gateway.x12.ack import AckPolicy, FunctionalAck, Identity, Ta1Policy
 from gateway.yaml_files import read_yaml_mapping
 
@@ -203,3 +205,14 @@ def partner_file(config: GatewayConfig, partner_id: str) -> Partner | None:
 
 def _document_keys(document: object) -> list[tuple[str, str]]:
     return [(key.kind.value, key.value) for key in keys_of(cast(CanonicalDocument, document))]
+
+
+def open_channel(partner: Partner) -> PartnerChannel:
+    """The transport a partner's file names, ready to be entered (connected) by the caller."""
+    transport = partner.transport
+    if transport is None:
+        raise ConfigError(str(partner.source), "transport", "is missing")
+    if transport.type == "local":
+        return LocalChannel(partner)
+    raise ConfigError(str(partner.source), "transport.type",
+                      "is sftp, which this version cannot poll yet; use a local transport")

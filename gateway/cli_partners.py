@@ -4,12 +4,25 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
+import time
+from datetime import datetime
 
-from gateway.bootstrap import load_config
+from gateway.bootstrap import (
+    ingest_ports,
+    load_config,
+    open_channel,
+    open_store,
+    partner_file,
+)
+from gateway.errors import TransportError
 from gateway.partners import Partner, read_partner
+from gateway.polling import poll_once
 
 EXAMPLES = """examples:
   gateway partners check
+  gateway poll northwind
+  gateway poll odfl --settle 5
 """
 
 
@@ -23,6 +36,18 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         description="Exit 0 when every file is right, 1 otherwise. Secrets are checked for "
         "presence (the environment variable is set, the file exists), never shown.")
     check.set_defaults(run=_check)
+
+    poll = commands.add_parser(
+        "poll", help="one poll of a partner now: take in its files, send its acknowledgements",
+        description="Files are taken only once they stopped growing (their size and time did "
+        "not change across --settle seconds); the partner's copy is removed or moved only "
+        "after the store committed it. Then the partner's pending acknowledgements are "
+        "published. Exit 0 when the poll ran, 2 when the partner cannot be reached.",
+        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    poll.add_argument("partner", metavar="PARTNER")
+    poll.add_argument("--settle", type=float, default=2.0, metavar="SECONDS",
+                      help="how long a file must stay unchanged before it is taken (default 2)")
+    poll.set_defaults(run=_poll)
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -59,3 +84,30 @@ def _missing_secrets(partner: Partner) -> list[str]:
         if ref is not None and ref.file and not ref.file.is_file():
             problems.append(f"transport.{key}: the file {ref.file} does not exist")
     return problems
+
+
+def _poll(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    partner = partner_file(config, args.partner)
+    if partner is None:
+        print(f"gateway: there is no partner file for {args.partner!r} in "
+              f"{config.paths['partners']}/", file=sys.stderr)
+        return 2
+    store = open_store(config)
+    ports, settings = ingest_ports(config, store, partner)
+    try:
+        report = poll_once(partner.id, open_channel(partner), ports, settings, store,
+                           clock=lambda: datetime.now().astimezone(), settle=args.settle,
+                           sleep=time.sleep)
+    except TransportError as exc:
+        print(f"gateway: poll of {partner.id} failed: {exc}", file=sys.stderr)
+        return 2
+    for name, result in report.taken:
+        print(f"took {name}: file #{result.file_id} {result.state}")
+    for name, why in report.waiting:
+        print(f"left {name}: {why}")
+    for name in report.sent:
+        print(f"sent {name}")
+    if not (report.taken or report.waiting or report.sent):
+        print(f"nothing to do for {partner.id}")
+    return 0

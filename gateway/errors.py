@@ -6,9 +6,14 @@ gateway's own set-up, where the caller must stop and an operator must act::
 
     GatewayError                 base; `retryable` says whether trying again can help
     ├── ConfigError              a config or partner file is wrong (names the file and key)
-    └── GrammarError             a shipped X12 grammar (pyx12 map folder) is missing or broken
+    ├── GrammarError             a shipped X12 grammar (pyx12 map folder) is missing or broken
+    └── TransportError           talking to a partner's folder failed
+        ├── TransientTransportError   a dropped connection, a timeout: retrying can help
+        └── PermanentTransportError   authentication, an unknown host key, a missing folder:
+                                      retrying cannot help until a person acts
 
-Neither is retryable: the same input gives the same failure until a person fixes it.
+ConfigError and GrammarError are not retryable: the same input gives the same failure until a
+person fixes it.
 """
 
 from __future__ import annotations
@@ -32,3 +37,15 @@ class ConfigError(GatewayError):
 
 class GrammarError(GatewayError):
     """A grammar folder we ship cannot be used: an installation fault, not a partner's fault."""
+
+
+class TransportError(GatewayError):
+    """Talking to a partner's folder failed; the message says which partner and what step."""
+
+
+class TransientTransportError(TransportError):
+    retryable = True
+
+
+class PermanentTransportError(TransportError):
+    retryable = False

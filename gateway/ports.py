@@ -136,3 +136,37 @@ class DocumentReader(Protocol):
         ...
 
     def documents_of_kind(self, kind: str) -> list[StoredDocument]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteFile:
+    name: str
+    size: int
+    modified: float  # seconds since the epoch, as the server reports it
+
+
+class PartnerChannel(Protocol):
+    """A connection to one partner's folders (SFTP or local). Used as a context manager: the
+    connection opens on enter and always closes on exit. Every failure is a `TransportError`."""
+
+    def __enter__(self) -> PartnerChannel: ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
+    def list_inbound(self) -> list[RemoteFile]:
+        """Files in the inbound folder that match the partner's patterns (no folders)."""
+        ...
+
+    def fetch(self, name: str) -> bytes:
+        """The whole file, read through a temporary local copy and checked against its size."""
+        ...
+
+    def after_pickup(self, name: str) -> None:
+        """Delete the inbound file, or move it, as the partner file says. Called only after
+        the store has committed the file."""
+        ...
+
+    def publish(self, name: str, data: bytes) -> None:
+        """Write ``name`` into the outbound folder atomically: a temporary name, then a rename
+        that replaces any earlier file of that name (so a re-send never doubles a file)."""
+        ...

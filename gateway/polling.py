@@ -1,0 +1,84 @@
+"""One poll of a partner: take in the files that have stopped growing, then send the outbox.
+
+Order is what makes it safe:
+1. a file is taken only when its size and time did not change across the settle interval;
+2. it is fetched and run through the pipeline, which archives and commits it;
+3. only then is the partner's copy deleted or moved: a crash before that leaves it where it
+   was, and the next poll finds the same bytes again (a duplicate, never a second processing);
+4. acknowledgements are published under names derived from their control numbers, then marked
+   sent: a crash in between publishes the same file again, which replaces it, never doubles it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from gateway.pipeline import IngestResult, IngestSettings, Ports, ingest
+from gateway.ports import OutboxItem, PartnerChannel, RemoteFile
+
+
+class OutboxStore(Protocol):
+    def pending_outbox(self, partner: str | None = None) -> list[tuple[int, str, OutboxItem]]:
+        ...
+
+    def mark_sent(self, outbox_id: int, sent_at: datetime) -> None: ...
+
+
+@dataclass(slots=True)
+class PollReport:
+    partner: str
+    taken: list[tuple[str, IngestResult]] = field(default_factory=list)
+    waiting: list[tuple[str, str]] = field(default_factory=list)  # (file, why it was left)
+    sent: list[str] = field(default_factory=list)
+
+
+def poll_once(partner: str, channel: PartnerChannel, ports: Ports, settings: IngestSettings,
+              outbox: OutboxStore, *, clock: Callable[[], datetime], settle: float,
+              sleep: Callable[[float], None]) -> PollReport:
+    report = PollReport(partner)
+    with channel:
+        for remote, why in _stable_files(channel, settle, sleep):
+            if why is not None:
+                report.waiting.append((remote.name, why))
+                continue
+            result = ingest(channel.fetch(remote.name), remote.name, partner, ports, settings,
+                            now=clock())
+            report.taken.append((remote.name, result))
+            if result.state == "in-progress":
+                report.waiting.append((remote.name, result.reason or "in progress"))
+                continue
+            channel.after_pickup(remote.name)  # only now: the store has committed it
+        for outbox_id, _partner, item in outbox.pending_outbox(partner):
+            name = acknowledgement_file_name(item)
+            channel.publish(name, item.payload)
+            outbox.mark_sent(outbox_id, clock())
+            report.sent.append(name)
+    return report
+
+
+def _stable_files(channel: PartnerChannel, settle: float,
+                  sleep: Callable[[float], None]) -> list[tuple[RemoteFile, str | None]]:
+    """Each listed file, with the reason to leave it for now (None: take it)."""
+    before = {f.name: f for f in channel.list_inbound()}
+    if not before:
+        return []
+    sleep(settle)
+    found: list[tuple[RemoteFile, str | None]] = []
+    for remote in channel.list_inbound():
+        earlier = before.get(remote.name)
+        if earlier is None:
+            found.append((remote, "appeared during this poll"))
+        elif (earlier.size, earlier.modified) != (remote.size, remote.modified):
+            found.append((remote, "still being written (its size or time changed)"))
+        else:
+            found.append((remote, None))
+    return found
+
+
+def acknowledgement_file_name(item: OutboxItem) -> str:
+    """The same acknowledgement always gets the same name: 997_000000012.x12, ..."""
+    suffix = "xml" if item.kind == "recall-ack" else "x12"
+    return f"{item.kind.replace('+', '-')}_{item.control_number}.{suffix}"
