@@ -73,7 +73,7 @@ def test_a_poll_takes_stable_files_and_answers(database_url, tmp_path):
 def test_a_file_left_behind_by_a_crash_is_not_processed_or_answered_twice(database_url,
                                                                             tmp_path):
     values = setup(database_url, tmp_path)
-    store, _ports, _settings, channel, folders, _clock = values
+    store, _ports, _settings, _channel, folders, _clock = values
     data = (VALID / "180-return-request-004010.x12").read_bytes()
     (folders["outbox"] / "rma.x12").write_bytes(data)
     first = poll(values)
