@@ -28,6 +28,7 @@ from gateway.store.engine import open_engine
 from gateway.store.migrate import check_current
 from gateway.store.repository import SqlStore
 from gateway.transport.local import LocalChannel
+from gateway.transport.sftp import SftpChannel
 from gateway.x12.ack import AckPolicy, FunctionalAck, Identity, Ta1Policy
 from gateway.yaml_files import read_yaml_mapping
 
@@ -214,5 +215,4 @@ def open_channel(partner: Partner) -> PartnerChannel:
         raise ConfigError(str(partner.source), "transport", "is missing")
     if transport.type == "local":
         return LocalChannel(partner)
-    raise ConfigError(str(partner.source), "transport.type",
-                      "is sftp, which this version cannot poll yet; use a local transport")
+    return SftpChannel(partner)

@@ -18,6 +18,7 @@ from gateway.bootstrap import (
 from gateway.errors import TransportError
 from gateway.partners import Partner, read_partner
 from gateway.polling import poll_once
+from gateway.transport.retry import with_retries
 
 EXAMPLES = """examples:
   gateway partners check
@@ -96,9 +97,11 @@ def _poll(args: argparse.Namespace) -> int:
     store = open_store(config)
     ports, settings = ingest_ports(config, store, partner)
     try:
-        report = poll_once(partner.id, open_channel(partner), ports, settings, store,
-                           clock=lambda: datetime.now().astimezone(), settle=args.settle,
-                           sleep=time.sleep)
+        # A poll is safe to repeat (files leave the partner only after commit; answers are
+        # published under stable names), so a dropped connection is simply retried.
+        report = with_retries(lambda: poll_once(
+            partner.id, open_channel(partner), ports, settings, store,
+            clock=lambda: datetime.now().astimezone(), settle=args.settle, sleep=time.sleep))
     except TransportError as exc:
         print(f"gateway: poll of {partner.id} failed: {exc}", file=sys.stderr)
         return 2

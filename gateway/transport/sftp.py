@@ -1,0 +1,289 @@
+"""`PartnerChannel` over SFTP (paramiko): pinned host keys, key authentication only.
+
+Every paramiko, socket and SFTP error is translated here, at the seam, into a
+`TransientTransportError` (retrying can help) or a `PermanentTransportError` (a person must
+act); messages name the partner, host:port and the step, and never a key or a passphrase.
+"""
+
+from __future__ import annotations
+
+import errno
+import io
+import logging
+import os
+import posixpath
+import stat
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from fnmatch import fnmatchcase
+from pathlib import Path
+from typing import Any, NoReturn
+
+import paramiko
+
+from gateway.errors import PermanentTransportError, TransientTransportError, TransportError
+from gateway.partners import Partner, SecretRef, Transport
+from gateway.ports import RemoteFile
+
+log = logging.getLogger(__name__)
+
+KEEPALIVE_SECONDS = 15
+# Below this size one read is faster than paramiko's prefetch thread (runtime.md §2, pitfall 2).
+PREFETCH_FROM_BYTES = 256 * 1024
+# OpenSSH's own client caps concurrent reads at 64; unlimited requests can stall some servers.
+MAX_PREFETCH_REQUESTS = 64
+_KEY_CLASSES = (paramiko.Ed25519Key, paramiko.ECDSAKey, paramiko.RSAKey)
+_PERMANENT_ERRNOS = (errno.ENOENT, errno.EACCES, errno.EPERM)
+
+
+class _UnknownHostKey(Exception):
+    """Raised by our policy; not an SSHException, so it cannot be mistaken for a dropped link."""
+
+
+class _PinnedOnly(paramiko.RejectPolicy):  # type: ignore[misc]
+    """RejectPolicy with a distinct exception: an unknown key is permanent, not transient."""
+
+    def missing_host_key(self, client: Any, hostname: str, key: Any) -> None:
+        raise _UnknownHostKey(hostname)
+
+
+class SftpChannel:
+    """One SFTP session to one partner; use as ``with SftpChannel(partner) as channel:``."""
+
+    def __init__(self, partner: Partner, *, timeout: float = 30.0) -> None:
+        self.partner = partner
+        self.timeout = timeout
+        transport = partner.transport
+        self._where = f"{partner.id} ({transport.host}:{transport.port})" if transport \
+            else partner.id
+        if transport is None or transport.type != "sftp" or not transport.host \
+                or not transport.username or transport.private_key is None:
+            self._fail(PermanentTransportError, "configure", "the partner has no complete sftp "
+                       "transport (host, username, private_key, known_hosts)")
+        self.transport: Transport = transport
+        self._client: Any = None
+        self._sftp: Any = None
+
+    # -- context manager -------------------------------------------------------------------
+
+    def __enter__(self) -> SftpChannel:
+        try:
+            self._connect()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        # Closing must never hide the error that made us leave the block.
+        for thing in (self._sftp, self._client):
+            if thing is not None:
+                with suppress(Exception):
+                    thing.close()
+        self._sftp = self._client = None
+
+    # -- the port --------------------------------------------------------------------------
+
+    def list_inbound(self) -> list[RemoteFile]:
+        folder = self.transport.inbound
+        with self._step(f"list {folder}"):
+            entries = self._session().listdir_attr(folder)
+        return sorted(
+            (RemoteFile(e.filename, int(e.st_size or 0), float(e.st_mtime or 0))
+             for e in entries
+             if stat.S_ISREG(e.st_mode or 0) and self._wanted(e.filename)),
+            key=lambda f: f.name)
+
+    def fetch(self, name: str) -> bytes:
+        remote = self._inbound_path(name)
+        fd, local = tempfile.mkstemp(prefix="gateway-sftp-", suffix=".part")  # mode 0600
+        os.close(fd)
+        try:
+            with self._step(f"fetch {name}"):
+                return self._download(remote, local)
+        finally:
+            # A failed get leaves a partial local file (runtime.md §2, pitfall 8).
+            with suppress(FileNotFoundError):
+                os.unlink(local)
+
+    def after_pickup(self, name: str) -> None:
+        remote = self._inbound_path(name)
+        action = self.transport.after_pickup
+        if action == "delete":
+            with self._step(f"delete {name}"):
+                self._session().remove(remote)
+            return
+        folder = action.removeprefix("move:")
+        with self._step(f"move {name} to {folder}"):
+            self._replace(remote, posixpath.join(folder, name))
+
+    def publish(self, name: str, data: bytes) -> None:
+        _check_name(name, self._where)
+        folder = self.transport.outbound
+        final, part = posixpath.join(folder, name), posixpath.join(folder, f".{name}.part")
+        with self._step(f"publish {name} to {folder}"):
+            sftp = self._session()
+            try:
+                # confirm=True stats the upload and checks its size before we rename it.
+                sftp.putfo(io.BytesIO(data), part, file_size=len(data), confirm=True)
+                self._replace(part, final)
+            except BaseException:
+                self._discard(part)
+                raise
+
+    # -- connecting ------------------------------------------------------------------------
+
+    def _connect(self) -> None:
+        t = self.transport
+        with self._step("read the private key"):
+            pkey = self._private_key()
+        client = paramiko.SSHClient()
+        self._client = client
+        with self._step("load known_hosts"):
+            # Only this file: never the system's or ~/.ssh's host keys.
+            client.load_host_keys(str(self._known_hosts()))
+        client.set_missing_host_key_policy(_PinnedOnly())
+        with self._step("connect"):
+            client.connect(
+                t.host, port=t.port, username=t.username, pkey=pkey,
+                look_for_keys=False, allow_agent=False, timeout=self.timeout,
+                banner_timeout=self.timeout, auth_timeout=self.timeout,
+                channel_timeout=self.timeout)
+            client.get_transport().set_keepalive(KEEPALIVE_SECONDS)
+            self._sftp = client.open_sftp()
+            # Without this a stalled server hangs a get() forever (runtime.md §2, pitfall 5).
+            self._sftp.get_channel().settimeout(self.timeout)
+
+    def _known_hosts(self) -> Path:
+        path = self.transport.known_hosts
+        if path is None:
+            raise FileNotFoundError(errno.ENOENT, "known_hosts is not configured")
+        # As partners.py checks it: relative to the working directory or the project folder.
+        for candidate in (path, self.partner.source.parent.parent / path):
+            if candidate.is_file():
+                return candidate
+        raise FileNotFoundError(errno.ENOENT, f"{path} does not exist")
+
+    def _private_key(self) -> Any:
+        ref = self.transport.private_key
+        assert ref is not None  # checked in __init__
+        text = _read_secret(ref, "private_key")
+        passphrase = _read_secret(self.transport.passphrase, "passphrase") \
+            if self.transport.passphrase else None
+        return _parse_key(text, passphrase)
+
+    # -- SFTP helpers ----------------------------------------------------------------------
+
+    def _session(self) -> Any:
+        if self._sftp is None:
+            self._fail(PermanentTransportError, "use", "the channel is not open: use it in a "
+                       "with block")
+        return self._sftp
+
+    def _download(self, remote: str, local: str) -> bytes:
+        sftp = self._session()
+        size = int(sftp.stat(remote).st_size or 0)
+        sftp.get(remote, local, prefetch=size >= PREFETCH_FROM_BYTES,
+                 max_concurrent_prefetch_requests=MAX_PREFETCH_REQUESTS)
+        data = Path(local).read_bytes()
+        if len(data) != size:
+            # Raised as OSError so the step translates it: a short read is worth a retry.
+            raise OSError(f"got {len(data)} of {size} bytes")
+        return data
+
+    def _replace(self, source: str, target: str) -> None:
+        sftp = self._session()
+        try:
+            sftp.posix_rename(source, target)
+        except OSError as exc:
+            if exc.errno is not None:
+                raise  # a real ENOENT/EACCES: the fallback would fail the same way
+            # No posix-rename@openssh.com extension ("Operation unsupported"): plain rename
+            # refuses an existing target, so remove it first. Not atomic, but the best we have.
+            with suppress(FileNotFoundError):
+                sftp.remove(target)
+            sftp.rename(source, target)
+
+    def _discard(self, path: str) -> None:
+        # Best effort: on a dead link this fails too; the next publish overwrites the .part.
+        with suppress(Exception):
+            self._session().remove(path)
+
+    def _wanted(self, name: str) -> bool:
+        return any(fnmatchcase(name, pattern) for pattern in self.transport.patterns)
+
+    def _inbound_path(self, name: str) -> str:
+        _check_name(name, self._where)
+        return posixpath.join(self.transport.inbound, name)
+
+    # -- error translation -----------------------------------------------------------------
+
+    @contextmanager
+    def _step(self, step: str) -> Iterator[None]:
+        try:
+            yield
+        except TransportError:
+            raise
+        except _SecretError as exc:
+            self._fail(PermanentTransportError, step, str(exc), exc)
+        except _UnknownHostKey as exc:
+            self._fail(PermanentTransportError, step, f"the host key of {exc} is not in "
+                       "known_hosts (host keys are pinned; add it after checking it)", exc)
+        except (paramiko.AuthenticationException, paramiko.BadHostKeyException) as exc:
+            self._fail(PermanentTransportError, step, _describe(exc), exc)
+        except OSError as exc:
+            kind = PermanentTransportError if exc.errno in _PERMANENT_ERRNOS \
+                else TransientTransportError
+            self._fail(kind, step, _describe(exc), exc)
+        except (paramiko.SSHException, EOFError) as exc:
+            self._fail(TransientTransportError, step, _describe(exc), exc)
+
+    def _fail(self, kind: type[TransportError], step: str, problem: str,
+              cause: BaseException | None = None) -> NoReturn:
+        raise kind(f"{self._where}: {step}: {problem}") from cause
+
+
+class _SecretError(Exception):
+    """A key or passphrase that cannot be read; the message never quotes the secret."""
+
+
+def _read_secret(ref: SecretRef | None, what: str) -> str:
+    if ref is not None and ref.env:
+        value = os.environ.get(ref.env)
+        if not value:
+            raise _SecretError(f"{what}: the environment variable {ref.env} is not set")
+        return value
+    if ref is not None and ref.file:
+        try:
+            return ref.file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise _SecretError(f"{what}: cannot read {ref.file} ({type(exc).__name__})") from exc
+    raise _SecretError(f"{what}: write {{env: VARIABLE}} or {{file: path}}")
+
+
+def _parse_key(text: str, passphrase: str | None) -> Any:
+    # The exceptions may carry the key bytes (UnknownKeyType does): never show their text.
+    for kind in _KEY_CLASSES:
+        try:
+            return kind.from_private_key(io.StringIO(text), password=passphrase)
+        except paramiko.PasswordRequiredException:
+            raise _SecretError("private_key: it is encrypted and no passphrase is set") from None
+        except Exception:  # wrong key type or wrong passphrase: try the next class
+            continue
+    raise _SecretError("private_key: not an ed25519, ecdsa or rsa private key, or the "
+                       "passphrase is wrong") from None
+
+
+def _check_name(name: str, where: str) -> None:
+    # Names are file names in one folder; a slash or '..' would reach outside it.
+    if not name or "/" in name or name in (".", ".."):
+        raise PermanentTransportError(f"{where}: {name!r} is not a plain file name")
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

@@ -1,0 +1,40 @@
+"""`gateway poll` over a real OpenSSH sshd, as an operator runs it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.transport.conftest import PartnerFactory, SftpServer
+from tests.x12.x12text import simple
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_gateway_poll_takes_files_and_answers_over_sftp(make_partner: PartnerFactory,
+                                                        server: SftpServer,
+                                                        tmp_path: Path) -> None:
+    make_partner()  # partners/acme.yaml, keys/known_hosts: as an installation has them
+    (tmp_path / "config.yaml").write_text(f"paths: {{mappings: '{REPO / 'mappings'}'}}\n")
+    status = simple().replace(b"ZZ*PARTNER        ", b"ZZ*ACME           ")
+    (server.root / "in" / "status.x12").write_bytes(status)
+    (server.root / "in" / "notes.txt").write_bytes(b"not for us")  # outside the patterns
+
+    def gateway(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "gateway.cli", *args], cwd=tmp_path,
+                              capture_output=True, text=True, check=False, timeout=120)
+
+    assert gateway("db", "upgrade").returncode == 0
+    polled = gateway("poll", "acme", "--settle", "0.2")
+    assert polled.returncode == 0, polled.stderr
+    assert "took status.x12: file #1 accepted" in polled.stdout
+    assert "sent 997_000000001.x12" in polled.stdout
+    assert not (server.root / "in" / "status.x12").exists()  # taken after the commit
+    assert (server.root / "in" / "notes.txt").exists()
+    answer = (server.root / "out" / "997_000000001.x12").read_bytes()
+    assert answer.startswith(b"ISA*") and b"AK9*A*1*1*1" in answer
+    assert not list((server.root / "out").glob(".*.part"))
+
+    again = gateway("poll", "acme", "--settle", "0.2")
+    assert again.returncode == 0 and "nothing to do for acme" in again.stdout
