@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -24,6 +25,7 @@ from gateway.bootstrap import GatewayConfig, load_config
 from gateway.errors import GatewayError
 from gateway.mapping_files import MappingCatalog
 from gateway.recall import read_recall
+from gateway.scheduler import Daemon
 from gateway.services import is_xml, translate_x12
 from gateway.x12.ack import (
     FunctionalAck,
@@ -43,6 +45,7 @@ EXAMPLES = """examples:
   gateway ack samples/valid/856-pick-pack.x12
   gateway ack --functional 999 --ta1 always --interchange-control 1200 FILE
   gateway process samples/valid samples/defects --acks-dir var/acks
+  gateway run
 """
 
 
@@ -99,7 +102,23 @@ def _parser() -> argparse.ArgumentParser:
     cli_translate.add_commands(commands)
     cli_store.add_commands(commands)
     cli_partners.add_commands(commands)
+    run = commands.add_parser(
+        "run", help="the daemon: poll every partner on its schedule, send acknowledgements",
+        description="Polls each partner in partners/*.yaml on its schedule (never two polls of "
+        "one partner at once), re-reads partner files when they change, and on SIGTERM or "
+        "Ctrl-C finishes the polls in flight before it exits.", epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    run.add_argument("--settle", type=float, default=2.0, metavar="SECONDS",
+                     help="how long a file must stay unchanged before it is taken (default 2)")
+    run.set_defaults(run=_run_daemon)
     return parser
+
+
+def _run_daemon(args: argparse.Namespace) -> int:
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    return Daemon(load_config(args.config), settle=args.settle).run()
 
 
 def _ack_options(parser: argparse.ArgumentParser) -> None:

@@ -250,8 +250,8 @@ class _Checker:
                 self.fail("schedule.every", f"is {raw['every']!r}; write e.g. 60s, 5m or 1h")
                 return {}
             seconds = int(match[1]) * {"s": 1, "m": 60, "h": 3600}[match[2]]
-            if seconds < 10:
-                self.fail("schedule.every", "polls more often than every 10 s")
+            if seconds < 1:
+                self.fail("schedule.every", "must be at least 1s")
             return {"every_seconds": seconds}
         if set(raw) == {"cron"}:
             fields = str(raw["cron"]).split()

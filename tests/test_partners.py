@@ -36,6 +36,7 @@ def test_the_shipped_partner_files_are_right() -> None:
     (("id: northwind", "id: southwind"), "id", "must match"),
     (("timezone: America/New_York", "timezone: Mars/Olympus"), "timezone", "a zone such as"),
     (("every: 60s", "every: sometimes"), "schedule.every", "60s, 5m or 1h"),
+    (("every: 60s", "every: 0s"), "schedule.every", "at least 1s"),
     (('ta1: on-request', 'ta1: maybe'), "x12.acks.ta1", "on-request"),
     (("type: local", "type: ftp"), "transport.type", "sftp or local"),
     (('component: ">"', 'component: "*"'), "x12.delimiters", "must differ"),

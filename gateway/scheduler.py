@@ -1,0 +1,127 @@
+"""`gateway run`: the daemon. APScheduler 3.11 is only a local timer here: the jobs are built
+from the partner files at start and whenever those files change, and are never stored.
+
+- one job per partner, on its schedule (`every` or `cron`, in the partner's time zone);
+- never two polls of one partner at once (`max_instances=1`), missed runs coalesced into one;
+- a poll retries transient failures itself; a permanent one (authentication, host key, a
+  missing folder) is reported loudly and the partner is backed off until someone fixes it;
+- partner files are re-read when they change; a broken edit is reported and the running
+  configuration kept;
+- SIGTERM / SIGINT stop taking new polls and wait for the ones in flight to finish.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from gateway.bootstrap import GatewayConfig, ingest_ports, open_channel, open_store
+from gateway.errors import ConfigError, PermanentTransportError, TransportError
+from gateway.partners import Partner, load_partners
+from gateway.polling import PollReport, poll_once
+from gateway.transport.retry import with_retries
+
+log = logging.getLogger("gateway.run")
+BACKOFF = timedelta(minutes=15)  # after a permanent failure: nobody fixes a key in seconds
+
+
+class Daemon:
+    def __init__(self, config: GatewayConfig, *, settle: float, reload_every: float = 5.0
+                 ) -> None:
+        self.config, self.settle, self.reload_every = config, settle, reload_every
+        self.store = open_store(config)
+        self.folder = config.paths["partners"]
+        self.partners: dict[str, Partner] = {}
+        self.signature: tuple[tuple[str, float], ...] = ()
+        self.stopping = threading.Event()
+        self.scheduler = BackgroundScheduler(timezone=UTC, job_defaults={
+            "coalesce": True, "max_instances": 1, "misfire_grace_time": 300})
+
+    def run(self) -> int:
+        self._load()  # a broken partner file at start-up stops here, naming file and key
+        self.scheduler.add_job(self._reload_if_changed, IntervalTrigger(
+            seconds=self.reload_every), id="reload-partners")
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: self.stopping.set())
+        self.scheduler.start()
+        log.info("started: %d partners (%s)", len(self.partners), ", ".join(self.partners))
+        self.stopping.wait()
+        log.info("stopping: no new polls; waiting for polls in progress to finish")
+        self.scheduler.shutdown(wait=True)
+        log.info("stopped")
+        return 0
+
+    # --- partner files -----------------------------------------------------------------------
+    def _load(self) -> None:
+        partners = load_partners(self.folder)
+        for gone in set(self.partners) - set(partners):
+            self.scheduler.remove_job(f"poll:{gone}")
+            log.info("%s: partner file removed; no longer polled", gone)
+        for partner in partners.values():
+            self._schedule(partner, new=partner.id not in self.partners)
+        self.partners, self.signature = partners, _signature(self.folder)
+
+    def _reload_if_changed(self) -> None:
+        if _signature(self.folder) == self.signature:
+            return
+        try:
+            self._load()
+            log.info("partner files reloaded: %s", ", ".join(self.partners) or "none")
+        except ConfigError as exc:
+            self.signature = _signature(self.folder)  # report a broken edit once, not forever
+            log.error("partner files not reloaded, the running ones are kept: %s", exc)
+
+    def _schedule(self, partner: Partner, *, new: bool) -> None:
+        if partner.cron:
+            trigger: Any = CronTrigger.from_crontab(partner.cron, timezone=partner.timezone)
+        else:
+            trigger = IntervalTrigger(seconds=partner.every_seconds or 60)
+        extra = {"next_run_time": datetime.now(UTC)} if new else {}
+        self.scheduler.add_job(self._poll, trigger, args=[partner.id], id=f"poll:{partner.id}",
+                               replace_existing=True, **extra)
+
+    # --- one poll ------------------------------------------------------------------------------
+    def _poll(self, partner_id: str) -> None:
+        partner = self.partners.get(partner_id)
+        if partner is None or self.stopping.is_set():
+            return
+        ports, settings = ingest_ports(self.config, self.store, partner)
+        try:
+            report = with_retries(lambda: poll_once(
+                partner.id, open_channel(partner), ports, settings, self.store,
+                clock=lambda: datetime.now().astimezone(), settle=self.settle,
+                sleep=time.sleep))
+        except PermanentTransportError as exc:
+            log.error("%s: cannot be polled, backing off %s until fixed: %s", partner_id,
+                      BACKOFF, exc)
+            self.scheduler.modify_job(f"poll:{partner_id}",
+                                      next_run_time=datetime.now(UTC) + BACKOFF)
+            return
+        except TransportError as exc:
+            log.warning("%s: poll failed after retries, next poll as scheduled: %s",
+                        partner_id, exc)
+            return
+        _log_report(report)
+
+
+def _log_report(report: PollReport) -> None:
+    for name, result in report.taken:
+        log.info("%s: took %s: file #%d %s", report.partner, name, result.file_id,
+                 result.state)
+    for name, why in report.waiting:
+        log.info("%s: left %s: %s", report.partner, name, why)
+    for name in report.sent:
+        log.info("%s: sent %s", report.partner, name)
+
+
+def _signature(folder: Path) -> tuple[tuple[str, float], ...]:
+    return tuple((p.name, p.stat().st_mtime) for p in sorted(folder.glob("*.yaml")))
