@@ -60,7 +60,7 @@ def test_the_daemon_polls_reloads_backs_off_and_stops(tmp_path: Path) -> None:
         time.sleep(7)
     finally:
         daemon.send_signal(signal.SIGTERM)
-        out, err = daemon.communicate(timeout=30)
+        _out, err = daemon.communicate(timeout=30)
     assert daemon.returncode == 0, err
     assert "started: 1 partners (northwind)" in err
     assert "partner files reloaded" in err
