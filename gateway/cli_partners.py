@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import sys
 import time
 from datetime import datetime
@@ -22,6 +23,7 @@ from gateway.transport.retry import with_retries
 
 EXAMPLES = """examples:
   gateway partners check
+  gateway partners test northwind
   gateway poll northwind
   gateway poll odfl --settle 5
 """
@@ -37,6 +39,14 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         description="Exit 0 when every file is right, 1 otherwise. Secrets are checked for "
         "presence (the environment variable is set, the file exists), never shown.")
     check.set_defaults(run=_check)
+
+    test = actions.add_parser(
+        "test", help="connect to a partner and try each step: host key, inbound, outbound",
+        description="Checks the partner file, connects (the host key must match known_hosts), "
+        "lists the inbound folder, then writes and removes a probe file in the outbound "
+        "folder, reporting each step. Exit 0 when every step worked.")
+    test.add_argument("partner", metavar="PARTNER")
+    test.set_defaults(run=_test)
 
     poll = commands.add_parser(
         "poll", help="one poll of a partner now: take in its files, send its acknowledgements",
@@ -113,4 +123,36 @@ def _poll(args: argparse.Namespace) -> int:
         print(f"sent {name}")
     if not (report.taken or report.waiting or report.sent):
         print(f"nothing to do for {partner.id}")
+    return 0
+
+
+def _test(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    path = config.paths["partners"] / f"{args.partner}.yaml"
+    if not path.is_file():
+        print(f"FAIL partner file: {path} does not exist")
+        return 1
+    partner = read_partner(path)
+    problems = [*partner.problems, *_missing_secrets(partner)]
+    if problems:
+        print(f"FAIL partner file {path}: " + "; ".join(problems))
+        return 1
+    print(f"ok   partner file {path}")
+    probe = f".gateway-probe-{secrets.token_hex(4)}"
+    step = "connect and verify the host key"
+    try:
+        with open_channel(partner) as channel:
+            print(f"ok   {step}")
+            step = "list the inbound folder"
+            files = channel.list_inbound()
+            print(f"ok   {step}: {len(files)} file{'s' * (len(files) != 1)} waiting")
+            step = "write a probe in the outbound folder"
+            channel.publish(probe, b"returns gateway connection test\n")
+            print(f"ok   {step} ({probe})")
+            step = "remove the probe"
+            channel.remove_outbound(probe)
+            print(f"ok   {step}")
+    except TransportError as exc:
+        print(f"FAIL {step}: {exc}")
+        return 1
     return 0

@@ -170,3 +170,7 @@ class PartnerChannel(Protocol):
         """Write ``name`` into the outbound folder atomically: a temporary name, then a rename
         that replaces any earlier file of that name (so a re-send never doubles a file)."""
         ...
+
+    def remove_outbound(self, name: str) -> None:
+        """Remove a file we published (the connection test's probe)."""
+        ...

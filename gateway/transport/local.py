@@ -83,6 +83,9 @@ class LocalChannel:
             raise TransientTransportError(f"partner {self.partner_id}: publishing {name} "
                                           f"failed: {exc.strerror}") from exc
 
+    def remove_outbound(self, name: str) -> None:
+        (self.outbound / _plain(name)).unlink(missing_ok=True)
+
     def _inbound_file(self, name: str) -> Path:
         return self.inbound / _plain(name)
 

@@ -135,6 +135,12 @@ class SftpChannel:
                 self._discard(part)
                 raise
 
+    def remove_outbound(self, name: str) -> None:
+        _check_name(name, self._where)
+        folder = self.transport.outbound
+        with self._step(f"remove {name} from {folder}"):
+            self._session().remove(posixpath.join(folder, name))
+
     # -- connecting ------------------------------------------------------------------------
 
     def _connect(self) -> None:

@@ -38,3 +38,24 @@ def test_gateway_poll_takes_files_and_answers_over_sftp(make_partner: PartnerFac
 
     again = gateway("poll", "acme", "--settle", "0.2")
     assert again.returncode == 0 and "nothing to do for acme" in again.stdout
+
+
+def test_gateway_partners_test_reports_each_step(make_partner: PartnerFactory,
+                                                 server: SftpServer, tmp_path: Path) -> None:
+    def gateway(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "gateway.cli", *args], cwd=tmp_path,
+                              capture_output=True, text=True, check=False, timeout=120)
+
+    make_partner()
+    (server.root / "in" / "waiting.x12").write_bytes(b"ISA")
+    good = gateway("partners", "test", "acme")
+    assert good.returncode == 0, good.stdout + good.stderr
+    assert [line.split()[0] for line in good.stdout.splitlines()] == ["ok"] * 5
+    assert "1 file waiting" in good.stdout
+    assert list((server.root / "out").iterdir()) == []  # the probe is gone again
+
+    make_partner(known_hosts="[127.0.0.1]:1 ssh-ed25519 "
+                             "AAAAC3NzaC1lZDI1NTE5AAAAIGv8OmwvZ7GGbsQcBhKIJxVd4Zc2L2kxLDNzdNQ8jn0j\n")
+    refused = gateway("partners", "test", "acme")
+    assert refused.returncode == 1
+    assert "FAIL connect and verify the host key" in refused.stdout
