@@ -59,3 +59,47 @@ def test_gateway_partners_test_reports_each_step(make_partner: PartnerFactory,
     refused = gateway("partners", "test", "acme")
     assert refused.returncode == 1
     assert "FAIL connect and verify the host key" in refused.stdout
+
+
+def test_one_poll_moves_a_180_856_214_and_recall_end_to_end(make_partner: PartnerFactory,
+                                                            server: SftpServer,
+                                                            tmp_path: Path) -> None:
+    make_partner(patterns=["*.x12", "*.xml"])
+    (tmp_path / "config.yaml").write_text(f"paths: {{mappings: '{REPO / 'mappings'}'}}\n")
+    valid = REPO / "samples" / "valid"
+    acme = b"ZZ*ACME           "  # the samples come from other senders: make them this partner's
+    drops = {
+        "rma.x12": (valid / "180-return-request-004010.x12").read_bytes()
+        .replace(b"01*614832907      ", acme),
+        "asn.x12": (valid / "856-pick-pack-004010.x12").read_bytes()
+        .replace(b"01*614832907      ", acme),
+        "status.x12": (valid / "214-status-004010.x12").read_bytes()
+        .replace(b"02*ODFL           ", acme),
+        "recall.xml": (REPO / "samples" / "recall" / "valid-stand-mixer-serials.xml")
+        .read_bytes(),
+    }
+    for name, data in drops.items():
+        assert name.endswith(".xml") or acme in data
+        (server.root / "in" / name).write_bytes(data)
+
+    def gateway(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "gateway.cli", *args], cwd=tmp_path,
+                              capture_output=True, text=True, check=False, timeout=120)
+
+    assert gateway("db", "upgrade").returncode == 0
+    polled = gateway("poll", "acme", "--settle", "0.2")
+    assert polled.returncode == 0, polled.stderr
+    assert sorted(line.split()[1].rstrip(":") for line in polled.stdout.splitlines()
+                  if line.startswith("took")) == sorted(drops)
+    assert polled.stdout.count(" accepted") == 4
+    assert list((server.root / "in").iterdir()) == []  # all taken, after their commits
+    sent = sorted(p.name for p in (server.root / "out").iterdir())
+    # Taken in name order (asn, recall, rma, status): the recall is file #2.
+    assert sent == ["997_000000001.x12", "997_000000002.x12", "997_000000003.x12",
+                    "recall-ack_RGW-000000002.xml"]
+    assert b"<Status>ACCEPTED</Status>" in (server.root / "out" / sent[-1]).read_bytes()
+    shown = gateway("show", "RMA7734021")
+    assert shown.returncode == 0 and "return case" in shown.stdout
+    assert "delivered" in shown.stdout and "on recall hold: line 1 under notice 26-031" \
+        in shown.stdout
+    assert len(list((tmp_path / "var" / "archive").rglob("*"))) >= 4
