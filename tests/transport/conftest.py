@@ -60,6 +60,7 @@ class SftpServer:
     keys: Path  # client keys: <type> and <type>.pub, plus "stranger" (not authorized)
     known_hosts: Path
     log: Path
+    pid: int = 0  # the listening sshd; each connection is served by a child of it
 
 
 def _unavailable(reason: str) -> None:
@@ -125,7 +126,7 @@ def sftp_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SftpServer
                                     command], stdout=out, stderr=subprocess.STDOUT)
     try:
         _wait_for_port(port, process, log)
-        yield SftpServer(port, root, keys, known_hosts, log)
+        yield SftpServer(port, root, keys, known_hosts, log, process.pid)
     finally:
         process.terminate()
         process.wait(timeout=10)

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from gateway.errors import TransientTransportError
+from gateway.transport.sftp import SftpChannel
 from tests.transport.conftest import PartnerFactory, SftpServer
 from tests.x12.x12text import simple
 
@@ -103,3 +109,43 @@ def test_one_poll_moves_a_180_856_214_and_recall_end_to_end(make_partner: Partne
     assert "delivered" in shown.stdout and "on recall hold: line 1 under notice 26-031" \
         in shown.stdout
     assert len(list((tmp_path / "var" / "archive").rglob("*"))) >= 4
+
+
+def _drop_connections(server: SftpServer) -> int:
+    """Kill the sshd processes serving connections (children of the listener): the network
+    side of a dropped connection, as a partner's server crash or a cut line looks to us."""
+    killed = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == server.pid:  # field 4 of /proc/<pid>/stat: the parent pid
+            os.kill(int(stat.parent.name), signal.SIGKILL)
+            killed += 1
+    return killed
+
+
+def test_a_connection_dropped_mid_poll_loses_nothing_and_doubles_nothing(
+        make_partner: PartnerFactory, server: SftpServer, tmp_path: Path) -> None:
+    partner = make_partner()
+    data = simple().replace(b"ZZ*PARTNER        ", b"ZZ*ACME           ")
+    (server.root / "in" / "status.x12").write_bytes(data)
+    with SftpChannel(partner, timeout=5) as channel:
+        [listed] = channel.list_inbound()
+        assert _drop_connections(server) >= 1
+        with pytest.raises(TransientTransportError):  # retryable: not a hang, not a crash
+            channel.fetch(listed.name)
+    assert (server.root / "in" / "status.x12").read_bytes() == data  # still there
+
+    (tmp_path / "config.yaml").write_text(f"paths: {{mappings: '{REPO / 'mappings'}'}}\n")
+
+    def gateway(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "gateway.cli", *args], cwd=tmp_path,
+                              capture_output=True, text=True, check=False, timeout=120)
+
+    assert gateway("db", "upgrade").returncode == 0
+    polled = gateway("poll", "acme", "--settle", "0.2")
+    assert "took status.x12: file #1 accepted" in polled.stdout
+    assert sorted(p.name for p in (server.root / "out").iterdir()) == ["997_000000001.x12"]
+    assert gateway("files").stdout.count("accepted") == 1
