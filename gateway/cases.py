@@ -1,7 +1,7 @@
 """Return cases, derived from the stored documents: the read side of the pipeline.
 
 A case is not a row that could drift from its documents: it is folded from them, in arrival
-order, by the domain's `file_document`; the domain's lifecycle is order-independent, so the same
+order, by the domain's `file_documents`; the domain's lifecycle is order-independent, so the same
 documents give the same case whatever order they came in.
 """
 
@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from gateway.domain.matching import file_document
+from gateway.domain.matching import file_documents
 from gateway.domain.return_case import ReturnCase, document_reference
 from gateway.mapping.build import build
 from gateway.mapping.engine import Context
@@ -53,14 +53,15 @@ def cases_for(reader: DocumentReader, reference: str) -> CaseView:
                if d.id not in known] if related else []
     stored = sorted([*related, *notices], key=lambda d: (d.created_at, d.id))
     seeds = {s.id for s in stored if _matches(s, reference)}
-    cases: tuple[ReturnCase, ...] = ()
     refs = {}
+    arrivals = []
     for item in stored:
         document = document_from_json(item)
         if document is None:
             continue
         refs[item.id] = document_reference(document)
-        cases = file_document(cases, document, item.created_at)
+        arrivals.append((document, item.created_at))
+    cases = file_documents(arrivals)
     wanted = {refs[i] for i in seeds if i in refs} or set(refs.values())
     chosen = tuple(c for c in cases if c.documents & wanted)
     return CaseView(chosen, tuple(stored))

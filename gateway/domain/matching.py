@@ -156,3 +156,30 @@ def file_document(cases: Sequence[ReturnCase], document: CanonicalDocument,
 
 def _seniority(case: ReturnCase) -> tuple[datetime, str]:
     return case.opened_at, case.case_id
+
+
+def file_documents(arrivals: Iterable[tuple[CanonicalDocument, datetime]]
+                   ) -> tuple[ReturnCase, ...]:
+    """The cases that ``arrivals`` (document, received at), filed in that order, make.
+
+    A recall is usually announced before the returns it concerns arrive, so a notice must also
+    reach cases opened after it: every notice seen so far is applied to each case that does not
+    hold it yet. Notices are not in the timeline, so the result is the same in any order.
+    """
+    cases: tuple[ReturnCase, ...] = ()
+    notices: list[tuple[RecallNotice, datetime]] = []
+    for document, received_at in arrivals:
+        cases = file_document(cases, document, received_at)
+        if isinstance(document, RecallNotice):
+            notices.append((document, received_at))
+        else:
+            cases = tuple(_with_notices(case, notices) for case in cases)
+    return cases
+
+
+def _with_notices(case: ReturnCase,
+                  notices: Iterable[tuple[RecallNotice, datetime]]) -> ReturnCase:
+    for notice, received_at in notices:
+        if notice not in case.notices:
+            case = apply(case, notice, received_at)
+    return case

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from gateway.domain.matching import file_documents
 from gateway.domain.recall_match import (
     Criterion,
     in_range,
@@ -237,12 +238,16 @@ def test_only_active_notices_hold(changes: dict[str, object], active: bool) -> N
 
 
 # --- on a case ---------------------------------------------------------------------------------
-def test_a_notice_applied_before_the_lines_still_holds_them() -> None:
-    mixer_recall = granola_recall(products=(AffectedProduct(
+def mixer_recall() -> RecallNotice:
+    return granola_recall(products=(AffectedProduct(
         item_ids=(ItemId(ItemIdScheme.GTIN, "00614141000364"),),
         serial_ranges=(ValueRange("SMX22A0017700", "SMX22A0017799"),)),))
+
+
+def test_a_notice_applied_before_the_lines_still_holds_them() -> None:
+    recall = mixer_recall()
     case = apply(None, request_180(), arrival(0))
-    case = apply(case, mixer_recall, arrival(1))
+    case = apply(case, recall, arrival(1))
     case = apply(case, answer_180(), arrival(2))
     case = apply(case, ship_notice_856(), arrival(3))
 
@@ -252,6 +257,15 @@ def test_a_notice_applied_before_the_lines_still_holds_them() -> None:
     assert [h.line_label for h in case.recall_holds] == ["line 1", "HL 4"]
     assert case.on_recall_hold
 
-    closed = apply(case, granola_recall(products=mixer_recall.products, version=2,
+    closed = apply(case, granola_recall(products=recall.products, version=2,
                                         status=RecallStatus.COMPLETED), arrival(4))
     assert not closed.on_recall_hold
+
+
+@given(order=st.permutations(range(4)))
+def test_a_notice_filed_before_the_case_opens_still_holds_it(order: list[int]) -> None:
+    # Recalls are announced before the returns they concern arrive: the usual order, not a rare one.
+    documents = [mixer_recall(), request_180(), answer_180(), ship_notice_856()]
+    (case,) = file_documents((documents[index], arrival(step))
+                             for step, index in enumerate(order))
+    assert [h.line_label for h in case.recall_holds] == ["line 1", "HL 4"]
