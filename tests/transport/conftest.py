@@ -6,6 +6,8 @@ The test user is root (no system user is created or left behind): sshd allows it
 path component must be root-owned and not world-writable), so sshd runs in a private mount
 namespace (`unshare -m`) where that folder is bind-mounted on /srv: invisible to every other
 process, gone when sshd stops. The tests see the partner's folders as ``server.root / "in"``.
+The same namespace mounts a tiny tmpfs on the chroot's ``/full`` (FULL_BYTES), for disk-full
+faults; only sshd sees it, so tests reach it over SFTP (``sftp_session``).
 
 Without sshd, root or unshare the tests are skipped, except under CI, where that is a failure.
 """
@@ -18,10 +20,12 @@ import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import paramiko
 import pytest
 import yaml
 
@@ -29,6 +33,7 @@ from gateway.partners import Partner, read_partner
 
 SSHD = Path("/usr/sbin/sshd")
 FOLDERS = ("in", "out", "archive")
+FULL_BYTES = 16 * 1024  # the size of the tmpfs on /full: a few pages
 
 SSHD_CONFIG = """\
 ListenAddress 127.0.0.1
@@ -105,7 +110,7 @@ def sftp_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SftpServer
     keys, root = base / "keys", base / "chroot"
     keys.mkdir()
     root.mkdir(mode=0o755)
-    for folder in FOLDERS:
+    for folder in (*FOLDERS, "full"):
         (root / folder).mkdir()
     host_public = _keygen(base / "host_ed25519", "ed25519")
     authorized = [_keygen(keys / kind, kind) for kind in ("ed25519", "ecdsa", "rsa")]
@@ -118,8 +123,9 @@ def sftp_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SftpServer
     known_hosts.write_text(f"[127.0.0.1]:{port} {' '.join(host_public.split()[:2])}\n")
     Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)  # privilege separation; systemd's job
     log = base / "sshd.log"
-    command = (f"mount --bind {root} /srv && exec {SSHD} -D -e -f {base}/sshd_config "
-               f"-p {port}")
+    command = (f"mount --bind {root} /srv && "
+               f"mount -t tmpfs -o size={FULL_BYTES},mode=0755 tmpfs /srv/full && "
+               f"exec {SSHD} -D -e -f {base}/sshd_config -p {port}")
     with log.open("wb") as out:
         # exec: this PID is sshd itself, so terminating it stops the server.
         process = subprocess.Popen(["unshare", "-m", "--propagation", "private", "sh", "-c",
@@ -130,6 +136,21 @@ def sftp_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SftpServer
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@contextmanager
+def sftp_session(server: SftpServer) -> Iterator[paramiko.SFTPClient]:
+    """A plain paramiko session as the test's own client, to see what only sshd sees."""
+    client = paramiko.SSHClient()
+    client.load_host_keys(str(server.known_hosts))
+    client.set_missing_host_key_policy(paramiko.RejectPolicy())
+    client.connect("127.0.0.1", port=server.port, username="root",
+                   key_filename=str(server.keys / "ed25519"), look_for_keys=False,
+                   allow_agent=False, timeout=10)
+    try:
+        yield client.open_sftp()
+    finally:
+        client.close()
 
 
 @pytest.fixture

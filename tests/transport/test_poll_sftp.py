@@ -6,13 +6,15 @@ import os
 import signal
 import subprocess
 import sys
+from contextlib import suppress
 from pathlib import Path
 
+import paramiko
 import pytest
 
 from gateway.errors import TransientTransportError
 from gateway.transport.sftp import SftpChannel
-from tests.transport.conftest import PartnerFactory, SftpServer
+from tests.transport.conftest import FULL_BYTES, PartnerFactory, SftpServer, sftp_session
 from tests.x12.x12text import simple
 
 REPO = Path(__file__).resolve().parents[2]
@@ -149,3 +151,48 @@ def test_a_connection_dropped_mid_poll_loses_nothing_and_doubles_nothing(
     assert "took status.x12: file #1 accepted" in polled.stdout
     assert sorted(p.name for p in (server.root / "out").iterdir()) == ["997_000000001.x12"]
     assert gateway("files").stdout.count("accepted") == 1
+
+
+def _fill(sftp: paramiko.SFTPClient, path: str) -> None:
+    """Write to ``path`` until the file system refuses: the disk is then full."""
+    with suppress(OSError), sftp.open(path, "wb") as filler:
+        for _ in range(2 * FULL_BYTES // 4096):
+            filler.write(b"x" * 4096)
+            filler.flush()
+
+
+def test_a_full_disk_on_upload_keeps_the_ack_owed_and_sends_it_once_later(
+        make_partner: PartnerFactory, server: SftpServer, tmp_path: Path) -> None:
+    make_partner(outbound="/full")  # a tmpfs of FULL_BYTES that only sshd sees
+    (tmp_path / "config.yaml").write_text(f"paths: {{mappings: '{REPO / 'mappings'}'}}\n")
+    data = simple().replace(b"ZZ*PARTNER        ", b"ZZ*ACME           ")
+    (server.root / "in" / "status.x12").write_bytes(data)
+
+    def gateway(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "gateway.cli", *args], cwd=tmp_path,
+                              capture_output=True, text=True, check=False, timeout=120)
+
+    assert gateway("db", "upgrade").returncode == 0
+    with sftp_session(server) as sftp:
+        try:
+            _fill(sftp, "/full/filler")
+            full = gateway("poll", "acme", "--settle", "0.2")
+            assert full.returncode == 2, full.stdout + full.stderr
+            assert "publish 997_000000001.x12 to /full" in full.stderr
+            # The file was committed before the upload failed: stored once, taken from the
+            # partner, and its acknowledgement still owed. No partial upload is left behind.
+            assert not (server.root / "in" / "status.x12").exists()
+            assert gateway("files").stdout.count("accepted") == 1
+            assert sftp.listdir("/full") == ["filler"]
+
+            sftp.remove("/full/filler")  # someone frees space
+            later = gateway("poll", "acme", "--settle", "0.2")
+            assert later.returncode == 0, later.stderr
+            assert "sent 997_000000001.x12" in later.stdout
+            assert sftp.listdir("/full") == ["997_000000001.x12"]
+            with sftp.open("/full/997_000000001.x12") as answer:
+                assert b"AK9*A*1*1*1" in answer.read()
+            assert "nothing to do for acme" in gateway("poll", "acme").stdout
+        finally:
+            for name in sftp.listdir("/full"):  # the tmpfs outlives this test
+                sftp.remove(f"/full/{name}")
