@@ -318,3 +318,26 @@ def test_every_error_is_a_transport_error_naming_the_partner(
                        lambda: channel.after_pickup("missing.edi")):
             with pytest.raises(TransportError, match=r"^acme \(127\.0\.0\.1:\d+\)"):
                 action()
+
+
+def test_odd_names_are_taken_and_path_tricks_stay_in_their_folder(
+        server: SftpServer, make_partner: PartnerFactory) -> None:
+    inbound = server.root / "in"
+    odd = ["-rf.x12", "a b.x12", "..x12", "réturn.x12"]  # legal names that fool careless code
+    for name in odd:
+        (inbound / name).write_bytes(name.encode())
+    (inbound / "folder.x12").mkdir()
+    (server.root / "out" / "secret.x12").write_bytes(b"not the partner's to send")
+    (inbound / "link.x12").symlink_to("../out/secret.x12")  # a symlink out of the inbound
+
+    with SftpChannel(make_partner()) as channel:
+        # Only regular files: a directory or symlink is never fetched as a partner's file.
+        assert [f.name for f in channel.list_inbound()] == sorted(odd)
+        assert [channel.fetch(name) for name in sorted(odd)] == [n.encode() for n in sorted(odd)]
+        for trick in ("../out/secret.x12", "/out/secret.x12", "..", ".", ""):
+            for action in (channel.fetch, channel.after_pickup,
+                           lambda name: channel.publish(name, b"x")):
+                with pytest.raises(PermanentTransportError, match="not a plain file name"):
+                    action(trick)
+    assert (server.root / "out" / "secret.x12").read_bytes() == b"not the partner's to send"
+    assert sorted(p.name for p in (server.root / "out").iterdir()) == ["secret.x12"]
