@@ -292,4 +292,6 @@ def _check_name(name: str, where: str) -> None:
 
 def _describe(exc: BaseException) -> str:
     text = str(exc).strip()
+    if isinstance(exc, TimeoutError) and not text:  # paramiko's read timeout says nothing
+        text = "the server stopped answering (timed out)"
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

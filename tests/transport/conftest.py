@@ -20,7 +20,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -136,6 +136,27 @@ def sftp_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SftpServer
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def signal_connections(server: SftpServer, signum: int) -> int:
+    """Send ``signum`` to every sshd process serving a connection (all descendants of the
+    listener, which itself keeps running). SIGKILL is a dropped connection as a partner's server
+    crash or a cut line looks to us; SIGSTOP a server that stalls. Returns how many."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:  # field 4 of /proc/<pid>/stat, after the parenthesised command: the parent pid
+            parents[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+    serving = {server.pid}
+    while grown := {pid for pid, parent in parents.items()
+                    if parent in serving and pid not in serving}:
+        serving |= grown
+    serving.discard(server.pid)
+    for pid in serving:
+        with suppress(ProcessLookupError):
+            os.kill(pid, signum)
+    return len(serving)
 
 
 @contextmanager

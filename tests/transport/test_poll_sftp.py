@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -14,7 +13,13 @@ import pytest
 
 from gateway.errors import TransientTransportError
 from gateway.transport.sftp import SftpChannel
-from tests.transport.conftest import FULL_BYTES, PartnerFactory, SftpServer, sftp_session
+from tests.transport.conftest import (
+    FULL_BYTES,
+    PartnerFactory,
+    SftpServer,
+    sftp_session,
+    signal_connections,
+)
 from tests.x12.x12text import simple
 
 REPO = Path(__file__).resolve().parents[2]
@@ -113,21 +118,6 @@ def test_one_poll_moves_a_180_856_214_and_recall_end_to_end(make_partner: Partne
     assert len(list((tmp_path / "var" / "archive").rglob("*"))) >= 4
 
 
-def _drop_connections(server: SftpServer) -> int:
-    """Kill the sshd processes serving connections (children of the listener): the network
-    side of a dropped connection, as a partner's server crash or a cut line looks to us."""
-    killed = 0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == server.pid:  # field 4 of /proc/<pid>/stat: the parent pid
-            os.kill(int(stat.parent.name), signal.SIGKILL)
-            killed += 1
-    return killed
-
-
 def test_a_connection_dropped_mid_poll_loses_nothing_and_doubles_nothing(
         make_partner: PartnerFactory, server: SftpServer, tmp_path: Path) -> None:
     partner = make_partner()
@@ -135,7 +125,7 @@ def test_a_connection_dropped_mid_poll_loses_nothing_and_doubles_nothing(
     (server.root / "in" / "status.x12").write_bytes(data)
     with SftpChannel(partner, timeout=5) as channel:
         [listed] = channel.list_inbound()
-        assert _drop_connections(server) >= 1
+        assert signal_connections(server, signal.SIGKILL) >= 1
         with pytest.raises(TransientTransportError):  # retryable: not a hang, not a crash
             channel.fetch(listed.name)
     assert (server.root / "in" / "status.x12").read_bytes() == data  # still there

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import socket
 import tempfile
 import threading
@@ -17,7 +18,7 @@ import pytest
 from gateway.errors import PermanentTransportError, TransientTransportError, TransportError
 from gateway.transport.retry import with_retries
 from gateway.transport.sftp import SftpChannel
-from tests.transport.conftest import PartnerFactory, SftpServer
+from tests.transport.conftest import PartnerFactory, SftpServer, signal_connections
 
 
 @pytest.fixture
@@ -210,6 +211,25 @@ def test_a_server_that_never_speaks_is_transient_not_a_hang(
     with pytest.raises(TransientTransportError, match=rf"127\.0\.0\.1:{silent_port}\): connect"):
         SftpChannel(partner, timeout=2).__enter__()
     assert time.monotonic() - started < 8
+
+
+def test_a_server_that_stalls_after_login_times_out_and_keeps_the_file(
+        make_partner: PartnerFactory, server: SftpServer) -> None:
+    data = b"~".join(b"LIN*%d" % n for n in range(400_000))  # a few MB: many SFTP reads
+    (server.root / "in" / "big.x12").write_bytes(data)
+    with SftpChannel(make_partner(), timeout=2) as channel:
+        [listed] = channel.list_inbound()
+        assert signal_connections(server, signal.SIGSTOP) >= 1  # alive but silent
+        try:
+            started = time.monotonic()
+            with pytest.raises(TransientTransportError, match=r"fetch big\.x12") as err:
+                channel.fetch(listed.name)
+            assert time.monotonic() - started < 15  # the read timeout, not a hang
+            assert "stopped answering" in str(err.value)
+        finally:
+            signal_connections(server, signal.SIGKILL)
+    assert (server.root / "in" / "big.x12").read_bytes() == data
+    assert not list(Path(tempfile.gettempdir()).glob("gateway-sftp-*.part"))
 
 
 def test_a_closed_port_is_transient(make_partner: PartnerFactory) -> None:
