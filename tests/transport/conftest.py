@@ -6,6 +6,9 @@ The test user is root (no system user is created or left behind): sshd allows it
 path component must be root-owned and not world-writable), so sshd runs in a private mount
 namespace (`unshare -m`) where that folder is bind-mounted on /srv: invisible to every other
 process, gone when sshd stops. The tests see the partner's folders as ``server.root / "in"``.
+Each of PARTNER_USERS is a chrooted SFTP user of its own (``/srv/partners/<user>``, seen by
+the tests as ``server.root / "partners" / <user>``): the namespace bind-mounts copies of
+/etc/passwd and /etc/shadow that add them, so sshd knows them and the machine never does.
 The same namespace mounts a tiny tmpfs on the chroot's ``/full`` (FULL_BYTES), for disk-full
 faults; only sshd sees it, so tests reach it over SFTP (``sftp_session``).
 
@@ -33,6 +36,7 @@ from gateway.partners import Partner, read_partner
 
 SSHD = Path("/usr/sbin/sshd")
 FOLDERS = ("in", "out", "archive")
+PARTNER_USERS = {"northwind": 2001, "odfl": 2002, "cpsc": 2003}  # user: uid
 FULL_BYTES = 16 * 1024  # the size of the tmpfs on /full: a few pages
 
 SSHD_CONFIG = """\
@@ -46,7 +50,7 @@ PasswordAuthentication no
 KbdInteractiveAuthentication no
 PubkeyAuthentication yes
 PermitRootLogin prohibit-password
-AllowUsers root
+AllowUsers root {partner_users}
 AllowTcpForwarding no
 X11Forwarding no
 LogLevel VERBOSE
@@ -54,6 +58,10 @@ MaxStartups 100:30:200
 Subsystem sftp internal-sftp
 Match User root
   ChrootDirectory /srv
+  ForceCommand internal-sftp
+Match User {partner_list}
+  AuthorizedKeysFile /srv/partners/.authorized_keys
+  ChrootDirectory /srv/partners/%u
   ForceCommand internal-sftp
 """
 
@@ -88,6 +96,23 @@ def _keygen(path: Path, kind: str, passphrase: str = "") -> str:
     return Path(f"{path}.pub").read_text().strip()
 
 
+def _partner_chroots(root: Path, base: Path) -> None:
+    """A chroot per partner user (root-owned, as sshd demands) with in/out folders the user
+    owns, and the passwd / shadow copies that make the users exist for sshd alone."""
+    passwd, shadow = Path("/etc/passwd").read_text(), Path("/etc/shadow").read_text()
+    for user, uid in PARTNER_USERS.items():
+        chroot = root / "partners" / user
+        chroot.mkdir(parents=True, mode=0o755)
+        for folder in ("in", "out"):
+            (chroot / folder).mkdir()
+            os.chown(chroot / folder, uid, uid)
+        passwd += f"{user}:x:{uid}:{uid}:partner {user}:/:/usr/sbin/nologin\n"
+        shadow += f"{user}:*:20000:0:99999:7:::\n"  # '*': no password; '!' would lock it
+    (base / "passwd").write_text(passwd)
+    (base / "shadow").write_text(shadow)
+    (base / "shadow").chmod(0o640)
+
+
 def _wait_for_port(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
@@ -117,13 +142,19 @@ def sftp_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SftpServer
     authorized.append(_keygen(keys / "locked", "ed25519", passphrase="correct horse"))
     _keygen(keys / "stranger", "ed25519")  # a valid key the server does not know
     (base / "authorized_keys").write_text("\n".join(authorized) + "\n")
-    (base / "sshd_config").write_text(SSHD_CONFIG.format(base=base))
+    (base / "sshd_config").write_text(SSHD_CONFIG.format(
+        base=base, partner_users=" ".join(PARTNER_USERS), partner_list=",".join(PARTNER_USERS)))
+    _partner_chroots(root, base)
+    # sshd reads a user's keys as that user, who cannot enter the test's private temp folder.
+    shutil.copy(base / "authorized_keys", root / "partners" / ".authorized_keys")
+    (root / "partners" / ".authorized_keys").chmod(0o644)
     port = _free_port()
     known_hosts = base / "known_hosts"
     known_hosts.write_text(f"[127.0.0.1]:{port} {' '.join(host_public.split()[:2])}\n")
     Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)  # privilege separation; systemd's job
     log = base / "sshd.log"
-    command = (f"mount --bind {root} /srv && "
+    command = (f"mount --bind {root} /srv && mount --bind {base}/passwd /etc/passwd && "
+               f"mount --bind {base}/shadow /etc/shadow && "
                f"mount -t tmpfs -o size={FULL_BYTES},mode=0755 tmpfs /srv/full && "
                f"exec {SSHD} -D -e -f {base}/sshd_config -p {port}")
     with log.open("wb") as out:
@@ -160,12 +191,12 @@ def signal_connections(server: SftpServer, signum: int) -> int:
 
 
 @contextmanager
-def sftp_session(server: SftpServer) -> Iterator[paramiko.SFTPClient]:
+def sftp_session(server: SftpServer, username: str = "root") -> Iterator[paramiko.SFTPClient]:
     """A plain paramiko session as the test's own client, to see what only sshd sees."""
     client = paramiko.SSHClient()
     client.load_host_keys(str(server.known_hosts))
     client.set_missing_host_key_policy(paramiko.RejectPolicy())
-    client.connect("127.0.0.1", port=server.port, username="root",
+    client.connect("127.0.0.1", port=server.port, username=username,
                    key_filename=str(server.keys / "ed25519"), look_for_keys=False,
                    allow_agent=False, timeout=10)
     try:
