@@ -105,11 +105,14 @@ def _parser() -> argparse.ArgumentParser:
     run = commands.add_parser(
         "run", help="the daemon: poll every partner on its schedule, send acknowledgements",
         description="Polls each partner in partners/*.yaml on its schedule (never two polls of "
-        "one partner at once), re-reads partner files when they change, and on SIGTERM or "
-        "Ctrl-C finishes the polls in flight before it exits.", epilog=EXAMPLES,
+        "one partner at once), sends what the outbox owes between polls, re-reads partner "
+        "files when they change, and on SIGTERM or Ctrl-C finishes the polls in flight before "
+        "it exits.", epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter)
     run.add_argument("--settle", type=float, default=2.0, metavar="SECONDS",
                      help="how long a file must stay unchanged before it is taken (default 2)")
+    run.add_argument("--outbox-every", type=float, default=30.0, metavar="SECONDS",
+                     help="how often acknowledgements owed between polls are sent (default 30)")
     run.set_defaults(run=_run_daemon)
     return parser
 
@@ -118,7 +121,8 @@ def _run_daemon(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    return Daemon(load_config(args.config), settle=args.settle).run()
+    return Daemon(load_config(args.config), settle=args.settle,
+                  outbox_every=args.outbox_every).run()
 
 
 def _ack_options(parser: argparse.ArgumentParser) -> None:

@@ -51,12 +51,23 @@ def poll_once(partner: str, channel: PartnerChannel, ports: Ports, settings: Ing
                 report.waiting.append((remote.name, result.reason or "in progress"))
                 continue
             channel.after_pickup(remote.name)  # only now: the store has committed it
-        for outbox_id, _partner, item in outbox.pending_outbox(partner):
-            name = acknowledgement_file_name(item)
-            channel.publish(name, item.payload)
-            outbox.mark_sent(outbox_id, clock())
-            report.sent.append(name)
+        report.sent.extend(send_pending(partner, channel, outbox, clock=clock))
     return report
+
+
+def send_pending(partner: str, channel: PartnerChannel, outbox: OutboxStore, *,
+                 clock: Callable[[], datetime]) -> list[str]:
+    """Publish everything owed to ``partner`` over an open ``channel``; the names sent.
+
+    Each item is marked sent only after its file is in place, so a failure leaves the rest
+    owed for the next try, and a retry replaces a published file rather than doubling it."""
+    sent = []
+    for outbox_id, _partner, item in outbox.pending_outbox(partner):
+        name = acknowledgement_file_name(item)
+        channel.publish(name, item.payload)
+        outbox.mark_sent(outbox_id, clock())
+        sent.append(name)
+    return sent
 
 
 def _stable_files(channel: PartnerChannel, settle: float,

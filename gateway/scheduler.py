@@ -3,6 +3,9 @@ from the partner files at start and whenever those files change, and are never s
 
 - one job per partner, on its schedule (`every` or `cron`, in the partner's time zone);
 - never two polls of one partner at once (`max_instances=1`), missed runs coalesced into one;
+- a job that sends what the outbox owes between polls (acknowledgements of files taken by
+  `gateway ingest`, or whose upload failed), skipping a partner whose poll is running: the
+  poll sends them itself;
 - a poll retries transient failures itself; a permanent one (authentication, host key, a
   missing folder) is reported loudly and the partner is backed off until someone fixes it;
 - partner files are re-read when they change; a broken edit is reported and the running
@@ -27,7 +30,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from gateway.bootstrap import GatewayConfig, ingest_ports, open_channel, open_store
 from gateway.errors import ConfigError, PermanentTransportError, TransportError
 from gateway.partners import Partner, load_partners
-from gateway.polling import PollReport, poll_once
+from gateway.polling import PollReport, poll_once, send_pending
 from gateway.transport.retry import with_retries
 
 log = logging.getLogger("gateway.run")
@@ -35,9 +38,12 @@ BACKOFF = timedelta(minutes=15)  # after a permanent failure: nobody fixes a key
 
 
 class Daemon:
-    def __init__(self, config: GatewayConfig, *, settle: float, reload_every: float = 5.0
-                 ) -> None:
+    def __init__(self, config: GatewayConfig, *, settle: float, reload_every: float = 5.0,
+                 outbox_every: float = 30.0) -> None:
         self.config, self.settle, self.reload_every = config, settle, reload_every
+        self.outbox_every = outbox_every
+        self.busy: dict[str, threading.Lock] = {}  # per partner: a poll or a send in progress
+        self.backed_off: dict[str, datetime] = {}  # partner: until when
         self.store = open_store(config)
         self.folder = config.paths["partners"]
         self.partners: dict[str, Partner] = {}
@@ -50,6 +56,8 @@ class Daemon:
         self._load()  # a broken partner file at start-up stops here, naming file and key
         self.scheduler.add_job(self._reload_if_changed, IntervalTrigger(
             seconds=self.reload_every), id="reload-partners")
+        self.scheduler.add_job(self._send_outbox, IntervalTrigger(
+            seconds=self.outbox_every), id="send-outbox")
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: self.stopping.set())
         self.scheduler.start()
@@ -96,21 +104,55 @@ class Daemon:
             return
         ports, settings = ingest_ports(self.config, self.store, partner)
         try:
-            report = with_retries(lambda: poll_once(
-                partner.id, open_channel(partner), ports, settings, self.store,
-                clock=lambda: datetime.now().astimezone(), settle=self.settle,
-                sleep=time.sleep))
+            with self._busy(partner_id):
+                report = with_retries(lambda: poll_once(
+                    partner.id, open_channel(partner), ports, settings, self.store,
+                    clock=_now, settle=self.settle, sleep=time.sleep))
         except PermanentTransportError as exc:
             log.error("%s: cannot be polled, backing off %s until fixed: %s", partner_id,
                       BACKOFF, exc)
-            self.scheduler.modify_job(f"poll:{partner_id}",
-                                      next_run_time=datetime.now(UTC) + BACKOFF)
+            until = datetime.now(UTC) + BACKOFF
+            self.backed_off[partner_id] = until
+            self.scheduler.modify_job(f"poll:{partner_id}", next_run_time=until)
             return
         except TransportError as exc:
             log.warning("%s: poll failed after retries, next poll as scheduled: %s",
                         partner_id, exc)
             return
+        self.backed_off.pop(partner_id, None)
         _log_report(report)
+
+    # --- the outbox between polls ------------------------------------------------------------
+    def _send_outbox(self) -> None:
+        owed = sorted({partner for _id, partner, _item in self.store.pending_outbox()})
+        for partner_id in owed:
+            partner = self.partners.get(partner_id)
+            if partner is None or self.stopping.is_set() or self._backing_off(partner_id):
+                continue  # not ours to send, shutting down, or failing until someone acts
+            lock = self.busy.setdefault(partner_id, threading.Lock())
+            if not lock.acquire(blocking=False):
+                continue  # its poll is running and sends what is owed itself
+            try:
+                with open_channel(partner) as channel:
+                    sent = send_pending(partner_id, channel, self.store, clock=_now)
+            except TransportError as exc:
+                log.warning("%s: outbox not sent, kept for the next try: %s", partner_id, exc)
+                continue
+            finally:
+                lock.release()
+            for name in sent:
+                log.info("%s: sent %s", partner_id, name)
+
+    def _busy(self, partner_id: str) -> threading.Lock:
+        return self.busy.setdefault(partner_id, threading.Lock())
+
+    def _backing_off(self, partner_id: str) -> bool:
+        until = self.backed_off.get(partner_id)
+        return until is not None and datetime.now(UTC) < until
+
+
+def _now() -> datetime:
+    return datetime.now().astimezone()
 
 
 def _log_report(report: PollReport) -> None:

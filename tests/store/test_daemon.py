@@ -67,3 +67,39 @@ def test_the_daemon_polls_reloads_backs_off_and_stops(tmp_path: Path) -> None:
     assert "saia: cannot be polled, backing off" in err and "in/saia" in err
     assert err.rstrip().endswith("stopped")
     assert "Traceback" not in err
+
+
+def test_acknowledgements_owed_between_polls_are_sent_without_waiting_for_a_poll(
+        tmp_path: Path) -> None:
+    (tmp_path / "partners").mkdir()
+    (tmp_path / "config.yaml").write_text(f"paths: {{mappings: '{REPO / 'mappings'}'}}\n")
+    hourly = partner_yaml("northwind", ("01", "614832907")).replace("every: 1s", "every: 1h")
+    (tmp_path / "partners" / "northwind.yaml").write_text(hourly)
+    for folder in ("in/northwind", "out/northwind"):
+        (tmp_path / folder).mkdir(parents=True)
+
+    def gateway(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "gateway.cli", *args], cwd=tmp_path,
+                              capture_output=True, text=True, check=False, timeout=120)
+
+    assert gateway("db", "upgrade").returncode == 0
+    daemon = subprocess.Popen([sys.executable, "-m", "gateway.cli", "run", "--settle", "0.2",
+                               "--outbox-every", "1"],
+                              cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True)
+    try:
+        time.sleep(3)  # the start-up poll has found nothing; the next is an hour away
+        taken = gateway("ingest", "--partner", "northwind",
+                        str(VALID / "180-return-request-004010.x12"))
+        assert taken.returncode == 0, taken.stdout + taken.stderr
+        answer = tmp_path / "out/northwind/997_000000001.x12"
+        assert wait_for(answer.exists, 15), "the owed acknowledgement was not sent"
+        time.sleep(2)  # more outbox runs: it must not be sent again
+    finally:
+        daemon.send_signal(signal.SIGTERM)
+        _out, err = daemon.communicate(timeout=30)
+    assert daemon.returncode == 0, err
+    assert err.count("northwind: sent 997_000000001.x12") == 1
+    assert sorted(p.name for p in (tmp_path / "out/northwind").iterdir()) == [
+        "997_000000001.x12"]
+    assert "Traceback" not in err
