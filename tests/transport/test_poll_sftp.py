@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+import threading
 from contextlib import suppress
 from pathlib import Path
 
@@ -186,3 +187,39 @@ def test_a_full_disk_on_upload_keeps_the_ack_owed_and_sends_it_once_later(
         finally:
             for name in sftp.listdir("/full"):  # the tmpfs outlives this test
                 sftp.remove(f"/full/{name}")
+
+
+def test_a_file_still_being_written_is_left_for_a_later_poll(
+        make_partner: PartnerFactory, server: SftpServer, tmp_path: Path) -> None:
+    make_partner()
+    (tmp_path / "config.yaml").write_text(f"paths: {{mappings: '{REPO / 'mappings'}'}}\n")
+    data = simple().replace(b"ZZ*PARTNER        ", b"ZZ*ACME           ")
+    growing = server.root / "in" / "status.x12"
+    growing.write_bytes(data[:40])
+    done = threading.Event()
+
+    def partner_still_writing() -> None:  # as a slow upload by the partner looks
+        while not done.wait(0.2):
+            with growing.open("ab") as out:
+                out.write(b" ")
+
+    def gateway(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "gateway.cli", *args], cwd=tmp_path,
+                              capture_output=True, text=True, check=False, timeout=120)
+
+    assert gateway("db", "upgrade").returncode == 0
+    writer = threading.Thread(target=partner_still_writing)
+    writer.start()
+    try:
+        polled = gateway("poll", "acme", "--settle", "1")
+    finally:
+        done.set()
+        writer.join()
+    assert polled.returncode == 0, polled.stderr
+    assert "left status.x12: still being written" in polled.stdout
+    assert growing.exists() and gateway("files").stdout.strip() == "no files"
+
+    growing.write_bytes(data)  # the upload finished
+    settled = gateway("poll", "acme", "--settle", "0.2")
+    assert "took status.x12: file #1 accepted" in settled.stdout
+    assert not growing.exists()
