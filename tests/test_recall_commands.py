@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
+from functools import partial
 from pathlib import Path
 
 import jsonschema
@@ -13,6 +12,7 @@ import pytest
 
 from gateway.canonical_json import to_json
 from gateway.recall import ack_errors, read_recall
+from tests.cli import run_gateway
 
 REPO = Path(__file__).resolve().parents[1]
 RECALLS = REPO / "samples" / "recall"
@@ -25,9 +25,7 @@ ACCEPTED = sorted(p for p in RECALLS.glob("*.xml") if p.name.startswith(("valid"
 REJECTED = sorted(p for p in RECALLS.glob("*.xml") if p.name.startswith(("invalid", "hostile")))
 
 
-def gateway(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "gateway.cli", *args], cwd=REPO,
-                          capture_output=True, text=True, check=False, timeout=60)
+gateway = partial(run_gateway, cwd=REPO, timeout=60)
 
 
 @pytest.mark.parametrize("path", ACCEPTED, ids=lambda p: p.stem)

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
+
+from tests.cli import run_gateway
 
 REPO = Path(__file__).resolve().parents[2]
 
 
-def gateway(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "gateway.cli", *args], cwd=cwd,
-                          capture_output=True, text=True, check=False)
+gateway = run_gateway
 
 
 def workspace(tmp_path: Path) -> Path:

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import itertools
 import json
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -18,6 +17,7 @@ from gateway.pipeline import ingest
 from gateway.store.engine import open_engine
 from gateway.store.migrate import upgrade
 from gateway.store.repository import SqlStore
+from tests.cli import run_gateway
 
 REPO = Path(__file__).resolve().parents[2]
 VALID = REPO / "samples" / "valid"
@@ -69,9 +69,7 @@ def test_gateway_show_prints_the_timeline_in_order(tmp_path):
     root = tmp_path
     (root / "config.yaml").write_text(f"paths: {{mappings: '{REPO / 'mappings'}'}}\n")
 
-    def gateway(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "gateway.cli", *args], cwd=root,
-                              capture_output=True, text=True, check=False, timeout=120)
+    gateway = partial(run_gateway, cwd=root)
 
     assert gateway("db", "upgrade").returncode == 0
     assert gateway("ingest", "--partner", "acme",
@@ -107,9 +105,7 @@ def test_a_recall_puts_the_matching_return_line_on_hold(database_url, tmp_path):
 def test_show_a_rejected_file_by_number(tmp_path):
     (tmp_path / "config.yaml").write_text(f"paths: {{mappings: '{REPO / 'mappings'}'}}\n")
 
-    def gateway(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "gateway.cli", *args], cwd=tmp_path,
-                              capture_output=True, text=True, check=False, timeout=120)
+    gateway = partial(run_gateway, cwd=tmp_path)
 
     assert gateway("db", "upgrade").returncode == 0
     bad = REPO / "samples" / "defects" / "at701-invalid-code.x12"

@@ -8,7 +8,10 @@ import signal
 import subprocess
 import sys
 import time
+from functools import partial
 from pathlib import Path
+
+from tests.cli import run_gateway
 
 REPO = Path(__file__).resolve().parents[2]
 VALID = REPO / "samples" / "valid"
@@ -78,9 +81,7 @@ def test_acknowledgements_owed_between_polls_are_sent_without_waiting_for_a_poll
     for folder in ("in/northwind", "out/northwind"):
         (tmp_path / folder).mkdir(parents=True)
 
-    def gateway(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "gateway.cli", *args], cwd=tmp_path,
-                              capture_output=True, text=True, check=False, timeout=120)
+    gateway = partial(run_gateway, cwd=tmp_path)
 
     assert gateway("db", "upgrade").returncode == 0
     daemon = subprocess.Popen([sys.executable, "-m", "gateway.cli", "run", "--settle", "0.2",

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -17,6 +16,7 @@ from gateway.store.engine import open_engine
 from gateway.store.migrate import upgrade
 from gateway.store.repository import SqlStore
 from gateway.store.schema import control_counters, outbox
+from tests.cli import run_gateway
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "mappings" / "partners" / "northwind" / "examples" / "rma-in-bgn06.x12"
@@ -87,9 +87,7 @@ def test_dry_run_shows_the_difference_and_stores_nothing(tmp_path):
     override.unlink()
     (root / "config.yaml").write_text("paths: {mappings: mappings}\n")
 
-    def gateway(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "gateway.cli", *args], cwd=root,
-                              capture_output=True, text=True, check=False, timeout=120)
+    gateway = partial(run_gateway, cwd=root)
 
     assert gateway("db", "upgrade").returncode == 0
     assert gateway("ingest", "--partner", "northwind", str(EXAMPLE)).returncode == 0

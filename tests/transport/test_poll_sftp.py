@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import signal
-import subprocess
-import sys
 import threading
 from contextlib import suppress
+from functools import partial
 from pathlib import Path
 
 import paramiko
@@ -14,6 +13,7 @@ import pytest
 
 from gateway.errors import TransientTransportError
 from gateway.transport.sftp import SftpChannel
+from tests.cli import run_gateway
 from tests.transport.conftest import (
     FULL_BYTES,
     PartnerFactory,
@@ -35,9 +35,7 @@ def test_gateway_poll_takes_files_and_answers_over_sftp(make_partner: PartnerFac
     (server.root / "in" / "status.x12").write_bytes(status)
     (server.root / "in" / "notes.txt").write_bytes(b"not for us")  # outside the patterns
 
-    def gateway(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "gateway.cli", *args], cwd=tmp_path,
-                              capture_output=True, text=True, check=False, timeout=120)
+    gateway = partial(run_gateway, cwd=tmp_path)
 
     assert gateway("db", "upgrade").returncode == 0
     polled = gateway("poll", "acme", "--settle", "0.2")
@@ -56,9 +54,7 @@ def test_gateway_poll_takes_files_and_answers_over_sftp(make_partner: PartnerFac
 
 def test_gateway_partners_test_reports_each_step(make_partner: PartnerFactory,
                                                  server: SftpServer, tmp_path: Path) -> None:
-    def gateway(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "gateway.cli", *args], cwd=tmp_path,
-                              capture_output=True, text=True, check=False, timeout=120)
+    gateway = partial(run_gateway, cwd=tmp_path)
 
     make_partner()
     (server.root / "in" / "waiting.x12").write_bytes(b"ISA")
@@ -96,9 +92,7 @@ def test_one_poll_moves_a_180_856_214_and_recall_end_to_end(make_partner: Partne
         assert name.endswith(".xml") or acme in data
         (server.root / "in" / name).write_bytes(data)
 
-    def gateway(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "gateway.cli", *args], cwd=tmp_path,
-                              capture_output=True, text=True, check=False, timeout=120)
+    gateway = partial(run_gateway, cwd=tmp_path)
 
     assert gateway("db", "upgrade").returncode == 0
     polled = gateway("poll", "acme", "--settle", "0.2")
@@ -133,9 +127,7 @@ def test_a_connection_dropped_mid_poll_loses_nothing_and_doubles_nothing(
 
     (tmp_path / "config.yaml").write_text(f"paths: {{mappings: '{REPO / 'mappings'}'}}\n")
 
-    def gateway(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "gateway.cli", *args], cwd=tmp_path,
-                              capture_output=True, text=True, check=False, timeout=120)
+    gateway = partial(run_gateway, cwd=tmp_path)
 
     assert gateway("db", "upgrade").returncode == 0
     polled = gateway("poll", "acme", "--settle", "0.2")
@@ -159,9 +151,7 @@ def test_a_full_disk_on_upload_keeps_the_ack_owed_and_sends_it_once_later(
     data = simple().replace(b"ZZ*PARTNER        ", b"ZZ*ACME           ")
     (server.root / "in" / "status.x12").write_bytes(data)
 
-    def gateway(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "gateway.cli", *args], cwd=tmp_path,
-                              capture_output=True, text=True, check=False, timeout=120)
+    gateway = partial(run_gateway, cwd=tmp_path)
 
     assert gateway("db", "upgrade").returncode == 0
     with sftp_session(server) as sftp:
@@ -203,9 +193,7 @@ def test_a_file_still_being_written_is_left_for_a_later_poll(
             with growing.open("ab") as out:
                 out.write(b" ")
 
-    def gateway(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "gateway.cli", *args], cwd=tmp_path,
-                              capture_output=True, text=True, check=False, timeout=120)
+    gateway = partial(run_gateway, cwd=tmp_path)
 
     assert gateway("db", "upgrade").returncode == 0
     writer = threading.Thread(target=partner_still_writing)
