@@ -129,7 +129,7 @@ class Daemon:
             partner = self.partners.get(partner_id)
             if partner is None or self.stopping.is_set() or self._backing_off(partner_id):
                 continue  # not ours to send, shutting down, or failing until someone acts
-            lock = self.busy.setdefault(partner_id, threading.Lock())
+            lock = self._busy(partner_id)
             if not lock.acquire(blocking=False):
                 continue  # its poll is running and sends what is owed itself
             try:
@@ -144,6 +144,7 @@ class Daemon:
                 log.info("%s: sent %s", partner_id, name)
 
     def _busy(self, partner_id: str) -> threading.Lock:
+        # setdefault is atomic under the GIL: two jobs never get different locks for a partner.
         return self.busy.setdefault(partner_id, threading.Lock())
 
     def _backing_off(self, partner_id: str) -> bool:
