@@ -14,10 +14,9 @@ import pytest
 from gateway.bootstrap import GatewayConfig, ingest_ports, load_config
 from gateway.cases import cases_for
 from gateway.pipeline import ingest
-from gateway.store.engine import open_engine
-from gateway.store.migrate import upgrade
 from gateway.store.repository import SqlStore
 from tests.cli import run_gateway
+from tests.store.workspace import migrated_store
 
 REPO = Path(__file__).resolve().parents[2]
 VALID = REPO / "samples" / "valid"
@@ -27,13 +26,7 @@ NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
 
 def run_story(database_url: str, archive: Path, order: tuple[str, ...]) -> SqlStore:
-    engine = open_engine(database_url)
-    upgrade(engine)
-    store = SqlStore(engine)
-    base = load_config(REPO / "config.yaml")
-    config = GatewayConfig(base.source, base.identity, base.ack_policy,
-                           {**base.paths, "archive": archive, "mappings": REPO / "mappings"},
-                           database_url)
+    store, config = migrated_store(database_url, archive)
     ports, settings = ingest_ports(config, store)
     for n, name in enumerate(order):
         ingest((VALID / name).read_bytes(), name, "acme", ports, settings,

@@ -11,12 +11,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from gateway.bootstrap import GatewayConfig, ingest_ports, load_config
+from gateway.bootstrap import ingest_ports
 from gateway.pipeline import Ports, ingest
-from gateway.store.engine import open_engine
-from gateway.store.migrate import upgrade
 from gateway.store.repository import SqlStore
 from gateway.store.schema import document_keys, documents, interchanges, outbox, received_files
+from tests.store.workspace import migrated_store
 
 REPO = Path(__file__).resolve().parents[2]
 VALID = REPO / "samples" / "valid"
@@ -25,12 +24,7 @@ NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
 @pytest.fixture
 def gateway(database_url: str, tmp_path: Path) -> tuple[Ports, object, SqlStore]:
-    engine = open_engine(database_url)
-    upgrade(engine)
-    store = SqlStore(engine)
-    base = load_config(REPO / "config.yaml")
-    paths = {**base.paths, "archive": tmp_path / "archive", "mappings": REPO / "mappings"}
-    config = GatewayConfig(base.source, base.identity, base.ack_policy, paths, database_url)
+    store, config = migrated_store(database_url, tmp_path / "archive")
     ports, settings = ingest_ports(config, store)
     return ports, settings, store
 

@@ -8,13 +8,11 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from gateway.bootstrap import GatewayConfig, ingest_ports, load_config
+from gateway.bootstrap import ingest_ports
 from gateway.partners import read_partner
 from gateway.pipeline import ingest
-from gateway.store.engine import open_engine
-from gateway.store.migrate import upgrade
-from gateway.store.repository import SqlStore
 from gateway.store.schema import documents
+from tests.store.workspace import migrated_store
 
 REPO = Path(__file__).resolve().parents[2]
 VALID = REPO / "samples" / "valid"
@@ -22,13 +20,7 @@ NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
 
 def setup(database_url: str, tmp_path: Path, partner_id: str):  # type: ignore[no-untyped-def]
-    engine = open_engine(database_url)
-    upgrade(engine)
-    store = SqlStore(engine)
-    base = load_config(REPO / "config.yaml")
-    config = GatewayConfig(base.source, base.identity, base.ack_policy,
-                           {**base.paths, "archive": tmp_path / "archive",
-                            "mappings": REPO / "mappings"}, database_url)
+    store, config = migrated_store(database_url, tmp_path / "archive")
     partner = read_partner(REPO / "partners" / f"{partner_id}.yaml")
     ports, settings = ingest_ports(config, store, partner)
     return store, ports, settings

@@ -8,13 +8,11 @@ import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from gateway.bootstrap import GatewayConfig, ingest_ports, load_config
+from gateway.bootstrap import ingest_ports
 from gateway.partners import read_partner
 from gateway.polling import poll_once
-from gateway.store.engine import open_engine
-from gateway.store.migrate import upgrade
-from gateway.store.repository import SqlStore
 from gateway.transport.local import LocalChannel
+from tests.store.workspace import migrated_store
 
 REPO = Path(__file__).resolve().parents[2]
 VALID = REPO / "samples" / "valid"
@@ -22,13 +20,7 @@ NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
 
 def setup(database_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
-    engine = open_engine(database_url)
-    upgrade(engine)
-    store = SqlStore(engine)
-    base = load_config(REPO / "config.yaml")
-    config = GatewayConfig(base.source, base.identity, base.ack_policy,
-                           {**base.paths, "archive": tmp_path / "archive",
-                            "mappings": REPO / "mappings"}, database_url)
+    store, config = migrated_store(database_url, tmp_path / "archive")
     partner = read_partner(REPO / "partners" / "northwind.yaml")
     ports, settings = ingest_ports(config, store, partner)
     folders = {name: tmp_path / "var" / "partners" / "northwind" / name

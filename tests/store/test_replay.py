@@ -9,14 +9,13 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from gateway.bootstrap import GatewayConfig, ingest_ports, load_config
+from gateway.bootstrap import GatewayConfig, ingest_ports
 from gateway.cases import cases_for
 from gateway.pipeline import ingest, replay
-from gateway.store.engine import open_engine
-from gateway.store.migrate import upgrade
 from gateway.store.repository import SqlStore
 from gateway.store.schema import control_counters, outbox
 from tests.cli import run_gateway
+from tests.store.workspace import migrated_store
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "mappings" / "partners" / "northwind" / "examples" / "rma-in-bgn06.x12"
@@ -27,13 +26,8 @@ def setup(database_url: str, tmp_path: Path) -> tuple[SqlStore, Path, GatewayCon
     mappings = tmp_path / "mappings"
     shutil.copytree(REPO / "mappings", mappings)
     (mappings / "partners" / "northwind" / "180.yaml").unlink()  # no override yet
-    engine = open_engine(database_url)
-    upgrade(engine)
-    base = load_config(REPO / "config.yaml")
-    config = GatewayConfig(base.source, base.identity, base.ack_policy,
-                           {**base.paths, "archive": tmp_path / "archive",
-                            "mappings": mappings}, database_url)
-    return SqlStore(engine), mappings, config
+    store, config = migrated_store(database_url, tmp_path / "archive", mappings)
+    return store, mappings, config
 
 
 def scalar(store: SqlStore, query: object) -> int:

@@ -8,11 +8,9 @@ from pathlib import Path
 import pytest
 
 from gateway.archive import ArchivedBytesMissing, FileArchive
-from gateway.bootstrap import GatewayConfig, ingest_ports, load_config
+from gateway.bootstrap import ingest_ports
 from gateway.pipeline import ingest, replay
-from gateway.store.engine import open_engine
-from gateway.store.migrate import upgrade
-from gateway.store.repository import SqlStore
+from tests.store.workspace import migrated_store
 
 REPO = Path(__file__).resolve().parents[2]
 VALID = REPO / "samples" / "valid"
@@ -20,13 +18,7 @@ NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
 
 def test_purge_takes_only_bytes_no_newer_file_needs(database_url: str, tmp_path: Path) -> None:
-    engine = open_engine(database_url)
-    upgrade(engine)
-    store = SqlStore(engine)
-    base = load_config(REPO / "config.yaml")
-    config = GatewayConfig(base.source, base.identity, base.ack_policy,
-                           {**base.paths, "archive": tmp_path / "archive",
-                            "mappings": REPO / "mappings"}, database_url)
+    store, config = migrated_store(database_url, tmp_path / "archive")
     ports, settings = ingest_ports(config, store)
     old = (VALID / "214-status-004010.x12").read_bytes()
     shared = (VALID / "856-pick-pack-004010.x12").read_bytes()
