@@ -3,16 +3,32 @@
 Every problem names the file, the key and what is wrong, and all of a file's problems are
 reported at once. Secrets are never in these files: a private key is ``{env: NAME}`` or
 ``{file: path}``, and text that looks like a key itself is refused.
+
+Besides identity and transport, a file says how the partner takes part in returns: how a
+retailer's 180 requests are decided (``returns_policy``, a `ReturnsPolicy`), which return case
+moves it hears about and in what form (``status_updates``), whether it gets recall notices
+(``recall_notifications``) and how soon its 997 / 999 for what we send is due
+(``x12.acks.expect_within``).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import timedelta
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from gateway.domain.return_case import CaseState
+from gateway.domain.rma_policy import (
+    REQUEST_REASON_CODES,
+    RESPONSE_REASONS,
+    PolicyRule,
+    ReturnsPolicy,
+    Verdict,
+)
 from gateway.errors import ConfigError
 from gateway.x12.ack import FunctionalAck, Ta1Policy
 from gateway.x12.isa import Delimiters
@@ -21,6 +37,9 @@ from gateway.yaml_files import read_yaml_mapping
 ROLES = ("retailer", "carrier", "vendor", "recall-coordinator")
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 _EVERY = re.compile(r"^(\d+)\s*(s|m|h)$")
+_DURATION = re.compile(r"^(\d+)\s*(s|m|h|d)$")
+_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_RMA_PREFIX = re.compile(r"^[A-Z][A-Z0-9-]{0,9}$")
 _CRON_FIELD = re.compile(r"^[\d*/,\-]+$")
 _KEY_MATERIAL = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----|^(ssh|ecdsa)-[a-z0-9-]+ AAAA")
 
@@ -48,6 +67,29 @@ class Transport:
     patterns: tuple[str, ...] = ("*.edi", "*.x12", "*.xml")
 
 
+STATUS_FORMS = ("x12-180", "x12-214", "xml")
+# The case moves a partner can hear about. Requested, pending, cancelled and exceptions are not
+# offered: the partner either caused them or they are not a step of the return.
+UPDATE_STATES = (CaseState.AUTHORIZED, CaseState.PARTIALLY_AUTHORIZED, CaseState.DENIED,
+                 CaseState.SHIPPED, CaseState.IN_TRANSIT, CaseState.DELIVERED,
+                 CaseState.RECEIVED, CaseState.CLOSED)
+# A 214 reports where a shipment is (AT701 status codes); it has no code for a vendor's verdict
+# or for what happens at our dock after delivery.
+NOT_IN_214 = frozenset({CaseState.AUTHORIZED, CaseState.PARTIALLY_AUTHORIZED, CaseState.DENIED,
+                        CaseState.RECEIVED, CaseState.CLOSED})
+RECALL_FORMS = ("xml", "none")
+_RULE_KEYS = frozenset({"reasons", "max_quantity", "max_value", "decide", "response_reason"})
+
+
+@dataclass(frozen=True, slots=True)
+class StatusUpdates:
+    """What a partner hears when a return case it is part of moves: in which form, on which
+    states."""
+
+    form: str  # x12-180 | x12-214 | xml
+    states: frozenset[CaseState]
+
+
 @dataclass(frozen=True, slots=True)
 class Partner:
     id: str
@@ -65,6 +107,10 @@ class Partner:
     transport: Transport | None = None
     every_seconds: int | None = None
     cron: str | None = None
+    returns_policy: ReturnsPolicy | None = None  # a retailer's 180 requests are decided by it
+    status_updates: StatusUpdates | None = None
+    recall_notifications: str = "none"  # xml | none
+    ack_expected_within: timedelta | None = None  # their 997 / 999 is overdue after this
     problems: tuple[str, ...] = field(default=(), compare=False)
 
 
@@ -96,9 +142,9 @@ class _Checker:
         self.problems.append(f"{key}: {problem}")
 
     def partner(self) -> dict[str, Any]:
-        known = {"id", "name", "role", "x12", "transport", "schedule", "timezone"}
-        for key in sorted(set(self.raw) - known):
-            self.fail(key, f"is not a known key (known: {', '.join(sorted(known))})")
+        self._unknown(self.raw, {"id", "name", "role", "x12", "transport", "schedule",
+                                 "timezone", "returns_policy", "status_updates",
+                                 "recall_notifications"})
         partner_id = self._text(self.raw, "id", _ID, "lower-case letters, digits and dashes")
         if partner_id and partner_id != self.path.stem:
             self.fail("id", f"is {partner_id!r} but the file is {self.path.name}: they must match")
@@ -110,9 +156,18 @@ class _Checker:
             "id": partner_id or self.path.stem, "name": str(self.raw.get("name") or ""),
             "role": role, "source": self.path, **self._x12(x12),
             "timezone": self._timezone(), "transport": self._transport(),
+            "returns_policy": self._returns_policy(role),
+            "status_updates": self._status_updates(),
+            "recall_notifications": self._recall_notifications(),
         }
         values.update(self._schedule())
         return values
+
+    def _unknown(self, raw: dict[Any, Any], known: set[str] | frozenset[str],
+                 prefix: str = "") -> None:
+        # Keys are sorted as text: YAML may hand us a bare `on` or `yes` as a boolean key.
+        for key in sorted(set(raw) - known, key=str):
+            self.fail(prefix + str(key), f"is not a known key (known: {', '.join(sorted(known))})")
 
     def _section(self, key: str) -> dict[str, Any]:
         value = self.raw.get(key)
@@ -144,13 +199,33 @@ class _Checker:
         version = str(x12.get("version", "004010"))
         if version[:4] not in ("0040", "0050"):
             self.fail("x12.version", f"is {version!r}; use 004010 or 005010 (a release of them)")
+        self._unknown(x12, {"isa_qualifier", "isa_id", "gs_id", "version", "delimiters",
+                            "acks"}, "x12.")
         acks = x12.get("acks") or {}
+        if not isinstance(acks, dict):
+            self.fail("x12.acks", "must be a mapping such as {functional: \"997\", ta1: never}")
+            acks = {}
+        self._unknown(acks, {"functional", "ta1", "expect_within"}, "x12.acks.")
         functional = self._choice(acks, "functional", FunctionalAck, "x12.acks.")
         ta1 = self._choice(acks, "ta1", Ta1Policy, "x12.acks.")
         return {"isa_qualifier": qualifier, "isa_id": isa_id, "gs_id": gs_id,
                 "version": version, "delimiters": self._delimiters(x12),
                 "functional_ack": functional or FunctionalAck.ACK_997,
-                "ta1": ta1 or Ta1Policy.ON_REQUEST}
+                "ta1": ta1 or Ta1Policy.ON_REQUEST,
+                "ack_expected_within": self._duration(acks, "expect_within", "x12.acks.")}
+
+    def _duration(self, raw: dict[str, Any], key: str, prefix: str) -> timedelta | None:
+        if raw.get(key) is None:
+            return None
+        match = _DURATION.match(str(raw[key]).strip())
+        if match is None:
+            self.fail(prefix + key, f"is {raw[key]!r}; write a duration such as 30m, 24h or 2d")
+            return None
+        seconds = int(match[1]) * _SECONDS[match[2]]
+        if seconds < 1:
+            self.fail(prefix + key, "must be longer than 0")
+            return None
+        return timedelta(seconds=seconds)
 
     def _choice(self, raw: dict[str, Any], key: str, kind: Any, prefix: str) -> Any:
         if key not in raw:
@@ -262,3 +337,147 @@ class _Checker:
             return {"cron": str(raw["cron"])}
         self.fail("schedule", "write {every: 60s} or {cron: '*/5 * * * *'}")
         return {}
+
+    # --- returns: policy, status updates, recall notifications --------------------------------
+    def _returns_policy(self, role: str) -> ReturnsPolicy | None:
+        if self.raw.get("returns_policy") is None:
+            return None
+        raw = self._section("returns_policy")
+        self._unknown(raw, {"rma_prefix", "default", "rules"}, "returns_policy.")
+        if role in ROLES and role != "retailer":
+            self.fail("returns_policy", f"decides a retailer's 180 return requests; a {role} "
+                      "sends none: remove it or make the role retailer")
+        prefix = str(raw.get("rma_prefix", "RMA"))
+        if not _RMA_PREFIX.match(prefix):
+            self.fail("returns_policy.rma_prefix", f"is {prefix!r}; write 1 to 10 upper-case "
+                      "letters, digits or dashes starting with a letter (e.g. NW)")
+        default = self._choice(raw, "default", Verdict, "returns_policy.")
+        return ReturnsPolicy(self._rules(raw.get("rules", [])), default or Verdict.PENDING,
+                             prefix)
+
+    def _rules(self, raw_rules: Any) -> tuple[PolicyRule, ...]:
+        if not isinstance(raw_rules, list):
+            self.fail("returns_policy.rules", "must be a list of rules, e.g. "
+                      "- {reasons: [DM], max_quantity: 10, decide: authorize}")
+            return ()
+        numbered = [(number, rule) for number, raw in enumerate(raw_rules, start=1)
+                    if (rule := self._rule(raw, f"returns_policy.rules[{number}]")) is not None]
+        self._unreachable_rules(numbered, len(raw_rules))
+        return tuple(rule for _, rule in numbered)
+
+    def _rule(self, raw: Any, name: str) -> PolicyRule | None:
+        if not isinstance(raw, dict):
+            self.fail(name, "must be a mapping such as {reasons: [DM], decide: authorize}")
+            return None
+        self._unknown(raw, _RULE_KEYS, name + ".")
+        decide = self._choice(raw, "decide", Verdict, name + ".")
+        if "decide" not in raw:
+            self.fail(name + ".decide", "is missing: write authorize, deny or pending")
+        rule = PolicyRule(decide or Verdict.PENDING, self._reason_codes(raw, name),
+                          self._amount(raw, "max_quantity", name),
+                          self._amount(raw, "max_value", name),
+                          self._response_reason(raw, name, decide))
+        return rule if decide is not None else None
+
+    def _reason_codes(self, raw: dict[str, Any], name: str) -> frozenset[str]:
+        value, key = raw.get("reasons"), name + ".reasons"
+        if value is None:
+            return frozenset()
+        if not isinstance(value, list) or not value:
+            self.fail(key, "must be a list of X12 1293 return reason codes, e.g. [DM, DA]; "
+                      "leave it out for a rule about every reason")
+            return frozenset()
+        codes = [str(code) for code in value]
+        unknown = [code for code in codes if code not in REQUEST_REASON_CODES]
+        if unknown:
+            self.fail(key, f"{', '.join(unknown)}: not an X12 1293 return reason code; use "
+                      f"{', '.join(sorted(REQUEST_REASON_CODES))}")
+        return frozenset(code for code in codes if code in REQUEST_REASON_CODES)
+
+    def _amount(self, raw: dict[str, Any], key: str, name: str) -> Decimal | None:
+        if key not in raw:
+            return None
+        value = raw[key]
+        try:
+            # A boolean is an int to Python; `max_value: yes` is a mistake, not 1.
+            number = None if isinstance(value, bool) else Decimal(str(value).strip())
+        except InvalidOperation:
+            number = None
+        if number is None or not number.is_finite() or number < 0:
+            self.fail(f"{name}.{key}", f"is {value!r}; write a number 0 or more")
+            return None
+        return number
+
+    def _response_reason(self, raw: dict[str, Any], name: str,
+                         decide: Verdict | None) -> str | None:
+        if raw.get("response_reason") is None:
+            return None
+        code, key = str(raw["response_reason"]), name + ".response_reason"
+        if code not in RESPONSE_REASONS:
+            self.fail(key, f"is {code!r}; use an X12 1294 response reason: "
+                      f"{', '.join(sorted(RESPONSE_REASONS))}")
+            return None
+        if decide is Verdict.AUTHORIZE:
+            self.fail(key, "is sent with a denial or a pending answer; an authorization needs "
+                      "no reason")
+            return None
+        return code
+
+    def _unreachable_rules(self, numbered: list[tuple[int, PolicyRule]], count: int) -> None:
+        # The first rule that applies wins, so nothing after a rule without conditions is ever
+        # read: almost certainly an ordering mistake.
+        catch_all = next((number for number, rule in numbered if rule.applies_to_every_line),
+                         None)
+        if catch_all is None:
+            return
+        for later in range(catch_all + 1, count + 1):
+            self.fail(f"returns_policy.rules[{later}]", f"can never apply: rule {catch_all} "
+                      "before it has no conditions and decides every line; move it last")
+
+    def _status_updates(self) -> StatusUpdates | None:
+        if self.raw.get("status_updates") is None:
+            return None
+        section: dict[Any, Any] = self._section("status_updates")
+        # PyYAML reads a bare `on:` key as the boolean true; inside this section it can only
+        # mean "on", so it is read as such rather than refused.
+        raw = {"on" if key is True else key: value for key, value in section.items()}
+        self._unknown(raw, {"form", "on"}, "status_updates.")
+        form = str(raw.get("form") or "")
+        if form not in STATUS_FORMS:
+            self.fail("status_updates.form", f"{_found(form)}; use one of "
+                      f"{', '.join(STATUS_FORMS)}")
+        states = self._states(raw.get("on"))
+        cannot = [str(state) for state in UPDATE_STATES if state in states & NOT_IN_214]
+        if form == "x12-214" and cannot:
+            self.fail("status_updates.on", f"lists {', '.join(cannot)}, which a 214 cannot "
+                      "carry: a 214 only says where a shipment is (shipped, in-transit, "
+                      "delivered); send the others as x12-180 or xml")
+        return StatusUpdates(form, states)
+
+    def _states(self, value: Any) -> frozenset[CaseState]:
+        allowed = ", ".join(UPDATE_STATES)
+        if not isinstance(value, list) or not value:
+            self.fail("status_updates.on", f"must list the case states this partner hears "
+                      f"about, from {allowed}")
+            return frozenset()
+        names = [str(state) for state in value]
+        unknown = [name for name in names if name not in UPDATE_STATES]
+        if unknown:
+            self.fail("status_updates.on", f"{', '.join(unknown)}: not a state a partner hears "
+                      f"about; use {allowed}")
+        return frozenset(CaseState(name) for name in names if name in UPDATE_STATES)
+
+    def _recall_notifications(self) -> str:
+        if self.raw.get("recall_notifications") is None:
+            return "none"
+        raw = self._section("recall_notifications")
+        self._unknown(raw, {"form"}, "recall_notifications.")
+        form = str(raw.get("form") or "")
+        if form not in RECALL_FORMS:
+            self.fail("recall_notifications.form", f"{_found(form)}; use xml or none")
+            return "none"
+        return form
+
+
+def _found(value: str) -> str:
+    return f"is {value!r}" if value else "is missing"

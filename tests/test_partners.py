@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
+from gateway.domain.return_case import CaseState
+from gateway.domain.rma_policy import PolicyRule, Verdict
 from gateway.errors import ConfigError
-from gateway.partners import load_partners, read_partner
+from gateway.partners import StatusUpdates, load_partners, read_partner
 
 REPO = Path(__file__).resolve().parents[1]
 GOOD = (REPO / "partners" / "northwind.yaml").read_text()
@@ -30,6 +34,32 @@ def test_the_shipped_partner_files_are_right() -> None:
     assert partners["odfl"].cron == "*/5 * * * *"
 
 
+def test_northwind_says_how_it_takes_part_in_returns() -> None:
+    northwind = load_partners(REPO / "partners")["northwind"]
+
+    policy = northwind.returns_policy
+    assert policy is not None
+    assert (policy.rma_prefix, policy.default, len(policy.rules)) == ("NW", Verdict.PENDING, 5)
+    assert policy.rules[0] == PolicyRule(Verdict.AUTHORIZE,
+                                         frozenset({"DM", "DR", "DA", "DP", "DT"}),
+                                         max_quantity=Decimal(10), max_value=Decimal(500))
+    assert policy.rules[3] == PolicyRule(Verdict.DENY, frozenset({"EO"}),
+                                         response_reason="OS")
+    assert northwind.status_updates == StatusUpdates("x12-180", frozenset({
+        CaseState.AUTHORIZED, CaseState.PARTIALLY_AUTHORIZED, CaseState.DENIED,
+        CaseState.SHIPPED, CaseState.IN_TRANSIT, CaseState.DELIVERED, CaseState.RECEIVED,
+        CaseState.CLOSED}))
+    assert northwind.recall_notifications == "xml"
+    assert northwind.ack_expected_within == timedelta(hours=4)
+
+
+def test_the_returns_keys_are_optional() -> None:
+    odfl = load_partners(REPO / "partners")["odfl"]
+
+    assert (odfl.returns_policy, odfl.status_updates, odfl.recall_notifications,
+            odfl.ack_expected_within) == (None, None, "none", None)
+
+
 @pytest.mark.parametrize(("change", "key", "problem"), [
     (("role: retailer", "role: shipper"), "role", "use one of retailer"),
     (('isa_qualifier: "01"', "isa_qualifier: Z"), "x12.isa_qualifier", "2 letters or digits"),
@@ -40,6 +70,49 @@ def test_the_shipped_partner_files_are_right() -> None:
     (('ta1: on-request', 'ta1: maybe'), "x12.acks.ta1", "on-request"),
     (("type: local", "type: ftp"), "transport.type", "sftp or local"),
     (('component: ">"', 'component: "*"'), "x12.delimiters", "must differ"),
+    # returns_policy
+    (("rma_prefix: NW", "rma_prefix: nw"), "returns_policy.rma_prefix", "upper-case letters"),
+    (("default: pending", "default: maybe"), "returns_policy.default",
+     "use one of authorize, deny, pending"),
+    (("rules:  ", "ruels:  "), "returns_policy.ruels", "is not a known key"),
+    (("max_quantity: 10", "max_quantity: -1"), "returns_policy.rules[1].max_quantity",
+     "is -1; write a number 0 or more"),
+    (("max_value: 500", "max_value: lots"), "returns_policy.rules[1].max_value",
+     "write a number 0 or more"),
+    (("max_value: 500", "max_value: .nan"), "returns_policy.rules[1].max_value",
+     "write a number 0 or more"),
+    (("[DM, DR, DA", "[XX, DR, DA"), "returns_policy.rules[1].reasons",
+     "XX: not an X12 1293 return reason code"),
+    (("reasons: [WG]", "reasons: []"), "returns_policy.rules[2].reasons",
+     "leave it out for a rule about every reason"),
+    (("[WG], decide: authorize", "[WG], decide: accept"), "returns_policy.rules[2].decide",
+     "use one of authorize, deny, pending"),
+    (("[WG], decide: authorize", "[WG]"), "returns_policy.rules[2].decide", "is missing"),
+    (("[WG], decide", "[WG], why: ours, decide"), "returns_policy.rules[2].why",
+     "is not a known key"),
+    (("response_reason: OS", "response_reason: XX"), "returns_policy.rules[4].response_reason",
+     "use an X12 1294 response reason"),
+    (("[WG], decide: authorize", "[WG], decide: authorize, response_reason: RR"),
+     "returns_policy.rules[2].response_reason", "an authorization needs no reason"),
+    (("- {reasons: [WG], decide", "- {decide"), "returns_policy.rules[3]",
+     "can never apply: rule 2 before it has no conditions"),
+    (("role: retailer", "role: vendor"), "returns_policy", "a vendor sends none"),
+    # status_updates
+    (("form: x12-180", "form: fax"), "status_updates.form", "use one of x12-180, x12-214, xml"),
+    (("form: x12-180", "form: x12-214"), "status_updates.on",
+     "lists authorized, partially-authorized, denied, received, closed, which a 214 cannot "
+     "carry"),
+    (("denied, shipped", "denied, lost"), "status_updates.on", "lost: not a state"),
+    (('"on": [authorized', '"in": [authorized'), "status_updates.in", "is not a known key"),
+    (('"on": [authorized', '"off": [authorized'), "status_updates.on", "must list the case"),
+    # recall_notifications
+    (("{form: xml}", "{form: email}"), "recall_notifications.form", "use xml or none"),
+    (("{form: xml}", "{format: xml}"), "recall_notifications.format", "is not a known key"),
+    # x12.acks.expect_within
+    (("expect_within: 4h", "expect_within: soon"), "x12.acks.expect_within",
+     "such as 30m, 24h or 2d"),
+    (("expect_within: 4h", "expect_within: 0h"), "x12.acks.expect_within", "longer than 0"),
+    (("expect_within: 4h", "expect_in: 4h"), "x12.acks.expect_in", "is not a known key"),
 ])
 def test_each_problem_names_its_key(tmp_path: Path, change: tuple[str, str], key: str,
                                     problem: str) -> None:
@@ -85,3 +158,48 @@ def test_partners_check_command(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "transport.private_key: the environment variable NW_TEST_KEY_UNSET is not set" \
         in result.stdout
+
+
+def test_a_bare_on_in_status_updates_is_read_as_on(tmp_path: Path) -> None:
+    # PyYAML reads an unquoted `on:` key as true; in this section it can only mean "on".
+    partner = read_partner(write(tmp_path, "northwind", GOOD.replace('"on":', "on:")))
+
+    assert partner.problems == ()
+    assert partner.status_updates is not None and len(partner.status_updates.states) == 8
+
+
+def test_a_214_may_carry_the_shipment_states(tmp_path: Path) -> None:
+    text = GOOD.replace("form: x12-180", "form: x12-214").replace(
+        "[authorized, partially-authorized, denied, shipped, in-transit, delivered, received,\n"
+        "         closed]", "[shipped, in-transit, delivered]")
+    partner = read_partner(write(tmp_path, "northwind", text))
+
+    assert partner.problems == ()
+    assert partner.status_updates == StatusUpdates("x12-214", frozenset({
+        CaseState.SHIPPED, CaseState.IN_TRANSIT, CaseState.DELIVERED}))
+
+
+@pytest.mark.parametrize(("written", "expected"), [
+    ("30s", timedelta(seconds=30)), ("90m", timedelta(minutes=90)),
+    ("24h", timedelta(hours=24)), ("2d", timedelta(days=2)),
+])
+def test_expect_within_reads_seconds_minutes_hours_and_days(tmp_path: Path, written: str,
+                                                            expected: timedelta) -> None:
+    partner = read_partner(write(tmp_path, "northwind",
+                                 GOOD.replace("expect_within: 4h", f"expect_within: {written}")))
+
+    assert partner.problems == () and partner.ack_expected_within == expected
+
+
+def test_a_policy_with_amounts_as_text_and_no_rules(tmp_path: Path) -> None:
+    text = GOOD.replace("max_value: 500", 'max_value: "499.99"')
+    assert read_partner(write(tmp_path, "northwind", text)).returns_policy is not None
+    policy = read_partner(write(tmp_path, "northwind", text)).returns_policy
+    assert policy is not None and policy.rules[0].max_value == Decimal("499.99")
+
+    minimal = GOOD.split("returns_policy:")[0] + "returns_policy: {default: deny}\n"
+    partner = read_partner(write(tmp_path, "northwind", minimal))
+    assert partner.problems == ()
+    assert partner.returns_policy is not None
+    assert (partner.returns_policy.rules, partner.returns_policy.default,
+            partner.returns_policy.rma_prefix) == ((), Verdict.DENY, "RMA")
