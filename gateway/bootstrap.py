@@ -9,18 +9,22 @@ the key and what is wrong. Secrets never live in this file (later: ``{env: NAME}
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar, cast
+from urllib.parse import urlsplit
 
 from sqlalchemy.engine import make_url
 
+from gateway.alerts import Alerter
 from gateway.archive import FileArchive
 from gateway.domain.correlation import keys_of
 from gateway.errors import ConfigError
 from gateway.mapping_files import MappingCatalog
 from gateway.model import CanonicalDocument
+from gateway.outbound.terms import Counterparty, Outbound
 from gateway.partners import Partner, read_partner
 from gateway.pipeline import IngestSettings, Ports
 from gateway.ports import PartnerChannel
@@ -48,6 +52,9 @@ EMBEDDED_DEFAULTS: dict[str, dict[str, str]] = {
     # how long a worker holds a file it is processing; a copy arriving meanwhile is left for
     # later, one arriving after it (the worker died) resumes the file
     "processing": {"lease_seconds": "600"},
+    # a JSON POST to webhook_url for each alert (overdue acknowledgements...), signed with
+    # HMAC-SHA256 using the secret in the environment variable secret_env names
+    "alerts": {"webhook_url": "", "secret_env": ""},
 }
 
 
@@ -63,6 +70,8 @@ class GatewayConfig:
     archive_retention_days: int = 0
     duplicate_keys: frozenset[str] = frozenset({"isa13"})
     lease_seconds: int = 600
+    webhook_url: str = ""
+    webhook_secret_env: str = ""
 
 
 def load_config(path: Path | None = None) -> GatewayConfig:
@@ -99,7 +108,27 @@ def _build(source: str, raw: dict[str, Any]) -> GatewayConfig:
                                        section["archive"]["retention_days"]),
                          _duplicate_keys(source, duplicates["keys"]),
                          _whole_number(source, "processing.lease_seconds",
-                                       section["processing"]["lease_seconds"]))
+                                       section["processing"]["lease_seconds"]),
+                         *_alerts(source, section["alerts"]))
+
+
+def _alerts(source: str, alerts: dict[str, str]) -> tuple[str, str]:
+    url = alerts["webhook_url"]
+    if url and not url.startswith(("http://", "https://")):
+        raise ConfigError(source, "alerts.webhook_url", f"is {url!r}; write an http(s) URL")
+    if url and urlsplit(url).password is not None:
+        raise ConfigError(source, "alerts.webhook_url", "holds a password; use secret_env "
+                          "for the signing secret instead")
+    return url, alerts["secret_env"]
+
+
+def alerter(config: GatewayConfig) -> Alerter:
+    secret_env = config.webhook_secret_env
+    secret = os.environ.get(secret_env) if secret_env else None
+    if secret_env and not secret:
+        raise ConfigError(config.source, "alerts.secret_env",
+                          f"names {secret_env}, which is not set in the environment")
+    return Alerter(config.webhook_url or None, secret.encode() if secret else None)
 
 
 def _duplicate_keys(source: str, value: str) -> frozenset[str]:
@@ -191,6 +220,36 @@ def ingest_ports(config: GatewayConfig, store: SqlStore,
         settings = replace(settings, policy=policy, timezone=partner.timezone,
                            expected_sender=(partner.isa_qualifier, partner.isa_id))
     return ports, settings
+
+
+def outbound_context(config: GatewayConfig, store: SqlStore,
+                     partners: Mapping[str, Partner] | None = None) -> Outbound:
+    """What the outbound use cases run with: the store, who we are, and every partner's
+    outbound terms (from ``partners``, or from every partner file that checks out)."""
+    if partners is None:
+        partners = usable_partners(config)
+    return Outbound(store, config.identity,
+                    {p.id: counterparty(p) for p in partners.values()})
+
+
+def usable_partners(config: GatewayConfig) -> dict[str, Partner]:
+    """Every partner file without problems (``gateway partners check`` reports the others)."""
+    found = {}
+    for path in sorted(config.paths["partners"].glob("*.yaml")):
+        partner = read_partner(path)
+        if not partner.problems:
+            found[partner.id] = partner
+    return found
+
+
+def counterparty(partner: Partner) -> Counterparty:
+    updates = partner.status_updates
+    return Counterparty(
+        partner.id, partner.name, partner.role, partner.isa_qualifier, partner.isa_id,
+        partner.gs_id, partner.version, partner.delimiters, partner.timezone,
+        partner.returns_policy, updates.form if updates else None,
+        frozenset(s.value for s in updates.states) if updates else frozenset(),
+        partner.recall_notifications, partner.ack_expected_within)
 
 
 def partner_file(config: GatewayConfig, partner_id: str) -> Partner | None:

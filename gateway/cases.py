@@ -8,11 +8,13 @@ documents give the same case whatever order they came in.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from gateway.domain.matching import file_documents
-from gateway.domain.return_case import ReturnCase, document_reference
+from gateway.domain.return_case import CaseState, ReturnCase, document_reference, record_step
 from gateway.mapping.build import build
 from gateway.mapping.engine import Context
 from gateway.model import (
@@ -24,6 +26,7 @@ from gateway.model import (
 )
 from gateway.ports import DocumentReader, StoredDocument
 
+CASE_STEP = "case-step"
 _KINDS: dict[str, type[Any]] = {
     "return-authorization": ReturnAuthorization, "return-shipment": ReturnShipment,
     "shipment-status": ShipmentStatusReport, "recall-notice": RecallNotice}
@@ -55,16 +58,37 @@ def cases_for(reader: DocumentReader, reference: str) -> CaseView:
     seeds = {s.id for s in stored if _matches(s, reference)}
     refs = {}
     arrivals = []
+    steps = []
     for item in stored:
+        if item.kind == CASE_STEP:
+            steps.append(item)
+            continue
         document = document_from_json(item)
         if document is None:
             continue
         refs[item.id] = document_reference(document)
         arrivals.append((document, item.created_at))
-    cases = file_documents(arrivals)
+    cases = tuple(_with_steps(case, steps) for case in file_documents(arrivals))
     wanted = {refs[i] for i in seeds if i in refs} or set(refs.values())
     chosen = tuple(c for c in cases if c.documents & wanted)
     return CaseView(chosen, tuple(stored))
+
+
+def case_step_body(state: CaseState, at: datetime, note: str, keys: Iterable[str]) -> str:
+    """A step no document proves (goods received at the dock, case closed), as stored. Its
+    ``keys`` are the case's correlation key values, so the case finds it again."""
+    return json.dumps({"kind": CASE_STEP, "state": state.value, "at": at.isoformat(),
+                       "note": note, "case_keys": sorted(keys)})
+
+
+def _with_steps(case: ReturnCase, steps: Iterable[StoredDocument]) -> ReturnCase:
+    values = {key.value for key in case.keys}
+    for step in steps:
+        body = json.loads(step.body)
+        if values & set(body.get("case_keys", ())):
+            case = record_step(case, CaseState(body["state"]), datetime.fromisoformat(body["at"]),
+                               str(body.get("note") or ""))
+    return case
 
 
 def _matches(stored: StoredDocument, reference: str) -> bool:

@@ -16,6 +16,7 @@ from typing import Any
 from gateway import (
     __version__,
     canonical_json,
+    cli_outbound,
     cli_partners,
     cli_recall,
     cli_store,
@@ -102,6 +103,7 @@ def _parser() -> argparse.ArgumentParser:
     cli_translate.add_commands(commands)
     cli_store.add_commands(commands)
     cli_partners.add_commands(commands)
+    cli_outbound.add_commands(commands)
     run = commands.add_parser(
         "run", help="the daemon: poll every partner on its schedule, send acknowledgements",
         description="Polls each partner in partners/*.yaml on its schedule (never two polls of "

@@ -14,10 +14,13 @@ from gateway.bootstrap import (
     load_config,
     open_channel,
     open_store,
+    outbound_context,
     partner_file,
 )
 from gateway.errors import TransportError
+from gateway.outbound.react import react
 from gateway.partners import Partner, read_partner
+from gateway.pipeline import IngestResult
 from gateway.polling import poll_once
 from gateway.transport.retry import with_retries
 
@@ -106,12 +109,19 @@ def _poll(args: argparse.Namespace) -> int:
         return 2
     store = open_store(config)
     ports, settings = ingest_ports(config, store, partner)
+    context = outbound_context(config, store)
+    follow_ups: list[str] = []
+
+    def after_file(result: IngestResult) -> None:
+        follow_ups.extend(react(context, store.documents_of_file(result.file_id),
+                                datetime.now().astimezone(), result.file_id).lines())
     try:
         # A poll is safe to repeat (files leave the partner only after commit; answers are
         # published under stable names), so a dropped connection is simply retried.
         report = with_retries(lambda: poll_once(
             partner.id, open_channel(partner), ports, settings, store,
-            clock=lambda: datetime.now().astimezone(), settle=args.settle, sleep=time.sleep))
+            clock=lambda: datetime.now().astimezone(), settle=args.settle, sleep=time.sleep,
+            after_file=after_file))
     except TransportError as exc:
         print(f"gateway: poll of {partner.id} failed: {exc}", file=sys.stderr)
         return 2
@@ -119,6 +129,8 @@ def _poll(args: argparse.Namespace) -> int:
         print(f"took {name}: file #{result.file_id} {result.state}")
     for name, why in report.waiting:
         print(f"left {name}: {why}")
+    for line in follow_ups:
+        print(f"  {line}")
     for name in report.sent:
         print(f"sent {name}")
     if not (report.taken or report.waiting or report.sent):

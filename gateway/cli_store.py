@@ -11,14 +11,21 @@ from pathlib import Path
 from typing import Any
 
 from gateway.archive import ArchivedBytesMissing, FileArchive
-from gateway.bootstrap import ingest_ports, load_config, open_store, partner_file
+from gateway.bootstrap import (
+    ingest_ports,
+    load_config,
+    open_store,
+    outbound_context,
+    partner_file,
+)
 from gateway.canonical_json import to_json
 from gateway.cases import CaseView, cases_for
 from gateway.cli_translate import translated_json
 from gateway.domain.return_case import ReturnCase
 from gateway.mapping_files import MappingCatalog
+from gateway.outbound.react import react
 from gateway.pipeline import IngestResult, Ports, ingest, replay
-from gateway.ports import OutboxItem, StoredFile
+from gateway.ports import OutboxItem, StoredDocument, StoredFile
 from gateway.recall import read_recall
 from gateway.services import is_xml
 from gateway.store.migrate import upgrade
@@ -118,6 +125,7 @@ def _ingest(args: argparse.Namespace) -> int:
               "the gateway's defaults are used and the ISA sender is not checked",
               file=sys.stderr)
     ports, settings = ingest_ports(config, store, partner)
+    context = outbound_context(config, store)
     results: list[dict[str, Any]] = []
     worst = 0
     for path in args.files:
@@ -129,10 +137,14 @@ def _ingest(args: argparse.Namespace) -> int:
             continue
         result = ingest(data, path.name, args.partner, ports, settings,
                         now=datetime.now().astimezone())
-        results.append(_result_json(path, result))
+        reactions = react(context, store.documents_of_file(result.file_id),
+                          datetime.now().astimezone(), result.file_id)
+        results.append({**_result_json(path, result), "follow_ups": reactions.lines()})
         worst = max(worst, 0 if result.state in ("accepted", "duplicate", "in-progress") else 1)
         if not args.json:
             print(_result_line(path, result))
+            for line in reactions.lines():
+                print(f"    {line}")
     if args.json:
         print(json.dumps(results, indent=2))
     return worst
@@ -199,7 +211,7 @@ def _show(args: argparse.Namespace) -> int:
             return 0
         print(f"gateway: nothing is known about {args.reference!r}", file=sys.stderr)
         return 1
-    files = store.files_by_id({d.file_id for d in view.documents})
+    files = store.files_by_id({d.file_id for d in view.documents if d.file_id is not None})
     acks = store.outbox_of_files(files)
     if args.json:
         print(json.dumps(_show_json(view, files, acks), indent=2))
@@ -208,14 +220,22 @@ def _show(args: argparse.Namespace) -> int:
         print(_case_text(case))
     print("documents:")
     for d in view.documents:
-        f = files[d.file_id]
-        print(f"  {d.created_at:%Y-%m-%d %H:%M}  {d.kind:<22} {d.reference:<20} file #{f.id} "
-              f"{f.original_name} ({f.partner}, {f.state})")
+        print(f"  {d.created_at:%Y-%m-%d %H:%M}  {d.kind:<22} {d.reference:<20} "
+              f"{_document_origin(d, files)}")
     print("acknowledgements:")
     for file_id, item, state in acks:
         print(f"  {item.kind:<10} #{item.control_number} answers {item.answers or '-'} "
               f"(file #{file_id}): {state}")
     return 0
+
+
+def _document_origin(document: StoredDocument, files: dict[int, StoredFile]) -> str:
+    if document.direction == "out":
+        return f"sent by us to {document.partner}"
+    if document.file_id is None or document.file_id not in files:
+        return "recorded here" + (f" ({document.partner})" if document.partner else "")
+    f = files[document.file_id]
+    return f"file #{f.id} {f.original_name} ({f.partner}, {f.state})"
 
 
 def _file_reference(reference: str) -> int | None:
@@ -275,7 +295,9 @@ def _show_json(view: CaseView, files: dict[int, StoredFile],
                   for c in view.cases],
         "documents": [{"id": d.id, "file": d.file_id, "kind": d.kind,
                        "reference": d.reference, "received_at": d.created_at.isoformat(),
-                       "file_state": files[d.file_id].state} for d in view.documents],
+                       "direction": d.direction,
+                       "file_state": files[d.file_id].state if d.file_id in files else None}
+                      for d in view.documents],
         "acknowledgements": [{"file": file_id, "kind": item.kind,
                               "control_number": item.control_number,
                               "answers": item.answers, "state": state}

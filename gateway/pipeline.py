@@ -18,6 +18,7 @@ import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from gateway.canonical_json import to_json
 from gateway.faults import crash_point
@@ -27,11 +28,19 @@ from gateway.ports import (
     IngestStore,
     IngestTransaction,
     OutboxItem,
+    RecallResponseRow,
     StoredFile,
 )
-from gateway.recall import build_recall_ack, read_recall
+from gateway.recall import (
+    RecallResponse,
+    build_recall_ack,
+    read_recall,
+    read_recall_response,
+    xml_document_kind,
+)
 from gateway.services import FileTranslation, SpecFinder, is_xml, translate_x12
 from gateway.x12.ack import AckPolicy, Identity, OutboundAck, build_acknowledgements
+from gateway.x12.ack_reader import ReceivedAck, read_acknowledgements
 from gateway.x12.assess import Assessment, InterchangeResult
 from gateway.x12.report import where_text
 
@@ -68,10 +77,14 @@ class Ports:
     keys_of: KeyFinder
 
 
+class CounterSource(Protocol):
+    def next_control_number(self, partner: str, kind: str) -> int: ...
+
+
 class DurableControlNumbers:
     """`ControlNumbers` backed by the store's counters, inside the caller's transaction."""
 
-    def __init__(self, tx: IngestTransaction, partner: str) -> None:
+    def __init__(self, tx: CounterSource, partner: str) -> None:
         self.tx, self.partner = tx, partner
 
     def next_interchange(self) -> int:
@@ -112,7 +125,7 @@ def ingest(data: bytes, name: str, partner: str, ports: Ports, settings: IngestS
                              f"({earlier.original_name}), received "
                              f"{earlier.received_at:%Y-%m-%d %H:%M}")
     if is_xml(data):
-        return run.recall(data)
+        return run.xml(data)
     return run.x12(translate_x12(data, ports.find_spec, partner, timezone=settings.timezone))
 
 
@@ -138,6 +151,35 @@ class _FileRun:
             tx.finish_file(self.file_id, "duplicate", processed_at=self.now, reason=reason,
                            duplicate_of=earlier_id)
         return IngestResult(self.file_id, "duplicate", reason, earlier_id, tuple(answers))
+
+    def xml(self, data: bytes) -> IngestResult:
+        """A recall notice (answered with a recall-ack) or an affected partner's response to
+        a notification of ours (recorded against it)."""
+        if xml_document_kind(data) == "recall-response":
+            return self.recall_response(data)
+        return self.recall(data)
+
+    def recall_response(self, data: bytes) -> IngestResult:
+        result = read_recall_response(data)
+        rows = [FindingRow(p.code, p.severity.value, p.message, line=p.line, found=p.path)
+                for p in result.errors]
+        state = "accepted" if result.response is not None else "rejected"
+        with self.ports.store.transaction() as tx:
+            if self.replaying:
+                tx.clear_results(self.file_id)
+            if result.response is not None:
+                answered = tx.record_recall_response(_response_row(result.response,
+                                                                   self.partner), self.file_id)
+                if answered is None:
+                    state = "rejected"
+                    rows.append(FindingRow(
+                        "recall.unknown-notification", "error",
+                        f"the response names notification {result.response.notification_id}, "
+                        f"which this gateway never sent to {self.partner}"))
+            tx.add_findings(self.file_id, rows)
+            reason = next((r.message for r in rows if r.severity == "error"), None)
+            tx.finish_file(self.file_id, state, processed_at=self.now, reason=reason)
+        return IngestResult(self.file_id, state, reason)
 
     def recall(self, data: bytes) -> IngestResult:
         result = read_recall(data)
@@ -181,6 +223,10 @@ class _FileRun:
                                 a.text.encode("latin-1")) for a in answers]
             self._save_interchanges(tx, assessment, seen)
             tx.add_findings(self.file_id, _finding_rows(assessment))
+            if not self.replaying:  # a replay must not move what we sent back in time
+                tx.add_findings(self.file_id, _reconcile_acknowledgements(
+                    tx, replace(assessment, interchanges=fresh), self.partner, self.file_id,
+                    self.now))
             documents = 0
             for translated in result.sets:
                 if translated.document is not None and \
@@ -238,6 +284,59 @@ class _FileRun:
             return []
         return [item for control, earlier in seen.items()
                 for item in tx.outbox_of(earlier, sent_only=True) if item.answers == control]
+
+
+def _reconcile_acknowledgements(tx: IngestTransaction, assessment: Assessment, partner: str,
+                                file_id: int, now: datetime) -> list[FindingRow]:
+    """The partner's TA1s, 997s and 999s, matched to what we sent them: each becomes a
+    finding saying what it answered (or that it answers nothing we sent)."""
+    rows = []
+    for ack in read_acknowledgements(assessment):
+        envelope = ack.kind == "TA1"
+        ours = ack.interchange_control if envelope else ack.group_control
+        state = _ack_state(ack)
+        matched = tx.match_acknowledgement(
+            partner, interchange=ours if envelope else None, group=None if envelope else ours,
+            state=state, detail=_ack_detail(ack), file_id=file_id, at=now)
+        what = f"{ack.kind} for our {'interchange' if envelope else 'group'} {ours}"
+        if not matched:
+            rows.append(FindingRow("ack.unmatched", "warning",
+                                   f"{what} matches nothing this gateway sent to {partner}",
+                                   interchange_control=ack.from_interchange,
+                                   group_control=ack.from_group, set_control=ack.from_set))
+            continue
+        sent = ", ".join(f"{m.kind} {m.control_number}" for m in matched)
+        rows.append(FindingRow("ack.matched", "info",
+                               f"{what} ({sent}): {state or 'envelope accepted'}"
+                               + (f"; {ack.note}" if ack.note else ""),
+                               interchange_control=ack.from_interchange,
+                               group_control=ack.from_group, set_control=ack.from_set))
+    return rows
+
+
+def _ack_state(ack: ReceivedAck) -> str | None:
+    """What the answer means for what we sent; None: nothing final (a TA1 accepting the
+    envelope says nothing about the documents: their 997 / 999 is still expected)."""
+    if ack.kind == "TA1":
+        return "rejected" if ack.code == "R" else None
+    return {"A": "accepted", "E": "accepted-with-errors",
+            "P": "partially-accepted"}.get(ack.code, "rejected")
+
+
+def _ack_detail(ack: ReceivedAck) -> str:
+    parts = [f"{ack.kind} code {ack.code}" + (f" ({ack.note})" if ack.note else "")]
+    for s in ack.sets:
+        parts.append(f"set {s.set_id} {s.control}: {s.code}"
+                     + "".join(f"; {e}" for e in s.errors))
+    return "\n".join(parts)
+
+
+def _response_row(response: RecallResponse, partner: str) -> RecallResponseRow:
+    def text(value: object) -> str | None:
+        return None if value is None else str(value)
+    return RecallResponseRow(response.notification_id, partner, response.responded_at,
+                             response.status, text(response.units_found),
+                             text(response.units_returned), response.note)
 
 
 def _foreign_sender(assessment: Assessment, expected: tuple[str, str] | None) -> str | None:
@@ -330,6 +429,6 @@ def replay(file: StoredFile, ports: Ports, settings: IngestSettings, *,
     data = ports.archive.get(file.archive_key)
     run = _FileRun(file.id, file.partner, ports, settings, now, replaying=True)
     if is_xml(data):
-        return run.recall(data)
+        return run.xml(data)
     return run.x12(translate_x12(data, ports.find_spec, file.partner,
                                  timezone=settings.timezone))

@@ -37,7 +37,11 @@ class PollReport:
 
 def poll_once(partner: str, channel: PartnerChannel, ports: Ports, settings: IngestSettings,
               outbox: OutboxStore, *, clock: Callable[[], datetime], settle: float,
-              sleep: Callable[[float], None]) -> PollReport:
+              sleep: Callable[[float], None],
+              after_file: Callable[[IngestResult], None] | None = None) -> PollReport:
+    """``after_file`` runs once each taken file is committed and picked up (the outbound
+    reactions: RMA answers, status updates, recall notifications), before the outbox is sent,
+    so what it queues for this partner leaves in the same poll."""
     report = PollReport(partner)
     with channel:
         for remote, why in _stable_files(channel, settle, sleep):
@@ -51,6 +55,8 @@ def poll_once(partner: str, channel: PartnerChannel, ports: Ports, settings: Ing
                 report.waiting.append((remote.name, result.reason or "in progress"))
                 continue
             channel.after_pickup(remote.name)  # only now: the store has committed it
+            if after_file is not None:
+                after_file(result)
         report.sent.extend(send_pending(partner, channel, outbox, clock=clock))
     return report
 
@@ -90,6 +96,7 @@ def _stable_files(channel: PartnerChannel, settle: float,
 
 
 def acknowledgement_file_name(item: OutboxItem) -> str:
-    """The same acknowledgement always gets the same name: 997_000000012.x12, ..."""
-    suffix = "xml" if item.kind == "recall-ack" else "x12"
+    """The same document always gets the same name: 997_000000012.x12,
+    180_000000013.x12, status-xml_RGW-S000000001.xml..."""
+    suffix = "xml" if item.payload.lstrip()[:1] == b"<" else "x12"
     return f"{item.kind.replace('+', '-')}_{item.control_number}.{suffix}"

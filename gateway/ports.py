@@ -42,12 +42,13 @@ class StoredDocument:
     """A canonical document as stored: its JSON body and when it arrived."""
 
     id: int
-    file_id: int
+    file_id: int | None  # None: the gateway wrote it (an operator's decision, a case step)
     partner: str
     kind: str
     reference: str
     body: str
     created_at: datetime
+    direction: str = "in"  # in: a partner sent it; out: we sent it; internal: ours alone
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +75,46 @@ class OutboxItem:
     control_number: str
     answers: str | None  # the partner's ISA13 or notice id
     payload: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundRecord:
+    """A document the gateway sends on its own account (not an acknowledgement of a file):
+    an RMA answer, a status update, a recall notification. ``dedupe_key`` makes it unique for
+    its partner for ever, so re-running what queued it never queues it twice."""
+
+    item: OutboxItem
+    purpose: str  # rma-answer | status-update | recall-notification
+    subject: str | None  # the case or notice reference it is about
+    dedupe_key: str
+    held_because: str | None = None  # invalid against our own maps: kept, never sent
+    interchange_control: str | None = None  # our ISA13 / GS06 / ST02s, to match their 997
+    group_control: str | None = None
+    set_controls: str | None = None  # "180:0001,180:0002"
+    ack_due: datetime | None = None  # when their acknowledgement becomes overdue
+    expects_ack: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class AckMatch:
+    """What a partner's TA1 / 997 / 999 said about one document we sent."""
+
+    outbox_id: int
+    kind: str  # what we sent: 180, 214...
+    control_number: str
+    subject: str | None
+    state: str  # accepted | accepted-with-errors | rejected
+
+
+@dataclass(frozen=True, slots=True)
+class RecallResponseRow:
+    notification_id: str
+    partner: str
+    responded_at: datetime
+    status: str
+    units_found: str | None
+    units_returned: str | None
+    note: str | None
 
 
 class IngestTransaction(Protocol):
@@ -108,8 +149,9 @@ class IngestTransaction(Protocol):
 
     def add_findings(self, file_id: int, rows: Iterable[FindingRow]) -> None: ...
 
-    def add_document(self, file_id: int, partner: str, *, kind: str, reference: str, body: str,
-                     keys: Iterable[tuple[str, str]], created_at: datetime) -> int: ...
+    def add_document(self, file_id: int | None, partner: str, *, kind: str, reference: str,
+                     body: str, keys: Iterable[tuple[str, str]], created_at: datetime,
+                     direction: str = "in") -> int: ...
 
     def add_outbox(self, file_id: int, partner: str, item: OutboxItem,
                    created_at: datetime) -> int: ...
@@ -123,6 +165,49 @@ class IngestTransaction(Protocol):
     def clear_results(self, file_id: int) -> None:
         """Drop a file's sets, findings and documents (a replay rewrites them)."""
         ...
+
+    def match_acknowledgement(self, partner: str, *, interchange: str | None,
+                              group: str | None, state: str | None, detail: str,
+                              file_id: int, at: datetime) -> list[AckMatch]:
+        """Mark what we sent this partner under that ISA13 (a TA1) or GS06 (a 997 / 999) as
+        answered; the documents it matched (none: it acknowledges nothing we know)."""
+        ...
+
+    def record_recall_response(self, response: RecallResponseRow, file_id: int) -> str | None:
+        """Store an affected partner's answer to our notification; the notice id it answers,
+        or None when no notification of ours to this partner has that id."""
+        ...
+
+
+class OutboundTransaction(Protocol):
+    """What queuing our own documents needs, inside one database transaction."""
+
+    def next_control_number(self, partner: str, kind: str) -> int: ...
+
+    def outbound_exists(self, partner: str, dedupe_key: str) -> bool: ...
+
+    def queue_outbound(self, file_id: int | None, partner: str, record: OutboundRecord,
+                       created_at: datetime) -> int | None:
+        """The outbox id; None when this partner already has a document with that key."""
+        ...
+
+    def add_document(self, file_id: int | None, partner: str, *, kind: str, reference: str,
+                     body: str, keys: Iterable[tuple[str, str]], created_at: datetime,
+                     direction: str = "in") -> int: ...
+
+    def add_recall_recipient(self, notice_id: str, partner: str, *, notification_id: str,
+                             outbox_id: int | None, affected_units: str,
+                             affected_items: str, notified_at: datetime) -> None: ...
+
+
+class OutboundStore(Protocol):
+    def transaction(self) -> AbstractContextManager[OutboundTransaction]: ...
+
+    def related_documents(self, reference: str) -> list[StoredDocument]: ...
+
+    def documents_of_kind(self, kind: str) -> list[StoredDocument]: ...
+
+    def recall_recipient_partners(self, notice_id: str) -> set[str]: ...
 
 
 class IngestStore(Protocol):

@@ -8,6 +8,11 @@ from the partner files at start and whenever those files change, and are never s
   poll sends them itself;
 - a poll retries transient failures itself; a permanent one (authentication, host key, a
   missing folder) is reported loudly and the partner is backed off until someone fixes it;
+- after each file is stored, the outbound reactions run (RMA answers, status updates,
+  recall notifications: gateway.outbound), and once at start for the last day's documents,
+  in case the gateway stopped between a file's commit and its reactions;
+- a job raises an alert (log line, optional signed webhook) for each acknowledgement that
+  became overdue under its partner's SLA;
 - partner files are re-read when they change; a broken edit is reported and the running
   configuration kept;
 - SIGTERM / SIGINT stop taking new polls and wait for the ones in flight to finish.
@@ -27,14 +32,26 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from gateway.bootstrap import GatewayConfig, ingest_ports, open_channel, open_store
-from gateway.errors import ConfigError, PermanentTransportError, TransportError
+from gateway.alerts import raise_overdue
+from gateway.bootstrap import (
+    GatewayConfig,
+    alerter,
+    ingest_ports,
+    open_channel,
+    open_store,
+    outbound_context,
+)
+from gateway.errors import ConfigError, GatewayError, PermanentTransportError, TransportError
+from gateway.outbound.react import react
 from gateway.partners import Partner, load_partners
+from gateway.pipeline import IngestResult
 from gateway.polling import PollReport, poll_once, send_pending
+from gateway.ports import StoredDocument
 from gateway.transport.retry import with_retries
 
 log = logging.getLogger("gateway.run")
 BACKOFF = timedelta(minutes=15)  # after a permanent failure: nobody fixes a key in seconds
+CATCH_UP = timedelta(days=1)  # documents whose follow-ups a stop may have interrupted
 
 
 class Daemon:
@@ -49,6 +66,9 @@ class Daemon:
         self.partners: dict[str, Partner] = {}
         self.signature: tuple[tuple[str, float], ...] = ()
         self.stopping = threading.Event()
+        self.reacting = threading.Lock()
+        self.alerter = alerter(config)
+        self.outbound = outbound_context(config, self.store, {})
         self.scheduler = BackgroundScheduler(timezone=UTC, job_defaults={
             "coalesce": True, "max_instances": 1, "misfire_grace_time": 300})
 
@@ -58,6 +78,9 @@ class Daemon:
             seconds=self.reload_every), id="reload-partners")
         self.scheduler.add_job(self._send_outbox, IntervalTrigger(
             seconds=self.outbox_every), id="send-outbox")
+        self.scheduler.add_job(self._check_acks, IntervalTrigger(
+            seconds=self.outbox_every), id="check-acks")
+        self.scheduler.add_job(self._catch_up, id="catch-up")  # once, now
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: self.stopping.set())
         self.scheduler.start()
@@ -77,6 +100,7 @@ class Daemon:
         for partner in partners.values():
             self._schedule(partner, new=partner.id not in self.partners)
         self.partners, self.signature = partners, _signature(self.folder)
+        self.outbound = outbound_context(self.config, self.store, partners)
 
     def _reload_if_changed(self) -> None:
         if _signature(self.folder) == self.signature:
@@ -107,7 +131,8 @@ class Daemon:
             with self._busy(partner_id):
                 report = with_retries(lambda: poll_once(
                     partner.id, open_channel(partner), ports, settings, self.store,
-                    clock=_now, settle=self.settle, sleep=time.sleep))
+                    clock=_now, settle=self.settle, sleep=time.sleep,
+                    after_file=self._react))
         except PermanentTransportError as exc:
             log.error("%s: cannot be polled, backing off %s until fixed: %s", partner_id,
                       BACKOFF, exc)
@@ -142,6 +167,31 @@ class Daemon:
                 lock.release()
             for name in sent:
                 log.info("%s: sent %s", partner_id, name)
+
+    # --- outbound reactions and acknowledgement SLAs ------------------------------------------
+    def _react(self, result: IngestResult) -> None:
+        self._react_to(self.store.documents_of_file(result.file_id), result.file_id)
+
+    def _react_to(self, documents: list[StoredDocument], file_id: int | None) -> None:
+        if not documents:
+            return
+        try:
+            with self.reacting:  # two partners' polls must not decide the same case at once
+                reactions = react(self.outbound, documents, _now(), file_id)
+        except (GatewayError, ValueError) as exc:
+            log.error("file #%s: stored, but its follow-ups failed (retried at the next "
+                      "start): %s", file_id, exc)
+            return
+        for line in reactions.lines():
+            log.info("%s", line)
+
+    def _catch_up(self) -> None:
+        self._react_to(self.store.documents_since(_now() - CATCH_UP), None)
+
+    def _check_acks(self) -> None:
+        for row in raise_overdue(self.store, self.alerter, _now()):
+            log.warning("%s: acknowledgement of %s %s overdue", row.partner, row.kind,
+                        row.control_number)
 
     def _busy(self, partner_id: str) -> threading.Lock:
         # setdefault is atomic under the GIL: two jobs never get different locks for a partner.

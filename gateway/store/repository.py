@@ -12,7 +12,15 @@ from typing import Any
 from sqlalchemy import Connection, Engine, and_, delete, func, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from gateway.ports import FindingRow, OutboxItem, StoredDocument, StoredFile
+from gateway.ports import (
+    AckMatch,
+    FindingRow,
+    OutboundRecord,
+    OutboxItem,
+    RecallResponseRow,
+    StoredDocument,
+    StoredFile,
+)
 from gateway.store.schema import (
     control_counters,
     document_keys,
@@ -20,6 +28,7 @@ from gateway.store.schema import (
     findings,
     interchanges,
     outbox,
+    recall_recipients,
     received_files,
     transaction_sets,
 )
@@ -61,10 +70,62 @@ class SqlStore:
                     for row in connection.execute(query)]
 
     def mark_sent(self, outbox_id: int, sent_at: datetime) -> None:
-        """The transport calls this once a partner has the file (issue 5 sends the outbox)."""
+        """The transport calls this once a partner has the file. An acknowledgement SLA runs
+        from now: the due time queued as (queued + SLA) moves to (sent + SLA)."""
         with self.engine.begin() as connection:
-            connection.execute(update(outbox).where(outbox.c.id == outbox_id)
-                               .values(state="sent", sent_at=_utc(sent_at)))
+            row = connection.execute(select(outbox.c.created_at, outbox.c.ack_due)
+                                     .where(outbox.c.id == outbox_id)).first()
+            values: dict[str, Any] = {"state": "sent", "sent_at": _utc(sent_at)}
+            if row is not None and row.ack_due is not None:
+                values["ack_due"] = _utc(sent_at) + (_aware(row.ack_due)
+                                                     - _aware(row.created_at))
+            connection.execute(update(outbox).where(outbox.c.id == outbox_id).values(**values))
+
+    def outbound(self, *, partner: str | None = None, subjects: Iterable[str] = (),
+                 overdue_at: datetime | None = None, held: bool = False,
+                 purposes: Iterable[str] = (), limit: int = 200) -> list[OutboundRow]:
+        """What we sent or owe, newest first: by partner, by the cases / notices it is about,
+        only what is overdue at ``overdue_at``, or only what is held."""
+        query = select(outbox).order_by(outbox.c.id.desc()).limit(limit)
+        if partner:
+            query = query.where(outbox.c.partner == partner)
+        if subjects := list(subjects):
+            query = query.where(outbox.c.subject.in_(subjects))
+        if purposes := list(purposes):
+            query = query.where(outbox.c.purpose.in_(purposes))
+        if overdue_at is not None:
+            query = query.where(outbox.c.ack_state == "expected", outbox.c.state == "sent",
+                                outbox.c.ack_due < _utc(overdue_at))
+        if held:
+            query = query.where(outbox.c.state == "held")
+        with self.engine.connect() as connection:
+            return [_outbound_row(row) for row in connection.execute(query)]
+
+    def mark_alerted(self, outbox_ids: Iterable[int], at: datetime) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(update(outbox).where(outbox.c.id.in_(list(outbox_ids)))
+                               .values(alerted_at=_utc(at)))
+
+    def recall_recipients_of(self, notice_id: str) -> list[RecallRecipient]:
+        query = (select(recall_recipients, outbox.c.state.label("outbox_state"),
+                        outbox.c.sent_at)
+                 .outerjoin(outbox, outbox.c.id == recall_recipients.c.outbox_id)
+                 .where(recall_recipients.c.notice_id == notice_id)
+                 .order_by(recall_recipients.c.partner))
+        with self.engine.connect() as connection:
+            return [RecallRecipient(
+                row.partner, row.notification_id, _aware(row.notified_at),
+                _aware(row.sent_at) if row.sent_at else None, row.affected_units,
+                row.affected_items or "[]",
+                _aware(row.responded_at) if row.responded_at else None,
+                row.response_status, row.units_found, row.units_returned, row.response_note)
+                for row in connection.execute(query)]
+
+    def recall_recipient_partners(self, notice_id: str) -> set[str]:
+        with self.engine.connect() as connection:
+            return {row.partner for row in connection.execute(
+                select(recall_recipients.c.partner)
+                .where(recall_recipients.c.notice_id == notice_id))}
 
     def related_documents(self, reference: str, *, rounds: int = 4,
                           limit: int = 500) -> list[StoredDocument]:
@@ -131,6 +192,11 @@ class SqlStore:
         with self.engine.connect() as connection:
             return sorted(row.archive_key for row in connection.execute(query))
 
+    def documents_since(self, since: datetime) -> list[StoredDocument]:
+        with self.engine.connect() as connection:
+            return _documents(connection, select(documents).where(
+                documents.c.created_at >= _utc(since), documents.c.direction == "in"))
+
     def documents_of_kind(self, kind: str) -> list[StoredDocument]:
         with self.engine.connect() as connection:
             return _documents(connection, select(documents).where(documents.c.kind == kind))
@@ -184,6 +250,42 @@ class SqlStore:
             return [(row.id, row.partner, OutboxItem(row.kind, row.control_number, row.answers,
                                                      bytes(row.payload)))
                     for row in connection.execute(query)]
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundRow:
+    id: int
+    partner: str
+    file_id: int | None
+    kind: str
+    purpose: str
+    control_number: str
+    subject: str | None
+    state: str  # pending | sent | held
+    created_at: datetime
+    sent_at: datetime | None
+    reason: str | None
+    ack_state: str | None
+    ack_due: datetime | None
+    ack_at: datetime | None
+    ack_detail: str | None
+    alerted_at: datetime | None
+    payload: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class RecallRecipient:
+    partner: str
+    notification_id: str
+    notified_at: datetime
+    delivered_at: datetime | None
+    affected_units: str | None
+    affected_items: str  # JSON list
+    responded_at: datetime | None
+    response_status: str | None
+    units_found: str | None
+    units_returned: str | None
+    response_note: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,11 +387,12 @@ class SqlTransaction:
         if values:
             self.connection.execute(insert(findings), values)
 
-    def add_document(self, file_id: int, partner: str, *, kind: str, reference: str, body: str,
-                     keys: Iterable[tuple[str, str]], created_at: datetime) -> int:
+    def add_document(self, file_id: int | None, partner: str, *, kind: str, reference: str,
+                     body: str, keys: Iterable[tuple[str, str]], created_at: datetime,
+                     direction: str = "in") -> int:
         document_id = self._insert(documents, file_id=file_id, partner=partner, kind=kind,
                                    reference=reference[:80], body=body,
-                                   created_at=_utc(created_at))
+                                   created_at=_utc(created_at), direction=direction)
         rows = [{"document_id": document_id, "kind": k[:32], "value": v[:80]}
                 for k, v in sorted(set(keys))]
         if rows:
@@ -323,6 +426,77 @@ class SqlTransaction:
         self.connection.execute(delete(interchanges).where(interchanges.c.file_id == file_id))
         self.connection.execute(delete(findings).where(findings.c.file_id == file_id))
 
+    # --- our own documents (gateway.outbound) ------------------------------------------------
+    def outbound_exists(self, partner: str, dedupe_key: str) -> bool:
+        return self.connection.execute(select(outbox.c.id).where(
+            outbox.c.partner == partner, outbox.c.dedupe_key == dedupe_key)).first() is not None
+
+    def queue_outbound(self, file_id: int | None, partner: str, record: OutboundRecord,
+                       created_at: datetime) -> int | None:
+        """Insert unless the partner already has this dedupe key: the unique index decides,
+        so two workers racing to queue the same update leave exactly one."""
+        item = record.item
+        values = dict(
+            partner=partner, file_id=file_id, kind=item.kind,
+            control_number=item.control_number, answers=item.answers, payload=item.payload,
+            state="held" if record.held_because else "pending", created_at=_utc(created_at),
+            purpose=record.purpose, subject=(record.subject or "")[:80] or None,
+            dedupe_key=record.dedupe_key[:200], reason=record.held_because,
+            interchange_control=record.interchange_control,
+            group_control=record.group_control, set_controls=record.set_controls,
+            ack_state="expected" if record.expects_ack and not record.held_because else None,
+            ack_due=_utc(record.ack_due) if record.ack_due else None)
+        dialect = postgresql if self.connection.dialect.name == "postgresql" else sqlite
+        statement = dialect.insert(outbox).values(**values).on_conflict_do_nothing(
+            index_elements=["partner", "dedupe_key"]).returning(outbox.c.id)
+        row = self.connection.execute(statement).first()
+        return int(row.id) if row is not None else None
+
+    def add_recall_recipient(self, notice_id: str, partner: str, *, notification_id: str,
+                             outbox_id: int | None, affected_units: str,
+                             affected_items: str, notified_at: datetime) -> None:
+        self._insert(recall_recipients, notice_id=notice_id[:80], partner=partner,
+                     notification_id=notification_id, outbox_id=outbox_id,
+                     affected_units=affected_units, affected_items=affected_items,
+                     notified_at=_utc(notified_at))
+
+    def match_acknowledgement(self, partner: str, *, interchange: str | None,
+                              group: str | None, state: str | None, detail: str,
+                              file_id: int, at: datetime) -> list[AckMatch]:
+        if interchange is None and group is None:
+            return []
+        condition = (outbox.c.interchange_control == interchange.strip().zfill(9)
+                     if interchange is not None
+                     else outbox.c.group_control == str(group).strip().lstrip("0"))
+        rows = self.connection.execute(select(outbox).where(
+            outbox.c.partner == partner, outbox.c.ack_state.is_not(None),
+            outbox.c.state != "held", condition)).all()
+        for row in rows:
+            if state is None:
+                continue  # nothing final (a TA1 accepting the envelope): still expected
+            # A rejection stands: a later "accepted" for the same group does not undo it
+            # without a person looking (the partner may have re-sent an old 997).
+            if row.ack_state == "rejected" and state != "rejected":
+                continue
+            self.connection.execute(update(outbox).where(outbox.c.id == row.id).values(
+                ack_state=state, ack_at=_utc(at), ack_detail=detail[:4000],
+                ack_file_id=file_id))
+        return [AckMatch(row.id, row.kind, row.control_number, row.subject,
+                         state or row.ack_state) for row in rows]
+
+    def record_recall_response(self, response: RecallResponseRow, file_id: int) -> str | None:
+        row = self.connection.execute(select(recall_recipients).where(
+            recall_recipients.c.notification_id == response.notification_id,
+            recall_recipients.c.partner == response.partner)).first()
+        if row is None:
+            return None
+        self.connection.execute(update(recall_recipients).where(
+            recall_recipients.c.id == row.id).values(
+            responded_at=_utc(response.responded_at), response_status=response.status,
+            units_found=response.units_found, units_returned=response.units_returned,
+            response_note=response.note, response_file_id=file_id))
+        return str(row.notice_id)
+
     def next_control_number(self, partner: str, kind: str) -> int:
         """One statement, atomic on both databases: insert 1 or add 1, and read it back."""
         dialect = postgresql if self.connection.dialect.name == "postgresql" else sqlite
@@ -343,8 +517,18 @@ class SqlTransaction:
 
 def _documents(connection: Connection, query: Any) -> list[StoredDocument]:
     return [StoredDocument(row.id, row.file_id, row.partner, row.kind, row.reference, row.body,
-                           _aware(row.created_at))
+                           _aware(row.created_at), row.direction)
             for row in connection.execute(query.order_by(documents.c.id))]
+
+
+def _outbound_row(row: Any) -> OutboundRow:
+    def moment(value: datetime | None) -> datetime | None:
+        return _aware(value) if value is not None else None
+    return OutboundRow(row.id, row.partner, row.file_id, row.kind, row.purpose,
+                       row.control_number, row.subject, row.state, _aware(row.created_at),
+                       moment(row.sent_at), row.reason, row.ack_state, moment(row.ack_due),
+                       moment(row.ack_at), row.ack_detail, moment(row.alerted_at),
+                       bytes(row.payload))
 
 
 def _stored_file(row: Any) -> StoredFile:

@@ -100,9 +100,11 @@ findings = Table(
 documents = Table(
     "documents", metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
-    Column("file_id", Id, ForeignKey("received_files.id"), nullable=False),
-    Column("partner", String(64), nullable=False),
+    # None for a document the gateway wrote itself (an operator's decision, a case step)
+    Column("file_id", Id, ForeignKey("received_files.id")),
+    Column("partner", String(64), nullable=False),  # who sent it (in) or is told (out)
     Column("kind", String(32), nullable=False),  # return-authorization, return-shipment, ...
+    Column("direction", String(8), nullable=False, server_default="in"),  # in | out | internal
     Column("reference", String(80), nullable=False),  # BGN02 / BSN02 / B1001 / notice id
     Column("body", Text, nullable=False),  # canonical JSON
     Column("created_at", Moment, nullable=False),
@@ -120,15 +122,57 @@ outbox = Table(
     "outbox", metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("partner", String(64), nullable=False),
-    Column("file_id", Id, ForeignKey("received_files.id"), nullable=False),
-    Column("kind", String(16), nullable=False),  # TA1, 997, 999, TA1+997, recall-ack
+    # the file that caused it; None when a person did (gateway rma ...)
+    Column("file_id", Id, ForeignKey("received_files.id")),
+    # TA1, 997, 999, TA1+997, recall-ack, 180, 214, status-xml, recall-notification
+    Column("kind", String(24), nullable=False),
     Column("control_number", String(16), nullable=False),
     Column("answers", String(16)),  # the partner's ISA13 (or notice id) this answers
     Column("payload", LargeBinary, nullable=False),
-    Column("state", String(16), nullable=False),  # pending | sent
+    Column("state", String(16), nullable=False),  # pending | sent | held (invalid: never sent)
     Column("created_at", Moment, nullable=False),
     Column("sent_at", Moment),
+    # acknowledgement | rma-answer | status-update | recall-notification
+    Column("purpose", String(24), nullable=False, server_default="acknowledgement"),
+    Column("subject", String(80)),  # the case or notice it is about (a reference)
+    # One document per (partner, dedupe_key), whatever restarts and re-runs happen: e.g.
+    # "status:<request>:delivered" is queued once for the life of the database.
+    Column("dedupe_key", String(200)),
+    Column("reason", Text),  # why it is held, or what it says in plain words
+    # Our envelope, for matching the partner's TA1 / 997 / 999 to it
+    Column("interchange_control", String(9)),
+    Column("group_control", String(9)),
+    Column("set_controls", String(200)),  # "180:0001,180:0002"
+    # expected | accepted | accepted-with-errors | rejected; None: no answer expected
+    Column("ack_state", String(24)),
+    Column("ack_due", Moment),  # the partner's SLA: overdue after this
+    Column("ack_at", Moment),
+    Column("ack_detail", Text),
+    Column("ack_file_id", Id, ForeignKey("received_files.id")),
+    Column("alerted_at", Moment),  # when "overdue" was raised (once)
     Index("ix_outbox_state", "state", "id"),
+    Index("uq_outbox_dedupe", "partner", "dedupe_key", unique=True),
+    Index("ix_outbox_group", "partner", "group_control"),
+    Index("ix_outbox_ack", "ack_state", "ack_due"),
+)
+
+recall_recipients = Table(
+    "recall_recipients", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("notice_id", String(80), nullable=False),
+    Column("partner", String(64), nullable=False),
+    Column("notification_id", String(40), nullable=False),  # ours, quoted in their response
+    Column("outbox_id", Id, ForeignKey("outbox.id")),
+    Column("affected_units", String(40)),  # in their documents when notified (decimal text)
+    Column("affected_items", Text),  # JSON: where we found the product in their documents
+    Column("notified_at", Moment, nullable=False),
+    Column("responded_at", Moment),
+    Column("response_status", String(16)),  # received | acting | complete | not-affected
+    Column("units_found", String(40)),
+    Column("units_returned", String(40)),
+    Column("response_note", Text),
+    Column("response_file_id", Id, ForeignKey("received_files.id")),
+    UniqueConstraint("notice_id", "partner", name="uq_recall_recipients"),
 )
 
 control_counters = Table(

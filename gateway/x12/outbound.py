@@ -534,28 +534,39 @@ def _reference(references: Mapping[str, str], key: str, limit: int = _REFERENCE)
 
 # --- 180: notifying a retailer that a return moved --------------------------------------------
 # X12 374 date/time qualifier of the moment each case state was reached.
-NOTIFICATION_DATES = {"shipped": "011", "delivered": "035", "received": "050"}
+# X12 374 for the moment of each state; a state X12 has no date code for is dated 097
+# (transaction creation: when we noticed it) and told in the NTE.
+NOTIFICATION_DATES = {"authorized": "097", "partially-authorized": "097", "denied": "097",
+                      "shipped": "011", "in-transit": "097", "delivered": "035",
+                      "received": "050", "closed": "097", "cancelled": "097"}
 _NOTIFICATION_TEXT = {
     "shipped": "Return {subject} shipped: the goods are on their way back",
     "delivered": "Return {subject} delivered to the return center",
     "received": "Return {subject} received and checked in at the return center",
+    "authorized": "Return {subject} authorized",
+    "partially-authorized": "Return {subject} partly authorized: see the answer per line",
+    "denied": "Return {subject} denied",
+    "in-transit": "Return {subject} in transit with the carrier",
+    "closed": "Return {subject} closed: nothing more will happen on it",
+    "cancelled": "Return {subject} cancelled",
 }
-_DOCUMENT_SUFFIX = {"shipped": "SHP", "delivered": "DLV", "received": "RCV"}
+_DOCUMENT_SUFFIX = {"shipped": "SHP", "delivered": "DLV", "received": "RCV",
+                    "authorized": "AUT", "partially-authorized": "PAU", "denied": "DEN",
+                    "in-transit": "TRN", "closed": "CLS", "cancelled": "CAN"}
 
 
 def status_180(state: str, at: datetime, references: Mapping[str, str],
                note: str | None = None, *, document_id: str | None = None) -> list[Segment]:
     """The body of a 180 notification (stage NOTIFICATION) that a return reached ``state`` at
     ``at``: BGN*00 (the partner's request in BGN06), RDR*CR, DTM with the moment (011 shipped,
-    035 delivered, 050 received), N9*RZ with the RMA, N9*PO, an NTE with the status in plain
-    words and one with ``note``.
+    035 delivered, 050 received, else 097), N9*RZ with the RMA, N9*PO, an NTE with the status
+    in plain words and one with ``note``.
 
     ``references`` is keyed by `RMA`, `REQUEST`, `PURCHASE_ORDER`; at least one of the first
     two is needed. BGN02 is ``document_id``, by default the RMA (else the request) with a
     state suffix, e.g. ``RMA7734021-DLV``.
 
-    Raises ``ValueError`` for any other state: in-transit is a carrier's status (`status_214`),
-    and verdicts (authorized, denied...) are answers (`return_answer_180`), not notifications.
+    Raises ``ValueError`` for a state outside `NOTIFICATION_DATES`.
     """
     qualifier = NOTIFICATION_DATES.get(state)
     if qualifier is None:

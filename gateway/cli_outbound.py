@@ -1,0 +1,255 @@
+"""Commands of the outbound half: ``gateway rma``, ``gateway acks``, ``gateway recall status``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from gateway.bootstrap import load_config, open_store, outbound_context
+from gateway.cases import CASE_STEP, case_step_body, cases_for
+from gateway.domain.return_case import CaseState
+from gateway.domain.rma_policy import DecisionError, Verdict
+from gateway.outbound.decisions import operator_decide
+from gateway.outbound.recalls import latest_notices
+from gateway.outbound.status import queue_status_updates
+from gateway.store.repository import OutboundRow, RecallRecipient
+
+EXAMPLES = """examples:
+  gateway rma authorize NW-RQ-1001
+  gateway rma deny NW-RQ-1001 --lines 2 --reason OS
+  gateway rma receive NW0000001 --note "2 units, 1 carton crushed"
+  gateway rma close NW0000001
+  gateway acks --overdue
+  gateway acks --partner northwind --json
+  gateway recall status RCL-2026-0042
+"""
+_FORMAT = argparse.RawDescriptionHelpFormatter
+
+
+def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    rma = commands.add_parser(
+        "rma", help="decide a return request, or record that goods came back / the case closed",
+        description="authorize / deny answer a retailer's 180 request (all lines, or --lines) "
+        "with a 180 authorization; receive / close record steps no partner document proves. "
+        "Each queues the status updates the partners of the case subscribe to.",
+        epilog=EXAMPLES, formatter_class=_FORMAT)
+    actions = rma.add_subparsers(dest="action", required=True, metavar="ACTION")
+    for verb, text in (("authorize", "authorize the request's lines (all, or --lines)"),
+                       ("deny", "deny the request's lines (all, or --lines), with --reason")):
+        decide = actions.add_parser(verb, help=text, epilog=EXAMPLES, formatter_class=_FORMAT)
+        decide.add_argument("reference", metavar="REF",
+                            help="the request's BGN02, its RMA, PO or any case reference")
+        decide.add_argument("--lines", type=_line_numbers, default=None, metavar="1,2",
+                            help="line numbers (default: every line)")
+        decide.add_argument("--reason", default=None, metavar="CODE",
+                            help="X12 1294 response reason (e.g. OS out of season)")
+        decide.set_defaults(run=_decide, verdict=Verdict(verb))
+    for verb, state in (("receive", CaseState.RECEIVED), ("close", CaseState.CLOSED)):
+        step = actions.add_parser(verb, help=f"record that the case is {state.value}",
+                                  epilog=EXAMPLES, formatter_class=_FORMAT)
+        step.add_argument("reference", metavar="REF")
+        step.add_argument("--note", default="", help="what a person wants on the timeline")
+        step.set_defaults(run=_step, state=state)
+
+    acks = commands.add_parser(
+        "acks", help="what we sent and whether the partner acknowledged it",
+        description="Each document we sent on our own account (RMA answers, status updates, "
+        "recall notifications) with its acknowledgement state: expected, accepted, "
+        "accepted-with-errors, partially-accepted, rejected, or overdue under the partner's "
+        "SLA (x12.acks.expect_within). Held documents failed our own validation and were "
+        "never sent. Exit 1 when --overdue finds any.", epilog=EXAMPLES,
+        formatter_class=_FORMAT)
+    acks.add_argument("--overdue", action="store_true", help="only overdue acknowledgements")
+    acks.add_argument("--held", action="store_true", help="only documents held as invalid")
+    acks.add_argument("--partner", default=None)
+    acks.add_argument("--limit", type=int, default=100)
+    acks.add_argument("--json", action="store_true", help="machine-readable output")
+    acks.set_defaults(run=_acks)
+
+    recall = commands.add_parser("recall", help="recall notices and their effectiveness",
+                                 epilog=EXAMPLES, formatter_class=_FORMAT)
+    recall_actions = recall.add_subparsers(dest="action", required=True, metavar="ACTION")
+    status = recall_actions.add_parser(
+        "status", help="who was notified, who answered, units found and returned",
+        epilog=EXAMPLES, formatter_class=_FORMAT)
+    status.add_argument("notice", metavar="NOTICE_ID")
+    status.add_argument("--json", action="store_true", help="machine-readable output")
+    status.set_defaults(run=_recall_status)
+
+
+def _line_numbers(text: str) -> list[int]:
+    try:
+        return [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: write line numbers like 1,3") from None
+
+
+def _now() -> datetime:
+    return datetime.now().astimezone()
+
+
+# --- rma -----------------------------------------------------------------------------------
+def _decide(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    store = open_store(config)
+    context = outbound_context(config, store)
+    try:
+        answer = operator_decide(context, args.reference, args.verdict, lines=args.lines,
+                                 reason=args.reason, now=_now())
+    except DecisionError as exc:
+        print(f"gateway: {exc}", file=sys.stderr)
+        return 1
+    print(f"request {answer.request} ({answer.partner}): {answer.outcome}, answered under "
+          f"RMA {answer.rma_number}" + ("" if answer.queued else " (already queued)"))
+    for line in answer.lines:
+        print(f"  line {line.line_number}: {line.verdict.value} ({line.disposition_code}"
+              + (f", reason {line.response_reason_code}" if line.response_reason_code else "")
+              + f") {line.why}")
+    for update in queue_status_updates(context, [answer.request], _now()):
+        print(f"status update queued for {update.partner}: {update.state}")
+    return 0
+
+
+def _step(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    store = open_store(config)
+    view = cases_for(store, args.reference)
+    if len(view.cases) != 1:
+        problem = "no return case" if not view.cases else f"{len(view.cases)} return cases"
+        print(f"gateway: {args.reference!r} names {problem}; name exactly one",
+              file=sys.stderr)
+        return 1
+    case, now = view.cases[0], _now()
+    if case.state is args.state:
+        print(f"case {case.case_id} is already {args.state.value}")
+        return 0
+    note = args.note or f"recorded by an operator ({args.state.value})"
+    keys = {key.value for key in case.keys}
+    with store.transaction() as tx:
+        tx.add_document(None, "gateway", kind=CASE_STEP, reference=args.reference[:80],
+                        body=case_step_body(args.state, now, note, keys),
+                        keys=[(key.kind.value, key.value) for key in case.keys],
+                        created_at=now, direction="internal")
+    print(f"case {case.case_id}: {args.state.value} at {now:%Y-%m-%d %H:%M%z}")
+    context = outbound_context(config, store)
+    for update in queue_status_updates(context, [args.reference], now):
+        print(f"status update queued for {update.partner}: {update.state}")
+    return 0
+
+
+# --- acks ----------------------------------------------------------------------------------
+def _acks(args: argparse.Namespace) -> int:
+    store = open_store(load_config(args.config))
+    now = _now()
+    rows = store.outbound(partner=args.partner, overdue_at=now if args.overdue else None,
+                          held=args.held, limit=args.limit,
+                          purposes=("rma-answer", "status-update", "recall-notification"))
+    if args.json:
+        print(json.dumps([_row_json(row, now) for row in rows], indent=2))
+    elif not rows:
+        print("nothing overdue" if args.overdue else "nothing sent yet")
+    for row in rows if not args.json else []:
+        print(f"#{row.id:<5} {row.created_at:%Y-%m-%d %H:%M}  {row.partner:<14} "
+              f"{row.kind:<20} {row.control_number:<16} {row.purpose:<20} "
+              f"{row.subject or '-':<16} {_ack_text(row, now)}")
+        if row.reason:
+            print(f"       {row.reason}")
+    return 1 if args.overdue and rows else 0
+
+
+def _ack_text(row: OutboundRow, now: datetime) -> str:
+    if row.state == "held":
+        return "HELD (invalid, not sent)"
+    if row.state == "pending":
+        return "waiting to be sent"
+    if row.ack_state is None:
+        return f"sent {row.sent_at:%Y-%m-%d %H:%M}" if row.sent_at else "sent"
+    if row.ack_state == "expected" and row.ack_due is not None and row.ack_due < now:
+        return f"OVERDUE (due {row.ack_due:%Y-%m-%d %H:%M})"
+    if row.ack_state == "expected":
+        return "acknowledgement expected" + (f" by {row.ack_due:%Y-%m-%d %H:%M}"
+                                             if row.ack_due else "")
+    return row.ack_state + (f" {row.ack_at:%Y-%m-%d %H:%M}" if row.ack_at else "")
+
+
+def _row_json(row: OutboundRow, now: datetime) -> dict[str, Any]:
+    overdue = row.ack_state == "expected" and row.ack_due is not None and row.ack_due < now
+    return {"id": row.id, "partner": row.partner, "kind": row.kind,
+            "control_number": row.control_number, "purpose": row.purpose,
+            "subject": row.subject, "state": row.state, "reason": row.reason,
+            "created_at": row.created_at.isoformat(),
+            "sent_at": row.sent_at.isoformat() if row.sent_at else None,
+            "ack_state": "overdue" if overdue else row.ack_state,
+            "ack_due": row.ack_due.isoformat() if row.ack_due else None,
+            "ack_at": row.ack_at.isoformat() if row.ack_at else None,
+            "ack_detail": row.ack_detail}
+
+
+# --- recall status -------------------------------------------------------------------------
+def _recall_status(args: argparse.Namespace) -> int:
+    store = open_store(load_config(args.config))
+    notices = {n.notice_id: n for n in latest_notices(store.documents_of_kind("recall-notice"))}
+    recipients = store.recall_recipients_of(args.notice)
+    if args.notice not in notices and not recipients:
+        print(f"gateway: no recall notice {args.notice!r} is known", file=sys.stderr)
+        return 1
+    report = _effectiveness(recipients)
+    if args.json:
+        print(json.dumps({"notice": args.notice, **report,
+                          "recipients": [_recipient_json(r) for r in recipients]}, indent=2))
+        return 0
+    notice = notices.get(args.notice)
+    print(f"recall {args.notice}" + (f": {notice.title}" if notice and notice.title else ""))
+    print(f"  recipients: {report['recipients']}, delivered: {report['delivered']}, "
+          f"responded: {report['responded']} ({report['response_rate']})")
+    print(f"  affected units in their documents: {report['affected_units']}; "
+          f"found: {report['units_found']}; returned: {report['units_returned']}")
+    for r in recipients:
+        print(f"  {r.partner:<16} notification {r.notification_id}: "
+              + ("delivered " + f"{r.delivered_at:%Y-%m-%d %H:%M}" if r.delivered_at
+                 else "not delivered yet")
+              + (f"; answered {r.response_status} {r.responded_at:%Y-%m-%d %H:%M}"
+                 f" (found {r.units_found or '-'}, returned {r.units_returned or '-'})"
+                 if r.responded_at else "; NO ANSWER YET"))
+    if not recipients:
+        print("  no partner's documents carry an affected product (yet)")
+    return 0
+
+
+def _effectiveness(recipients: list[RecallRecipient]) -> dict[str, Any]:
+    responded = [r for r in recipients if r.responded_at is not None]
+    return {
+        "recipients": len(recipients),
+        "delivered": sum(1 for r in recipients if r.delivered_at is not None),
+        "responded": len(responded),
+        "response_rate": f"{100 * len(responded) // len(recipients)}%" if recipients else "-",
+        "not_answered": [r.partner for r in recipients if r.responded_at is None],
+        "affected_units": str(_total(r.affected_units for r in recipients)),
+        "units_found": str(_total(r.units_found for r in recipients)),
+        "units_returned": str(_total(r.units_returned for r in recipients)),
+    }
+
+
+def _total(values: Any) -> Decimal:
+    total = Decimal(0)
+    for value in values:
+        try:
+            total += Decimal(value) if value else 0
+        except InvalidOperation:
+            continue
+    return total
+
+
+def _recipient_json(r: RecallRecipient) -> dict[str, Any]:
+    return {"partner": r.partner, "notification_id": r.notification_id,
+            "notified_at": r.notified_at.isoformat(),
+            "delivered_at": r.delivered_at.isoformat() if r.delivered_at else None,
+            "affected_units": r.affected_units, "affected_items": json.loads(r.affected_items),
+            "responded_at": r.responded_at.isoformat() if r.responded_at else None,
+            "response_status": r.response_status, "units_found": r.units_found,
+            "units_returned": r.units_returned, "note": r.response_note}
+

@@ -1,0 +1,139 @@
+"""A recall notice, sent on to every partner whose returns or shipments carry the product.
+
+When a notice is accepted the coordinator's acknowledgement is already queued by the pipeline;
+this finds the affected partners (their stored 180 lines and 856 items matched by
+`gateway.domain.recall_match`, the same rules that put case lines on hold), sends each a
+notification in the form its partner file asks for, and records it as a recipient. Recipients
+answer with a recall-response quoting the notification id (the pipeline records it). Checked
+again whenever a partner's return or shipment arrives, so a partner whose affected goods show
+up after the notice is notified then. Once per (notice, partner).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from gateway.cases import document_from_json
+from gateway.domain.recall_match import (
+    RecallableLine,
+    RecallMatch,
+    is_active,
+    recall_holds,
+    shipment_items,
+)
+from gateway.model import RecallNotice, ReturnAuthorization, ReturnShipment
+from gateway.outbound.queue import next_document_id, queue_xml
+from gateway.outbound.terms import Counterparty, Outbound
+from gateway.ports import StoredDocument
+from gateway.recall import AffectedItem, RecallNotification, build_recall_notification
+
+
+@dataclass(frozen=True, slots=True)
+class Notified:
+    notice_id: str
+    partner: str
+    notification_id: str
+    units: Decimal
+
+
+def notify_affected_partners(context: Outbound, now: datetime,
+                             file_id: int | None = None) -> list[Notified]:
+    """Every active notice x every partner taking recall notifications that is not yet a
+    recipient and whose documents carry an affected product: notified now."""
+    notices = latest_notices(context.store.documents_of_kind("recall-notice"))
+    if not notices:
+        return []
+    holdings = _documents_by_partner(context)
+    notified = []
+    for notice in notices:
+        already = context.store.recall_recipient_partners(notice.notice_id)
+        for party in context.parties.values():
+            if party.recall_form == "none" or party.id in already:
+                continue
+            found = _affected_items(notice, holdings.get(party.id, []))
+            if found and (done := _notify(context, party, notice, found,
+                                                   file_id=file_id, now=now)):
+                notified.append(done)
+    return notified
+
+
+def latest_notices(stored: Iterable[StoredDocument]) -> list[RecallNotice]:
+    """The newest version of each active notice."""
+    latest: dict[str, RecallNotice] = {}
+    for item in sorted(stored, key=lambda d: (d.created_at, d.id)):
+        document = document_from_json(item)
+        if isinstance(document, RecallNotice):
+            latest[document.original_notice_id or document.notice_id] = document
+    return [n for n in latest.values() if is_active(n)]
+
+
+def _documents_by_partner(context: Outbound
+                          ) -> dict[str, list[tuple[StoredDocument, list[RecallableLine]]]]:
+    found: dict[str, list[tuple[StoredDocument, list[RecallableLine]]]] = {}
+    for kind in ("return-authorization", "return-shipment"):
+        for stored in context.store.documents_of_kind(kind):
+            if stored.direction != "in" or stored.partner not in context.parties:
+                continue
+            document = document_from_json(stored)
+            lines: list[RecallableLine] = []
+            if isinstance(document, ReturnAuthorization):
+                lines = list(document.lines)
+            elif isinstance(document, ReturnShipment):
+                lines = list(shipment_items(document))
+            if lines:
+                found.setdefault(stored.partner, []).append((stored, lines))
+    return found
+
+
+def _affected_items(notice: RecallNotice,
+                    holdings: list[tuple[StoredDocument, list[RecallableLine]]]
+                    ) -> list[tuple[StoredDocument, RecallMatch]]:
+    return [(stored, match) for stored, lines in holdings
+            for match in recall_holds(notice, lines)]
+
+
+def _units(match: RecallMatch) -> Decimal:
+    quantity = getattr(match.line, "quantity", None) or getattr(match.line,
+                                                                "quantity_shipped", None)
+    return quantity.value if quantity is not None else Decimal(0)
+
+
+def affected_units(found: list[tuple[StoredDocument, RecallMatch]]) -> Decimal:
+    """Units the partner holds: their return requests' lines, or, when no request carries the
+    product, the shipments' items (a return usually appears in both: counting both would
+    double it)."""
+    requested = [m for stored, m in found if stored.kind == "return-authorization"]
+    chosen = requested or [m for _, m in found]
+    return sum((_units(m) for m in chosen), Decimal(0))
+
+
+def _notify(context: Outbound, party: Counterparty, notice: RecallNotice,
+            found: list[tuple[StoredDocument, RecallMatch]], *, file_id: int | None,
+            now: datetime) -> Notified | None:
+    key = f"recall:{notice.notice_id}"
+    units = affected_units(found)
+    items = [AffectedItem(document=stored.reference, line=match.line_label,
+                          identifier=match.identifier, lots=match.lots,
+                          serials=match.serials, quantity=_units(match))
+             for stored, match in found]
+    with context.store.transaction() as tx:
+        if tx.outbound_exists(party.id, key):
+            return None
+        notification_id = next_document_id(tx, "N")
+        payload = build_recall_notification(RecallNotification(
+            notification_id=notification_id, created_at=now, recipient=party.id,
+            notice=notice, items=tuple(items)))
+        outbox_id = queue_xml(tx, party, "recall-notification", notification_id, payload,
+                              purpose="recall-notification", subject=notice.notice_id,
+                              dedupe_key=key, file_id=file_id, now=now)
+        tx.add_recall_recipient(
+            notice.notice_id, party.id, notification_id=notification_id, outbox_id=outbox_id,
+            affected_units=str(units), affected_items=json.dumps(
+                [{"document": s.reference, "line": m.line_label, "item": m.identifier,
+                  "lots": list(m.lots), "serials": list(m.serials), "units": str(_units(m))}
+                 for s, m in found]), notified_at=now)
+    return Notified(notice.notice_id, party.id, notification_id, units)
