@@ -28,7 +28,12 @@ def queue_x12(tx: OutboundTransaction, context: Outbound, party: Counterparty,
     isa13, gs06 = numbers.next_interchange(), numbers.next_group()
     envelope = Envelope(context.identity, (party.isa_qualifier, party.isa_id), party.gs_id,
                         party.version, party.delimiters or DEFAULT_DELIMITERS, isa13, gs06)
-    text = interchange(_functional_id(sets[0][0]), sets, envelope, now)
+    try:
+        text = interchange(_functional_id(sets[0][0]), sets, envelope, now)
+    except ValueError as exc:  # an id of the partner's that X12 cannot carry
+        return queue_unwritable(tx, party, sets[0][0], str(exc), purpose=purpose,
+                                subject=subject, dedupe_key=dedupe_key, file_id=file_id,
+                                now=now)
     record = OutboundRecord(
         OutboxItem(sets[0][0], f"{isa13:09d}", None, text.encode("latin-1")), purpose,
         subject, dedupe_key, held_because=invalid_because(text),
