@@ -18,7 +18,7 @@ from gateway.bootstrap import (
     partner_file,
 )
 from gateway.errors import TransportError
-from gateway.outbound.react import react
+from gateway.outbound.react import react_to_file
 from gateway.partners import Partner, read_partner
 from gateway.pipeline import IngestResult
 from gateway.polling import poll_once
@@ -113,8 +113,7 @@ def _poll(args: argparse.Namespace) -> int:
     follow_ups: list[str] = []
 
     def after_file(result: IngestResult) -> None:
-        follow_ups.extend(react(context, store.documents_of_file(result.file_id),
-                                datetime.now().astimezone(), result.file_id).lines())
+        follow_ups.extend(react_to_file(context, result, datetime.now().astimezone()).lines())
     try:
         # A poll is safe to repeat (files leave the partner only after commit; answers are
         # published under stable names), so a dropped connection is simply retried.

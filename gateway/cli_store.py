@@ -23,13 +23,13 @@ from gateway.cases import CaseView, cases_for
 from gateway.cli_translate import translated_json
 from gateway.domain.return_case import ReturnCase
 from gateway.mapping_files import MappingCatalog
-from gateway.outbound.react import react
+from gateway.outbound.react import react_to_file
 from gateway.pipeline import IngestResult, Ports, ingest, replay
 from gateway.ports import OutboxItem, StoredDocument, StoredFile
 from gateway.recall import read_recall
 from gateway.services import is_xml
 from gateway.store.migrate import upgrade
-from gateway.store.repository import FileSummary, SqlStore
+from gateway.store.repository import FileSummary, OutboundRow, SqlStore
 
 EXAMPLES = """examples:
   gateway db upgrade
@@ -137,8 +137,7 @@ def _ingest(args: argparse.Namespace) -> int:
             continue
         result = ingest(data, path.name, args.partner, ports, settings,
                         now=datetime.now().astimezone())
-        reactions = react(context, store.documents_of_file(result.file_id),
-                          datetime.now().astimezone(), result.file_id)
+        reactions = react_to_file(context, result, datetime.now().astimezone())
         results.append({**_result_json(path, result), "follow_ups": reactions.lines()})
         worst = max(worst, 0 if result.state in ("accepted", "duplicate", "in-progress") else 1)
         if not args.json:
@@ -213,8 +212,11 @@ def _show(args: argparse.Namespace) -> int:
         return 1
     files = store.files_by_id({d.file_id for d in view.documents if d.file_id is not None})
     acks = store.outbox_of_files(files)
+    ours = store.outbound(subjects={d.reference for d in view.documents},
+                          purposes=("rma-answer", "status-update", "recall-notification"))
     if args.json:
-        print(json.dumps(_show_json(view, files, acks), indent=2))
+        print(json.dumps({**_show_json(view, files, acks),
+                          "sent": [_sent_json(row) for row in reversed(ours)]}, indent=2))
         return 0
     for case in view.cases:
         print(_case_text(case))
@@ -226,7 +228,30 @@ def _show(args: argparse.Namespace) -> int:
     for file_id, item, state in acks:
         print(f"  {item.kind:<10} #{item.control_number} answers {item.answers or '-'} "
               f"(file #{file_id}): {state}")
+    if ours:
+        print("sent on our own account:")
+    for row in reversed(ours):
+        print(f"  {row.created_at:%Y-%m-%d %H:%M}  {row.purpose:<20} {row.kind:<20} "
+              f"#{row.control_number} to {row.partner}: {_delivery(row)}")
     return 0
+
+
+def _delivery(row: OutboundRow) -> str:
+    """Where a document we sent stands: held, waiting, sent, and what the partner said."""
+    if row.state == "held":
+        return f"HELD, not sent: {row.reason}"
+    if row.state == "pending":
+        return "waiting to be sent"
+    said = {None: "", "expected": ", acknowledgement expected"}.get(
+        row.ack_state, f", {row.ack_state} by the partner")
+    return f"sent {row.sent_at:%Y-%m-%d %H:%M}" + said if row.sent_at else "sent" + said
+
+
+def _sent_json(row: OutboundRow) -> dict[str, Any]:
+    return {"purpose": row.purpose, "kind": row.kind, "control_number": row.control_number,
+            "partner": row.partner, "subject": row.subject, "state": row.state,
+            "reason": row.reason, "ack_state": row.ack_state,
+            "sent_at": row.sent_at.isoformat() if row.sent_at else None}
 
 
 def _document_origin(document: StoredDocument, files: dict[int, StoredFile]) -> str:

@@ -10,7 +10,10 @@ from __future__ import annotations
 import os
 import signal
 
-POINTS = ("after-archive", "after-record", "mid-transaction", "after-commit")
+INGEST_POINTS = ("after-archive", "after-record", "mid-transaction", "after-commit")
+# Queuing our own documents (gateway.outbound) and publishing what the outbox owes.
+OUTBOUND_POINTS = ("outbound-mid-transaction", "after-outbound-commit", "after-publish")
+POINTS = INGEST_POINTS + OUTBOUND_POINTS
 
 
 def crash_point(name: str) -> None:

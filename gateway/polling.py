@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+from gateway.faults import crash_point
 from gateway.pipeline import IngestResult, IngestSettings, Ports, ingest
 from gateway.ports import OutboxItem, PartnerChannel, RemoteFile
 
@@ -71,6 +72,7 @@ def send_pending(partner: str, channel: PartnerChannel, outbox: OutboxStore, *,
     for outbox_id, _partner, item in outbox.pending_outbox(partner):
         name = acknowledgement_file_name(item)
         channel.publish(name, item.payload)
+        crash_point("after-publish")  # published, not yet marked: the next try replaces it
         outbox.mark_sent(outbox_id, clock())
         sent.append(name)
     return sent

@@ -170,7 +170,8 @@ class Daemon:
 
     # --- outbound reactions and acknowledgement SLAs ------------------------------------------
     def _react(self, result: IngestResult) -> None:
-        self._react_to(self.store.documents_of_file(result.file_id), result.file_id)
+        file_id = result.duplicate_of or result.file_id  # see react_to_file
+        self._react_to(self.store.documents_of_file(file_id), file_id)
 
     def _react_to(self, documents: list[StoredDocument], file_id: int | None) -> None:
         if not documents:

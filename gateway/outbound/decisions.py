@@ -27,6 +27,7 @@ from gateway.domain.rma_policy import (
     held_lines,
     operator_decision,
 )
+from gateway.faults import crash_point
 from gateway.model import ReturnAuthorization, ReturnStage
 from gateway.outbound.queue import queue_x12
 from gateway.outbound.terms import Counterparty, Outbound
@@ -115,6 +116,7 @@ def _send(context: Outbound, party: Counterparty, request: ReturnAuthorization,
                             reference=answer.document_id, body=json.dumps(body),
                             keys=[(k.kind.value, k.value) for k in keys_of(answer)],
                             created_at=now, direction="out")
+    crash_point("after-outbound-commit")
     return Answer(request.document_id, party.id, rma, decision.outcome.value,
                   outbox_id is not None, decision.lines)
 

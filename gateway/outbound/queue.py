@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from gateway.faults import crash_point
 from gateway.outbound.terms import Counterparty, Outbound
 from gateway.pipeline import DurableControlNumbers
 from gateway.ports import OutboundRecord, OutboundTransaction, OutboxItem
@@ -41,7 +42,9 @@ def queue_x12(tx: OutboundTransaction, context: Outbound, party: Counterparty,
         set_controls=",".join(f"{set_id}:{n:04d}" for n, (set_id, _) in
                               enumerate(sets, start=1)),
         ack_due=now + party.ack_within if party.ack_within else None, expects_ack=True)
-    return tx.queue_outbound(file_id, party.id, record, now)
+    queued = tx.queue_outbound(file_id, party.id, record, now)
+    crash_point("outbound-mid-transaction")
+    return queued
 
 
 def queue_xml(tx: OutboundTransaction, party: Counterparty, kind: str, document_id: str,

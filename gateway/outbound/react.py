@@ -16,6 +16,7 @@ from gateway.outbound.decisions import Answer, decide_new_requests
 from gateway.outbound.recalls import Notified, notify_affected_partners
 from gateway.outbound.status import Transition, queue_status_updates
 from gateway.outbound.terms import Outbound
+from gateway.pipeline import IngestResult
 from gateway.ports import StoredDocument
 
 
@@ -38,6 +39,13 @@ class Reactions:
         found += [f"recall {n.notice_id}: notified {n.partner} ({n.units} affected units, "
                   f"notification {n.notification_id})" for n in self.notified]
         return found
+
+
+def react_to_file(context: Outbound, result: IngestResult, now: datetime) -> Reactions:
+    """The follow-ups of a stored file. A duplicate re-runs those of the file it repeats: a
+    partner re-delivers after a crash, and that crash may have come before the follow-ups."""
+    file_id = result.duplicate_of or result.file_id
+    return react(context, context.store.documents_of_file(file_id), now, file_id)
 
 
 def react(context: Outbound, documents: Iterable[StoredDocument], now: datetime,

@@ -209,8 +209,9 @@ class SqlStore:
 
     def outbox_of_files(self, ids: Iterable[int]) -> list[tuple[int, OutboxItem, str]]:
         with self.engine.connect() as connection:
-            rows = connection.execute(select(outbox).where(outbox.c.file_id.in_(list(ids)))
-                                      .order_by(outbox.c.id))
+            rows = connection.execute(select(outbox).where(
+                outbox.c.file_id.in_(list(ids)), outbox.c.purpose == "acknowledgement")
+                .order_by(outbox.c.id))
             return [(row.file_id, OutboxItem(row.kind, row.control_number, row.answers,
                                              bytes(row.payload)), row.state) for row in rows]
 

@@ -3,6 +3,7 @@ was processed exactly once: no lost file, no doubled acknowledgement, nothing ha
 
 from __future__ import annotations
 
+import shutil
 import signal
 import subprocess
 import sys
@@ -12,8 +13,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, func, select
 
-from gateway.faults import POINTS
+from gateway.faults import INGEST_POINTS
 from gateway.store.schema import documents, interchanges, outbox, received_files
+from tests.store.test_outbound import story
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "samples" / "valid" / "856-pick-pack-004010.x12"
@@ -48,7 +50,7 @@ def counts(database_url: str) -> dict[str, int]:
     return found
 
 
-@pytest.mark.parametrize("point", POINTS)
+@pytest.mark.parametrize("point", INGEST_POINTS)
 def test_a_crash_at_any_point_leaves_everything_once(tmp_path: Path, database_url: str,
                                                       point: str) -> None:
     root = workspace(tmp_path, database_url)
@@ -86,3 +88,59 @@ def test_a_copy_arriving_while_the_lease_holds_is_left_for_later(tmp_path: Path,
     assert late.returncode == 0 and "accepted" in late.stdout
     after = counts(database_url)
     assert (after["unfinished"], after["documents"], after["outbox"]) == (0, 1, 1)
+
+
+def answering_workspace(tmp_path: Path, database_url: str) -> tuple[Path, Path]:
+    """A workspace with the retailer Northwind (its returns policy answers the request) and
+    the story's return request in a file."""
+    root = workspace(tmp_path, database_url)
+    (root / "partners").mkdir()
+    shutil.copy(REPO / "partners" / "northwind.yaml", root / "partners")
+    for folder in ("outbox", "inbox", "done"):
+        (root / "var" / "partners" / "northwind" / folder).mkdir(parents=True)
+    request = root / "rma.x12"
+    request.write_bytes(story("180-return-request-004010.x12"))
+    assert gateway(root, "db", "upgrade").returncode == 0
+    return root, request
+
+
+def our_documents(database_url: str) -> list[tuple[str, str, str]]:
+    engine = create_engine(database_url)
+    with engine.connect() as connection:
+        rows = connection.execute(select(outbox.c.purpose, outbox.c.control_number,
+                                         outbox.c.state).order_by(outbox.c.id)).all()
+    engine.dispose()
+    return [(r.purpose, r.control_number, r.state) for r in rows]
+
+
+@pytest.mark.parametrize("point", ["outbound-mid-transaction", "after-outbound-commit"])
+def test_a_crash_while_answering_a_request_answers_it_once(tmp_path: Path, database_url: str,
+                                                           point: str) -> None:
+    root, request = answering_workspace(tmp_path, database_url)
+    crashed = gateway(root, "ingest", "--partner", "northwind", str(request), crash_at=point)
+    assert crashed.returncode == -signal.SIGKILL, crashed.stderr
+
+    redelivered = gateway(root, "ingest", "--partner", "northwind", str(request))
+    assert redelivered.returncode == 0, redelivered.stdout + redelivered.stderr
+    assert "duplicate" in redelivered.stdout  # the file itself was committed before the crash
+    sent = our_documents(database_url)
+    assert [p for p, _, _ in sent].count("rma-answer") == 1
+    numbers = [n for _, n, _ in sent]
+    assert len(numbers) == len(set(numbers))  # no control number used twice
+
+
+def test_a_crash_after_publishing_publishes_the_same_file_again(tmp_path: Path,
+                                                                database_url: str) -> None:
+    root, request = answering_workspace(tmp_path, database_url)
+    shutil.copy(request, root / "var" / "partners" / "northwind" / "outbox")
+    crashed = gateway(root, "poll", "northwind", "--settle", "0", crash_at="after-publish")
+    assert crashed.returncode == -signal.SIGKILL, crashed.stderr
+    first = sorted(p.name for p in (root / "var" / "partners" / "northwind" / "inbox").iterdir())
+    assert len(first) == 1  # published, then killed before it was marked sent
+
+    again = gateway(root, "poll", "northwind", "--settle", "0")
+    assert again.returncode == 0, again.stdout + again.stderr
+    published = sorted(p.name for p in
+                       (root / "var" / "partners" / "northwind" / "inbox").iterdir())
+    assert published == ["180_000000002.x12", "997_000000001.x12"]  # the first one replaced
+    assert {state for _, _, state in our_documents(database_url)} == {"sent"}

@@ -41,6 +41,7 @@ from gateway.x12.ack import Identity
 from gateway.x12.assess import Assessment, assess
 from gateway.x12.isa import Delimiters
 from gateway.x12.outbound import (
+    NOTIFICATION_DATES,
     Envelope,
     SetBody,
     interchange,
@@ -375,6 +376,16 @@ def test_notification_reads_back_as_a_notification_with_the_moment(
     assert ("PO", "4500012345") in [(r.qualifier, r.value) for r in document.references]
 
 
+@pytest.mark.parametrize("state", sorted(set(NOTIFICATION_DATES) - {"shipped", "delivered",
+                                                                     "received"}))
+def test_states_without_a_date_code_are_dated_097_and_told_in_words(state: str) -> None:
+    body = status_180(state, AT, status_refs())
+    assert_valid(interchange("AN", [("180", body)], envelope(), AT))
+    document = the_180(body_text := interchange("AN", [("180", body)], envelope(), AT))
+    assert [d.qualifier for d in document.dates] == ["097"], body_text
+    assert document.notes[0].startswith("Return RMA7734021 ")
+
+
 def test_notification_without_an_rma_names_the_request_and_takes_a_document_id() -> None:
     body = status_180("shipped", AT, {"request": "RR1"}, document_id="N000000007")
     assert body[0][:3] == ["BGN", "00", "N000000007"]
@@ -382,7 +393,7 @@ def test_notification_without_an_rma_names_the_request_and_takes_a_document_id()
     assert_valid(interchange("AN", [("180", body)], envelope(), AT))
 
 
-@pytest.mark.parametrize("state", ["in-transit", "authorized", "closed", "requested", ""])
+@pytest.mark.parametrize("state", ["requested", "pending", "exception", ""])
 def test_states_a_notification_cannot_express_are_refused(state: str) -> None:
     with pytest.raises(ValueError, match="cannot express"):
         status_180(state, AT, status_refs())
