@@ -204,7 +204,7 @@ def _recall_status(args: argparse.Namespace) -> int:
         return 0
     notice = notices.get(args.notice)
     print(f"recall {args.notice}" + (f": {notice.title}" if notice and notice.title else ""))
-    print(f"  recipients: {report['recipients']}, delivered: {report['delivered']}, "
+    print(f"  recipients: {report['recipient_count']}, delivered: {report['delivered']}, "
           f"responded: {report['responded']} ({report['response_rate']})")
     print(f"  affected units in their documents: {report['affected_units']}; "
           f"found: {report['units_found']}; returned: {report['units_returned']}")
@@ -223,7 +223,7 @@ def _recall_status(args: argparse.Namespace) -> int:
 def _effectiveness(recipients: list[RecallRecipient]) -> dict[str, Any]:
     responded = [r for r in recipients if r.responded_at is not None]
     return {
-        "recipients": len(recipients),
+        "recipient_count": len(recipients),
         "delivered": sum(1 for r in recipients if r.delivered_at is not None),
         "responded": len(responded),
         "response_rate": f"{100 * len(responded) // len(recipients)}%" if recipients else "-",

@@ -242,8 +242,12 @@ def _delivery(row: OutboundRow) -> str:
         return f"HELD, not sent: {row.reason}"
     if row.state == "pending":
         return "waiting to be sent"
-    said = {None: "", "expected": ", acknowledgement expected"}.get(
-        row.ack_state, f", {row.ack_state} by the partner")
+    if row.ack_state == "expected" and row.ack_due is not None and \
+            row.ack_due < datetime.now().astimezone():
+        said = f", acknowledgement OVERDUE since {row.ack_due:%Y-%m-%d %H:%M}"
+    else:
+        said = {None: "", "expected": ", acknowledgement expected"}.get(
+            row.ack_state, f", {row.ack_state} by the partner")
     return f"sent {row.sent_at:%Y-%m-%d %H:%M}" + said if row.sent_at else "sent" + said
 
 

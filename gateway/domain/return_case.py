@@ -360,7 +360,7 @@ def facts_of(document: CanonicalDocument, received_at: datetime) -> list[Fact]:
 
 
 def _authorization_facts(document: ReturnAuthorization, received_at: datetime) -> list[Fact]:
-    at, timed_by = _moment(_day(document.document_date), received_at)
+    at, timed_by = _moment(_created(document), received_at)
     cause = document_reference(document)
 
     def fact(state: CaseState, note: str) -> Fact:
@@ -635,6 +635,13 @@ def _shipped_items(document: CanonicalDocument) -> frozenset[ShippedItem]:
 
 def _notices(document: CanonicalDocument) -> frozenset[RecallNotice]:
     return frozenset({document}) if isinstance(document, RecallNotice) else frozenset()
+
+
+def _created(document: ReturnAuthorization) -> datetime | None:
+    """When a 180 was made: its DTM*097 (transaction creation) moment when it has one, so two
+    answers of one day (a person changing a decision) keep their order; else its BGN03 day."""
+    created = next((d.at for d in document.dates if d.qualifier == "097" and d.at), None)
+    return created if created is not None else _day(document.document_date)
 
 
 def _day(day: date | None) -> datetime | None:

@@ -268,3 +268,17 @@ def test_the_sla_runs_from_when_the_document_was_sent(gateway: Gateway) -> None:
     gateway.store.mark_sent(row.id, NOW + timedelta(hours=2))  # the partner was down
     [row] = gateway.sent(purpose="rma-answer")
     assert row.ack_due == NOW + timedelta(hours=6)
+
+
+def test_a_person_changing_a_decision_the_same_day_is_what_stands(gateway: Gateway) -> None:
+    pending = story("180-return-request-004010.x12").replace(b"*DM*", b"*NA*")
+    gateway.take("northwind", pending.replace(b"*DA*", b"*NA*"))
+    for minutes, verdict, expected in ((0, Verdict.AUTHORIZE, "authorized"),
+                                       (5, Verdict.DENY, "denied"),
+                                       (9, Verdict.AUTHORIZE, "authorized")):
+        operator_decide(gateway.outbound, "RMA7734021", verdict, lines=None,
+                        reason="OS" if verdict is Verdict.DENY else None,
+                        now=NOW + timedelta(minutes=minutes))
+        [case] = cases_for(gateway.store, "RMA7734021").cases
+        assert case.decision is not None and case.decision.value == expected
+    assert len(gateway.sent(purpose="rma-answer")) == 3

@@ -350,8 +350,7 @@ def recall_forwarded(server: SftpServer, project: Path) -> None:
         return status if status["delivered"] else None
 
     status = wait_until(delivered, 10, "the notification recorded as delivered")
-    # (in the JSON "recipients" is the list of recipients: it replaces the text's count)
-    assert status["delivered"] == 1, status
+    assert (status["delivered"], status["recipient_count"]) == (1, 1), status
     assert [(r["partner"], r["delivered_at"] is not None)
             for r in status["recipients"]] == [("northwind", True)], status
 
