@@ -21,6 +21,7 @@ from gateway.outbound.queue import next_document_id, queue_unwritable, queue_x12
 from gateway.outbound.terms import Counterparty, Outbound
 from gateway.ports import OutboundTransaction, StoredDocument
 from gateway.recall import StatusUpdate, build_status_document
+from gateway.recall.status import REFERENCE_KINDS
 from gateway.x12.outbound import status_180, status_214
 
 
@@ -163,7 +164,9 @@ def _queue_xml(tx: OutboundTransaction, party: Counterparty, transition: Transit
     document_id = next_document_id(tx, "S")
     payload = build_status_document(StatusUpdate(
         document_id=document_id, created_at=now, state=transition.state, at=transition.at,
-        note=transition.note, references=tuple(transition.references.items())))
+        note=transition.note, references=tuple(
+            (kind, value) for kind, value in transition.references.items()
+            if kind in REFERENCE_KINDS)))
     return queue_xml(tx, party, "status-xml", document_id, payload, purpose="status-update",
                      subject=transition.anchor, dedupe_key=key, file_id=file_id,
                      now=now) is not None

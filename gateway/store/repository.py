@@ -456,10 +456,13 @@ class SqlTransaction:
     def add_recall_recipient(self, notice_id: str, partner: str, *, notification_id: str,
                              outbox_id: int | None, affected_units: str,
                              affected_items: str, notified_at: datetime) -> None:
-        self._insert(recall_recipients, notice_id=notice_id[:80], partner=partner,
-                     notification_id=notification_id, outbox_id=outbox_id,
-                     affected_units=affected_units, affected_items=affected_items,
-                     notified_at=_utc(notified_at))
+        # Once per (notice, partner), even when two workers notify at the same moment.
+        dialect = postgresql if self.connection.dialect.name == "postgresql" else sqlite
+        self.connection.execute(dialect.insert(recall_recipients).values(
+            notice_id=notice_id[:80], partner=partner, notification_id=notification_id,
+            outbox_id=outbox_id, affected_units=affected_units, affected_items=affected_items,
+            notified_at=_utc(notified_at)).on_conflict_do_nothing(
+            index_elements=["notice_id", "partner"]))
 
     def match_acknowledgement(self, partner: str, *, interchange: str | None,
                               group: str | None, state: str | None, detail: str,

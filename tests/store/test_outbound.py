@@ -282,3 +282,53 @@ def test_a_person_changing_a_decision_the_same_day_is_what_stands(gateway: Gatew
         [case] = cases_for(gateway.store, "RMA7734021").cases
         assert case.decision is not None and case.decision.value == expected
     assert len(gateway.sent(purpose="rma-answer")) == 3
+
+
+def with_terms(gateway: Gateway, partner: str, **changes: Any) -> None:
+    changed = replace(gateway.outbound.parties[partner], **changes)
+    gateway.outbound = replace(gateway.outbound,
+                               parties={**gateway.outbound.parties, partner: changed})
+
+
+def test_a_005010_partner_gets_005010_and_xml_status_documents(gateway: Gateway) -> None:
+    with_terms(gateway, "northwind", version="005010", status_form="xml",
+               status_states=frozenset({"in-transit", "delivered", "received"}))
+    gateway.take("northwind", story("180-return-request-004010.x12"))
+    [answer] = gateway.sent(purpose="rma-answer")
+    text = answer.payload.decode("latin-1")
+    assert "*00501*" in text and "*005010~" in text and assess(answer.payload).accepted
+
+    gateway.take("northwind", story("856-pick-pack-004010.x12"))
+    gateway.take("odfl", story("214-status-004010.x12"))
+    updates = gateway.sent(purpose="status-update")
+    assert [u.kind for u in updates] == ["status-xml", "status-xml"]
+    assert all(b"urn:returns-gateway:status:1" in u.payload for u in updates)
+    assert [u.payload.count(b"<Status>delivered</Status>") for u in updates] == [0, 1]
+    assert updates[0].ack_state is None  # XML documents are not answered with a 997
+
+
+def test_a_carrier_form_214_names_the_carrier(gateway: Gateway) -> None:
+    with_terms(gateway, "northwind", status_form="x12-214",
+               status_states=frozenset({"in-transit", "delivered"}))
+    gateway.take("northwind", story("180-return-request-004010.x12"))
+    gateway.take("northwind", story("856-pick-pack-004010.x12"))
+    gateway.take("odfl", story("214-status-004010.x12"))
+    updates = gateway.sent(purpose="status-update")
+    assert [u.kind for u in updates] == ["214", "214"]
+    assert all(assess(u.payload).accepted for u in updates)
+    texts = [u.payload.decode("latin-1") for u in updates]
+    assert all("*ODFL~" in t.split("B10*")[1] for t in texts)  # B1003: the SCAC
+    assert ["AT7*X6" in texts[0], "AT7*D1" in texts[1]] == [True, True]
+
+
+def test_a_ta1_rejecting_our_interchange_marks_it_rejected(gateway: Gateway) -> None:
+    gateway.take("northwind", story("180-return-request-004010.x12"))
+    [answer] = gateway.sent(purpose="rma-answer")
+    ta1 = ("ISA*00*          *00*          *01*614832907      *ZZ*RLGATEWAY      *261125*1200*"
+           "U*00401*000000900*0*P*>~"
+           f"TA1*{answer.control_number}*261125*1200*R*022~IEA*0*000000900~").encode()
+    result = gateway.take("northwind", ta1)
+    [row] = gateway.sent(purpose="rma-answer")
+    assert row.ack_state == "rejected", [f.message for f in
+                                         gateway.store.findings_of(result.file_id)]
+    assert "TA1 code R" in (row.ack_detail or "")
