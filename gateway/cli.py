@@ -16,6 +16,8 @@ from typing import Any
 from gateway import (
     __version__,
     canonical_json,
+    cli_console,
+    cli_demo,
     cli_outbound,
     cli_partners,
     cli_recall,
@@ -104,6 +106,8 @@ def _parser() -> argparse.ArgumentParser:
     cli_store.add_commands(commands)
     cli_partners.add_commands(commands)
     cli_outbound.add_commands(commands)
+    cli_demo.add_commands(commands)
+    cli_console.add_commands(commands)
     run = commands.add_parser(
         "run", help="the daemon: poll every partner on its schedule, send acknowledgements",
         description="Polls each partner in partners/*.yaml on its schedule (never two polls of "

@@ -1,0 +1,1 @@
+"""`gateway console`: the admin web app, rendered on the server (issue 7)."""

@@ -1,0 +1,1 @@
+"""`gateway demo`: an embedded SFTP server, sample partners and the whole story (issue 7)."""
