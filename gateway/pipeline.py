@@ -176,6 +176,12 @@ class _FileRun:
                         "recall.unknown-notification", "error",
                         f"the response names notification {result.response.notification_id}, "
                         f"which this gateway never sent to {self.partner}"))
+                elif answered != result.response.notice_id:
+                    rows.append(FindingRow(
+                        "recall.notice-mismatch", "warning",
+                        f"the response quotes notice {result.response.notice_id}, but "
+                        f"notification {result.response.notification_id} was about notice "
+                        f"{answered}: recorded against {answered}"))
             tx.add_findings(self.file_id, rows)
             reason = next((r.message for r in rows if r.severity == "error"), None)
             tx.finish_file(self.file_id, state, processed_at=self.now, reason=reason)

@@ -55,7 +55,10 @@ def react(context: Outbound, documents: Iterable[StoredDocument], now: datetime,
     reactions.answers = decide_new_requests(context, documents, now)
     references = [d.reference for d in documents if d.kind != "recall-notice"]
     reactions.updates = queue_status_updates(context, references, now, file_id)
-    if any(d.kind in ("recall-notice", "return-authorization", "return-shipment")
-           for d in documents):
+    # A new notice may concern anyone; a new return or shipment only its own partner.
+    if any(d.kind == "recall-notice" for d in documents):
         reactions.notified = notify_affected_partners(context, now, file_id)
+    elif holders := {d.partner for d in documents
+                     if d.kind in ("return-authorization", "return-shipment")}:
+        reactions.notified = notify_affected_partners(context, now, file_id, partners=holders)
     return reactions

@@ -12,7 +12,7 @@ up after the notice is notified then. Once per (notice, partner).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -26,7 +26,7 @@ from gateway.domain.recall_match import (
     shipment_items,
 )
 from gateway.model import RecallNotice, ReturnAuthorization, ReturnShipment
-from gateway.outbound.queue import next_document_id, queue_xml
+from gateway.outbound.queue import next_document_id, queue_unwritable, queue_xml
 from gateway.outbound.terms import Counterparty, Outbound
 from gateway.ports import StoredDocument
 from gateway.recall import AffectedItem, RecallNotification, build_recall_notification
@@ -40,19 +40,22 @@ class Notified:
     units: Decimal
 
 
-def notify_affected_partners(context: Outbound, now: datetime,
-                             file_id: int | None = None) -> list[Notified]:
-    """Every active notice x every partner taking recall notifications that is not yet a
-    recipient and whose documents carry an affected product: notified now."""
+def notify_affected_partners(context: Outbound, now: datetime, file_id: int | None = None,
+                             *, partners: Collection[str] | None = None) -> list[Notified]:
+    """Every active notice x every partner (of ``partners``, default all) taking recall
+    notifications that is not yet a recipient and whose documents carry an affected product:
+    notified now."""
     notices = latest_notices(context.store.documents_of_kind("recall-notice"))
-    if not notices:
+    candidates = [p for p in context.parties.values() if p.recall_form != "none"
+                  and (partners is None or p.id in partners)]
+    if not notices or not candidates:
         return []
-    holdings = _documents_by_partner(context)
+    holdings = _documents_by_partner(context, {p.id for p in candidates})
     notified = []
     for notice in notices:
         already = context.store.recall_recipient_partners(notice.notice_id)
-        for party in context.parties.values():
-            if party.recall_form == "none" or party.id in already:
+        for party in candidates:
+            if party.id in already:
                 continue
             found = _affected_items(notice, holdings.get(party.id, []))
             if found and (done := _notify(context, party, notice, found,
@@ -71,12 +74,12 @@ def latest_notices(stored: Iterable[StoredDocument]) -> list[RecallNotice]:
     return [n for n in latest.values() if is_active(n)]
 
 
-def _documents_by_partner(context: Outbound
+def _documents_by_partner(context: Outbound, partners: set[str]
                           ) -> dict[str, list[tuple[StoredDocument, list[RecallableLine]]]]:
     found: dict[str, list[tuple[StoredDocument, list[RecallableLine]]]] = {}
     for kind in ("return-authorization", "return-shipment"):
         for stored in context.store.documents_of_kind(kind):
-            if stored.direction != "in" or stored.partner not in context.parties:
+            if stored.direction != "in" or stored.partner not in partners:
                 continue
             document = document_from_json(stored)
             lines: list[RecallableLine] = []
@@ -124,9 +127,15 @@ def _notify(context: Outbound, party: Counterparty, notice: RecallNotice,
         if tx.outbound_exists(party.id, key):
             return None
         notification_id = next_document_id(tx, "N")
-        payload = build_recall_notification(RecallNotification(
-            notification_id=notification_id, created_at=now, recipient=party.id,
-            notice=notice, items=tuple(items)))
+        try:
+            payload = build_recall_notification(RecallNotification(
+                notification_id=notification_id, created_at=now, recipient=party.id,
+                notice=notice, items=tuple(items)))
+        except ValueError as exc:  # the notice holds what our schema cannot carry
+            queue_unwritable(tx, party, "recall-notification", str(exc),
+                             purpose="recall-notification", subject=notice.notice_id,
+                             dedupe_key=key, file_id=file_id, now=now)
+            return None
         outbox_id = queue_xml(tx, party, "recall-notification", notification_id, payload,
                               purpose="recall-notification", subject=notice.notice_id,
                               dedupe_key=key, file_id=file_id, now=now)

@@ -162,11 +162,20 @@ def _x12_body(set_id: str, transition: Transition) -> list[list[str]]:
 def _queue_xml(tx: OutboundTransaction, party: Counterparty, transition: Transition, *,
                key: str, file_id: int | None, now: datetime) -> bool:
     document_id = next_document_id(tx, "S")
-    payload = build_status_document(StatusUpdate(
+    try:
+        payload = _status_xml(document_id, transition, now)
+    except ValueError as exc:  # a state or reference the status schema cannot carry
+        return queue_unwritable(tx, party, "status-xml", str(exc), purpose="status-update",
+                                subject=transition.anchor, dedupe_key=key, file_id=file_id,
+                                now=now) is not None
+    return queue_xml(tx, party, "status-xml", document_id, payload, purpose="status-update",
+                     subject=transition.anchor, dedupe_key=key, file_id=file_id,
+                     now=now) is not None
+
+
+def _status_xml(document_id: str, transition: Transition, now: datetime) -> bytes:
+    return build_status_document(StatusUpdate(
         document_id=document_id, created_at=now, state=transition.state, at=transition.at,
         note=transition.note, references=tuple(
             (kind, value) for kind, value in transition.references.items()
             if kind in REFERENCE_KINDS)))
-    return queue_xml(tx, party, "status-xml", document_id, payload, purpose="status-update",
-                     subject=transition.anchor, dedupe_key=key, file_id=file_id,
-                     now=now) is not None
