@@ -209,6 +209,13 @@ def test_a_recall_reaches_the_affected_retailer_once_and_its_answer_counts(
     # Another partner cannot answer for Northwind.
     stranger = gateway.take("odfl", answer, "response.xml")
     assert stranger.state == "rejected" and "never sent to odfl" in (stranger.reason or "")
+    # Quoting the wrong notice is recorded against the notification's own, and said.
+    confused = answer.replace(b"<NoticeId>26-031</NoticeId>", b"<NoticeId>26-999</NoticeId>")
+    assert confused != answer
+    result = gateway.take("northwind", confused, "response-2.xml")
+    [warning] = [f for f in gateway.store.findings_of(result.file_id)
+                 if f.code == "recall.notice-mismatch"]
+    assert "recorded against 26-031" in warning.message
 
 
 def test_a_document_that_fails_our_own_checks_is_held_not_sent(gateway: Gateway) -> None:
