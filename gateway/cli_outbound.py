@@ -6,7 +6,6 @@ import argparse
 import json
 import sys
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from gateway.bootstrap import load_config, open_store, outbound_context
@@ -14,7 +13,7 @@ from gateway.cases import CASE_STEP, case_step_body, cases_for
 from gateway.domain.return_case import CaseState
 from gateway.domain.rma_policy import DecisionError, Verdict
 from gateway.outbound.decisions import operator_decide
-from gateway.outbound.recalls import latest_notices
+from gateway.outbound.recalls import effectiveness, latest_notices
 from gateway.outbound.status import queue_status_updates
 from gateway.store.repository import OutboundRow, RecallRecipient
 
@@ -40,7 +39,10 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     actions = rma.add_subparsers(dest="action", required=True, metavar="ACTION")
     for verb, text in (("authorize", "authorize the request's lines (all, or --lines)"),
                        ("deny", "deny the request's lines (all, or --lines), with --reason")):
-        decide = actions.add_parser(verb, help=text, epilog=EXAMPLES, formatter_class=_FORMAT)
+        decide = actions.add_parser(
+            verb, help=text, description=f"A person's decision: {text}. It is stored as our "
+            "180 answer, queued to the retailer, and the case's subscribers are told.",
+            epilog=EXAMPLES, formatter_class=_FORMAT)
         decide.add_argument("reference", metavar="REF",
                             help="the request's BGN02, its RMA, PO or any case reference")
         decide.add_argument("--lines", type=_line_numbers, default=None, metavar="1,2",
@@ -50,6 +52,9 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         decide.set_defaults(run=_decide, verdict=Verdict(verb))
     for verb, state in (("receive", CaseState.RECEIVED), ("close", CaseState.CLOSED)):
         step = actions.add_parser(verb, help=f"record that the case is {state.value}",
+                                  description=f"Records that the return case REF is "
+                                  f"{state.value} (a step no partner document proves) and "
+                                  "queues the status updates its partners subscribe to.",
                                   epilog=EXAMPLES, formatter_class=_FORMAT)
         step.add_argument("reference", metavar="REF")
         step.add_argument("--note", default="", help="what a person wants on the timeline")
@@ -71,10 +76,14 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     acks.set_defaults(run=_acks)
 
     recall = commands.add_parser("recall", help="recall notices and their effectiveness",
+                                 description="Recall notices come in as XML from recall "
+                                 "coordinators and are forwarded to affected partners.",
                                  epilog=EXAMPLES, formatter_class=_FORMAT)
     recall_actions = recall.add_subparsers(dest="action", required=True, metavar="ACTION")
     status = recall_actions.add_parser(
         "status", help="who was notified, who answered, units found and returned",
+        description="The effectiveness of a recall: each recipient, whether our notification "
+        "was delivered and answered, and the units found and returned.",
         epilog=EXAMPLES, formatter_class=_FORMAT)
     status.add_argument("notice", metavar="NOTICE_ID")
     status.add_argument("--json", action="store_true", help="machine-readable output")
@@ -197,7 +206,7 @@ def _recall_status(args: argparse.Namespace) -> int:
     if args.notice not in notices and not recipients:
         print(f"gateway: no recall notice {args.notice!r} is known", file=sys.stderr)
         return 1
-    report = _effectiveness(recipients)
+    report = effectiveness(recipients)
     if args.json:
         print(json.dumps({"notice": args.notice, **report,
                           "recipients": [_recipient_json(r) for r in recipients]}, indent=2))
@@ -218,30 +227,6 @@ def _recall_status(args: argparse.Namespace) -> int:
     if not recipients:
         print("  no partner's documents carry an affected product (yet)")
     return 0
-
-
-def _effectiveness(recipients: list[RecallRecipient]) -> dict[str, Any]:
-    responded = [r for r in recipients if r.responded_at is not None]
-    return {
-        "recipient_count": len(recipients),
-        "delivered": sum(1 for r in recipients if r.delivered_at is not None),
-        "responded": len(responded),
-        "response_rate": f"{100 * len(responded) // len(recipients)}%" if recipients else "-",
-        "not_answered": [r.partner for r in recipients if r.responded_at is None],
-        "affected_units": str(_total(r.affected_units for r in recipients)),
-        "units_found": str(_total(r.units_found for r in recipients)),
-        "units_returned": str(_total(r.units_returned for r in recipients)),
-    }
-
-
-def _total(values: Any) -> Decimal:
-    total = Decimal(0)
-    for value in values:
-        try:
-            total += Decimal(value) if value else 0
-        except InvalidOperation:
-            continue
-    return total
 
 
 def _recipient_json(r: RecallRecipient) -> dict[str, Any]:

@@ -34,20 +34,24 @@ EXAMPLES = """examples:
 
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     partners = commands.add_parser("partners", help="trading partner files (partners/*.yaml)",
+                                   description="One YAML file per partner: identity, "
+                                   "acknowledgement policy, transport and schedule.",
                                    epilog=EXAMPLES,
                                    formatter_class=argparse.RawDescriptionHelpFormatter)
     actions = partners.add_subparsers(dest="action", required=True, metavar="ACTION")
     check = actions.add_parser(
         "check", help="check every partner file and report each problem with file and key",
         description="Exit 0 when every file is right, 1 otherwise. Secrets are checked for "
-        "presence (the environment variable is set, the file exists), never shown.")
+        "presence (the environment variable is set, the file exists), never shown.",
+        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     check.set_defaults(run=_check)
 
     test = actions.add_parser(
         "test", help="connect to a partner and try each step: host key, inbound, outbound",
         description="Checks the partner file, connects (the host key must match known_hosts), "
         "lists the inbound folder, then writes and removes a probe file in the outbound "
-        "folder, reporting each step. Exit 0 when every step worked.")
+        "folder, reporting each step. Exit 0 when every step worked.",
+        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     test.add_argument("partner", metavar="PARTNER")
     test.set_defaults(run=_test)
 

@@ -38,6 +38,9 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     translate.set_defaults(run=_translate)
 
     mappings = commands.add_parser("mappings", help="work with translation mappings",
+                                   description="Mappings turn X12 sets into the canonical "
+                                   "model: stock ones in mappings/, partner overrides in "
+                                   "mappings/partners/ID, golden examples beside them.",
                                    epilog=EXAMPLES,
                                    formatter_class=argparse.RawDescriptionHelpFormatter)
     actions = mappings.add_subparsers(dest="action", required=True, metavar="ACTION")
