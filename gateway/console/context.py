@@ -1,0 +1,31 @@
+"""What every view of the console works with: the store, the configuration, the clock."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import current_app
+
+from gateway.bootstrap import GatewayConfig
+from gateway.store.repository import SqlStore
+
+EXTENSION = "gateway_console"
+
+
+@dataclass(frozen=True)
+class ConsoleContext:
+    store: SqlStore
+    config: GatewayConfig
+    clock: Callable[[], datetime]  # aware "now"; tests pin it to the story's time
+
+    def now(self) -> datetime:
+        return self.clock()
+
+
+def console() -> ConsoleContext:
+    """The context of the app handling the current request."""
+    found = current_app.extensions[EXTENSION]
+    assert isinstance(found, ConsoleContext)
+    return found

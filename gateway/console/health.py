@@ -1,0 +1,122 @@
+"""Each partner's health at a glance: what came in last, what went wrong, what is owed.
+
+The badge is ``failing`` when the partner cannot be worked with as things stand (its file is
+broken, its last file failed, or a document to it is held as invalid), ``attention`` when
+something needs a person soon (an overdue acknowledgement, a failed file in the last 24 hours,
+a long backlog), and ``ok`` otherwise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+
+from gateway.bootstrap import GatewayConfig, usable_partners
+from gateway.errors import GatewayError
+from gateway.partners import read_partner
+from gateway.ports import StoredFile
+from gateway.store.repository import SqlStore
+from gateway.store.schema import received_files
+
+from .present import FAILED_STATES
+
+RECENT = timedelta(hours=24)
+BACKLOG_ATTENTION = 25  # pending outbox items beyond which a person should look at delivery
+LOOK_BACK_FILES = 5000  # files of the last 24 h counted per partner, at most
+
+
+@dataclass(frozen=True)
+class PartnerFile:
+    id: str
+    name: str
+    role: str
+    source: Path | None  # None: the store knows the partner, no partner file does
+    problems: tuple[str, ...] = ()
+
+
+@dataclass
+class PartnerHealth:
+    partner: PartnerFile
+    last_file: StoredFile | None = None
+    failed_files_24h: int = 0
+    errors_24h: int = 0
+    backlog: int = 0
+    overdue: int = 0
+    held: int = 0
+    reasons: list[str] = field(default_factory=list)
+    badge: str = "ok"
+
+
+def partner_files(config: GatewayConfig) -> list[PartnerFile]:
+    """Every partner file: the usable ones, and the broken ones with their problems."""
+    usable = usable_partners(config)
+    found = [PartnerFile(p.id, p.name, p.role, p.source) for p in usable.values()]
+    sources = {p.source for p in usable.values()}
+    for path in sorted(config.paths["partners"].glob("*.yaml")):
+        if path not in sources:
+            found.append(_broken(path))
+    return sorted(found, key=lambda p: p.id)
+
+
+def partners_health(store: SqlStore, config: GatewayConfig, now: datetime
+                    ) -> list[PartnerHealth]:
+    files = partner_files(config)
+    known = {p.id for p in files}
+    # A partner the store heard from without a partner file (e.g. `gateway ingest --partner`)
+    # is shown too: its problems are still ours.
+    files += [PartnerFile(name, name, "-", None) for name in sorted(partners_in_store(store)
+                                                                     - known)]
+    return [health_of(store, p, now) for p in files]
+
+
+def partners_in_store(store: SqlStore) -> set[str]:
+    with store.engine.connect() as connection:
+        return {row.partner for row in connection.execute(
+            select(received_files.c.partner).distinct())}
+
+
+def health_of(store: SqlStore, partner: PartnerFile, now: datetime) -> PartnerHealth:
+    recent = store.recent_files(partner=partner.id, since=now - RECENT, limit=LOOK_BACK_FILES)
+    last = store.recent_files(partner=partner.id, limit=1)
+    health = PartnerHealth(
+        partner, last[0].file if last else None,
+        failed_files_24h=sum(1 for r in recent if r.file.state in FAILED_STATES),
+        errors_24h=sum(r.errors for r in recent),
+        backlog=len(store.pending_outbox(partner.id)),
+        overdue=len(store.outbound(partner=partner.id, overdue_at=now)),
+        held=len(store.outbound(partner=partner.id, held=True)))
+    _judge(health)
+    return health
+
+
+def _judge(health: PartnerHealth) -> None:
+    failing = [*health.partner.problems,
+               *(["the last file was " + health.last_file.state]
+                 if health.last_file and health.last_file.state in FAILED_STATES else []),
+               *([_count(health.held, "document") + " held as invalid"] if health.held else [])]
+    attention = [
+        *([_count(health.overdue, "acknowledgement") + " overdue"] if health.overdue else []),
+        *([_count(health.failed_files_24h, "failed file") + " in 24 h"]
+          if health.failed_files_24h else []),
+        *([f"{health.backlog} items waiting to be sent"]
+          if health.backlog >= BACKLOG_ATTENTION else []),
+        *(["no partner file: its files were taken with the gateway's defaults"]
+          if health.partner.source is None else [])]
+    health.reasons = failing + attention
+    health.badge = "failing" if failing else "attention" if attention else "ok"
+
+
+def _count(n: int, thing: str) -> str:
+    return f"{n} {thing}{'s' * (n != 1)}"
+
+
+def _broken(path: Path) -> PartnerFile:
+    try:
+        partner = read_partner(path)
+    except GatewayError as exc:  # not even YAML: the whole file is one problem
+        return PartnerFile(path.stem, path.stem, "-", path, (str(exc),))
+    return PartnerFile(partner.id or path.stem, partner.name or path.stem, partner.role or "?",
+                       path, partner.problems)

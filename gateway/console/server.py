@@ -1,0 +1,59 @@
+"""Serving the console with waitress: in the foreground for `gateway console`, or in a
+thread for the tests and the screenshot tool."""
+
+from __future__ import annotations
+
+import ipaddress
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask
+from waitress import serve
+from waitress.server import create_server
+
+DEFAULT_PORT = 8470
+THREADS = 4
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def serve_forever(app: Flask, host: str, port: int) -> None:
+    serve(app, host=host, port=port, threads=THREADS, ident="gateway-console")
+
+
+@dataclass
+class RunningConsole:
+    """A console served in a background thread; ``stop()`` closes it."""
+
+    server: Any
+    thread: threading.Thread
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def port(self) -> int:
+        return int(self.server.effective_port)
+
+    def stop(self) -> None:
+        self.server.close()
+        self.server.task_dispatcher.shutdown(timeout=5)
+        self.thread.join(timeout=5)
+
+
+def serve_in_thread(app: Flask, port: int = 0) -> RunningConsole:
+    """Port 0: a free port the system picks (see ``.port``); loopback only."""
+    server = create_server(app, host="127.0.0.1", port=port, threads=THREADS,
+                           ident="gateway-console")
+    thread = threading.Thread(target=server.run, name="gateway-console", daemon=True)
+    thread.start()
+    return RunningConsole(server, thread)

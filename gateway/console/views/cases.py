@@ -1,0 +1,34 @@
+"""A return case, found by any of its references (RMA, PO, request id, BOL, PRO...)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from gateway.cases import cases_for
+
+from ..context import console
+from ..present import OUR_PURPOSES, delivery
+
+blueprint = Blueprint("cases", __name__)
+MAX_REFERENCE = 80  # the longest key or reference the store keeps
+
+
+@blueprint.route("/cases")
+def search() -> Response | str:
+    reference = request.args.get("q", "").strip()[:MAX_REFERENCE]
+    if reference.startswith("#") and reference[1:].isdigit():
+        return redirect(url_for("files.show", file_id=int(reference[1:])))
+    if not reference:
+        return render_template("case.html", reference="", view=None)
+    context = console()
+    store, now = context.store, context.now()
+    view = cases_for(store, reference)
+    files = store.files_by_id({d.file_id for d in view.documents if d.file_id is not None})
+    ours = store.outbound(subjects={d.reference for d in view.documents},
+                          purposes=OUR_PURPOSES) if view.documents else []
+    return render_template(
+        "case.html", reference=reference, view=view if view.documents else None, files=files,
+        acks=store.outbox_of_files(files) if files else [],
+        sent=[(row, delivery(row, now)) for row in reversed(ours)],
+        carried_by=store.files_with_interchange(reference))

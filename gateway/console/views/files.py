@@ -1,0 +1,79 @@
+"""Files: the recent ones, one file in full, and the replay of a failed one (admin only)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from gateway.archive import ArchivedBytesMissing, FileArchive
+from gateway.bootstrap import ingest_ports
+from gateway.errors import GatewayError
+from gateway.pipeline import replay
+from gateway.ports import StoredFile
+
+from ..auth import require_admin
+from ..context import console
+from ..health import partner_files, partners_in_store
+from ..present import FAILED_STATES, FILE_STATES, RAW_CAP_BYTES
+from ..rawfile import raw_view
+
+blueprint = Blueprint("files", __name__)
+PAGE_SIZE = 100
+
+
+@blueprint.route("/files")
+def index() -> str:
+    context = console()
+    partner = request.args.get("partner") or None
+    state = request.args.get("state") or None
+    if state is not None and state not in FILE_STATES:
+        state = None
+    rows = context.store.recent_files(partner=partner, state=state, limit=PAGE_SIZE)
+    partners = sorted({p.id for p in partner_files(context.config)}
+                      | partners_in_store(context.store))
+    return render_template("files.html", rows=rows, partner=partner, state=state,
+                           partners=partners, states=FILE_STATES, page_size=PAGE_SIZE)
+
+
+@blueprint.route("/files/<int:file_id>")
+def show(file_id: int) -> str:
+    context = console()
+    stored = _file_or_404(file_id)
+    archive = FileArchive(context.config.paths["archive"])
+    return render_template(
+        "file.html", file=stored, outcomes=context.store.outcomes_of(file_id),
+        findings=context.store.findings_of(file_id),
+        documents=context.store.documents_of_file(file_id),
+        acks=context.store.outbox_of_files([file_id]),
+        raw=raw_view(archive, stored.archive_key, RAW_CAP_BYTES),
+        can_replay=stored.state in FAILED_STATES)
+
+
+@blueprint.route("/files/<int:file_id>/replay", methods=["POST"])
+def replay_file(file_id: int) -> Response:
+    """`gateway replay '#N'` for one failed file: through today's grammars and mappings,
+    in place; no acknowledgement is sent again and no control number used."""
+    require_admin()
+    stored = _file_or_404(file_id)
+    if stored.state not in FAILED_STATES:
+        flash(f"File #{file_id} is {stored.state}: only rejected, partially accepted or "
+              "not-X12 files are replayed here.", "warn")
+        return redirect(url_for("files.show", file_id=file_id))
+    context = console()
+    ports, settings = ingest_ports(context.config, context.store)
+    try:
+        result = replay(stored, ports, settings, now=context.now())
+    except (ArchivedBytesMissing, GatewayError) as exc:
+        flash(f"File #{file_id} cannot be replayed: {exc}", "bad")
+        return redirect(url_for("files.show", file_id=file_id))
+    documents = f"{result.documents} document{'s' * (result.documents != 1)}"
+    flash(f"Replayed file #{file_id}: {stored.state} → {result.state}, {documents}.",
+          "good" if result.state == "accepted" else "warn")
+    return redirect(url_for("files.show", file_id=file_id))
+
+
+def _file_or_404(file_id: int) -> StoredFile:
+    found = console().store.files_by_id([file_id]).get(file_id)
+    if found is None:
+        abort(404, f"There is no file #{file_id}.")
+    return found

@@ -1,0 +1,98 @@
+"""Recalls: every notice we hold, and one notice's effectiveness with a chart."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from flask import Blueprint, abort, render_template
+from markupsafe import Markup
+
+from gateway.cases import document_from_json
+from gateway.model import RecallNotice
+from gateway.store.repository import RecallRecipient, SqlStore
+
+from ..charts import Bar, BarGroup, bar_chart
+from ..context import console
+from ..present import total
+
+blueprint = Blueprint("recalls", __name__)
+
+
+@dataclass(frozen=True)
+class Effectiveness:
+    recipients: int
+    delivered: int
+    responded: int
+    affected_units: Decimal
+    units_found: Decimal
+    units_returned: Decimal
+    not_answered: tuple[str, ...]
+
+    @property
+    def response_rate(self) -> str:
+        return f"{100 * self.responded // self.recipients}%" if self.recipients else "-"
+
+
+@blueprint.route("/recalls")
+def index() -> str:
+    store = console().store
+    notices = notices_by_id(store)
+    rows = [(notice, effectiveness(store.recall_recipients_of(notice_id)))
+            for notice_id, notice in notices.items()]
+    return render_template("recalls.html", rows=rows)
+
+
+@blueprint.route("/recalls/<path:notice_id>")
+def show(notice_id: str) -> str:
+    store = console().store
+    notice = notices_by_id(store).get(notice_id)
+    recipients = store.recall_recipients_of(notice_id)
+    if notice is None and not recipients:
+        abort(404, f"No recall notice {notice_id!r} is known.")
+    report = effectiveness(recipients)
+    return render_template("recall.html", notice_id=notice_id, notice=notice, report=report,
+                           recipients=[(r, _items(r)) for r in recipients],
+                           chart=chart(notice_id, report))
+
+
+def notices_by_id(store: SqlStore) -> dict[str, RecallNotice]:
+    """The newest version of every notice, active or not, newest notice first."""
+    latest: dict[str, RecallNotice] = {}
+    for stored in sorted(store.documents_of_kind("recall-notice"),
+                         key=lambda d: (d.created_at, d.id)):
+        document = document_from_json(stored)
+        if isinstance(document, RecallNotice):
+            latest[document.original_notice_id or document.notice_id] = document
+    return dict(reversed(latest.items()))
+
+
+def effectiveness(recipients: list[RecallRecipient]) -> Effectiveness:
+    """The figures `gateway recall status` prints."""
+    return Effectiveness(
+        len(recipients), sum(1 for r in recipients if r.delivered_at is not None),
+        sum(1 for r in recipients if r.responded_at is not None),
+        total([r.affected_units for r in recipients]),
+        total([r.units_found for r in recipients]),
+        total([r.units_returned for r in recipients]),
+        tuple(r.partner for r in recipients if r.responded_at is None))
+
+
+def chart(notice_id: str, report: Effectiveness) -> Markup:
+    return bar_chart(f"Recall {notice_id}: reach and units", [
+        BarGroup("Partners", (Bar("notified", Decimal(report.recipients), "bar-a"),
+                              Bar("delivered", Decimal(report.delivered), "bar-b"),
+                              Bar("responded", Decimal(report.responded), "bar-c"))),
+        BarGroup("Units", (Bar("affected", report.affected_units, "bar-a"),
+                           Bar("found", report.units_found, "bar-b"),
+                           Bar("returned", report.units_returned, "bar-c")))])
+
+
+def _items(recipient: RecallRecipient) -> list[dict[str, Any]]:
+    try:
+        items = json.loads(recipient.affected_items)
+    except ValueError:
+        return []
+    return [item for item in items if isinstance(item, dict)] if isinstance(items, list) else []
