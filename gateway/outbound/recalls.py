@@ -12,10 +12,11 @@ up after the notice is notified then. Once per (notice, partner).
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
+from typing import Any, Protocol
 
 from gateway.cases import document_from_json
 from gateway.domain.recall_match import (
@@ -146,3 +147,46 @@ def _notify(context: Outbound, party: Counterparty, notice: RecallNotice,
                   "lots": list(m.lots), "serials": list(m.serials), "units": str(_units(m))}
                  for s, m in found]), notified_at=now)
     return Notified(notice.notice_id, party.id, notification_id, units)
+
+
+class RecipientState(Protocol):
+    """What effectiveness needs of a recipient (`gateway.store.repository.RecallRecipient`)."""
+
+    @property
+    def partner(self) -> str: ...
+    @property
+    def delivered_at(self) -> datetime | None: ...
+    @property
+    def responded_at(self) -> datetime | None: ...
+    @property
+    def affected_units(self) -> str | None: ...
+    @property
+    def units_found(self) -> str | None: ...
+    @property
+    def units_returned(self) -> str | None: ...
+
+
+def effectiveness(recipients: Sequence[RecipientState]) -> dict[str, Any]:
+    """A recall's reach: recipients, delivered, responded (and the rate), who has not
+    answered, and units affected / found / returned by the recipients' own counts."""
+    responded = [r for r in recipients if r.responded_at is not None]
+    return {
+        "recipient_count": len(recipients),
+        "delivered": sum(1 for r in recipients if r.delivered_at is not None),
+        "responded": len(responded),
+        "response_rate": f"{100 * len(responded) // len(recipients)}%" if recipients else "-",
+        "not_answered": [r.partner for r in recipients if r.responded_at is None],
+        "affected_units": str(_total(r.affected_units for r in recipients)),
+        "units_found": str(_total(r.units_found for r in recipients)),
+        "units_returned": str(_total(r.units_returned for r in recipients)),
+    }
+
+
+def _total(values: Iterable[str | None]) -> Decimal:
+    total = Decimal(0)
+    for value in values:
+        try:
+            total += Decimal(value) if value else 0
+        except InvalidOperation:
+            continue
+    return total
