@@ -4,61 +4,93 @@ The webhook gets a JSON body and three headers a receiver can check: ``X-Gateway
 (stable per alert, for de-duplication on their side), ``X-Gateway-Timestamp`` (Unix seconds)
 and ``X-Gateway-Signature: sha256=<hex>``, an HMAC-SHA256 of ``"<timestamp>.<body>"`` with the
 shared secret (from the environment variable ``alerts.secret_env`` names; never in a file).
-A failed delivery is retried with backoff, then logged; it never stops the gateway.
+A failed delivery is retried with exponential backoff (0.5 s, 1 s, 2 s... capped at 5 s), then
+logged; it never stops the gateway: `Alerter.send` does not raise.
+
+Kinds and their stable ids (a receiver de-duplicates on the id; the daemon raises each once):
+
+- ``overdue-acknowledgement``  ``overdue-ack-<outbox id>`` (once per document, kept in the
+  store: ``alerted_at``);
+- ``rejected-file``            ``rejected-file-<file id>``;
+- ``partner-unreachable``      ``partner-unreachable-<partner>-<outage start, UTC>`` (once per
+  outage), and ``partner-reachable`` with the same suffix when it ends;
+- ``recall-deadline``          ``recall-deadline-<notice>-<deadline>`` while recipients have not
+  answered and the deadline is ``alerts.recall_deadline_days`` or fewer days away (or past).
+
+The last three are remembered in the daemon's memory (`AlertMemory`): a restart may raise one
+of them again, under the same id.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import http.client
 import json
 import logging
+import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
 
+from gateway.model import RecallNotice
+from gateway.outbound.recalls import latest_notices
 from gateway.store.repository import OutboundRow, SqlStore
 
 log = logging.getLogger("gateway.alerts")
+# What a webhook that is down, slow or broken can raise: all retried, none escapes `send`.
+_DELIVERY_ERRORS = (urllib.error.URLError, OSError, http.client.HTTPException, ValueError)
 
 
 @dataclass(frozen=True, slots=True)
 class Alert:
     id: str  # stable: the same condition gives the same id
-    kind: str  # overdue-acknowledgement | rejected-by-partner | ...
+    kind: str  # overdue-acknowledgement | rejected-file | partner-unreachable | ...
     partner: str
     message: str
     details: dict[str, Any]
+    resolves: bool = False  # says a condition ended (logged as information, not an error)
 
 
 class Alerter:
     def __init__(self, webhook_url: str | None = None, secret: bytes | None = None, *,
-                 attempts: int = 3, timeout: float = 5.0,
-                 clock: Callable[[], float] = time.time) -> None:
+                 attempts: int = 3, timeout: float = 5.0, max_wait: float = 5.0,
+                 clock: Callable[[], float] = time.time,
+                 sleep: Callable[[float], None] = time.sleep,
+                 on_alert: Callable[[Alert], None] | None = None) -> None:
         self.webhook_url, self.secret = webhook_url or None, secret
-        self.attempts, self.timeout, self.clock = attempts, timeout, clock
+        self.attempts, self.timeout, self.max_wait = attempts, timeout, max_wait
+        self.clock, self.sleep = clock, sleep
+        self.on_alert = on_alert  # the daemon counts alerts in its metrics
 
     def send(self, alert: Alert) -> None:
-        log.error("ALERT %s %s: %s", alert.kind, alert.partner, alert.message)
+        log.log(logging.INFO if alert.resolves else logging.ERROR, "ALERT %s %s: %s",
+                alert.kind, alert.partner, alert.message,
+                extra={"alert_id": alert.id, "alert_kind": alert.kind, "partner": alert.partner})
+        if self.on_alert is not None:
+            self.on_alert(alert)
         if self.webhook_url is None:
             return
         try:
             self._post_with_retries(alert)
-        except (urllib.error.URLError, OSError) as exc:
+        except _DELIVERY_ERRORS as exc:
             log.error("alert %s not delivered to the webhook after %d attempts: %s",
-                      alert.id, self.attempts, exc)
+                      alert.id, self.attempts, exc, extra={"alert_id": alert.id})
+        except Exception:  # a bug must not cost a poll its follow-ups: say so, go on
+            log.exception("alert %s not delivered to the webhook", alert.id,
+                          extra={"alert_id": alert.id})
 
     def _post_with_retries(self, alert: Alert) -> None:
         post = retry(stop=stop_after_attempt(self.attempts),
-                     wait=wait_exponential(multiplier=0.5, max=5),
-                     retry=retry_if_exception_type((urllib.error.URLError, OSError)),
-                     reraise=True)(self._post)
+                     wait=wait_exponential(multiplier=0.5, max=self.max_wait),
+                     retry=retry_if_exception_type(_DELIVERY_ERRORS),
+                     sleep=self.sleep, reraise=True)(self._post)
         post(alert)
 
     def _post(self, alert: Alert) -> None:
@@ -93,3 +125,88 @@ def raise_overdue(store: SqlStore, alerter: Alerter, now: datetime) -> list[Outb
     if fresh:
         store.mark_alerted([row.id for row in fresh], now)
     return fresh
+
+
+class AlertMemory:
+    """The ids already raised by this process, so a condition that persists across ticks (a
+    partner still down, a deadline still near) is alerted once."""
+
+    def __init__(self, alerter: Alerter) -> None:
+        self.alerter = alerter
+        self._raised: set[str] = set()
+        self._lock = threading.Lock()  # partners' polls raise from their own threads
+
+    def raise_once(self, alert: Alert) -> bool:
+        """Send ``alert`` unless its id was raised already; whether it was sent now."""
+        with self._lock:
+            if alert.id in self._raised:
+                return False
+            self._raised.add(alert.id)
+        self.alerter.send(alert)
+        return True
+
+
+def rejected_file(partner: str, file_id: int, name: str, state: str,
+                  reason: str | None) -> Alert:
+    first = reason or "no reason recorded"
+    return Alert(f"rejected-file-{file_id}", "rejected-file", partner,
+                 f"{partner}: file #{file_id} {name} was {state}: {first}",
+                 {"file_id": file_id, "file": name, "state": state, "reason": reason})
+
+
+def partner_unreachable(partner: str, since: datetime, error: str, *,
+                        permanent: bool) -> Alert:
+    what = ("cannot be polled until someone fixes it" if permanent
+            else "cannot be reached (retries gave up)")
+    return Alert(f"partner-unreachable-{partner}-{_stamp(since)}", "partner-unreachable",
+                 partner, f"{partner} {what}: {error}",
+                 {"since": since.isoformat(), "error": error, "permanent": permanent})
+
+
+def partner_reachable(partner: str, since: datetime, now: datetime) -> Alert:
+    return Alert(f"partner-reachable-{partner}-{_stamp(since)}", "partner-reachable", partner,
+                 f"{partner} is reachable again (unreachable since "
+                 f"{since:%Y-%m-%d %H:%M %Z})",
+                 {"since": since.isoformat(), "until": now.isoformat()}, resolves=True)
+
+
+def _stamp(moment: datetime) -> str:
+    # Microseconds: two outages within one second are still two alerts.
+    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
+
+
+def raise_recall_deadlines(store: SqlStore, memory: AlertMemory, now: datetime,
+                           within_days: int) -> list[Alert]:
+    """Alert once for each recall notice whose required action is due within ``within_days``
+    (or overdue) while some recipients have not answered; the alerts raised now."""
+    raised = []
+    for notice in latest_notices(store.documents_of_kind("recall-notice")):
+        deadline = _nearest_deadline(notice)
+        if deadline is None or (deadline - now.date()).days > within_days:
+            continue
+        silent = [r.partner for r in store.recall_recipients_of(notice.notice_id)
+                  if r.responded_at is None]
+        if silent:
+            alert = _recall_deadline(notice, deadline, silent, now.date())
+            if memory.raise_once(alert):
+                raised.append(alert)
+    return raised
+
+
+def _nearest_deadline(notice: RecallNotice) -> date | None:
+    return min((a.deadline for a in notice.actions if a.deadline is not None), default=None)
+
+
+def _recall_deadline(notice: RecallNotice, deadline: date, silent: Iterable[str],
+                     today: date) -> Alert:
+    partners = sorted(silent)
+    days = (deadline - today).days
+    when = (f"in {days} day{'s' * (days != 1)}" if days > 0 else "today" if days == 0
+            else f"{-days} day{'s' * (days != -1)} ago")
+    return Alert(f"recall-deadline-{notice.notice_id}-{deadline.isoformat()}",
+                 "recall-deadline", ",".join(partners),
+                 f"recall {notice.notice_id}: the required action is due {deadline} ({when}) "
+                 f"and {', '.join(partners)} {'has' if len(partners) == 1 else 'have'} not "
+                 "answered the notification",
+                 {"notice_id": notice.notice_id, "deadline": deadline.isoformat(),
+                  "not_answered": partners})

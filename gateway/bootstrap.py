@@ -53,8 +53,10 @@ EMBEDDED_DEFAULTS: dict[str, dict[str, str]] = {
     # later, one arriving after it (the worker died) resumes the file
     "processing": {"lease_seconds": "600"},
     # a JSON POST to webhook_url for each alert (overdue acknowledgements...), signed with
-    # HMAC-SHA256 using the secret in the environment variable secret_env names
-    "alerts": {"webhook_url": "", "secret_env": ""},
+    # HMAC-SHA256 using the secret in the environment variable secret_env names;
+    # recall_deadline_days: alert when a recall's required action is due this soon and
+    # recipients have not answered
+    "alerts": {"webhook_url": "", "secret_env": "", "recall_deadline_days": "3"},
 }
 
 
@@ -72,6 +74,7 @@ class GatewayConfig:
     lease_seconds: int = 600
     webhook_url: str = ""
     webhook_secret_env: str = ""
+    recall_deadline_days: int = 3
 
 
 def load_config(path: Path | None = None) -> GatewayConfig:
@@ -112,14 +115,15 @@ def _build(source: str, raw: dict[str, Any]) -> GatewayConfig:
                          *_alerts(source, section["alerts"]))
 
 
-def _alerts(source: str, alerts: dict[str, str]) -> tuple[str, str]:
+def _alerts(source: str, alerts: dict[str, str]) -> tuple[str, str, int]:
     url = alerts["webhook_url"]
     if url and not url.startswith(("http://", "https://")):
         raise ConfigError(source, "alerts.webhook_url", f"is {url!r}; write an http(s) URL")
     if url and urlsplit(url).password is not None:
         raise ConfigError(source, "alerts.webhook_url", "holds a password; use secret_env "
                           "for the signing secret instead")
-    return url, alerts["secret_env"]
+    return url, alerts["secret_env"], _whole_number(source, "alerts.recall_deadline_days",
+                                                    alerts["recall_deadline_days"])
 
 
 def alerter(config: GatewayConfig) -> Alerter:

@@ -12,6 +12,7 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from gateway import (
     __version__,
@@ -26,6 +27,7 @@ from gateway import (
 )
 from gateway.bootstrap import GatewayConfig, load_config
 from gateway.errors import GatewayError
+from gateway.logs import configure, env_values, timed_if_big
 from gateway.mapping_files import MappingCatalog
 from gateway.recall import read_recall
 from gateway.scheduler import Daemon
@@ -49,6 +51,28 @@ EXAMPLES = """examples:
   gateway ack --functional 999 --ta1 always --interchange-control 1200 FILE
   gateway process samples/valid samples/defects --acks-dir var/acks
   gateway run
+"""
+VALIDATE_EXAMPLES = """examples:
+  gateway validate samples/valid/856-pick-pack-004010.x12
+  gateway validate -v inbound/*.edi           # with informational notes
+  gateway validate --json inbound/*.edi > verdicts.json
+  gateway validate samples/recall/valid-stand-mixer-serials.xml
+"""
+ACK_EXAMPLES = """examples:
+  gateway ack samples/valid/856-pick-pack-004010.x12
+  gateway ack --functional 999 --ta1 always --interchange-control 1200 FILE
+  gateway ack --pretty samples/defects/at701-invalid-code.x12   # a segment a line
+"""
+PROCESS_EXAMPLES = """examples:
+  gateway process samples/valid samples/defects
+  gateway process inbound/ --acks-dir var/acks --canonical-dir var/canonical
+"""
+RUN_EXAMPLES = """examples:
+  gateway run
+  gateway run --settle 5 --outbox-every 60
+  gateway run --log-format json 2>> /var/log/gateway.jsonl
+  gateway run --metrics-port 9464              # http://127.0.0.1:9464/metrics
+  gateway run --metrics-port 9464 --metrics-host 0.0.0.0   # reachable from the network
 """
 
 
@@ -77,7 +101,8 @@ def _parser() -> argparse.ArgumentParser:
     validate = commands.add_parser(
         "validate", help="check X12 files and say what is accepted or rejected, and why",
         description="Exit 0 when everything is accepted, 1 when anything is rejected, "
-        "2 when a file is not X12 at all.", epilog=EXAMPLES,
+        "2 when a file is not X12 at all. A big file gets a line on standard error when its "
+        "check starts and how long it took.", epilog=VALIDATE_EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter)
     validate.add_argument("files", nargs="+", type=Path, metavar="FILE")
     validate.add_argument("--json", action="store_true", help="machine-readable output")
@@ -87,14 +112,19 @@ def _parser() -> argparse.ArgumentParser:
 
     ack = commands.add_parser(
         "ack", help="print the 997/999/TA1 interchanges the gateway would send for a file",
-        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+        description="Prints the acknowledgements for FILE (a recall XML file gets its XML "
+        "acknowledgement) without storing anything; control numbers start from the options, "
+        "not from the store's counters.",
+        epilog=ACK_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     ack.add_argument("file", type=Path, metavar="FILE")
     _ack_options(ack)
     ack.set_defaults(run=_ack)
 
     process = commands.add_parser(
         "process", help="validate and acknowledge every file in folders (the main job for now)",
-        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+        description="Validates, acknowledges and translates every file under the PATHs, "
+        "printing one line per file; nothing is stored (see gateway ingest for that).",
+        epilog=PROCESS_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     process.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     process.add_argument("--acks-dir", type=Path, default=None,
                          help="where to write acknowledgements (default: paths.acks in config)")
@@ -113,22 +143,38 @@ def _parser() -> argparse.ArgumentParser:
         description="Polls each partner in partners/*.yaml on its schedule (never two polls of "
         "one partner at once), sends what the outbox owes between polls, re-reads partner "
         "files when they change, and on SIGTERM or Ctrl-C finishes the polls in flight before "
-        "it exits.", epilog=EXAMPLES,
+        "it exits. Alerts (log line and optional signed webhook, see alerts in config.yaml) "
+        "for rejected files, unreachable partners, overdue acknowledgements and near recall "
+        "deadlines; secrets are redacted from the log.", epilog=RUN_EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter)
     run.add_argument("--settle", type=float, default=2.0, metavar="SECONDS",
                      help="how long a file must stay unchanged before it is taken (default 2)")
     run.add_argument("--outbox-every", type=float, default=30.0, metavar="SECONDS",
                      help="how often acknowledgements owed between polls are sent (default 30)")
+    run.add_argument("--metrics-port", type=int, default=None, metavar="PORT",
+                     help="serve Prometheus metrics on http://HOST:PORT/metrics (default: "
+                     "off; 0 picks a free port and logs it)")
+    run.add_argument("--metrics-host", default="127.0.0.1", metavar="HOST",
+                     help="address the metrics endpoint listens on (default 127.0.0.1: only "
+                     "this machine; 0.0.0.0 exposes it to the network)")
+    run.add_argument("--log-format", choices=("text", "json"), default="text",
+                     help="text (default) or json: one JSON object per line with time, level, "
+                     "logger, message, partner, file_id, control numbers...")
     run.set_defaults(run=_run_daemon)
     return parser
 
 
 def _run_daemon(args: argparse.Namespace) -> int:
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    config = load_config(args.config)
+    # The daemon adds partner files' secrets as it reads them; these are the gateway's own.
+    secrets = env_values([config.webhook_secret_env])
+    if password := urlsplit(config.store_url).password:  # store.url_env's URL may hold one
+        secrets.add(unquote(password))
+    redactor = configure(args.log_format, secrets=secrets)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    return Daemon(load_config(args.config), settle=args.settle,
-                  outbox_every=args.outbox_every).run()
+    metrics_at = None if args.metrics_port is None else (args.metrics_host, args.metrics_port)
+    return Daemon(config, settle=args.settle, outbox_every=args.outbox_every,
+                  metrics_at=metrics_at, redactor=redactor).run()
 
 
 def _ack_options(parser: argparse.ArgumentParser) -> None:
@@ -156,7 +202,8 @@ def _validate(args: argparse.Namespace) -> int:
             if not args.json:
                 print(cli_recall.render_text(str(path), result))
             continue
-        assessment, problem = _assess_file(path)
+        with timed_if_big("validating", str(path), len(data or b"")):
+            assessment, problem = _assess_file(path)
         if assessment is None:
             codes.append(EXIT_NOT_X12)
             documents.append({"file": str(path), "verdict": "unreadable", "exit_code": 2,

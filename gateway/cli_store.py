@@ -22,6 +22,7 @@ from gateway.canonical_json import to_json
 from gateway.cases import CaseView, cases_for
 from gateway.cli_translate import translated_json
 from gateway.domain.return_case import ReturnCase
+from gateway.logs import Progress, timed_if_big
 from gateway.mapping_files import MappingCatalog
 from gateway.outbound.react import react_to_file
 from gateway.pipeline import IngestResult, Ports, ingest, replay
@@ -31,32 +32,58 @@ from gateway.services import is_xml
 from gateway.store.migrate import upgrade
 from gateway.store.repository import FileSummary, OutboundRow, SqlStore
 
-EXAMPLES = """examples:
-  gateway db upgrade
+DB_EXAMPLES = """examples:
+  gateway db upgrade                       # create the schema, or migrate it to this version
+  gateway --config prod.yaml db upgrade
+"""
+INGEST_EXAMPLES = """examples:
   gateway ingest --partner northwind inbound/rma-0412.x12
-  gateway files --state rejected --since 2026-11-01
-  gateway files --partner northwind --json
-  gateway replay --failed --since 2026-11-01 --dry-run
+  gateway ingest --partner odfl --json inbound/*.x12 > results.json
+"""
+SHOW_EXAMPLES = """examples:
+  gateway show RMA7734021                  # a return case's timeline
+  gateway show '#12'                       # one file: state, findings, what it answered
+  gateway show 000000905                   # the files that carried this ISA13
+  gateway show --json RMA7734021
+"""
+REPLAY_EXAMPLES = """examples:
   gateway replay '#12'
-  gateway archive purge --dry-run
-  gateway show RMA7734021
-  gateway show '#12'
+  gateway replay --failed --since 2026-11-01 --dry-run   # what today's mappings would change
+  gateway replay --failed --since 2026-11-01 --until 2026-11-08
+"""
+ARCHIVE_EXAMPLES = """examples:
+  gateway archive purge --dry-run          # what archive.retention_days would delete
+  gateway archive purge
+"""
+FILES_EXAMPLES = """examples:
+  gateway files --state rejected --since 2026-11-01
+  gateway files --partner northwind --limit 10
+  gateway files --json
 """
 STATES = ("received", "accepted", "partially-accepted", "rejected", "not-x12", "duplicate")
 
 
+_FORMAT = argparse.RawDescriptionHelpFormatter
+
+
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    db = commands.add_parser("db", help="the gateway's database", epilog=EXAMPLES,
-                             formatter_class=argparse.RawDescriptionHelpFormatter)
+    db = commands.add_parser("db", help="the gateway's database",
+                             description="Every command refuses to run on a schema that is not "
+                             "current; `gateway db upgrade` makes it current.",
+                             epilog=DB_EXAMPLES, formatter_class=_FORMAT)
     db_actions = db.add_subparsers(dest="action", required=True, metavar="ACTION")
-    db_actions.add_parser("upgrade", help="create or migrate the schema to this version"
+    db_actions.add_parser("upgrade", help="create or migrate the schema to this version",
+                          description="Creates the schema on an empty database or applies the "
+                          "migrations it lacks (store.url or store.url_env in config.yaml).",
+                          epilog=DB_EXAMPLES, formatter_class=_FORMAT
                           ).set_defaults(run=_db_upgrade)
 
     ingest_cmd = commands.add_parser(
         "ingest", help="take files in: archive, record, validate, translate, store, queue acks",
         description="Each file is archived and recorded before it is read; a file or an "
-        "interchange already received is recorded as a duplicate and not processed again.",
-        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+        "interchange already received is recorded as a duplicate and not processed again. A "
+        "big file gets a line on standard error when it starts and how long it took.",
+        epilog=INGEST_EXAMPLES, formatter_class=_FORMAT)
     ingest_cmd.add_argument("files", nargs="+", type=Path, metavar="FILE")
     ingest_cmd.add_argument("--partner", required=True, help="the partner the files came from")
     ingest_cmd.add_argument("--json", action="store_true", help="machine-readable output")
@@ -65,8 +92,8 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     show = commands.add_parser(
         "show", help="a return case's timeline across 180, 856, 214, recalls and acks",
         description="REF is an RMA, PO, shipment id, BOL, PRO or tracking number, a document "
-        "reference, an interchange control number, or #N for file N.", epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter)
+        "reference, an interchange control number, or #N for file N.", epilog=SHOW_EXAMPLES,
+        formatter_class=_FORMAT)
     show.add_argument("reference", metavar="REF")
     show.add_argument("--json", action="store_true", help="machine-readable output")
     show.set_defaults(run=_show)
@@ -75,8 +102,9 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "replay", help="run archived files through the current grammars and mappings again",
         description="Rewrites the files' sets, findings, canonical documents and state from "
         "the archived bytes. Acknowledgements are not sent again and no control number is "
-        "used. --dry-run shows the differences in the canonical documents and stores nothing.",
-        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+        "used. --dry-run shows the differences in the canonical documents and stores nothing. "
+        "Progress (replaying 3/17: #12 NAME) goes to standard error.",
+        epilog=REPLAY_EXAMPLES, formatter_class=_FORMAT)
     replay_cmd.add_argument("files", nargs="*", metavar="#N", help="file numbers, e.g. '#12'")
     replay_cmd.add_argument("--failed", action="store_true",
                             help="every rejected, partially accepted or not-X12 file")
@@ -86,18 +114,21 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     replay_cmd.set_defaults(run=_replay)
 
     archive = commands.add_parser("archive", help="the raw archive of inbound files",
-                                  epilog=EXAMPLES,
-                                  formatter_class=argparse.RawDescriptionHelpFormatter)
+                                  description="Every inbound file's bytes, kept under their "
+                                  "SHA-256 in paths.archive.",
+                                  epilog=ARCHIVE_EXAMPLES, formatter_class=_FORMAT)
     archive_actions = archive.add_subparsers(dest="action", required=True, metavar="ACTION")
     purge = archive_actions.add_parser(
         "purge", help="delete archived bytes older than archive.retention_days",
-        description="Files' records are kept; only bytes no newer file shares are deleted.")
+        description="Files' records are kept; only bytes no newer file shares are deleted.",
+        epilog=ARCHIVE_EXAMPLES, formatter_class=_FORMAT)
     purge.add_argument("--dry-run", action="store_true")
     purge.set_defaults(run=_purge)
 
     files = commands.add_parser("files", help="recent files with their state and findings",
-                                epilog=EXAMPLES,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+                                description="Newest first: number, time, partner, state, name, "
+                                "error count and the first reason.",
+                                epilog=FILES_EXAMPLES, formatter_class=_FORMAT)
     files.add_argument("--partner")
     files.add_argument("--state", choices=STATES)
     files.add_argument("--since", type=date.fromisoformat, metavar="YYYY-MM-DD")
@@ -135,8 +166,9 @@ def _ingest(args: argparse.Namespace) -> int:
             print(f"gateway: {path}: cannot be read: {exc.strerror}", file=sys.stderr)
             worst = 2
             continue
-        result = ingest(data, path.name, args.partner, ports, settings,
-                        now=datetime.now().astimezone())
+        with timed_if_big("ingesting", str(path), len(data)):
+            result = ingest(data, path.name, args.partner, ports, settings,
+                            now=datetime.now().astimezone())
         reactions = react_to_file(context, result, datetime.now().astimezone())
         results.append({**_result_json(path, result), "follow_ups": reactions.lines()})
         worst = max(worst, 0 if result.state in ("accepted", "duplicate", "in-progress") else 1)
@@ -345,7 +377,9 @@ def _replay(args: argparse.Namespace) -> int:
         return 2
     ports, settings = ingest_ports(config, store)
     catalog = MappingCatalog(config.paths["mappings"])
+    progress = Progress("replaying", len(chosen))
     for stored in chosen:
+        progress.step(f"#{stored.id} {stored.original_name} ({stored.partner}, {stored.state})")
         if args.dry_run:
             _show_replay_diff(store, ports, catalog, stored)
             continue

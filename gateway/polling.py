@@ -11,6 +11,7 @@ Order is what makes it safe:
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -28,29 +29,39 @@ class OutboxStore(Protocol):
     def mark_sent(self, outbox_id: int, sent_at: datetime) -> None: ...
 
 
+class TransferObserver(Protocol):
+    """Told of each file moved, e.g. `gateway.metrics.GatewayMetrics` (the daemon's)."""
+
+    def transferred(self, partner: str, direction: str, size: int, seconds: float) -> None:
+        """``direction`` is "fetch" or "publish"."""
+
+
 @dataclass(slots=True)
 class PollReport:
     partner: str
     taken: list[tuple[str, IngestResult]] = field(default_factory=list)
     waiting: list[tuple[str, str]] = field(default_factory=list)  # (file, why it was left)
     sent: list[str] = field(default_factory=list)
+    sent_items: list[OutboxItem] = field(default_factory=list)  # what each sent name carried
 
 
 def poll_once(partner: str, channel: PartnerChannel, ports: Ports, settings: IngestSettings,
               outbox: OutboxStore, *, clock: Callable[[], datetime], settle: float,
               sleep: Callable[[float], None],
-              after_file: Callable[[IngestResult], None] | None = None) -> PollReport:
+              after_file: Callable[[IngestResult], None] | None = None,
+              observer: TransferObserver | None = None) -> PollReport:
     """``after_file`` runs once each taken file is committed and picked up (the outbound
     reactions: RMA answers, status updates, recall notifications), before the outbox is sent,
-    so what it queues for this partner leaves in the same poll."""
+    so what it queues for this partner leaves in the same poll. ``observer`` hears of every
+    file fetched and published (sizes and durations, for metrics)."""
     report = PollReport(partner)
     with channel:
         for remote, why in _stable_files(channel, settle, sleep):
             if why is not None:
                 report.waiting.append((remote.name, why))
                 continue
-            result = ingest(channel.fetch(remote.name), remote.name, partner, ports, settings,
-                            now=clock())
+            data = _fetch(channel, remote.name, partner, observer)
+            result = ingest(data, remote.name, partner, ports, settings, now=clock())
             report.taken.append((remote.name, result))
             if result.state == "in-progress":
                 report.waiting.append((remote.name, result.reason or "in progress"))
@@ -58,24 +69,49 @@ def poll_once(partner: str, channel: PartnerChannel, ports: Ports, settings: Ing
             channel.after_pickup(remote.name)  # only now: the store has committed it
             if after_file is not None:
                 after_file(result)
-        report.sent.extend(send_pending(partner, channel, outbox, clock=clock))
+        for name, item in publish_pending(partner, channel, outbox, clock=clock,
+                                          observer=observer):
+            report.sent.append(name)
+            report.sent_items.append(item)
     return report
 
 
 def send_pending(partner: str, channel: PartnerChannel, outbox: OutboxStore, *,
-                 clock: Callable[[], datetime]) -> list[str]:
-    """Publish everything owed to ``partner`` over an open ``channel``; the names sent.
+                 clock: Callable[[], datetime],
+                 observer: TransferObserver | None = None) -> list[str]:
+    """Publish everything owed to ``partner`` over an open ``channel``; the names sent."""
+    return [name for name, _item in publish_pending(partner, channel, outbox, clock=clock,
+                                                    observer=observer)]
+
+
+def publish_pending(partner: str, channel: PartnerChannel, outbox: OutboxStore, *,
+                    clock: Callable[[], datetime],
+                    observer: TransferObserver | None = None) -> list[tuple[str, OutboxItem]]:
+    """Publish everything owed to ``partner``; each name sent with the item it carried.
 
     Each item is marked sent only after its file is in place, so a failure leaves the rest
     owed for the next try, and a retry replaces a published file rather than doubling it."""
     sent = []
     for outbox_id, _partner, item in outbox.pending_outbox(partner):
         name = acknowledgement_file_name(item)
+        started = time.monotonic()
         channel.publish(name, item.payload)
+        if observer is not None:
+            observer.transferred(partner, "publish", len(item.payload),
+                                 time.monotonic() - started)
         crash_point("after-publish")  # published, not yet marked: the next try replaces it
         outbox.mark_sent(outbox_id, clock())
-        sent.append(name)
+        sent.append((name, item))
     return sent
+
+
+def _fetch(channel: PartnerChannel, name: str, partner: str,
+           observer: TransferObserver | None) -> bytes:
+    started = time.monotonic()
+    data = channel.fetch(name)
+    if observer is not None:
+        observer.transferred(partner, "fetch", len(data), time.monotonic() - started)
+    return data
 
 
 def _stable_files(channel: PartnerChannel, settle: float,

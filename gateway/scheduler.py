@@ -12,7 +12,12 @@ from the partner files at start and whenever those files change, and are never s
   recall notifications: gateway.outbound), and once at start for the last day's documents,
   in case the gateway stopped between a file's commit and its reactions;
 - a job raises an alert (log line, optional signed webhook) for each acknowledgement that
-  became overdue under its partner's SLA;
+  became overdue under its partner's SLA, and for each recall whose required action is due
+  within `alerts.recall_deadline_days` while recipients have not answered; a rejected file
+  and a partner that cannot be reached are alerted as they happen (once each: gateway.alerts);
+- every log line carries what it is about (partner, file id and name, control numbers, the
+  outbox kind and control number) as fields, for `--log-format json`;
+- `--metrics-port` serves Prometheus metrics (gateway.metrics);
 - partner files are re-read when they change; a broken edit is reported and the running
   configuration kept;
 - SIGTERM / SIGINT stop taking new polls and wait for the ones in flight to finish.
@@ -24,6 +29,8 @@ import logging
 import signal
 import threading
 import time
+from collections import Counter
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -32,7 +39,14 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from gateway.alerts import raise_overdue
+from gateway.alerts import (
+    AlertMemory,
+    partner_reachable,
+    partner_unreachable,
+    raise_overdue,
+    raise_recall_deadlines,
+    rejected_file,
+)
 from gateway.bootstrap import (
     GatewayConfig,
     alerter,
@@ -42,32 +56,45 @@ from gateway.bootstrap import (
     outbound_context,
 )
 from gateway.errors import ConfigError, GatewayError, PermanentTransportError, TransportError
+from gateway.logs import RedactingFilter, env_values
+from gateway.metrics import GatewayMetrics, StoreSnapshot
 from gateway.outbound.react import react
 from gateway.partners import Partner, load_partners
 from gateway.pipeline import IngestResult
-from gateway.polling import PollReport, poll_once, send_pending
-from gateway.ports import StoredDocument
+from gateway.polling import PollReport, poll_once, publish_pending
+from gateway.ports import OutboxItem, StoredDocument
 from gateway.transport.retry import with_retries
 
 log = logging.getLogger("gateway.run")
 BACKOFF = timedelta(minutes=15)  # after a permanent failure: nobody fixes a key in seconds
 CATCH_UP = timedelta(days=1)  # documents whose follow-ups a stop may have interrupted
+REJECTED = ("rejected", "not-x12")  # the file states a person must look at
+COUNTED_ROWS = 100_000  # store.outbound() rows read for a scrape-time count
+Retries = Callable[[Callable[[], PollReport]], PollReport]
 
 
 class Daemon:
     def __init__(self, config: GatewayConfig, *, settle: float, reload_every: float = 5.0,
-                 outbox_every: float = 30.0) -> None:
+                 outbox_every: float = 30.0, metrics_at: tuple[str, int] | None = None,
+                 redactor: RedactingFilter | None = None, retries: Retries = with_retries,
+                 backoff: timedelta = BACKOFF) -> None:
         self.config, self.settle, self.reload_every = config, settle, reload_every
-        self.outbox_every = outbox_every
+        self.outbox_every, self.metrics_at, self.redactor = outbox_every, metrics_at, redactor
+        self.retries, self.backoff = retries, backoff
         self.busy: dict[str, threading.Lock] = {}  # per partner: a poll or a send in progress
         self.backed_off: dict[str, datetime] = {}  # partner: until when
+        self.unreachable: dict[str, datetime] = {}  # partner: since when (the outage's start)
         self.store = open_store(config)
         self.folder = config.paths["partners"]
         self.partners: dict[str, Partner] = {}
         self.signature: tuple[tuple[str, float], ...] = ()
         self.stopping = threading.Event()
         self.reacting = threading.Lock()
+        self.metrics = GatewayMetrics(self._store_snapshot)
         self.alerter = alerter(config)
+        self.alerter.on_alert = lambda alert: self.metrics.alert_raised(alert.kind,
+                                                                        alert.partner)
+        self.alerts = AlertMemory(self.alerter)
         self.outbound = outbound_context(config, self.store, {})
         self.scheduler = BackgroundScheduler(timezone=UTC, job_defaults={
             "coalesce": True, "max_instances": 1, "misfire_grace_time": 300})
@@ -80,23 +107,56 @@ class Daemon:
             seconds=self.outbox_every), id="send-outbox")
         self.scheduler.add_job(self._check_acks, IntervalTrigger(
             seconds=self.outbox_every), id="check-acks")
+        self.scheduler.add_job(self._check_recall_deadlines, IntervalTrigger(
+            seconds=self.outbox_every), id="check-recall-deadlines",
+            next_run_time=datetime.now(UTC))
         self.scheduler.add_job(self._catch_up, id="catch-up")  # once, now
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: self.stopping.set())
+        server = self._serve_metrics()
         self.scheduler.start()
         log.info("started: %d partners (%s)", len(self.partners), ", ".join(self.partners))
         self.stopping.wait()
         log.info("stopping: no new polls; waiting for polls in progress to finish")
         self.scheduler.shutdown(wait=True)
+        if server is not None:
+            server.shutdown()
         log.info("stopped")
         return 0
+
+    def _serve_metrics(self) -> Any:
+        if self.metrics_at is None:
+            return None
+        host, port = self.metrics_at
+        try:
+            server = self.metrics.serve(port, host)
+        except OSError as exc:  # the port is taken or the address is not ours: say which
+            raise ConfigError("gateway run", "--metrics-port",
+                              f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+        log.info("metrics on http://%s:%d/metrics", host, server.server_port,
+                 extra={"metrics_port": server.server_port})
+        return server
+
+    def _store_snapshot(self) -> StoreSnapshot:
+        """What Prometheus reads at each scrape, straight from the store; every configured
+        partner has a value (0 included), so a dashboard tells "none" from "no data"."""
+        zero = dict.fromkeys(self.partners, 0)
+        pending = Counter(partner for _id, partner, _item in self.store.pending_outbox())
+        overdue = Counter(row.partner for row in self.store.outbound(
+            overdue_at=_now(), limit=COUNTED_ROWS))
+        held = Counter(row.partner for row in self.store.outbound(held=True,
+                                                                   limit=COUNTED_ROWS))
+        return StoreSnapshot(zero | pending, zero | overdue, zero | held)
 
     # --- partner files -----------------------------------------------------------------------
     def _load(self) -> None:
         partners = load_partners(self.folder)
+        if self.redactor is not None:  # before anything can log a new partner's secret
+            self.redactor.remember(env_values(secret_env_names(partners.values())))
         for gone in set(self.partners) - set(partners):
             self.scheduler.remove_job(f"poll:{gone}")
-            log.info("%s: partner file removed; no longer polled", gone)
+            log.info("%s: partner file removed; no longer polled", gone,
+                     extra={"partner": gone})
         for partner in partners.values():
             self._schedule(partner, new=partner.id not in self.partners)
         self.partners, self.signature = partners, _signature(self.folder)
@@ -127,25 +187,65 @@ class Daemon:
         if partner is None or self.stopping.is_set():
             return
         ports, settings = ingest_ports(self.config, self.store, partner)
+        started = time.monotonic()
         try:
             with self._busy(partner_id):
-                report = with_retries(lambda: poll_once(
+                report = self.retries(lambda: poll_once(
                     partner.id, open_channel(partner), ports, settings, self.store,
                     clock=_now, settle=self.settle, sleep=time.sleep,
-                    after_file=self._react))
-        except PermanentTransportError as exc:
+                    after_file=self._after_file, observer=self.metrics))
+        except TransportError as exc:
+            self._polled(partner_id, started, ok=False)
+            self._poll_failed(partner_id, exc)
+            return
+        self._polled(partner_id, started, ok=True)
+        self.backed_off.pop(partner_id, None)
+        self._reachable_again(partner_id)
+        _log_report(report)
+
+    def _polled(self, partner_id: str, started: float, *, ok: bool) -> None:
+        self.metrics.polled(partner_id, time.monotonic() - started, ok=ok,
+                            finished_at=time.time())
+
+    def _poll_failed(self, partner_id: str, exc: TransportError) -> None:
+        permanent = isinstance(exc, PermanentTransportError)
+        if permanent:
             log.error("%s: cannot be polled, backing off %s until fixed: %s", partner_id,
-                      BACKOFF, exc)
-            until = datetime.now(UTC) + BACKOFF
+                      self.backoff, exc, extra={"partner": partner_id})
+            until = datetime.now(UTC) + self.backoff
             self.backed_off[partner_id] = until
             self.scheduler.modify_job(f"poll:{partner_id}", next_run_time=until)
-            return
-        except TransportError as exc:
+        else:
             log.warning("%s: poll failed after retries, next poll as scheduled: %s",
-                        partner_id, exc)
+                        partner_id, exc, extra={"partner": partner_id})
+        since = self.unreachable.setdefault(partner_id, _now())
+        self.alerts.raise_once(partner_unreachable(partner_id, since, str(exc),
+                                                   permanent=permanent))
+
+    def _reachable_again(self, partner_id: str) -> None:
+        since = self.unreachable.pop(partner_id, None)
+        if since is None:
             return
-        self.backed_off.pop(partner_id, None)
-        _log_report(report)
+        log.info("%s: reachable again (unreachable since %s)", partner_id,
+                 f"{since:%Y-%m-%d %H:%M:%S%z}", extra={"partner": partner_id})
+        self.alerts.raise_once(partner_reachable(partner_id, since, _now()))
+
+    def _after_file(self, result: IngestResult) -> None:
+        """Each file a poll took, once committed: count it, log it, alert a rejection, then
+        run its outbound reactions."""
+        stored = self.store.files_by_id([result.file_id]).get(result.file_id)
+        name = stored.original_name if stored else "?"
+        partner = stored.partner if stored else "?"
+        interchanges = self.store.outcomes_of(result.file_id)
+        self.metrics.file_taken(partner, result.state,
+                                [s[5] for _c, _o, sets in interchanges for s in sets])
+        log.info("%s: took %s: file #%d %s", partner, name, result.file_id, result.state,
+                 extra={"partner": partner, "file_id": result.file_id, "file": name,
+                        "state": result.state, **_control_numbers(interchanges)})
+        if result.state in REJECTED:
+            self.alerts.raise_once(rejected_file(partner, result.file_id, name, result.state,
+                                                 result.reason))
+        self._react(result)
 
     # --- the outbox between polls ------------------------------------------------------------
     def _send_outbox(self) -> None:
@@ -159,14 +259,16 @@ class Daemon:
                 continue  # its poll is running and sends what is owed itself
             try:
                 with open_channel(partner) as channel:
-                    sent = send_pending(partner_id, channel, self.store, clock=_now)
+                    sent = publish_pending(partner_id, channel, self.store, clock=_now,
+                                           observer=self.metrics)
             except TransportError as exc:
-                log.warning("%s: outbox not sent, kept for the next try: %s", partner_id, exc)
+                log.warning("%s: outbox not sent, kept for the next try: %s", partner_id, exc,
+                            extra={"partner": partner_id})
                 continue
             finally:
                 lock.release()
-            for name in sent:
-                log.info("%s: sent %s", partner_id, name)
+            for name, item in sent:
+                _log_sent(partner_id, name, item)
 
     # --- outbound reactions and acknowledgement SLAs ------------------------------------------
     def _react(self, result: IngestResult) -> None:
@@ -176,15 +278,16 @@ class Daemon:
     def _react_to(self, documents: list[StoredDocument], file_id: int | None) -> None:
         if not documents:
             return
+        fields = {"file_id": file_id} if file_id is not None else {}
         try:
             with self.reacting:  # two partners' polls must not decide the same case at once
                 reactions = react(self.outbound, documents, _now(), file_id)
         except (GatewayError, ValueError) as exc:
             log.error("file #%s: stored, but its follow-ups failed (retried at the next "
-                      "start): %s", file_id, exc)
+                      "start): %s", file_id, exc, extra=fields)
             return
         for line in reactions.lines():
-            log.info("%s", line)
+            log.info("%s", line, extra=fields)
 
     def _catch_up(self) -> None:
         self._react_to(self.store.documents_since(_now() - CATCH_UP), None)
@@ -192,7 +295,13 @@ class Daemon:
     def _check_acks(self) -> None:
         for row in raise_overdue(self.store, self.alerter, _now()):
             log.warning("%s: acknowledgement of %s %s overdue", row.partner, row.kind,
-                        row.control_number)
+                        row.control_number,
+                        extra={"partner": row.partner, "outbox_kind": row.kind,
+                               "outbox_control": row.control_number, "outbox_id": row.id})
+
+    def _check_recall_deadlines(self) -> None:
+        raise_recall_deadlines(self.store, self.alerts, _now(),
+                               self.config.recall_deadline_days)
 
     def _busy(self, partner_id: str) -> threading.Lock:
         # setdefault is atomic under the GIL: two jobs never get different locks for a partner.
@@ -208,13 +317,40 @@ def _now() -> datetime:
 
 
 def _log_report(report: PollReport) -> None:
-    for name, result in report.taken:
-        log.info("%s: took %s: file #%d %s", report.partner, name, result.file_id,
-                 result.state)
+    """What a poll left and sent (what it took was logged as each file was committed)."""
     for name, why in report.waiting:
-        log.info("%s: left %s: %s", report.partner, name, why)
-    for name in report.sent:
-        log.info("%s: sent %s", report.partner, name)
+        log.info("%s: left %s: %s", report.partner, name, why,
+                 extra={"partner": report.partner, "file": name})
+    for name, item in zip(report.sent, report.sent_items, strict=True):
+        _log_sent(report.partner, name, item)
+
+
+def _log_sent(partner: str, name: str, item: OutboxItem) -> None:
+    log.info("%s: sent %s", partner, name,
+             extra={"partner": partner, "file": name, "outbox_kind": item.kind,
+                    "outbox_control": item.control_number})
+
+
+def _control_numbers(interchanges: list[tuple[str, str, list[tuple[str, ...]]]]
+                     ) -> dict[str, list[str]]:
+    """ISA13, GS06 and ST02 of a stored file, as log fields (only those it has)."""
+    found = {
+        "isa13": [control for control, _outcome, _sets in interchanges],
+        "gs06": list(dict.fromkeys(s[1] for _c, _o, sets in interchanges for s in sets)),
+        "st02": [s[4] for _c, _o, sets in interchanges for s in sets],
+    }
+    return {key: values for key, values in found.items() if values}
+
+
+def secret_env_names(partners: Iterable[Partner]) -> set[str]:
+    """The environment variables partner files name for keys and passphrases."""
+    names = set()
+    for partner in partners:
+        transport = partner.transport
+        for ref in (transport.private_key, transport.passphrase) if transport else ():
+            if ref is not None and ref.env:
+                names.add(ref.env)
+    return names
 
 
 def _signature(folder: Path) -> tuple[tuple[str, float], ...]:
