@@ -18,9 +18,8 @@ from pathlib import Path
 from string import Template
 from zoneinfo import ZoneInfo
 
-from lxml import etree
-
 from gateway.recall import RecallResponse, ResponseStatus, build_recall_response
+from gateway.recall.parse import local_name, read_document
 
 RMA = "RMA7734021"  # the sample story's RMA, sent by Northwind in BGN06 (its mapping)
 RECALL_NOTICE = "26-031"
@@ -139,13 +138,13 @@ def functional_ack(answer: bytes, control: int, now: datetime) -> bytes:
 
 def notification_fields(notification: bytes) -> dict[str, str]:
     """NotificationId, NoticeId and the affected serials of one of our recall notifications,
-    read the way the retailer's system would (no DTD, no entities, no network)."""
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
-    root = etree.fromstring(notification, parser)
+    read with the gateway's hardened XML reader (no DTD, no entities, no network)."""
+    root = read_document(notification, max_bytes=len(notification) + 1).root
+    if root is None:
+        raise ValueError("the recall notification is not readable XML")
 
     def texts(name: str) -> list[str]:
-        return [str(e.text).strip() for e in root.iter() if etree.QName(e).localname == name
-                and e.text]
+        return [str(e.text).strip() for e in root.iter() if local_name(e) == name and e.text]
 
     return {"notification": texts("NotificationId")[0], "notice": texts("NoticeId")[0],
             "serials": " ".join(texts("Serial"))}
