@@ -73,7 +73,7 @@ class _Session:
             HOST, self.login.port, username=self.login.username,
             client_keys=[self.login.key], known_hosts=asyncssh.import_known_hosts(
                 self.login.known_hosts), agent_path=None, preferred_auth="publickey",
-            connect_timeout=TIMEOUT)
+            config=None, connect_timeout=TIMEOUT)  # no ~/.ssh/config: nothing may redirect it
         sftp = await self.connection.start_sftp_client()
         return self.connection, sftp
 
