@@ -9,12 +9,12 @@ from datetime import datetime
 from typing import Any
 
 from gateway.bootstrap import load_config, open_store, outbound_context
-from gateway.cases import CASE_STEP, case_step_body, cases_for
 from gateway.domain.return_case import CaseState
 from gateway.domain.rma_policy import DecisionError, Verdict
 from gateway.outbound.decisions import operator_decide
 from gateway.outbound.recalls import effectiveness, latest_notices
 from gateway.outbound.status import queue_status_updates
+from gateway.outbound.steps import StepError, record_case_step
 from gateway.store.repository import OutboundRow, RecallRecipient
 
 EXAMPLES = """examples:
@@ -126,26 +126,18 @@ def _decide(args: argparse.Namespace) -> int:
 def _step(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     store = open_store(config)
-    view = cases_for(store, args.reference)
-    if len(view.cases) != 1:
-        problem = "no return case" if not view.cases else f"{len(view.cases)} return cases"
-        print(f"gateway: {args.reference!r} names {problem}; name exactly one",
-              file=sys.stderr)
-        return 1
-    case, now = view.cases[0], _now()
-    if case.state is args.state:
-        print(f"case {case.case_id} is already {args.state.value}")
-        return 0
     note = args.note or f"recorded by an operator ({args.state.value})"
-    keys = {key.value for key in case.keys}
-    with store.transaction() as tx:
-        tx.add_document(None, "gateway", kind=CASE_STEP, reference=args.reference[:80],
-                        body=case_step_body(args.state, now, note, keys),
-                        keys=[(key.kind.value, key.value) for key in case.keys],
-                        created_at=now, direction="internal")
-    print(f"case {case.case_id}: {args.state.value} at {now:%Y-%m-%d %H:%M%z}")
-    context = outbound_context(config, store)
-    for update in queue_status_updates(context, [args.reference], now):
+    try:
+        step = record_case_step(outbound_context(config, store), args.reference, args.state,
+                                note=note, now=_now())
+    except StepError as exc:
+        print(f"gateway: {exc}", file=sys.stderr)
+        return 1
+    if step.already:
+        print(f"case {step.case_id} is already {args.state.value}")
+        return 0
+    print(f"case {step.case_id}: {args.state.value} at {step.at:%Y-%m-%d %H:%M%z}")
+    for update in step.updates:
         print(f"status update queued for {update.partner}: {update.state}")
     return 0
 

@@ -212,8 +212,9 @@ def _files(args: argparse.Namespace) -> int:
         print("no files")
     for row in rows:
         f = row.file
+        errors = f"  ({row.errors} error{'s' * (row.errors > 1)})" if row.errors else ""
         print(f"#{f.id:<5} {f.received_at:%Y-%m-%d %H:%M}  {f.partner:<16} {f.state:<18} "
-              f"{f.original_name}" + (f"  ({row.errors} errors)" if row.errors else ""))
+              f"{f.original_name}{errors}")
         if f.reason:
             print(f"       {f.reason}")
     return 0

@@ -73,7 +73,7 @@ def test_the_summary_tells_the_story(first_run: tuple[Path, str]) -> None:
     assert re.search(rf"{RMA} +received \(decision authorized\): requested -> authorized -> "
                      "shipped -> in-transit -> delivered -> received", text), text
     assert re.search(r"NW0000001 +authorized", text), text
-    assert "recipients 1, delivered 1, responded 1 (100%); affected units 2, found 1, " \
+    assert "recipients 1, delivered 1, responded 1 (100%); affected units 1, found 1, " \
            "returned 1" in text, text
     assert re.search(r"northwind +4 acknowledgements \(997\), 1 recall notification .*2 RMA "
                      r"answers \(180\), 3 status updates \(180\); acknowledgements: 1 accepted",

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from gateway.cases import CASE_STEP, case_step_body, cases_for
 from gateway.demo import documents
 from gateway.demo.documents import RMA, StoryClock
 from gateway.demo.gateway_loop import GatewayLoop, now
@@ -21,6 +20,7 @@ from gateway.domain.return_case import CaseState
 from gateway.domain.rma_policy import Verdict
 from gateway.outbound.decisions import operator_decide
 from gateway.outbound.status import queue_status_updates
+from gateway.outbound.steps import record_case_step
 
 NORTHWIND_997_CONTROL = 105  # the retailer's own ISA13 for its 997 (unused by its samples)
 
@@ -115,18 +115,11 @@ class Story:
 
     def goods_received(self) -> None:
         self.clock.wait_past_last()  # the dock checks the goods in after the carrier's events
-        view = cases_for(self.gateway.store, RMA)
-        case, at = view.cases[0], now()
-        note = "2 cartons checked in at the dock (demo)"
-        with self.gateway.store.transaction() as tx:
-            tx.add_document(None, "gateway", kind=CASE_STEP, reference=RMA,
-                            body=case_step_body(CaseState.RECEIVED, at, note,
-                                                {key.value for key in case.keys}),
-                            keys=[(key.kind.value, key.value) for key in case.keys],
-                            created_at=at, direction="internal")
+        step = record_case_step(self.gateway.outbound, RMA, CaseState.RECEIVED,
+                                note="2 cartons checked in at the dock (demo)", now=now())
         self.progress.says("a person", f"records {RMA} as received at the dock (as "
                            f"`gateway rma receive {RMA}` does)")
-        for update in queue_status_updates(self.gateway.outbound, [RMA], at):
+        for update in step.updates:
             self.progress.says("gateway", f"tells {update.partner}: return {RMA} is "
                                f"{update.state}")
         self.settle()

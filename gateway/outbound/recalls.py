@@ -101,6 +101,10 @@ def _affected_items(notice: RecallNotice,
 
 
 def _units(match: RecallMatch) -> Decimal:
+    """The recalled units of a line: its serials inside the recall when it lists serials (one
+    unit each), else its whole quantity (a lot or a product cannot be split further)."""
+    if match.serials:
+        return Decimal(len(match.serials))
     quantity = getattr(match.line, "quantity", None) or getattr(match.line,
                                                                 "quantity_shipped", None)
     return quantity.value if quantity is not None else Decimal(0)
