@@ -4,6 +4,8 @@ effectiveness, and the commands to look further."""
 
 from __future__ import annotations
 
+import shutil
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -121,13 +123,27 @@ def _recalls(store: SqlStore, p: Progress) -> None:
 
 
 def _next(p: Progress, config_file: Path) -> None:
-    config = f"--config {shown(config_file)}"
+    gateway = f"{_program()} --config {shown(config_file)}"
     p.print("  where to look next:", "bold")
     for command, what in (
             ("show RMA7734021", "the return case: timeline, documents, what we sent"),
             ("acks", "what we sent on our own account and what the partners said"),
             ("recall status 26-031", "who was notified, who answered"),
-            ("files", "every file taken in, accepted or rejected"),
-            ("console", "the admin web console")):
-        p.print(f"    gateway {config} {command:<22} # {what}")
+            ("files", "every file taken in, accepted or rejected")):
+        p.print(f"    {gateway} {command:<22} # {what}")
+    p.print(f"    GATEWAY_CONSOLE_TOKEN=<choose one> {gateway} console   # the admin web "
+            "console on http://127.0.0.1:8470")
 
+
+def _program() -> str:
+    """How the reader can type the command: `gateway` when it is on PATH, else the path of the
+    one running (normally .venv/bin/gateway after ./dev run)."""
+    if shutil.which("gateway"):
+        return "gateway"
+    running = Path(sys.argv[0])
+    if running.name != "gateway":
+        return "gateway"
+    try:
+        return str(running.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(running)
