@@ -200,15 +200,15 @@ def _recall_status(args: argparse.Namespace) -> int:
         return 1
     report = effectiveness(recipients)
     if args.json:
-        print(json.dumps({"notice": args.notice, **report,
+        print(json.dumps({"notice": args.notice, **report.as_json(),
                           "recipients": [_recipient_json(r) for r in recipients]}, indent=2))
         return 0
     notice = notices.get(args.notice)
     print(f"recall {args.notice}" + (f": {notice.title}" if notice and notice.title else ""))
-    print(f"  recipients: {report['recipient_count']}, delivered: {report['delivered']}, "
-          f"responded: {report['responded']} ({report['response_rate']})")
-    print(f"  affected units in their documents: {report['affected_units']}; "
-          f"found: {report['units_found']}; returned: {report['units_returned']}")
+    print(f"  recipients: {report.recipients}, delivered: {report.delivered}, "
+          f"responded: {report.responded} ({report.response_rate})")
+    print(f"  affected units in their documents: {report.affected_units}; "
+          f"found: {report.units_found}; returned: {report.units_returned}")
     for r in recipients:
         print(f"  {r.partner:<16} notification {r.notification_id}: "
               + ("delivered " + f"{r.delivered_at:%Y-%m-%d %H:%M}" if r.delivered_at

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from gateway.ports import FindingRow
 from gateway.store.repository import OutboundRow
@@ -79,17 +79,6 @@ def delivery(row: OutboundRow, now: datetime) -> Delivery:
         return Delivery("expected", f"{sent}, acknowledgement expected{due}")
     at = f" {moment(row.ack_at)}" if row.ack_at else ""
     return Delivery(row.ack_state, f"{sent}, {row.ack_state} by the partner{at}")
-
-
-def total(values: list[str | None]) -> Decimal:
-    """The sum of decimal texts, skipping blanks and anything that is not a number."""
-    found = Decimal(0)
-    for value in values:
-        try:
-            found += Decimal(value) if value else 0
-        except InvalidOperation:
-            continue
-    return found
 
 
 def number(value: Decimal) -> str:

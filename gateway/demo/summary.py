@@ -116,10 +116,10 @@ def _recalls(store: SqlStore, p: Progress) -> None:
     for notice in latest_notices(store.documents_of_kind("recall-notice")):
         report = effectiveness(store.recall_recipients_of(notice.notice_id))
         p.print(f"  recall {notice.notice_id}" + (f": {notice.title}" if notice.title else ""))
-        p.print(f"    recipients {report['recipient_count']}, delivered {report['delivered']}, "
-                f"responded {report['responded']} ({report['response_rate']}); affected units "
-                f"{report['affected_units']}, found {report['units_found']}, returned "
-                f"{report['units_returned']}")
+        p.print(f"    recipients {report.recipients}, delivered {report.delivered}, "
+                f"responded {report.responded} ({report.response_rate}); affected units "
+                f"{report.affected_units}, found {report.units_found}, returned "
+                f"{report.units_returned}")
 
 
 def _next(p: Progress, config_file: Path) -> None:

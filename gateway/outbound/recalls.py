@@ -170,23 +170,43 @@ class RecipientState(Protocol):
     def units_returned(self) -> str | None: ...
 
 
-def effectiveness(recipients: Sequence[RecipientState]) -> dict[str, Any]:
-    """A recall's reach: recipients, delivered, responded (and the rate), who has not
-    answered, and units affected / found / returned by the recipients' own counts."""
-    responded = [r for r in recipients if r.responded_at is not None]
-    return {
-        "recipient_count": len(recipients),
-        "delivered": sum(1 for r in recipients if r.delivered_at is not None),
-        "responded": len(responded),
-        "response_rate": f"{100 * len(responded) // len(recipients)}%" if recipients else "-",
-        "not_answered": [r.partner for r in recipients if r.responded_at is None],
-        "affected_units": str(_total(r.affected_units for r in recipients)),
-        "units_found": str(_total(r.units_found for r in recipients)),
-        "units_returned": str(_total(r.units_returned for r in recipients)),
-    }
+@dataclass(frozen=True, slots=True)
+class Effectiveness:
+    """A recall's reach, by the recipients' own counts (what `gateway recall status`, the
+    console and the demo show)."""
+
+    recipients: int
+    delivered: int
+    responded: int
+    affected_units: Decimal
+    units_found: Decimal
+    units_returned: Decimal
+    not_answered: tuple[str, ...]
+
+    @property
+    def response_rate(self) -> str:
+        return f"{100 * self.responded // self.recipients}%" if self.recipients else "-"
+
+    def as_json(self) -> dict[str, Any]:
+        return {"recipient_count": self.recipients, "delivered": self.delivered,
+                "responded": self.responded, "response_rate": self.response_rate,
+                "not_answered": list(self.not_answered),
+                "affected_units": str(self.affected_units),
+                "units_found": str(self.units_found), "units_returned": str(self.units_returned)}
 
 
-def _total(values: Iterable[str | None]) -> Decimal:
+def effectiveness(recipients: Sequence[RecipientState]) -> Effectiveness:
+    return Effectiveness(
+        len(recipients), sum(1 for r in recipients if r.delivered_at is not None),
+        sum(1 for r in recipients if r.responded_at is not None),
+        decimal_total(r.affected_units for r in recipients),
+        decimal_total(r.units_found for r in recipients),
+        decimal_total(r.units_returned for r in recipients),
+        tuple(r.partner for r in recipients if r.responded_at is None))
+
+
+def decimal_total(values: Iterable[str | None]) -> Decimal:
+    """The sum of decimal texts as stored, skipping blanks and anything not a number."""
     total = Decimal(0)
     for value in values:
         try:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -12,28 +11,13 @@ from markupsafe import Markup
 
 from gateway.cases import document_from_json
 from gateway.model import RecallNotice
+from gateway.outbound.recalls import Effectiveness, effectiveness
 from gateway.store.repository import RecallRecipient, SqlStore
 
 from ..charts import Bar, BarGroup, bar_chart
 from ..context import console
-from ..present import total
 
 blueprint = Blueprint("recalls", __name__)
-
-
-@dataclass(frozen=True)
-class Effectiveness:
-    recipients: int
-    delivered: int
-    responded: int
-    affected_units: Decimal
-    units_found: Decimal
-    units_returned: Decimal
-    not_answered: tuple[str, ...]
-
-    @property
-    def response_rate(self) -> str:
-        return f"{100 * self.responded // self.recipients}%" if self.recipients else "-"
 
 
 @blueprint.route("/recalls")
@@ -67,17 +51,6 @@ def notices_by_id(store: SqlStore) -> dict[str, RecallNotice]:
         if isinstance(document, RecallNotice):
             latest[document.original_notice_id or document.notice_id] = document
     return dict(reversed(latest.items()))
-
-
-def effectiveness(recipients: list[RecallRecipient]) -> Effectiveness:
-    """The figures `gateway recall status` prints."""
-    return Effectiveness(
-        len(recipients), sum(1 for r in recipients if r.delivered_at is not None),
-        sum(1 for r in recipients if r.responded_at is not None),
-        total([r.affected_units for r in recipients]),
-        total([r.units_found for r in recipients]),
-        total([r.units_returned for r in recipients]),
-        tuple(r.partner for r in recipients if r.responded_at is None))
 
 
 def chart(notice_id: str, report: Effectiveness) -> Markup:
