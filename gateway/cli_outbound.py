@@ -16,6 +16,7 @@ from gateway.outbound.recalls import effectiveness, latest_notices
 from gateway.outbound.status import queue_status_updates
 from gateway.outbound.steps import StepError, record_case_step
 from gateway.store.repository import OutboundRow, RecallRecipient
+from gateway.wording import OUR_PURPOSES, delivery, local_minute
 
 EXAMPLES = """examples:
   gateway rma authorize NW-RQ-1001
@@ -148,7 +149,7 @@ def _acks(args: argparse.Namespace) -> int:
     now = _now()
     rows = store.outbound(partner=args.partner, overdue_at=now if args.overdue else None,
                           held=args.held, limit=args.limit,
-                          purposes=("rma-answer", "status-update", "recall-notification"))
+                          purposes=OUR_PURPOSES)
     if args.json:
         print(json.dumps([_row_json(row, now) for row in rows], indent=2))
     elif not rows:
@@ -163,18 +164,9 @@ def _acks(args: argparse.Namespace) -> int:
 
 
 def _ack_text(row: OutboundRow, now: datetime) -> str:
-    if row.state == "held":
-        return "HELD (invalid, not sent)"
-    if row.state == "pending":
-        return "waiting to be sent"
-    if row.ack_state is None:
-        return f"sent {row.sent_at:%Y-%m-%d %H:%M}" if row.sent_at else "sent"
-    if row.ack_state == "expected" and row.ack_due is not None and row.ack_due < now:
-        return f"OVERDUE (due {row.ack_due:%Y-%m-%d %H:%M})"
-    if row.ack_state == "expected":
-        return "acknowledgement expected" + (f" by {row.ack_due:%Y-%m-%d %H:%M}"
-                                             if row.ack_due else "")
-    return row.ack_state + (f" {row.ack_at:%Y-%m-%d %H:%M}" if row.ack_at else "")
+    found = delivery(row, now, local_minute)
+    return f"{found.badge.upper()}: {found.text}" if found.badge in ("overdue", "held") \
+        else found.text
 
 
 def _row_json(row: OutboundRow, now: datetime) -> dict[str, Any]:

@@ -31,6 +31,13 @@ from gateway.recall import read_recall
 from gateway.services import is_xml
 from gateway.store.migrate import upgrade
 from gateway.store.repository import FileSummary, OutboundRow, SqlStore
+from gateway.wording import (
+    FAILED_STATES,
+    OUR_PURPOSES,
+    delivery,
+    finding_location,
+    local_minute,
+)
 
 DB_EXAMPLES = """examples:
   gateway db upgrade                       # create the schema, or migrate it to this version
@@ -246,7 +253,7 @@ def _show(args: argparse.Namespace) -> int:
     files = store.files_by_id({d.file_id for d in view.documents if d.file_id is not None})
     acks = store.outbox_of_files(files)
     ours = store.outbound(subjects={d.reference for d in view.documents},
-                          purposes=("rma-answer", "status-update", "recall-notification"))
+                          purposes=OUR_PURPOSES)
     if args.json:
         print(json.dumps({**_show_json(view, files, acks),
                           "sent": [_sent_json(row) for row in reversed(ours)]}, indent=2))
@@ -270,18 +277,9 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _delivery(row: OutboundRow) -> str:
-    """Where a document we sent stands: held, waiting, sent, and what the partner said."""
-    if row.state == "held":
-        return f"HELD, not sent: {row.reason}"
-    if row.state == "pending":
-        return "waiting to be sent"
-    if row.ack_state == "expected" and row.ack_due is not None and \
-            row.ack_due < datetime.now().astimezone():
-        said = f", acknowledgement OVERDUE since {row.ack_due:%Y-%m-%d %H:%M}"
-    else:
-        said = {None: "", "expected": ", acknowledgement expected"}.get(
-            row.ack_state, f", {row.ack_state} by the partner")
-    return f"sent {row.sent_at:%Y-%m-%d %H:%M}" + said if row.sent_at else "sent" + said
+    """Where a document we sent stands, in the console's words, in local time."""
+    found = delivery(row, datetime.now().astimezone(), local_minute)
+    return found.text.replace("overdue", "OVERDUE") if found.overdue else found.text
 
 
 def _sent_json(row: OutboundRow) -> dict[str, Any]:
@@ -320,12 +318,7 @@ def _print_file(store: SqlStore, file_id: int) -> bool:
             print(f"    group {group} ({functional_id}, {group_outcome}): transaction set "
                   f"{set_id} {set_control}: {set_outcome}")
     for finding in store.findings_of(file_id):
-        where = ", ".join(part for part in (
-            f"line {finding.line}" if finding.line else "",
-            f"segment {finding.segment_position} ({finding.segment_tag})"
-            if finding.segment_position else "",
-            f"element {finding.segment_tag}{finding.element_position:02d}"
-            if finding.element_position and finding.segment_tag else "") if part)
+        where = finding_location(finding)
         code = f" [{finding.x12}]" if finding.x12 else ""
         print(f"  {finding.severity:<7} {where + ': ' if where else ''}{finding.message}{code}")
     return True
@@ -367,7 +360,6 @@ def _show_json(view: CaseView, files: dict[int, StoredFile],
     }
 
 
-FAILED_STATES = ("rejected", "partially-accepted", "not-x12")
 
 
 def _replay(args: argparse.Namespace) -> int:

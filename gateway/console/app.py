@@ -17,6 +17,7 @@ from werkzeug.exceptions import HTTPException
 
 from gateway.bootstrap import GatewayConfig
 from gateway.store.repository import SqlStore
+from gateway.wording import finding_location
 
 from . import auth, present
 from .context import EXTENSION, ConsoleContext
@@ -56,7 +57,7 @@ def create_app(store: SqlStore, config: GatewayConfig, tokens: auth.Tokens, *,
     app.context_processor(_template_globals)
     app.add_template_filter(present.moment, "moment")
     app.add_template_filter(present.tone, "tone")
-    app.add_template_filter(present.finding_location, "location")
+    app.add_template_filter(finding_location, "location")
     app.add_template_filter(present.number, "number")
     return app
 

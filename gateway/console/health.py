@@ -20,8 +20,7 @@ from gateway.partners import read_partner
 from gateway.ports import StoredFile
 from gateway.store.repository import SqlStore
 from gateway.store.schema import received_files
-
-from .present import FAILED_STATES
+from gateway.wording import FAILED_STATES
 
 RECENT = timedelta(hours=24)
 BACKLOG_ATTENTION = 25  # pending outbox items beyond which a person should look at delivery

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template, request
 
+from gateway.wording import OUR_PURPOSES, delivery
+
 from ..context import console
-from ..present import OUR_PURPOSES, delivery
 
 blueprint = Blueprint("acks", __name__)
 SHOWN = ("all", "overdue", "held")

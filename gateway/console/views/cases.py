@@ -6,9 +6,9 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from gateway.cases import cases_for
+from gateway.wording import OUR_PURPOSES, delivery
 
 from ..context import console
-from ..present import OUR_PURPOSES, delivery
 
 blueprint = Blueprint("cases", __name__)
 MAX_REFERENCE = 80  # the longest key or reference the store keeps

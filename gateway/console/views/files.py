@@ -10,11 +10,12 @@ from gateway.bootstrap import ingest_ports
 from gateway.errors import GatewayError
 from gateway.pipeline import replay
 from gateway.ports import StoredFile
+from gateway.wording import FAILED_STATES
 
 from ..auth import require_admin
 from ..context import console
 from ..health import partner_files, partners_in_store
-from ..present import FAILED_STATES, FILE_STATES, RAW_CAP_BYTES
+from ..present import FILE_STATES, RAW_CAP_BYTES
 from ..rawfile import raw_view
 
 blueprint = Blueprint("files", __name__)
