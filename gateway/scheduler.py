@@ -29,7 +29,6 @@ import logging
 import signal
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -69,7 +68,6 @@ log = logging.getLogger("gateway.run")
 BACKOFF = timedelta(minutes=15)  # after a permanent failure: nobody fixes a key in seconds
 CATCH_UP = timedelta(days=1)  # documents whose follow-ups a stop may have interrupted
 REJECTED = ("rejected", "not-x12")  # the file states a person must look at
-COUNTED_ROWS = 100_000  # store.outbound() rows read for a scrape-time count
 Retries = Callable[[Callable[[], PollReport]], PollReport]
 
 
@@ -141,11 +139,9 @@ class Daemon:
         """What Prometheus reads at each scrape, straight from the store; every configured
         partner has a value (0 included), so a dashboard tells "none" from "no data"."""
         zero = dict.fromkeys(self.partners, 0)
-        pending = Counter(partner for _id, partner, _item in self.store.pending_outbox())
-        overdue = Counter(row.partner for row in self.store.outbound(
-            overdue_at=_now(), limit=COUNTED_ROWS))
-        held = Counter(row.partner for row in self.store.outbound(held=True,
-                                                                   limit=COUNTED_ROWS))
+        pending = self.store.count_outbound(pending=True)
+        overdue = self.store.count_outbound(overdue_at=_now())
+        held = self.store.count_outbound(held=True)
         return StoreSnapshot(zero | pending, zero | overdue, zero | held)
 
     # --- partner files -----------------------------------------------------------------------
