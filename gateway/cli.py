@@ -121,7 +121,7 @@ def _parser() -> argparse.ArgumentParser:
     ack.set_defaults(run=_ack)
 
     process = commands.add_parser(
-        "process", help="validate and acknowledge every file in folders without a store (a dry run)",
+        "process", help="validate and acknowledge every file in folders (nothing stored)",
         description="Validates, acknowledges and translates every file under the PATHs, "
         "printing one line per file; nothing is stored (see gateway ingest for that).",
         epilog=PROCESS_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
