@@ -229,10 +229,11 @@ class _FileRun:
                                 a.text.encode("latin-1")) for a in answers]
             self._save_interchanges(tx, assessment, seen)
             tx.add_findings(self.file_id, _finding_rows(assessment))
-            if not self.replaying:  # a replay must not move what we sent back in time
-                tx.add_findings(self.file_id, _reconcile_acknowledgements(
-                    tx, replace(assessment, interchanges=fresh), self.partner, self.file_id,
-                    self.now))
+            # A replay re-states what the acknowledgements said but changes nothing we sent:
+            # the partner's answer was recorded when it arrived.
+            tx.add_findings(self.file_id, _reconcile_acknowledgements(
+                tx, replace(assessment, interchanges=fresh), self.partner, self.file_id,
+                self.now, record=not self.replaying))
             documents = 0
             for translated in result.sets:
                 if translated.document is not None and \
@@ -293,7 +294,8 @@ class _FileRun:
 
 
 def _reconcile_acknowledgements(tx: IngestTransaction, assessment: Assessment, partner: str,
-                                file_id: int, now: datetime) -> list[FindingRow]:
+                                file_id: int, now: datetime, *,
+                                record: bool = True) -> list[FindingRow]:
     """The partner's TA1s, 997s and 999s, matched to what we sent them: each becomes a
     finding saying what it answered (or that it answers nothing we sent)."""
     rows = []
@@ -303,7 +305,7 @@ def _reconcile_acknowledgements(tx: IngestTransaction, assessment: Assessment, p
         state = _ack_state(ack)
         matched = tx.match_acknowledgement(
             partner, interchange=ours if envelope else None, group=None if envelope else ours,
-            state=state, detail=_ack_detail(ack), file_id=file_id, at=now)
+            state=state if record else None, detail=_ack_detail(ack), file_id=file_id, at=now)
         what = f"{ack.kind} for our {'interchange' if envelope else 'group'} {ours}"
         if not matched:
             rows.append(FindingRow("ack.unmatched", "warning",

@@ -24,7 +24,7 @@ from gateway.outbound.decisions import operator_decide
 from gateway.outbound.react import react
 from gateway.outbound.terms import Outbound
 from gateway.partners import Partner, read_partner
-from gateway.pipeline import IngestResult, ingest
+from gateway.pipeline import IngestResult, ingest, replay
 from gateway.recall import RecallResponse, ResponseStatus, build_recall_response
 from gateway.store.repository import OutboundRow
 from gateway.x12.assess import assess
@@ -340,3 +340,19 @@ def test_a_ta1_rejecting_our_interchange_marks_it_rejected(gateway: Gateway) -> 
     assert row.ack_state == "rejected", [f.message for f in
                                          gateway.store.findings_of(result.file_id)]
     assert "TA1 code R" in (row.ack_detail or "")
+
+
+def test_replaying_a_997_restates_its_findings_and_changes_nothing_we_sent(
+        gateway: Gateway) -> None:
+    gateway.take("northwind", story("180-return-request-004010.x12"))
+    [answer] = gateway.sent(purpose="rma-answer")
+    group = answer.payload.decode("latin-1").split("GS*AN*")[1].split("*")[4]
+    result = gateway.take("northwind", ack_997(group), at=NOW + timedelta(hours=1))
+    [before] = gateway.sent(purpose="rma-answer")
+    ports, settings = ingest_ports(gateway.config, gateway.store, gateway.partners["northwind"])
+    [stored] = gateway.store.files_to_replay(["accepted"], None, None)[-1:]
+    assert stored.id == result.file_id
+    replay(stored, ports, settings, now=NOW + timedelta(days=2))
+    [after] = gateway.sent(purpose="rma-answer")
+    assert (after.ack_state, after.ack_at) == (before.ack_state, before.ack_at)
+    assert [f.code for f in gateway.store.findings_of(result.file_id)] == ["ack.matched"]
