@@ -16,7 +16,7 @@ from datetime import datetime
 from gateway.cases import CaseView, cases_for, document_from_json
 from gateway.domain.correlation import KeyKind
 from gateway.domain.return_case import CaseEvent, DocumentRef, ReturnCase, document_reference
-from gateway.model import ReturnShipment, ShipmentStatusReport
+from gateway.model import CanonicalDocument, ReturnShipment, ShipmentStatusReport
 from gateway.outbound.queue import next_document_id, queue_unwritable, queue_x12, queue_xml
 from gateway.outbound.terms import Counterparty, Outbound
 from gateway.ports import OutboundTransaction, StoredDocument
@@ -42,32 +42,38 @@ def queue_status_updates(context: Outbound, references: Iterable[str], now: date
                          file_id: int | None = None) -> list[Transition]:
     """Every subscribed transition of the cases ``references`` belong to, queued unless it
     already was; the ones queued now."""
-    queued, seen = [], set()
+    queued: list[Transition] = []
+    seen: set[str] = set()
     for reference in references:
         view = cases_for(context.store, reference)
         for case in view.cases:
             if case.case_id in seen:
                 continue
             seen.add(case.case_id)
-            for transition in transitions_to_tell(context, view, case):
+            for transition in transitions_to_tell(context, case, _documents_of(view, case)):
                 if _queue(context, transition, file_id, now):
                     queued.append(transition)
     return queued
 
 
-def transitions_to_tell(context: Outbound, view: CaseView,
-                        case: ReturnCase) -> list[Transition]:
-    stored_by_ref = _stored_by_reference(view, case)
+CaseDocuments = dict[DocumentRef, tuple[StoredDocument, CanonicalDocument]]
+
+
+def transitions_to_tell(context: Outbound, case: ReturnCase,
+                        documents: CaseDocuments) -> list[Transition]:
+    stored_by_ref = {ref: stored for ref, (stored, _) in documents.items()}
+    shared = _case_references(case, [document for _, document in documents.values()])
     found = []
     for partner, anchor in _participants(stored_by_ref.values()):
         party = context.parties.get(partner)
         if party is None or party.status_form is None:
             continue
+        references = {"request": anchor, **shared}
         for event in case.timeline:
             if _worth_telling(event, party, stored_by_ref):
                 found.append(Transition(partner, case.case_id, anchor,
                                         event.state_after.value, event.at, event.note,
-                                        _references(case, anchor, stored_by_ref.values())))
+                                        references))
     return found
 
 
@@ -91,7 +97,8 @@ def _participants(stored: Iterable[StoredDocument]) -> list[tuple[str, str]]:
     return sorted(first.items())
 
 
-def _stored_by_reference(view: CaseView, case: ReturnCase) -> dict[DocumentRef, StoredDocument]:
+def _documents_of(view: CaseView, case: ReturnCase) -> CaseDocuments:
+    """The stored documents of ``case``, each read once, by the reference the case knows."""
     found = {}
     for stored in view.documents:
         document = document_from_json(stored) if stored.kind != "case-step" else None
@@ -99,7 +106,7 @@ def _stored_by_reference(view: CaseView, case: ReturnCase) -> dict[DocumentRef, 
             continue
         ref = document_reference(document)
         if ref in case.documents:
-            found[ref] = stored
+            found[ref] = (stored, document)
     return found
 
 
@@ -108,23 +115,23 @@ _KEY_NAMES = {KeyKind.RMA: "rma", KeyKind.PURCHASE_ORDER: "purchase-order",
               KeyKind.PRO_NUMBER: "pro"}
 
 
-def _references(case: ReturnCase, anchor: str,
-                stored: Iterable[StoredDocument]) -> dict[str, str]:
-    found = {"request": anchor}
+def _case_references(case: ReturnCase,
+                     documents: Iterable[CanonicalDocument]) -> dict[str, str]:
+    """The case's references every partner is told (their own request is added per partner)."""
+    found: dict[str, str] = {}
     for key in sorted(case.keys, key=str):
         name = _KEY_NAMES.get(key.kind)
         if name is not None:
             found.setdefault(name, key.value)
-    scac = _carrier_scac(stored)
+    scac = _carrier_scac(documents)
     if scac:
         found["scac"] = scac
     return found
 
 
-def _carrier_scac(stored: Iterable[StoredDocument]) -> str | None:
+def _carrier_scac(documents: Iterable[CanonicalDocument]) -> str | None:
     """The carrier of the case (a 214's B1003, else an 856's TD5), which a 214 must name."""
-    for item in stored:
-        document = document_from_json(item)
+    for document in documents:
         if isinstance(document, ShipmentStatusReport) and document.scac:
             return document.scac
         if isinstance(document, ReturnShipment) and document.carrier and document.carrier.scac:
