@@ -67,12 +67,17 @@ def notify_affected_partners(context: Outbound, now: datetime, file_id: int | No
 
 def latest_notices(stored: Iterable[StoredDocument]) -> list[RecallNotice]:
     """The newest version of each active notice."""
+    return [n for n in latest_versions(stored).values() if is_active(n)]
+
+
+def latest_versions(stored: Iterable[StoredDocument]) -> dict[str, RecallNotice]:
+    """The newest version of every notice, active or not, by its first id, oldest first."""
     latest: dict[str, RecallNotice] = {}
     for item in sorted(stored, key=lambda d: (d.created_at, d.id)):
         document = document_from_json(item)
         if isinstance(document, RecallNotice):
             latest[document.original_notice_id or document.notice_id] = document
-    return [n for n in latest.values() if is_active(n)]
+    return latest
 
 
 def _documents_by_partner(context: Outbound, partners: set[str]

@@ -9,9 +9,8 @@ from typing import Any
 from flask import Blueprint, abort, render_template
 from markupsafe import Markup
 
-from gateway.cases import document_from_json
 from gateway.model import RecallNotice
-from gateway.outbound.recalls import Effectiveness, effectiveness
+from gateway.outbound.recalls import Effectiveness, effectiveness, latest_versions
 from gateway.store.repository import RecallRecipient, SqlStore
 
 from ..charts import Bar, BarGroup, bar_chart
@@ -44,12 +43,7 @@ def show(notice_id: str) -> str:
 
 def notices_by_id(store: SqlStore) -> dict[str, RecallNotice]:
     """The newest version of every notice, active or not, newest notice first."""
-    latest: dict[str, RecallNotice] = {}
-    for stored in sorted(store.documents_of_kind("recall-notice"),
-                         key=lambda d: (d.created_at, d.id)):
-        document = document_from_json(stored)
-        if isinstance(document, RecallNotice):
-            latest[document.original_notice_id or document.notice_id] = document
+    latest = latest_versions(store.documents_of_kind("recall-notice"))
     return dict(reversed(latest.items()))
 
 
