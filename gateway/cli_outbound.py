@@ -16,7 +16,7 @@ from gateway.outbound.recalls import effectiveness, latest_notices
 from gateway.outbound.status import queue_status_updates
 from gateway.outbound.steps import StepError, record_case_step
 from gateway.store.repository import OutboundRow, RecallRecipient
-from gateway.wording import OUR_PURPOSES, delivery, local_minute
+from gateway.wording import OUR_PURPOSES, terminal_delivery
 
 EXAMPLES = """examples:
   gateway rma authorize NW-RQ-1001
@@ -157,16 +157,10 @@ def _acks(args: argparse.Namespace) -> int:
     for row in rows if not args.json else []:
         print(f"#{row.id:<5} {row.created_at:%Y-%m-%d %H:%M}  {row.partner:<14} "
               f"{row.kind:<20} {row.control_number:<16} {row.purpose:<20} "
-              f"{row.subject or '-':<16} {_ack_text(row, now)}")
+              f"{row.subject or '-':<16} {terminal_delivery(row, now)}")
         if row.reason:
             print(f"       {row.reason}")
     return 1 if args.overdue and rows else 0
-
-
-def _ack_text(row: OutboundRow, now: datetime) -> str:
-    found = delivery(row, now, local_minute)
-    return f"{found.badge.upper()}: {found.text}" if found.badge in ("overdue", "held") \
-        else found.text
 
 
 def _row_json(row: OutboundRow, now: datetime) -> dict[str, Any]:

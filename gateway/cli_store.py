@@ -34,9 +34,8 @@ from gateway.store.repository import FileSummary, OutboundRow, SqlStore
 from gateway.wording import (
     FAILED_STATES,
     OUR_PURPOSES,
-    delivery,
     finding_location,
-    local_minute,
+    terminal_delivery,
 )
 
 DB_EXAMPLES = """examples:
@@ -270,16 +269,11 @@ def _show(args: argparse.Namespace) -> int:
               f"(file #{file_id}): {state}")
     if ours:
         print("sent on our own account:")
+    now = datetime.now().astimezone()
     for row in reversed(ours):
         print(f"  {row.created_at:%Y-%m-%d %H:%M}  {row.purpose:<20} {row.kind:<20} "
-              f"#{row.control_number} to {row.partner}: {_delivery(row)}")
+              f"#{row.control_number} to {row.partner}: {terminal_delivery(row, now)}")
     return 0
-
-
-def _delivery(row: OutboundRow) -> str:
-    """Where a document we sent stands, in the console's words, in local time."""
-    found = delivery(row, datetime.now().astimezone(), local_minute)
-    return found.text.replace("overdue", "OVERDUE") if found.overdue else found.text
 
 
 def _sent_json(row: OutboundRow) -> dict[str, Any]:

@@ -23,6 +23,14 @@ def local_minute(value: datetime | None) -> str:
     return "-" if value is None else f"{value.astimezone():%Y-%m-%d %H:%M}"
 
 
+def terminal_delivery(row: OutboundRow, now: datetime) -> str:
+    """The delivery sentence for the terminal: local times, OVERDUE and HELD called out."""
+    found = delivery(row, now, local_minute)
+    if found.badge in ("overdue", "held"):
+        return f"{found.badge.upper()}: {found.text}"
+    return found.text
+
+
 def finding_location(finding: FindingRow) -> str:
     """Where a finding is: "line 14, segment 12 (AT7), element AT701"."""
     return ", ".join(part for part in (
