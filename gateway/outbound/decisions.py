@@ -65,8 +65,8 @@ def decide_new_requests(context: Outbound, documents: Iterable[StoredDocument],
             answers.append(Answer(request.document_id, party.id, "", "pending", False,
                                   decision.lines))
             continue
-        answers.append(_send(context, party, request, decision, view,
-                                     file_id=stored.file_id, now=now))
+        answers.append(_send(context, party, request, decision, earlier=[],
+                             file_id=stored.file_id, now=now))
     return answers
 
 
@@ -89,16 +89,17 @@ def operator_decide(context: Outbound, reference: str, verdict: Verdict, *,
     if party is None:
         raise DecisionError(f"request {request.document_id} came from {stored[-1].partner}, "
                             "which has no partner file: there is nobody to answer")
-    earlier = _latest_decision(_answers(view, request))
+    earlier = _answers(view, request)
     decision = operator_decision(request, verdict, lines=lines, reason=reason,
-                                 earlier=earlier, recalled_lines=_held(view, request))
-    return _send(context, party, request, decision, view, file_id=None, now=now)
+                                 earlier=_latest_decision(earlier),
+                                 recalled_lines=_held(view, request))
+    return _send(context, party, request, decision, earlier=earlier, file_id=None, now=now)
 
 
 def _send(context: Outbound, party: Counterparty, request: ReturnAuthorization,
-          decision: Decision, view: CaseView, *, file_id: int | None,
+          decision: Decision, *, earlier: list[ReturnAuthorization], file_id: int | None,
           now: datetime) -> Answer:
-    earlier = _answers(view, request)
+    """Store and queue the answer; ``earlier`` are our previous answers to ``request``."""
     with context.store.transaction() as tx:
         rma = request.rma_number or next(
             (a.rma_number for a in earlier if a.rma_number), None) or \
