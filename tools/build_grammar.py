@@ -3,7 +3,8 @@
 
 Reads   gateway/x12/grammar/source/*.yaml
 Writes  gateway/x12/grammar/maps/004010/ and gateway/x12/grammar/maps/005010/
-        (maps.xml, x12.control.<icvn>.xml, dataele.xml, codes.xml, <set>.<ver>.xml)
+        (maps.xml, x12.control.<icvn>.xml, dataele.xml, codes.xml, <set>.<ver>.xml,
+        known-codes.json: every code list, read by gateway/x12/code_lists.py for warnings)
 
 Usage:
     python tools/build_grammar.py           # (re)generate the map folders
@@ -18,6 +19,7 @@ See gateway/x12/grammar/README.md for the source format and the design rules
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -32,8 +34,8 @@ MAPS = GRAMMAR / "maps"
 VERSIONS = ("004010", "005010")
 # (transaction set, version) pairs to generate; file name = <set>.<ver[2:]>.xml
 SETS = {
-    "004010": ("180", "856", "214", "997"),
-    "005010": ("180", "856", "214", "997", "999"),
+    "004010": ("180", "856", "214", "824", "997"),
+    "005010": ("180", "856", "214", "824", "997", "999"),
 }
 USAGE = {"M": "R", "O": "S", "X": "S"}
 HEADER = (
@@ -119,7 +121,9 @@ class Version:
         seg_src = _load(f"segments-{ver}.yaml")
         self.composites = seg_src.get("composites", {})
         self.segments = seg_src["segments"]
-        self.codes = {str(k): v for k, v in (_load(f"codes-{ver}.yaml")["codes"] or {}).items()}
+        code_src = _load(f"codes-{ver}.yaml")
+        self.code_sources = code_src.get("sources") or {}
+        self.codes = {str(k): v for k, v in (code_src["codes"] or {}).items()}
         self.env = envelope
         self.venv = envelope["versions"][ver]
         self._check()
@@ -143,9 +147,32 @@ class Version:
             for num, _req in _split_list(seg["elements"]):
                 if num not in self.elements and num not in self.composites:
                     raise GrammarError(f"{self.ver}: segment {tag} uses unknown {num}")
-        for num in self.codes:
+        for num, spec in self.codes.items():
             if num not in self.elements:
                 raise GrammarError(f"{self.ver}: code list for unknown element {num}")
+            self._check_code_list(num, spec)
+
+    def _check_code_list(self, num: str, spec: dict) -> None:
+        """A list is complete (enforced) only with a cited source; every code must fit."""
+        where = f"{self.ver}: code list {num}"
+        if not isinstance(spec.get("complete"), bool):
+            raise GrammarError(f"{where}: `complete` must be true or false")
+        sources = spec.get("sources") or []
+        if not sources or any(s not in self.code_sources for s in sources):
+            raise GrammarError(f"{where}: `sources` must name entries of `sources:`")
+        if not spec["complete"] and (spec.get("other_releases") or not spec.get("why")):
+            raise GrammarError(f"{where}: an incomplete list needs `why` and no other_releases")
+        codes = [str(c) for c in spec.get("codes") or []]
+        others = [str(c) for c in spec.get("other_releases") or []]
+        if not codes or len(set(codes + others)) != len(codes) + len(others):
+            raise GrammarError(f"{where}: codes must be non-empty, without duplicates")
+        _dtype, low, high, _name = self.elements[num]
+        misfits = [c for c in codes + others if not int(low) <= len(c) <= int(high)]
+        if misfits:
+            raise GrammarError(f"{where}: codes {misfits[:5]} do not fit length {low}/{high}")
+
+    def _enforced(self, num: str) -> bool:
+        return num in self.codes and self.codes[num]["complete"]
 
     # ------------------------------------------------------------- elements
     def _element(  # noqa: PLR0917
@@ -162,7 +189,7 @@ class Version:
                 for code in codes:
                     w.leaf("code", code)
                 w.close("valid_codes")
-        elif num in self.codes:
+        elif self._enforced(num):
             w.empty("valid_codes", external=num)
         w.close("element")
 
@@ -317,19 +344,33 @@ class Version:
     def codes_xml(self) -> str:
         w = Writer()
         w.open("codesets")
-        for num in sorted(self.codes, key=lambda n: n.zfill(8)):
+        # Only complete lists reach pyx12. A code X12 defines in another release is accepted
+        # here (never an AK403 7) and reported as a warning through known-codes.json.
+        for num in sorted((n for n in self.codes if self._enforced(n)), key=lambda n: n.zfill(8)):
             spec = self.codes[num]
             w.open("codeset")
             w.leaf("id", num)
             w.leaf("name", spec["name"])
             w.leaf("data_ele", num)
             w.open("version")
-            for code in spec["codes"]:
+            for code in [*spec["codes"], *(spec.get("other_releases") or [])]:
                 w.leaf("code", str(code))
             w.close("version")
             w.close("codeset")
         w.close("codesets")
         return w.text()
+
+    def known_codes_json(self) -> str:
+        """Every code list, for gateway/x12/code_lists.py: one element per line, sorted."""
+        lines = []
+        for num in sorted(self.codes, key=lambda n: n.zfill(8)):
+            spec = self.codes[num]
+            entry = {"name": spec["name"], "complete": spec["complete"],
+                     "codes": [str(c) for c in spec["codes"]],
+                     "other_releases": [str(c) for c in spec.get("other_releases") or []]}
+            lines.append(f"  {json.dumps(num)}: {json.dumps(entry)}")
+        head = json.dumps({"version": self.ver, "generated_by": "tools/build_grammar.py"})
+        return head[:-1] + ', "lists": {\n' + ",\n".join(lines) + "\n}}\n"
 
 
 def build() -> dict[Path, str]:
@@ -359,6 +400,7 @@ def build() -> dict[Path, str]:
         out[folder / v.venv["control_file"]] = v.control(fics, gs08s)
         out[folder / "dataele.xml"] = v.dataele()
         out[folder / "codes.xml"] = v.codes_xml()
+        out[folder / "known-codes.json"] = v.known_codes_json()
         w = Writer()
         w.open("maps")
         w.open("version", icvn=icvn)

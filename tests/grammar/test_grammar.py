@@ -362,9 +362,10 @@ def test_rdr_codes_enforced_in_004010():
 def test_single_call_is_fast():
     text = synthetic(body_from_text(GOOD_214), "004010", "QM")
     validate(text, "004010")  # warm the import caches
-    t0 = time.perf_counter()
+    # CPU time of this process, not the wall clock: other work on a busy machine is not ours.
+    t0 = time.process_time()
     validate(text, "004010")
-    assert time.perf_counter() - t0 < 2.0
+    assert time.process_time() - t0 < 2.0
 
 
 # --------------------------------------------------------------------------- corpus
@@ -432,10 +433,12 @@ def test_corpus_canadapost_genuine_defects():
 
 # --------------------------------------------------------------------------- gap closure
 # Every segment that used to be missing from the maps (and gave AK304 1/2) must validate
-# cleanly at a legal place.  Each body below exercises one group of added segments.
+# cleanly at a legal place.  Each body below exercises one group of added segments.  Coded
+# values come from the complete code lists (source/codes-<version>.yaml): BLI18 5, LH109 R,
+# LH202 P, LH303 NOS, SPO07 / OID10 001, EFI03 ZZ.
 GAP_180 = (
     "ST*180*0001~BGN*00*RMA1*20240102~SAC*C*D240~G38*125.50*CHK*RF~"
-    "BLI*PR*1*12*EA*PUR*5.5*BX*PL*3*CB*CM99*CH*USD*A*B*C*D*M~MEA**WT*2*LB~"
+    "BLI*PR*1*12*EA*PUR*5.5*BX*PL*3*CB*CM99*CH*USD*A*B*C*D*5~MEA**WT*2*LB~"
     "CRC*ZZ*Y*01*02~DTM*011*20240102~DD*A1*ZZ*ZZ*REF1*B2~DD*C3~"
     "GF*CT*C-1*CONTRACT9*100*PO*P-9*REL1~TD5*B*2*ABCD~"
     "QTY*01*1~FA1*DZ*A010*C~FA2*18*ACCT-1~FA2*19*ACCT-2~FA1*ZZ~FA2*20*X~SE*0*0001~"
@@ -444,8 +447,8 @@ GAP_856 = {
     "004010": (
         "ST*856*0001~BSN*00*ASN1*20240102*1200~HL*1**S~TD1*CTN25*1~TD5*B*2*ABCD~"
         "TD3*TL**123456~TD4*HM~TSD*1*A1~REF*BM*BOL1~"
-        "LH1*EA*2*UN1993*12*4910156*KG*10*1*Y*II*12345~"
-        "LH2*3*D*FLAMMABLE LIQUID*FLAMMABLE LIQUID~LH3*PAINT*D*N*Y~"
+        "LH1*EA*2*UN1993*12*4910156*KG*10*1*R*II*12345~"
+        "LH2*3*P*FLAMMABLE LIQUID*FLAMMABLE LIQUID~LH3*PAINT*D*NOS*Y~"
         "LFH*TEC*XYLENE*TOLUENE~LEP*D001**IL*WASTE1~"
         "LH4*ERP-12*8005551212*II~LHT*3*FLAMMABLE LIQUID~LHR*ZZ*REF9*20240102~"
         "PER*HM*CHEMTREC*TE*8004249300~LHE*PAINT*FLAMMABLE LIQUID*ZZ*E1~"
@@ -470,14 +473,14 @@ GAP_214 = {
         "ST*214*0001~B10*PRO123*BOL456*ABCD~LX*1~AT7*X3*NS***20240102*1200*LT~"
         "L11*PO1*PO~MAN*GM*00012345678901234567~Q7*A*CTN*2~Q7*D~K1*NOTE~AT8*G*L*100*2~"
         "CD3*G*10~NM1*CN*2*CONSIGNEE~Q7*O*PLT*1~AT8*G*L*10~"
-        "SPO*PO1*DEPT9*EA*10*L*100*ZZ*SORT1~SDQ*EA*92*STORE1*10~SPO*PO2~"
-        "EFI*01*PICTURE*01*1*VIEWER*2*PDF*1.7*ZIP*A4~BIN*4*ABCD~EFI*02~BIN*1*Z~"
+        "SPO*PO1*DEPT9*EA*10*L*100*001*SORT1~SDQ*EA*92*STORE1*10~SPO*PO2~"
+        "EFI*01*PICTURE*ZZ*1*VIEWER*2*PDF*1.7*ZIP*A4~BIN*4*ABCD~EFI*02~BIN*1*Z~"
         "SE*0*0001~"
     ),
     "005010": (
         "ST*214*0001~B10*PRO123*BOL456*ABCD~LX*1~L11*PO1*PO~MAN*GM*00012345678901234567~"
         "Q7*A*CTN*2~K1*NOTE~AT7*X3*NS***20240102*1200*LT~N1*CN*CONSIGNEE~"
-        "OID*ORD1*PO1*REL1*CTN*12*L*100*E*3.5*ZZ*SORT1*PLT*2~SDQ*EA*92*STORE1*10~"
+        "OID*ORD1*PO1*REL1*CTN*12*L*100*E*3.5*001*SORT1*PLT*2~SDQ*EA*92*STORE1*10~"
         "OID**PO2~SE*0*0001~"
     ),
 }
@@ -540,7 +543,7 @@ def test_added_segment_is_really_checked():
     ok, _, ele_errs, _, _ = run_set(body_from_text(bad), "004010", "QM")
     assert not ok and ("Q7", "33", "5") in ele_errs
     # 856 LH1 loop: LH1 is mandatory first segment, LH2 without LH1 is not in the loop.
-    bad = GAP_856["004010"].replace("LH1*EA*2*UN1993*12*4910156*KG*10*1*Y*II*12345~", "")
+    bad = GAP_856["004010"].replace("LH1*EA*2*UN1993*12*4910156*KG*10*1*R*II*12345~", "")
     ok, seg_errs, _, _, _ = run_set(body_from_text(bad), "004010", "SH")
     assert not ok and seg_errs
 
@@ -551,7 +554,7 @@ def test_bli_layout_4010_and_5010():
     for version in VERSIONS:
         body = body_from_text(
             "ST*180*0001~BGN*00*RMA1*20240102~BLI*UP*012345678905**EA~"
-            "BLI*PR*1*12*EA*PUR*5.5*BX*PL*3*CB*CM99*CH*USD*A*B*C*D*M~SE*0*0001~"
+            "BLI*PR*1*12*EA*PUR*5.5*BX*PL*3*CB*CM99*CH*USD*A*B*C*D*5~SE*0*0001~"
         )
         ok, seg_errs, ele_errs, other, _ = run_set(body, version, "AN")
         assert ok and not seg_errs and not ele_errs and not other, (version, seg_errs, ele_errs)
@@ -559,3 +562,64 @@ def test_bli_layout_4010_and_5010():
         bad = body_from_text("ST*180*0001~BGN*00*RMA1*20240102~BLI*UP*1*1*EA***BX~SE*0*0001~")
         ok, seg_errs, ele_errs, _, _ = run_set(bad, version, "AN")
         assert not ok and seg_errs == {("BLI", "8")} and not ele_errs
+
+
+# --------------------------------------------------------------------------- 824
+# The 824 Application Advice (GS01 AG) we send when a set passed X12 validation but could not
+# be used. Every segment of the standard's layout is exercised once, in both versions.
+GOOD_824 = {
+    "004010": (
+        "ST*824*0001~BGN*00*ADV1*20260102*0304*UT~N1*FR*RETURNS GATEWAY*ZZ*RLGATEWAY~"
+        "N2*RETURNS DESK~N3*1 DOCK ROAD~N4*LOUISVILLE*KY*40218*US~REF*IA*V42~"
+        "PER*IC*EDI DESK*TE*5025550100~"
+        "OTI*TR*TN*0001*****5*0001*856*004010~REF*SI*ASN1~DTM*097*20260102~"
+        "PER*IC*EDI DESK~AMT*TT*10~QTY*01*1~NM1*CN*2*CONSIGNEE~"
+        "TED*007*BSN03 DATE IS MISSING*BSN*2*3*373~NTE**THE SHIP DATE IS MISSING~"
+        "RED*ASN1*RP~TED*024*ANOTHER REASON~LM*AS~LQ*0*A~RED*X*RP~SE*0*0001~"
+    ),
+}
+GOOD_824["005010"] = GOOD_824["004010"].replace(
+    "TED*007*BSN03 DATE IS MISSING*BSN*2*3*373~",
+    "TED*007*BSN03 DATE IS MISSING*BSN*2*3:1*373~CTX*SITUATIONAL TRIGGER~",
+).replace("*004010~", "*005010~")
+
+
+def test_824_routes_to_its_map_with_functional_group_ag():
+    for version, fname in (("004010", "824.4010.xml"), ("005010", "824.5010.xml")):
+        idx = pyx12.map_index.map_index(str(map_dir(version)))
+        icvn = "00401" if version == "004010" else "00501"
+        assert idx.get_filename(icvn, version, "AG") == fname
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_good_824_validates(version):
+    ok, seg_errs, ele_errs, other, ack = run_set(body_from_text(GOOD_824[version]), version, "AG")
+    assert ok and not seg_errs and not ele_errs and not other, (seg_errs, ele_errs, other, ack)
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_824_needs_an_oti_loop(version):
+    text = "ST*824*0001~BGN*00*ADV1*20260102~SE*0*0001~"
+    ok, seg_errs, _, _, _ = run_set(body_from_text(text), version, "AG")
+    assert not ok and ("OTI", "3") in seg_errs  # mandatory segment missing
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_824_segments_are_really_checked(version):
+    good = GOOD_824[version]
+    # OTI09 (the set's ST02) without OTI08 (its group): C0908
+    bad = good.replace("OTI*TR*TN*0001*****5*0001", "OTI*TR*TN*0001******0001")
+    ok, seg_errs, _, _, _ = run_set(body_from_text(bad), version, "AG")
+    assert not ok and ("OTI", "8") in seg_errs
+    # TED01 is ID 1/3
+    bad = good.replace("TED*024*", "TED*0244*")
+    ok, _, ele_errs, _, _ = run_set(body_from_text(bad), version, "AG")
+    assert not ok and ("TED", "647", "5") in ele_errs
+    # TED02 is AN 1/60 in both versions
+    bad = good.replace("TED*024*ANOTHER REASON", "TED*024*" + "R" * 61)
+    ok, _, ele_errs, _, _ = run_set(body_from_text(bad), version, "AG")
+    assert not ok and ("TED", "3", "5") in ele_errs
+    # RED: only one of RED02 and RED06 (E0206)
+    bad = good.replace("RED*ASN1*RP~", "RED*ASN1*RP***ZZ*1~")
+    ok, seg_errs, _, _, _ = run_set(body_from_text(bad), version, "AG")
+    assert not ok and ("RED", "8") in seg_errs
