@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 
+from gateway import cli_args
 from gateway.bootstrap import load_config, open_store
 from gateway.console.app import create_app
 from gateway.console.auth import Tokens
@@ -35,9 +36,9 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "replay failed files), typed on the login page or sent as 'Authorization: Bearer "
         "TOKEN'. Only loopback addresses are served unless --allow-remote is given.",
         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
-    console.add_argument("--port", type=int, default=DEFAULT_PORT,
-                         help=f"TCP port (default {DEFAULT_PORT})")
-    console.add_argument("--host", default="127.0.0.1",
+    console.add_argument("--port", type=cli_args.port(1), default=DEFAULT_PORT,
+                         help=f"TCP port (default {DEFAULT_PORT}; 1 to 65535)")
+    console.add_argument("--host", type=cli_args.host, default="127.0.0.1",
                          help="address to listen on (default 127.0.0.1; loopback only unless "
                          "--allow-remote)")
     console.add_argument("--allow-remote", action="store_true",

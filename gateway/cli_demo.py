@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from gateway import cli_args
 from gateway.demo.run import run_demo
 from gateway.demo.workspace import WorkspaceRefused
 
@@ -30,7 +31,8 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "root and no setup; nothing leaves this machine. The workspace is wiped and written "
         "again by each run; a folder that is not a demo workspace is refused, never wiped.",
         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
-    demo.add_argument("--workspace", type=Path, default=DEFAULT_WORKSPACE, metavar="DIR",
+    demo.add_argument("--workspace", type=cli_args.path, default=DEFAULT_WORKSPACE,
+                      metavar="DIR",
                       help=f"the demo's folder (default: {DEFAULT_WORKSPACE})")
     demo.add_argument("--keep-running", action="store_true",
                       help="after the story, keep the server and the gateway running until "

@@ -8,6 +8,7 @@ import sys
 from datetime import datetime
 from typing import Any
 
+from gateway import cli_args
 from gateway.bootstrap import load_config, open_store, outbound_context
 from gateway.domain.return_case import CaseState
 from gateway.domain.rma_policy import DecisionError, Verdict
@@ -28,6 +29,8 @@ EXAMPLES = """examples:
   gateway recall status RCL-2026-0042
 """
 _FORMAT = argparse.RawDescriptionHelpFormatter
+REASON_MAX = 40  # an X12 1294 code is 2 or 3; a longer try is told the codes by the decision
+NOTE_MAX = 500
 
 
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -44,11 +47,12 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
             verb, help=text, description=f"A person's decision: {text}. It is stored as our "
             "180 answer, queued to the retailer, and the case's subscribers are told.",
             epilog=EXAMPLES, formatter_class=_FORMAT)
-        decide.add_argument("reference", metavar="REF",
+        decide.add_argument("reference", type=cli_args.case_or_file, metavar="REF",
                             help="the request's BGN02, its RMA, PO or any case reference")
-        decide.add_argument("--lines", type=_line_numbers, default=None, metavar="1,2",
-                            help="line numbers (default: every line)")
-        decide.add_argument("--reason", default=None, metavar="CODE",
+        decide.add_argument("--lines", type=cli_args.line_numbers, default=None,
+                            metavar="1,2", help="line numbers (default: every line)")
+        decide.add_argument("--reason", type=cli_args.short_text(REASON_MAX), default=None,
+                            metavar="CODE",
                             help="X12 1294 response reason (e.g. OS out of season)")
         decide.set_defaults(run=_decide, verdict=Verdict(verb))
     for verb, state in (("receive", CaseState.RECEIVED), ("close", CaseState.CLOSED)):
@@ -57,8 +61,10 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
                                   f"{state.value} (a step no partner document proves) and "
                                   "queues the status updates its partners subscribe to.",
                                   epilog=EXAMPLES, formatter_class=_FORMAT)
-        step.add_argument("reference", metavar="REF")
-        step.add_argument("--note", default="", help="what a person wants on the timeline")
+        step.add_argument("reference", type=cli_args.case_or_file, metavar="REF")
+        step.add_argument("--note", type=cli_args.short_text(NOTE_MAX), default=None,
+                          help=f"what a person wants on the timeline (one line, at most "
+                          f"{NOTE_MAX} characters)")
         step.set_defaults(run=_step, state=state)
 
     acks = commands.add_parser(
@@ -71,8 +77,9 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         formatter_class=_FORMAT)
     acks.add_argument("--overdue", action="store_true", help="only overdue acknowledgements")
     acks.add_argument("--held", action="store_true", help="only documents held as invalid")
-    acks.add_argument("--partner", default=None)
-    acks.add_argument("--limit", type=int, default=100)
+    acks.add_argument("--partner", type=cli_args.partner_id, default=None)
+    acks.add_argument("--limit", type=cli_args.row_limit, default=100,
+                      help="how many documents at most (default 100; 1 to 100000)")
     acks.add_argument("--json", action="store_true", help="machine-readable output")
     acks.set_defaults(run=_acks)
 
@@ -86,16 +93,9 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         description="The effectiveness of a recall: each recipient, whether our notification "
         "was delivered and answered, and the units found and returned.",
         epilog=EXAMPLES, formatter_class=_FORMAT)
-    status.add_argument("notice", metavar="NOTICE_ID")
+    status.add_argument("notice", type=cli_args.reference, metavar="NOTICE_ID")
     status.add_argument("--json", action="store_true", help="machine-readable output")
     status.set_defaults(run=_recall_status)
-
-
-def _line_numbers(text: str) -> list[int]:
-    try:
-        return [int(part) for part in text.split(",") if part.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r}: write line numbers like 1,3") from None
 
 
 def _now() -> datetime:

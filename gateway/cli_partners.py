@@ -9,6 +9,7 @@ import sys
 import time
 from datetime import datetime
 
+from gateway import cli_args
 from gateway.bootstrap import (
     ingest_ports,
     load_config,
@@ -17,6 +18,7 @@ from gateway.bootstrap import (
     outbound_context,
     partner_file,
 )
+from gateway.cli_args import printable
 from gateway.errors import TransportError
 from gateway.outbound.react import react_to_file
 from gateway.partners import Partner, read_partner
@@ -52,7 +54,7 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "lists the inbound folder, then writes and removes a probe file in the outbound "
         "folder, reporting each step. Exit 0 when every step worked.",
         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
-    test.add_argument("partner", metavar="PARTNER")
+    test.add_argument("partner", type=cli_args.partner_id, metavar="PARTNER")
     test.set_defaults(run=_test)
 
     poll = commands.add_parser(
@@ -62,9 +64,10 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "after the store committed it. Then the partner's pending acknowledgements are "
         "published. Exit 0 when the poll ran, 2 when the partner cannot be reached.",
         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
-    poll.add_argument("partner", metavar="PARTNER")
-    poll.add_argument("--settle", type=float, default=2.0, metavar="SECONDS",
-                      help="how long a file must stay unchanged before it is taken (default 2)")
+    poll.add_argument("partner", type=cli_args.partner_id, metavar="PARTNER")
+    poll.add_argument("--settle", type=cli_args.seconds(0, cli_args.SETTLE_MAX), default=2.0,
+                      metavar="SECONDS", help="how long a file must stay unchanged before it "
+                      f"is taken (default 2, at most {cli_args.SETTLE_MAX:g})")
     poll.set_defaults(run=_poll)
 
 
@@ -128,14 +131,15 @@ def _poll(args: argparse.Namespace) -> int:
     except TransportError as exc:
         print(f"gateway: poll of {partner.id} failed: {exc}", file=sys.stderr)
         return 2
+    # File names are the partner's choice: shown escaped, never as terminal commands.
     for name, result in report.taken:
-        print(f"took {name}: file #{result.file_id} {result.state}")
+        print(f"took {printable(name)}: file #{result.file_id} {result.state}")
     for name, why in report.waiting:
-        print(f"left {name}: {why}")
+        print(f"left {printable(name)}: {printable(why)}")
     for line in follow_ups:
-        print(f"  {line}")
+        print(f"  {printable(line)}")
     for name in report.sent:
-        print(f"sent {name}")
+        print(f"sent {printable(name)}")
     if not (report.taken or report.waiting or report.sent):
         print(f"nothing to do for {partner.id}")
     return 0

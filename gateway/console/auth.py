@@ -12,6 +12,7 @@ rendered: the session holds only the role and the CSRF token.
 from __future__ import annotations
 
 import hmac
+import re
 import secrets
 import time
 from dataclasses import dataclass
@@ -29,12 +30,20 @@ from flask import (
     session,
     url_for,
 )
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import RequestRedirect
 from werkzeug.wrappers import Response as BaseResponse
 
 READER, ADMIN = "reader", "admin"
 TOKENS = "gateway_console_tokens"
 # Endpoints anyone may reach: the login form itself and the stylesheet it uses.
 OPEN_ENDPOINTS = frozenset({"auth.login", "static"})
+
+# Where a sign-in may return: a path (and query) of this console in plain URL characters. No
+# backslash, space, tab or line break (browsers read "/\\host" and "/\t/host" as another site,
+# and a line break would split the Location header), at most NEXT_MAX characters.
+_LOCAL_TARGET = re.compile(r"/(?![/\\])[A-Za-z0-9\-._~!$&'()*+,;=:@%/?]*")
+NEXT_MAX = 2048
 
 blueprint = Blueprint("auth", __name__)
 
@@ -164,12 +173,26 @@ def _login_csrf_matches() -> bool:
 
 
 def _safe_next() -> str:
-    """Where to go after signing in: only a path on this console, never another site."""
+    """Where to go after signing in: a page of this console that a GET reaches, else the
+    partners page. Whatever ``next`` holds, the answer is a plain local path."""
     target = request.values.get("next", "")
+    if len(target) > NEXT_MAX or not _LOCAL_TARGET.fullmatch(target):
+        return url_for("partners.index")
     parts = urlsplit(target)
-    if not target.startswith("/") or target.startswith("//") or parts.scheme or parts.netloc:
+    if parts.scheme or parts.netloc or not _is_console_page(parts.path):
         return url_for("partners.index")
     return target
+
+
+def _is_console_page(path: str) -> bool:
+    adapter = current_app.url_map.bind("console.invalid")
+    try:
+        adapter.match(path, method="GET")
+    except RequestRedirect:  # e.g. a trailing slash Werkzeug would add: still ours
+        return True
+    except HTTPException:  # no such page, or not one a GET reaches (logout, replay)
+        return False
+    return True
 
 
 def _pause() -> None:

@@ -8,17 +8,38 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
+from gateway.errors import GatewayError
 
-def open_engine(url: str) -> Engine:
+
+class StoreMissing(GatewayError):
+    """The SQLite file of the store is not there: only `gateway db upgrade` creates it."""
+
+
+def open_engine(url: str, *, create: bool = True) -> Engine:
+    """An engine on ``url``. With ``create=False`` a SQLite store that does not exist yet is
+    refused (StoreMissing) instead of being created, folder and all, as a side effect."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True)
     if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        _sqlite_file(Path(parsed.database), url, create=create)
     engine = create_engine(url, connect_args={"timeout": 30})
     event.listen(engine, "connect", _sqlite_pragmas)
     event.listen(engine, "begin", _begin_immediate)
     return engine
+
+
+def _sqlite_file(path: Path, url: str, *, create: bool) -> None:
+    shown = make_url(url).render_as_string(hide_password=True)
+    if not create and not path.exists():
+        raise StoreMissing(f"the store {shown} does not exist yet (no file {path}). "
+                           "Run: gateway db upgrade")
+    if create:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreMissing(f"the store {shown} cannot be created: {path.parent}: "
+                               f"{exc.strerror}") from exc
 
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:

@@ -10,6 +10,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from gateway.errors import GatewayError
 
@@ -18,6 +19,10 @@ _SCRIPTS = Path(__file__).resolve().parent / "migrations"
 
 class SchemaOutOfDate(GatewayError):
     """The database schema is not the one this gateway needs; `gateway db upgrade` fixes it."""
+
+
+class StoreUnreachable(GatewayError):
+    """The database cannot be opened: no server there, a wrong name, a file we cannot open."""
 
 
 def migration_config() -> Config:
@@ -33,8 +38,15 @@ def head_revision() -> str:
 
 
 def current_revision(engine: Engine) -> str | None:
-    with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+    """The schema revision, from the first connection a command makes: where a store that
+    cannot be reached is told in one sentence rather than a driver's traceback."""
+    try:
+        with engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+    except DBAPIError as exc:
+        url = engine.url.render_as_string(hide_password=True)
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        raise StoreUnreachable(f"cannot open the store at {url}: {reason}") from exc
 
 
 def upgrade(engine: Engine) -> tuple[str | None, str]:

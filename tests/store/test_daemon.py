@@ -44,9 +44,10 @@ def test_the_daemon_polls_reloads_backs_off_and_stops(tmp_path: Path) -> None:
                    check=True, capture_output=True)
     shutil.copy(VALID / "180-return-request-004010.x12", tmp_path / "in/northwind/rma.x12")
 
-    daemon = subprocess.Popen([sys.executable, "-m", "gateway.cli", "run", "--settle", "0.2"],
-                              cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              text=True)
+    log = tmp_path / "daemon.log"  # read while it runs: the test waits for what it says
+    with log.open("w") as sink:
+        daemon = subprocess.Popen([sys.executable, "-m", "gateway.cli", "run", "--settle",
+                                   "0.2"], cwd=tmp_path, stdout=sink, stderr=sink, text=True)
     try:
         answer = tmp_path / "out/northwind/997_000000001.x12"
         assert wait_for(answer.exists, 20), "the first poll did not answer"
@@ -60,10 +61,13 @@ def test_the_daemon_polls_reloads_backs_off_and_stops(tmp_path: Path) -> None:
         assert wait_for((tmp_path / "out/odfl/997_000000001.x12").exists, 25)
         # ... and one whose folder is missing is backed off, loudly, without stopping others.
         (tmp_path / "partners" / "saia.yaml").write_text(partner_yaml("saia", ("02", "SAIA")))
-        time.sleep(7)
+        # Until the daemon says so (a fixed 7 s sleep was too short on a busy machine).
+        assert wait_for(lambda: "saia: cannot be polled" in log.read_text(), 60), \
+            log.read_text()
     finally:
         daemon.send_signal(signal.SIGTERM)
-        _out, err = daemon.communicate(timeout=30)
+        daemon.wait(timeout=30)
+    err = log.read_text()
     assert daemon.returncode == 0, err
     assert "started: 1 partners (northwind)" in err
     assert "partner files reloaded" in err

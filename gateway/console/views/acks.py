@@ -7,6 +7,7 @@ from flask import Blueprint, render_template, request
 from gateway.wording import OUR_PURPOSES, delivery
 
 from ..context import console
+from ..params import text_arg
 
 blueprint = Blueprint("acks", __name__)
 SHOWN = ("all", "overdue", "held")
@@ -19,7 +20,7 @@ def index() -> str:
     store, now = context.store, context.now()
     show = request.args.get("show", "all")
     show = show if show in SHOWN else "all"
-    partner = request.args.get("partner") or None
+    partner = text_arg("partner", 64)  # the longest partner id the store keeps
     rows = store.outbound(partner=partner, purposes=OUR_PURPOSES, limit=LIMIT,
                           overdue_at=now if show == "overdue" else None, held=show == "held")
     counts = {"overdue": len(store.outbound(partner=partner, purposes=OUR_PURPOSES,

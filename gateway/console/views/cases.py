@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
 from gateway.cases import cases_for
 from gateway.wording import OUR_PURPOSES, delivery
 
 from ..context import console
+from ..params import text_arg
 
 blueprint = Blueprint("cases", __name__)
 MAX_REFERENCE = 80  # the longest key or reference the store keeps
@@ -16,7 +17,7 @@ MAX_REFERENCE = 80  # the longest key or reference the store keeps
 
 @blueprint.route("/cases")
 def search() -> Response | str:
-    reference = request.args.get("q", "").strip()[:MAX_REFERENCE]
+    reference = text_arg("q", MAX_REFERENCE) or ""
     if reference.startswith("#") and reference[1:].isdigit():
         return redirect(url_for("files.show", file_id=int(reference[1:])))
     if not reference:

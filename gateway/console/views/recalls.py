@@ -17,6 +17,7 @@ from ..charts import Bar, BarGroup, bar_chart
 from ..context import console
 
 blueprint = Blueprint("recalls", __name__)
+MAX_NOTICE_ID = 80  # the longest notice id the store keeps
 
 
 @blueprint.route("/recalls")
@@ -30,6 +31,8 @@ def index() -> str:
 
 @blueprint.route("/recalls/<path:notice_id>")
 def show(notice_id: str) -> str:
+    if len(notice_id) > MAX_NOTICE_ID or not notice_id.isprintable():
+        abort(404, "That is not a recall notice id.")  # and PostgreSQL refuses NUL in a query
     store = console().store
     notice = notices_by_id(store).get(notice_id)
     recipients = store.recall_recipients_of(notice_id)
