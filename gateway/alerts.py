@@ -12,13 +12,21 @@ Kinds and their stable ids (a receiver de-duplicates on the id; the daemon raise
 - ``overdue-acknowledgement``  ``overdue-ack-<outbox id>`` (once per document, kept in the
   store: ``alerted_at``);
 - ``rejected-file``            ``rejected-file-<file id>``;
+- ``file-too-large``           ``file-too-large-<file id>``: a partner's file over
+  ``limits.file_size``, refused unread and left in their folder (recorded once);
+- ``unmapped-file``            ``unmapped-file-<file id>``: a set validation accepted (so the
+  partner's 997 says accepted) did not become a document; ``gateway replay --unmapped`` once
+  the mapping is fixed;
+- ``follow-up-failed``         ``follow-up-failed-<document id>``: a stored document's
+  follow-ups (its 180 decided, status updates, recall notifications) raised; the other
+  documents' went on;
 - ``partner-unreachable``      ``partner-unreachable-<partner>-<outage start, UTC>`` (once per
   outage), and ``partner-reachable`` with the same suffix when it ends;
 - ``recall-deadline``          ``recall-deadline-<notice>-<deadline>`` while recipients have not
   answered and the deadline is ``alerts.recall_deadline_days`` or fewer days away (or past).
 
-The last three are remembered in the daemon's memory (`AlertMemory`): a restart may raise one
-of them again, under the same id.
+All but the first are remembered in the daemon's memory (`AlertMemory`): a restart may raise
+one of them again, under the same id.
 """
 
 from __future__ import annotations
@@ -40,7 +48,9 @@ from typing import Any
 from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from gateway.model import RecallNotice
+from gateway.outbound.failures import FollowUpFailure
 from gateway.outbound.recalls import latest_notices
+from gateway.services import UnmappedSet
 from gateway.store.repository import OutboundRow, SqlStore
 
 log = logging.getLogger("gateway.alerts")
@@ -152,6 +162,37 @@ def rejected_file(partner: str, file_id: int, name: str, state: str,
     return Alert(f"rejected-file-{file_id}", "rejected-file", partner,
                  f"{partner}: file #{file_id} {name} was {state}: {first}",
                  {"file_id": file_id, "file": name, "state": state, "reason": reason})
+
+
+def file_too_large(partner: str, file_id: int, name: str, reason: str | None) -> Alert:
+    return Alert(f"file-too-large-{file_id}", "file-too-large", partner,
+                 f"{partner}: file #{file_id} {name} was {reason or 'refused as too large'}. "
+                 "It is still in the partner's folder: ask them to split it, or raise "
+                 "limits.file_size if it is genuine",
+                 {"file_id": file_id, "file": name, "state": "rejected", "reason": reason})
+
+
+def unmapped_file(partner: str, file_id: int, name: str, state: str, reason: str | None,
+                  *, sets: Iterable[UnmappedSet]) -> Alert:
+    unmapped = [{"set_id": s.set_id, "isa13": s.interchange_control, "gs06": s.group_control,
+                 "st02": s.set_control, "reasons": list(s.messages)} for s in sets]
+    first = reason or (f"transaction set {unmapped[0]['set_id']} {unmapped[0]['st02']}: "
+                       + "; ".join(unmapped[0]["reasons"]) if unmapped else "")
+    count = f"{len(unmapped)} transaction set{'s' * (len(unmapped) != 1)}"
+    return Alert(f"unmapped-file-{file_id}", "unmapped-file", partner,
+                 f"{partner}: file #{file_id} {name} ({state}): {count} accepted by "
+                 f"validation but not mapped, nothing of them stored: {first}. Fix the "
+                 "mapping, then: gateway replay --unmapped",
+                 {"file_id": file_id, "file": name, "state": state, "reason": reason,
+                  "sets": unmapped})
+
+
+def follow_up_failed(failure: FollowUpFailure) -> Alert:
+    return Alert(f"follow-up-failed-{failure.document_id}", "follow-up-failed",
+                 failure.partner, f"{failure.partner}: {failure.line()}",
+                 {"document_id": failure.document_id, "file_id": failure.file_id,
+                  "kind": failure.kind, "reference": failure.reference,
+                  "step": failure.step, "error": failure.error})
 
 
 def partner_unreachable(partner: str, since: datetime, error: str, *,

@@ -52,6 +52,10 @@ class FileArchive:
         return True
 
     def get(self, key: str) -> bytes:
+        if not key:  # a file refused from its listing (over limits.file_size) was never taken
+            raise ArchivedBytesMissing("the file was refused unread (over limits.file_size): "
+                                       "its bytes were never taken, so there is nothing to "
+                                       "replay or show; the partner's copy was left in place")
         path = self._path(key)
         if not path.is_file():
             raise ArchivedBytesMissing(f"the archived bytes {key} are gone (purged by the "

@@ -9,6 +9,7 @@ the key and what is wrong. Secrets never live in this file (later: ``{env: NAME}
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import timedelta
@@ -16,8 +17,10 @@ from pathlib import Path
 from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
 
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
 
+from gateway.advice_queue import AdviceAddress
 from gateway.alerts import Alerter
 from gateway.archive import FileArchive
 from gateway.domain.correlation import keys_of
@@ -34,8 +37,11 @@ from gateway.store.repository import SqlStore
 from gateway.transport.local import LocalChannel
 from gateway.transport.sftp import SftpChannel
 from gateway.x12.ack import AckPolicy, FunctionalAck, Identity, Ta1Policy
+from gateway.x12.advice import ApplicationAdvice
+from gateway.x12.limits import FrontDoorRules, Limits
 from gateway.yaml_files import read_yaml_mapping
 
+DEFAULT_LIMITS = Limits()
 _Choice = TypeVar("_Choice", FunctionalAck, Ta1Policy)
 DEFAULT_CONFIG_FILE = Path("config.yaml")
 EMBEDDED_DEFAULTS: dict[str, dict[str, str]] = {
@@ -57,6 +63,10 @@ EMBEDDED_DEFAULTS: dict[str, dict[str, str]] = {
     # recall_deadline_days: alert when a recall's required action is due this soon and
     # recipients have not answered
     "alerts": {"webhook_url": "", "secret_env": "", "recall_deadline_days": "3"},
+    # what one partner file may cost (gateway/x12/limits.py); a breach is a clear rejection
+    "limits": {"file_size": "128MB", "xml_size": "10MB", "segments": "5000000",
+               "groups": "5000", "sets": "100000", "hl_depth": "32",
+               "seconds_per_file": "600"},
 }
 
 
@@ -75,6 +85,7 @@ class GatewayConfig:
     webhook_url: str = ""
     webhook_secret_env: str = ""
     recall_deadline_days: int = 3
+    limits: Limits = DEFAULT_LIMITS
 
 
 def load_config(path: Path | None = None) -> GatewayConfig:
@@ -111,8 +122,35 @@ def _build(source: str, raw: dict[str, Any]) -> GatewayConfig:
                                        section["archive"]["retention_days"]),
                          _duplicate_keys(source, duplicates["keys"]),
                          _whole_number(source, "processing.lease_seconds",
-                                       section["processing"]["lease_seconds"]),
-                         *_alerts(source, section["alerts"]))
+                                       section["processing"]["lease_seconds"],
+                                       unit="seconds"),
+                         *_alerts(source, section["alerts"]),
+                         _limits(source, section["limits"]))
+
+
+def _limits(source: str, limits: dict[str, str]) -> Limits:
+    def count(key: str) -> int:
+        value = _whole_number(source, f"limits.{key}", limits[key], unit="count")
+        if value < 1:
+            raise ConfigError(source, f"limits.{key}", "must be at least 1")
+        return value
+    return Limits(_size(source, "limits.file_size", limits["file_size"]),
+                  _size(source, "limits.xml_size", limits["xml_size"]),
+                  count("segments"), count("groups"), count("sets"), count("hl_depth"),
+                  float(count("seconds_per_file")))
+
+
+_SIZE = re.compile(r"(\d{1,12})\s*(B|KB|MB|GB)?", re.IGNORECASE)
+_SIZE_UNITS = {"": 1, "B": 1, "KB": 1 << 10, "MB": 1 << 20, "GB": 1 << 30}
+
+
+def _size(source: str, key: str, value: str) -> int:
+    """A size such as ``128MB``, ``512 KB`` or ``1048576`` (bytes); units are powers of 1024."""
+    match = _SIZE.fullmatch(value.strip())
+    if match is None or int(match.group(1)) == 0:
+        raise ConfigError(source, key, f"is {value!r}; write a size such as 128MB, 512KB or "
+                          "a number of bytes")
+    return int(match.group(1)) * _SIZE_UNITS[(match.group(2) or "").upper()]
 
 
 def _alerts(source: str, alerts: dict[str, str]) -> tuple[str, str, int]:
@@ -144,22 +182,75 @@ def _duplicate_keys(source: str, value: str) -> frozenset[str]:
     return keys
 
 
+_URL_FORMS = "write sqlite:///PATH (a file) or postgresql+psycopg://USER@HOST[:PORT]/DATABASE"
+_HOST = re.compile(r"[A-Za-z0-9._%:-]+")  # a name, IPv4, or IPv6 (brackets already removed)
+
+
 def _store_url(source: str, store: dict[str, str]) -> str:
-    if store["url_env"]:
-        value = os.environ.get(store["url_env"])
+    """The store's URL, checked here so that a URL that cannot work stops the command with
+    the file and key, not with a driver's traceback when it first connects."""
+    name = store["url_env"]
+    if name:
+        value = os.environ.get(name)
         if not value:
             raise ConfigError(source, "store.url_env",
-                              f"names {store['url_env']}, which is not set in the environment")
+                              f"names {name}, which is not set in the environment")
+        # The value may hold a password: say what is wrong, never what it is.
+        problem = _database_url_problem(value, show_host=False)
+        if problem:
+            raise ConfigError(source, "store.url_env", f"names {name}, whose value {problem}")
         return value
-    if make_url(store["url"]).password:
+    url = store["url"]
+    problem = _database_url_problem(url)
+    if problem:  # the URL itself is not echoed: one that does not parse may hide a password
+        raise ConfigError(source, "store.url", problem)
+    if make_url(url).password:
         raise ConfigError(source, "store.url", "holds a password; put the whole URL in an "
                           "environment variable and name it in store.url_env instead")
-    return store["url"]
+    return url
 
 
-def _whole_number(source: str, key: str, value: str) -> int:
-    if not (value.isascii() and value.isdigit()):
-        raise ConfigError(source, key, f"is {value!r}; write a whole number of days")
+def _database_url_problem(text: str, *, show_host: bool = True) -> str | None:
+    """What keeps ``text`` from being a store URL this gateway can open, or None. The scheme
+    and port are named; the host only with ``show_host`` (a mangled URL can leave part of a
+    password in what parses as its host)."""
+    if not text.isprintable():
+        return f"holds a control character; {_URL_FORMS}"
+    try:
+        url = make_url(text)
+    except (ArgumentError, ValueError):
+        return f"is not a database URL; {_URL_FORMS}"
+    backend = url.get_backend_name()
+    if backend not in ("sqlite", "postgresql"):
+        return (f"names the database {backend!r}; the gateway keeps its store in SQLite or "
+                f"PostgreSQL: {_URL_FORMS}")
+    return _driver_problem(url) or _place_problem(url, show_host)
+
+
+def _driver_problem(url: URL) -> str | None:
+    try:
+        url.get_dialect().import_dbapi()
+    except (ArgumentError, ImportError):  # NoSuchModuleError is an ArgumentError
+        return f"names the driver {url.drivername!r}, which is not installed here; {_URL_FORMS}"
+    return None
+
+
+def _place_problem(url: URL, show_host: bool) -> str | None:
+    if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+        return ("is an in-memory database, which forgets everything when the command ends; "
+                "write sqlite:///PATH")
+    if url.host is not None and not _HOST.fullmatch(url.host):
+        named = f" {url.host!r}" if show_host else ""
+        return f"names the host{named}, which is not a host name or IP address"
+    if url.port is not None and not 0 < url.port < 65_536:
+        return f"names the port {url.port}, which is not 1 to 65535"
+    return None
+
+
+def _whole_number(source: str, key: str, value: str, *, unit: str = "days") -> int:
+    if not (value.isascii() and value.isdigit() and len(value) <= 12):
+        what = "a whole number" + ("" if unit == "count" else f" of {unit}")
+        raise ConfigError(source, key, f"is {value!r}; write {what}")
     return int(value)
 
 
@@ -200,8 +291,10 @@ def _choice(source: str, key: str, value: str, kind: type[_Choice]) -> _Choice:
 
 
 def open_store(config: GatewayConfig, *, check: bool = True) -> SqlStore:
-    """The configured store; by default refuses to run on a schema that is not current."""
-    engine = open_engine(config.store_url)
+    """The configured store; by default refuses to run on a schema that is not current, and
+    on a SQLite store that does not exist yet, which it leaves uncreated (only `gateway db
+    upgrade` and the demo, which pass ``check=False``, create it)."""
+    engine = open_engine(config.store_url, create=not check)
     if check:
         check_current(engine, config.store_url)
     return SqlStore(engine)
@@ -216,13 +309,19 @@ def ingest_ports(config: GatewayConfig, store: SqlStore,
     settings = IngestSettings(config.identity, config.ack_policy,
                               timedelta(days=config.duplicate_window_days),
                               config.resend_on_duplicate, config.duplicate_keys,
-                              timedelta(seconds=config.lease_seconds))
+                              timedelta(seconds=config.lease_seconds),
+                              rules=FrontDoorRules(config.limits))
     if partner is not None:
         policy = replace(config.ack_policy, functional=partner.functional_ack, ta1=partner.ta1,
                          delimiters=partner.delimiters,
                          reply_to=(partner.isa_qualifier, partner.isa_id))
+        advice = AdviceAddress((partner.isa_qualifier, partner.isa_id), partner.gs_id,
+                               partner.delimiters)
         settings = replace(settings, policy=policy, timezone=partner.timezone,
-                           expected_sender=(partner.isa_qualifier, partner.isa_id))
+                           expected_sender=(partner.isa_qualifier, partner.isa_id),
+                           rules=FrontDoorRules(config.limits, partner.strict_envelope),
+                           advice_to=advice if partner.application_advice is
+                           ApplicationAdvice.X12_824 else None)
     return ports, settings
 
 

@@ -24,7 +24,7 @@ from gateway.model import (
     ReturnShipment,
     ShipmentStatusReport,
 )
-from gateway.ports import DocumentReader, StoredDocument
+from gateway.ports import DocumentReader, StoredDocument, file_number_of
 
 CASE_STEP = "case-step"
 _KINDS: dict[str, type[Any]] = {
@@ -93,7 +93,8 @@ def _with_steps(case: ReturnCase, steps: Iterable[StoredDocument]) -> ReturnCase
 
 def _matches(stored: StoredDocument, reference: str) -> bool:
     text = reference.strip()
-    if text.startswith("#") and text[1:].isdigit():
-        return stored.file_id == int(text[1:])
+    number = file_number_of(text)
+    if number is not None:
+        return stored.file_id == number
     return stored.reference == text or text.upper() in stored.body.upper()
 

@@ -11,12 +11,13 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import unquote, urlsplit
 
 from gateway import (
     __version__,
     canonical_json,
+    cli_args,
     cli_console,
     cli_demo,
     cli_outbound,
@@ -40,9 +41,12 @@ from gateway.x12.ack import (
     build_acknowledgements,
 )
 from gateway.x12.assess import Assessment, assess
+from gateway.x12.limits import FrontDoorRules
 from gateway.x12.report import describe, render_text, to_json, verdict
 
 EXIT_ACCEPTED, EXIT_REJECTED, EXIT_NOT_X12 = 0, 1, 2
+EXIT_USAGE, EXIT_INTERRUPTED, EXIT_INTERNAL = 2, 130, 70
+DEBUG_ENV = "GATEWAY_DEBUG"  # set to 1 to see the traceback of an unexpected error
 
 EXAMPLES = """examples:
   gateway validate samples/valid/856-pick-pack.x12
@@ -77,24 +81,51 @@ RUN_EXAMPLES = """examples:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; whatever goes wrong ends as one line on standard error."""
     parser = _parser()
     args = parser.parse_args(argv)
     try:
         return int(args.run(args))
     except GatewayError as exc:
-        print(f"gateway: {exc}", file=sys.stderr)
-        return EXIT_NOT_X12
+        return _refused(str(exc), EXIT_NOT_X12)
     except BrokenPipeError:  # output piped into `head` and the like: stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_REJECTED
+    except OSError as exc:  # a file or folder the command needed, outside the cases it names
+        where = f"{exc.filename}: " if exc.filename is not None else ""
+        return _refused(f"{where}{exc.strerror or exc}", EXIT_NOT_X12)
+    except KeyboardInterrupt:
+        return _refused("interrupted", EXIT_INTERRUPTED)
+    except Exception as exc:
+        if os.environ.get(DEBUG_ENV):
+            raise
+        return _refused(f"internal error ({type(exc).__name__}: {exc}); this is a fault of "
+                        f"the gateway: please report it with the command that caused it "
+                        f"({DEBUG_ENV}=1 shows the details)", EXIT_INTERNAL)
+
+
+def _refused(message: str, code: int) -> int:
+    print(f"gateway: {cli_args.printable(message)}", file=sys.stderr)
+    return code
+
+
+class _CommandParser(argparse.ArgumentParser):
+    """argparse, but a bad argument is one escaped line that points at --help, not a usage
+    block; every sub-command's parser is one of these too."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: {cli_args.printable(message)} "
+                              f"(see {self.prog} --help)\n")
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    # Typed as the base class so that sub-command modules take its subparsers; at run time
+    # every sub-command's parser is a _CommandParser too (argparse uses type(parser)).
+    parser: argparse.ArgumentParser = _CommandParser(
         prog="gateway", description="Returns gateway: X12 180/856/214/997/TA1 front door.",
         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"gateway {__version__}")
-    parser.add_argument("--config", type=Path, default=None,
+    parser.add_argument("--config", type=cli_args.path, default=None,
                         help="configuration file (default: ./config.yaml, else embedded defaults)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -104,7 +135,7 @@ def _parser() -> argparse.ArgumentParser:
         "2 when a file is not X12 at all. A big file gets a line on standard error when its "
         "check starts and how long it took.", epilog=VALIDATE_EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    validate.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    validate.add_argument("files", nargs="+", type=cli_args.path, metavar="FILE")
     validate.add_argument("--json", action="store_true", help="machine-readable output")
     validate.add_argument("--verbose", "-v", action="store_true",
                           help="also show informational notes (BOM skipped, ISB read, ...)")
@@ -116,7 +147,7 @@ def _parser() -> argparse.ArgumentParser:
         "acknowledgement) without storing anything; control numbers start from the options, "
         "not from the store's counters.",
         epilog=ACK_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ack.add_argument("file", type=Path, metavar="FILE")
+    ack.add_argument("file", type=cli_args.path, metavar="FILE")
     _ack_options(ack)
     ack.set_defaults(run=_ack)
 
@@ -125,10 +156,10 @@ def _parser() -> argparse.ArgumentParser:
         description="Validates, acknowledges and translates every file under the PATHs, "
         "printing one line per file; nothing is stored (see gateway ingest for that).",
         epilog=PROCESS_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
-    process.add_argument("paths", nargs="+", type=Path, metavar="PATH")
-    process.add_argument("--acks-dir", type=Path, default=None,
+    process.add_argument("paths", nargs="+", type=cli_args.path, metavar="PATH")
+    process.add_argument("--acks-dir", type=cli_args.path, default=None,
                          help="where to write acknowledgements (default: paths.acks in config)")
-    process.add_argument("--canonical-dir", type=Path, default=None,
+    process.add_argument("--canonical-dir", type=cli_args.path, default=None,
                          help="where to write canonical documents (default: paths.canonical)")
     _ack_options(process)
     process.set_defaults(run=_process)
@@ -147,14 +178,16 @@ def _parser() -> argparse.ArgumentParser:
         "for rejected files, unreachable partners, overdue acknowledgements and near recall "
         "deadlines; secrets are redacted from the log.", epilog=RUN_EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    run.add_argument("--settle", type=float, default=2.0, metavar="SECONDS",
-                     help="how long a file must stay unchanged before it is taken (default 2)")
-    run.add_argument("--outbox-every", type=float, default=30.0, metavar="SECONDS",
-                     help="how often acknowledgements owed between polls are sent (default 30)")
-    run.add_argument("--metrics-port", type=int, default=None, metavar="PORT",
+    run.add_argument("--settle", type=cli_args.seconds(0, cli_args.SETTLE_MAX), default=2.0,
+                     metavar="SECONDS", help="how long a file must stay unchanged before it "
+                     f"is taken (default 2, at most {cli_args.SETTLE_MAX:g})")
+    run.add_argument("--outbox-every", type=cli_args.seconds(0.1, 86_400), default=30.0,
+                     metavar="SECONDS", help="how often acknowledgements owed between polls "
+                     "are sent (default 30; 0.1 to 86400)")
+    run.add_argument("--metrics-port", type=cli_args.port(0), default=None, metavar="PORT",
                      help="serve Prometheus metrics on http://HOST:PORT/metrics (default: "
                      "off; 0 picks a free port and logs it)")
-    run.add_argument("--metrics-host", default="127.0.0.1", metavar="HOST",
+    run.add_argument("--metrics-host", type=cli_args.host, default="127.0.0.1", metavar="HOST",
                      help="address the metrics endpoint listens on (default 127.0.0.1: only "
                      "this machine; 0.0.0.0 exposes it to the network)")
     run.add_argument("--log-format", choices=("text", "json"), default="text",
@@ -171,7 +204,8 @@ def _run_daemon(args: argparse.Namespace) -> int:
     if password := urlsplit(config.store_url).password:  # store.url_env's URL may hold one
         secrets.add(unquote(password))
     redactor = configure(args.log_format, secrets=secrets)
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    for chatty in ("apscheduler", "alembic"):  # their INFO lines say nothing an operator needs
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     metrics_at = None if args.metrics_port is None else (args.metrics_host, args.metrics_port)
     return Daemon(config, settle=args.settle, outbox_every=args.outbox_every,
                   metrics_at=metrics_at, redactor=redactor).run()
@@ -182,28 +216,29 @@ def _ack_options(parser: argparse.ArgumentParser) -> None:
                         help="functional acknowledgement (default from config: 997)")
     parser.add_argument("--ta1", choices=[m.value for m in Ta1Policy],
                         help="when to send a TA1 (default from config: on-request)")
-    parser.add_argument("--interchange-control", type=int, default=1, metavar="N",
-                        help="first ISA13 to use (default 1)")
-    parser.add_argument("--group-control", type=int, default=1, metavar="N",
-                        help="first GS06 to use (default 1)")
+    parser.add_argument("--interchange-control", type=cli_args.control_number, default=1,
+                        metavar="N", help="first ISA13 to use (default 1; at most 999999999)")
+    parser.add_argument("--group-control", type=cli_args.control_number, default=1,
+                        metavar="N", help="first GS06 to use (default 1; at most 999999999)")
     parser.add_argument("--pretty", action="store_true",
                         help="put a line break after each segment terminator")
 
 
 # --- validate --------------------------------------------------------------------------------
 def _validate(args: argparse.Namespace) -> int:
+    limits = load_config(args.config).limits
     codes, documents = [], []
     for path in args.files:
         data = _read(path)
         if data is not None and is_xml(data):
-            result = read_recall(data)
+            result = read_recall(data, max_bytes=limits.xml_bytes)
             codes.append(0 if result.accepted else EXIT_REJECTED)
             documents.append(cli_recall.to_json(str(path), result))
             if not args.json:
                 print(cli_recall.render_text(str(path), result))
             continue
         with timed_if_big("validating", str(path), len(data or b"")):
-            assessment, problem = _assess_file(path)
+            assessment, problem = _assess_file(path, FrontDoorRules(limits))
         if assessment is None:
             codes.append(EXIT_NOT_X12)
             documents.append({"file": str(path), "verdict": "unreadable", "exit_code": 2,
@@ -228,12 +263,12 @@ def _read(path: Path) -> bytes | None:
         return None  # _assess_file says why
 
 
-def _assess_file(path: Path) -> tuple[Assessment | None, str]:
+def _assess_file(path: Path, rules: FrontDoorRules) -> tuple[Assessment | None, str]:
     try:
         data = path.read_bytes()
     except OSError as exc:
         return None, exc.strerror or str(exc)
-    return assess(data), ""
+    return assess(data, rules), ""
 
 
 # --- ack ---------------------------------------------------------------------------------------
@@ -242,10 +277,11 @@ def _ack(args: argparse.Namespace) -> int:
     data = _read(args.file)
     if data is not None and is_xml(data):
         _result, ack = cli_recall.acknowledgement(data, args.interchange_control,
-                                                  datetime.now().astimezone())
+                                                  datetime.now().astimezone(),
+                                                  max_bytes=config.limits.xml_bytes)
         sys.stdout.write(ack.decode("utf-8") + "\n")
         return EXIT_ACCEPTED
-    assessment, problem = _assess_file(args.file)
+    assessment, problem = _assess_file(args.file, FrontDoorRules(config.limits))
     if assessment is None:
         print(f"gateway: {args.file}: cannot be read: {problem}", file=sys.stderr)
         return EXIT_NOT_X12
@@ -253,11 +289,25 @@ def _ack(args: argparse.Namespace) -> int:
     answers = build_acknowledgements(assessment, config.identity, config.ack_policy, numbers,
                                      datetime.now().astimezone())
     for answer in answers:
-        sys.stdout.write(answer.text if args.pretty else answer.text + "\n")
+        _write_interchange(answer.text, pretty=args.pretty)
     if not answers:
         print(f"gateway: no acknowledgement is due for {args.file} "
               f"({_why_no_ack(assessment)}).", file=sys.stderr)
     return EXIT_NOT_X12 if assessment.exit_code == EXIT_NOT_X12 else EXIT_ACCEPTED
+
+
+def _write_interchange(text: str, *, pretty: bool) -> None:
+    """What would be sent, byte for byte (latin-1: one character per byte of the partner's
+    delimiters), so ``gateway ack FILE > out.x12`` is the real thing. On a terminal, control
+    characters (a partner may choose RS or ESC as a delimiter) are shown escaped instead."""
+    data = text.encode("latin-1") + (b"" if pretty else b"\n")
+    if sys.stdout.isatty():
+        lines = data.decode("latin-1").split("\n")
+        sys.stdout.write("\n".join(cli_args.printable(line) for line in lines))
+        return
+    sys.stdout.flush()
+    sys.stdout.buffer.write(data)
+    sys.stdout.buffer.flush()
 
 
 def _why_no_ack(assessment: Assessment) -> str:
@@ -284,9 +334,14 @@ def _configured(args: argparse.Namespace) -> GatewayConfig:
 # --- process -----------------------------------------------------------------------------------
 def _process(args: argparse.Namespace) -> int:
     config = _configured(args)
-    run = _ProcessRun(config, args.acks_dir or config.paths["acks"],
-                      args.canonical_dir or config.paths["canonical"],
-                      SequentialControlNumbers(args.interchange_control, args.group_control))
+    try:
+        run = _ProcessRun(config, args.acks_dir or config.paths["acks"],
+                          args.canonical_dir or config.paths["canonical"],
+                          SequentialControlNumbers(args.interchange_control,
+                                                   args.group_control))
+    except OSError as exc:  # --acks-dir / --canonical-dir names a file, or one we may not write
+        return _refused(f"{exc.filename}: cannot be used as the folder for acknowledgements "
+                        f"or canonical documents: {exc.strerror}", EXIT_NOT_X12)
     files = sorted(p for root in args.paths for p in _files_under(root))
     print(f"Processing {len(files)} files with {config.source}; acknowledgements go to "
           f"{run.acks_dir}/, canonical documents to {run.canonical_dir}/")
@@ -313,14 +368,15 @@ class _ProcessRun:
         data = _read(path)
         if data is None:
             self.totals["unreadable"] += 1
-            print(f"  {'unreadable':<9} {path}: cannot be read")
+            print(f"  {'unreadable':<9} {cli_args.printable(str(path))}: cannot be read")
         elif is_xml(data):
             self._recall(path, data)
         else:
             self._x12(path, data)
 
     def _x12(self, path: Path, data: bytes) -> None:
-        result = translate_x12(data, self.catalog.spec_for)
+        result = translate_x12(data, self.catalog.spec_for,
+                               rules=FrontDoorRules(self.config.limits))
         assessment = result.assessment
         answers = build_acknowledgements(assessment, self.config.identity,
                                          self.config.ack_policy, self.numbers,
@@ -330,21 +386,23 @@ class _ProcessRun:
         self.totals[verdict(assessment)] += 1
         self.totals["acks"] += len(answers)
         documents = f", {len(result.documents)} canonical" if result.documents else ""
-        print(f"  {verdict(assessment):<9} {path}{_ack_summary(answers)}{documents}")
+        print(f"  {verdict(assessment):<9} {cli_args.printable(str(path))}"
+              f"{_ack_summary(answers)}{documents}")
         first_error = next((x for x in assessment.all_findings() if x.is_error), None)
         if first_error is not None:
             print(f"            {describe(assessment, first_error)}")
 
     def _recall(self, path: Path, data: bytes) -> None:
         control = self.numbers.next_interchange()
-        result, ack = cli_recall.acknowledgement(data, control, datetime.now().astimezone())
+        result, ack = cli_recall.acknowledgement(data, control, datetime.now().astimezone(),
+                                                 max_bytes=self.config.limits.xml_bytes)
         (self.acks_dir / f"{path.stem}.{control:09d}.ack.xml").write_bytes(ack)
         if result.accepted and result.notice is not None:
             self._write_documents(path, [canonical_json.to_json(result.notice)])
         self.totals[cli_recall.verdict(result)] += 1
         self.totals["acks"] += 1
-        print(f"  {cli_recall.verdict(result):<9} {path}  -> recall acknowledgement "
-              f"#{control:09d}")
+        print(f"  {cli_recall.verdict(result):<9} {cli_args.printable(str(path))}  -> recall "
+              f"acknowledgement #{control:09d}")
         first_error = next((p for p in result.errors if p.severity.value == "error"), None)
         if first_error is not None:
             print(f"            {cli_recall.describe_recall_error(first_error)}")

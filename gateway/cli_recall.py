@@ -46,9 +46,10 @@ def _notice_id(result: RecallResult) -> str | None:
     return result.declared_id[0] if result.declared_id else None
 
 
-def acknowledgement(data: bytes, control: int, now: datetime) -> tuple[RecallResult, bytes]:
+def acknowledgement(data: bytes, control: int, now: datetime, *,
+                    max_bytes: int) -> tuple[RecallResult, bytes]:
     """The XML acknowledgement (accepted or rejected, with every error) for one upload."""
-    result = read_recall(data)
+    result = read_recall(data, max_bytes=max_bytes)
     return result, build_recall_ack(result, received_at=now, ack_id=f"RGW-{control:09d}")
 
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import difflib
 import json
+import os
 import sys
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
+from gateway import cli_args
 from gateway.archive import ArchivedBytesMissing, FileArchive
 from gateway.bootstrap import (
     ingest_ports,
@@ -20,13 +22,20 @@ from gateway.bootstrap import (
 )
 from gateway.canonical_json import to_json
 from gateway.cases import CaseView, cases_for
-from gateway.cli_translate import translated_json
+from gateway.cli_args import printable
 from gateway.domain.return_case import ReturnCase
 from gateway.logs import Progress, timed_if_big
-from gateway.mapping_files import MappingCatalog
 from gateway.outbound.react import react_to_file
-from gateway.pipeline import IngestResult, Ports, ingest, replay
-from gateway.ports import OutboxItem, StoredDocument, StoredFile
+from gateway.pipeline import (
+    IngestResult,
+    IngestSettings,
+    Ports,
+    ingest,
+    preview_replay,
+    replay,
+)
+from gateway.polling import refuse_unread
+from gateway.ports import FindingRow, OutboxItem, RemoteFile, StoredDocument, StoredFile
 from gateway.recall import read_recall
 from gateway.services import is_xml
 from gateway.store.migrate import upgrade
@@ -56,6 +65,8 @@ REPLAY_EXAMPLES = """examples:
   gateway replay '#12'
   gateway replay --failed --since 2026-11-01 --dry-run   # what today's mappings would change
   gateway replay --failed --since 2026-11-01 --until 2026-11-08
+  gateway replay --unmapped --partner northwind --dry-run   # why their sets do not map
+  gateway replay --unmapped --partner northwind   # once the mapping is fixed
 """
 ARCHIVE_EXAMPLES = """examples:
   gateway archive purge --dry-run          # what archive.retention_days would delete
@@ -63,10 +74,12 @@ ARCHIVE_EXAMPLES = """examples:
 """
 FILES_EXAMPLES = """examples:
   gateway files --state rejected --since 2026-11-01
+  gateway files --unmapped               # a set validation accepted did not map, any state
   gateway files --partner northwind --limit 10
   gateway files --json
 """
-STATES = ("received", "accepted", "partially-accepted", "rejected", "not-x12", "duplicate")
+STATES = ("received", "accepted", "accepted-unmapped", "partially-accepted", "rejected",
+          "not-x12", "duplicate")
 
 
 _FORMAT = argparse.RawDescriptionHelpFormatter
@@ -90,8 +103,9 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "interchange already received is recorded as a duplicate and not processed again. A "
         "big file gets a line on standard error when it starts and how long it took.",
         epilog=INGEST_EXAMPLES, formatter_class=_FORMAT)
-    ingest_cmd.add_argument("files", nargs="+", type=Path, metavar="FILE")
-    ingest_cmd.add_argument("--partner", required=True, help="the partner the files came from")
+    ingest_cmd.add_argument("files", nargs="+", type=cli_args.path, metavar="FILE")
+    ingest_cmd.add_argument("--partner", required=True, type=cli_args.partner_id,
+                            help="the partner the files came from")
     ingest_cmd.add_argument("--json", action="store_true", help="machine-readable output")
     ingest_cmd.set_defaults(run=_ingest)
 
@@ -100,7 +114,7 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         description="REF is an RMA, PO, shipment id, BOL, PRO or tracking number, a document "
         "reference, an interchange control number, or #N for file N.", epilog=SHOW_EXAMPLES,
         formatter_class=_FORMAT)
-    show.add_argument("reference", metavar="REF")
+    show.add_argument("reference", type=cli_args.case_or_file, metavar="REF")
     show.add_argument("--json", action="store_true", help="machine-readable output")
     show.set_defaults(run=_show)
 
@@ -108,14 +122,23 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "replay", help="run archived files through the current grammars and mappings again",
         description="Rewrites the files' sets, findings, canonical documents and state from "
         "the archived bytes. Acknowledgements are not sent again and no control number is "
-        "used. --dry-run shows the differences in the canonical documents and stores nothing. "
-        "Progress (replaying 3/17: #12 NAME) goes to standard error.",
+        "used; new documents get their follow-ups (RMA decisions, status updates, recall "
+        "notifications), each once. --dry-run shows how the state and the canonical documents "
+        "would change, with the mapping findings (why a set does not map), and stores "
+        "nothing. Progress (replaying 3/17: #12 NAME) goes to standard error.",
         epilog=REPLAY_EXAMPLES, formatter_class=_FORMAT)
-    replay_cmd.add_argument("files", nargs="*", metavar="#N", help="file numbers, e.g. '#12'")
+    replay_cmd.add_argument("files", nargs="*", type=cli_args.file_number, metavar="#N",
+                            help="file numbers, e.g. '#12'")
     replay_cmd.add_argument("--failed", action="store_true",
                             help="every rejected, partially accepted or not-X12 file")
-    replay_cmd.add_argument("--since", type=date.fromisoformat, metavar="YYYY-MM-DD")
-    replay_cmd.add_argument("--until", type=date.fromisoformat, metavar="YYYY-MM-DD")
+    replay_cmd.add_argument("--unmapped", action="store_true",
+                            help="every file with a transaction set validation accepted but "
+                            "the mapping did not turn into a document (once it is fixed); "
+                            "its documents then get their follow-ups")
+    replay_cmd.add_argument("--partner", type=cli_args.partner_id,
+                            help="with --failed or --unmapped: only this partner's files")
+    replay_cmd.add_argument("--since", type=cli_args.day, metavar="YYYY-MM-DD")
+    replay_cmd.add_argument("--until", type=cli_args.day, metavar="YYYY-MM-DD")
     replay_cmd.add_argument("--dry-run", action="store_true")
     replay_cmd.set_defaults(run=_replay)
 
@@ -135,10 +158,14 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
                                 description="Newest first: number, time, partner, state, name, "
                                 "error count and the first reason.",
                                 epilog=FILES_EXAMPLES, formatter_class=_FORMAT)
-    files.add_argument("--partner")
+    files.add_argument("--partner", type=cli_args.partner_id)
     files.add_argument("--state", choices=STATES)
-    files.add_argument("--since", type=date.fromisoformat, metavar="YYYY-MM-DD")
-    files.add_argument("--limit", type=int, default=50)
+    files.add_argument("--unmapped", action="store_true",
+                       help="only files with a transaction set validation accepted but the "
+                       "mapping did not turn into a document (any state)")
+    files.add_argument("--since", type=cli_args.day, metavar="YYYY-MM-DD")
+    files.add_argument("--limit", type=cli_args.row_limit, default=50,
+                       help="how many files at most (default 50; 1 to 100000)")
     files.add_argument("--json", action="store_true", help="machine-readable output")
     files.set_defaults(run=_files)
 
@@ -165,16 +192,21 @@ def _ingest(args: argparse.Namespace) -> int:
     context = outbound_context(config, store)
     results: list[dict[str, Any]] = []
     worst = 0
+    limit = settings.rules.limits.file_bytes
     for path in args.files:
         try:
-            data = path.read_bytes()
+            listed, data = _read_within(path, limit)
         except OSError as exc:
             print(f"gateway: {path}: cannot be read: {exc.strerror}", file=sys.stderr)
             worst = 2
             continue
-        with timed_if_big("ingesting", str(path), len(data)):
-            result = ingest(data, path.name, args.partner, ports, settings,
-                            now=datetime.now().astimezone())
+        if data is None:  # over limits.file_size: recorded as rejected, never read whole
+            result = refuse_unread(ports.store, args.partner, listed, limit,
+                                   now=datetime.now().astimezone())[0]
+        else:
+            with timed_if_big("ingesting", str(path), len(data)):
+                result = ingest(data, path.name, args.partner, ports, settings,
+                                now=datetime.now().astimezone())
         reactions = react_to_file(context, result, datetime.now().astimezone())
         results.append({**_result_json(path, result), "follow_ups": reactions.lines()})
         worst = max(worst, 0 if result.state in ("accepted", "duplicate", "in-progress") else 1)
@@ -185,6 +217,18 @@ def _ingest(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(results, indent=2))
     return worst
+
+
+def _read_within(path: Path, limit: int) -> tuple[RemoteFile, bytes | None]:
+    """The file as listed, and its bytes; None when it is over ``limit`` bytes (then at most
+    ``limit`` + 1 bytes were read: the first one past the limit tells a growing file)."""
+    with path.open("rb") as source:
+        listed = os.fstat(source.fileno())
+        found = RemoteFile(path.name, listed.st_size, listed.st_mtime)
+        if listed.st_size > limit:
+            return found, None
+        data = source.read(limit + 1)
+    return found, None if len(data) > limit else data
 
 
 def _result_line(path: Path, result: IngestResult) -> str:
@@ -210,7 +254,7 @@ def _files(args: argparse.Namespace) -> int:
     store = open_store(load_config(args.config))
     since = datetime.combine(args.since, time.min).astimezone() if args.since else None
     rows = store.recent_files(partner=args.partner, state=args.state, since=since,
-                              limit=args.limit)
+                              limit=args.limit, unmapped=args.unmapped)
     if args.json:
         print(json.dumps([_file_json(row) for row in rows], indent=2))
         return 0
@@ -219,18 +263,26 @@ def _files(args: argparse.Namespace) -> int:
     for row in rows:
         f = row.file
         errors = f"  ({row.errors} error{'s' * (row.errors > 1)})" if row.errors else ""
+        unmapped = (f"  ({row.unmapped_sets} set{'s' * (row.unmapped_sets > 1)} not mapped)"
+                    if row.unmapped_sets else "")
         print(f"#{f.id:<5} {f.received_at:%Y-%m-%d %H:%M}  {f.partner:<16} {f.state:<18} "
-              f"{f.original_name}{errors}")
+              f"{_named(f)}{errors}{unmapped}")
         if f.reason:
-            print(f"       {f.reason}")
+            print(f"       {printable(f.reason)}")
     return 0
+
+
+def _named(stored: StoredFile) -> str:
+    """A file's name as the partner chose it, safe for a terminal (it may hold escapes)."""
+    return printable(stored.original_name)
 
 
 def _file_json(row: FileSummary) -> dict[str, Any]:
     f = row.file
     return {"id": f.id, "partner": f.partner, "name": f.original_name, "sha256": f.sha256,
             "size": f.size, "received_at": f.received_at.isoformat(), "state": f.state,
-            "reason": f.reason, "duplicate_of": f.duplicate_of, "errors": row.errors}
+            "reason": f.reason, "duplicate_of": f.duplicate_of, "errors": row.errors,
+            "unmapped_sets": row.unmapped_sets}
 
 
 def _show(args: argparse.Namespace) -> int:
@@ -289,33 +341,63 @@ def _document_origin(document: StoredDocument, files: dict[int, StoredFile]) -> 
     if document.file_id is None or document.file_id not in files:
         return "recorded here" + (f" ({document.partner})" if document.partner else "")
     f = files[document.file_id]
-    return f"file #{f.id} {f.original_name} ({f.partner}, {f.state})"
+    return f"file #{f.id} {_named(f)} ({f.partner}, {f.state})"
 
 
 def _file_reference(reference: str) -> int | None:
-    text = reference.strip()
-    return int(text[1:]) if text.startswith("#") and text[1:].isdigit() else None
+    """N when ``reference`` is '#N' (argparse checked N is one the store can hold)."""
+    return cli_args.parse_file_number(reference)
 
 
 def _print_file(store: SqlStore, file_id: int) -> bool:
     found = store.files_by_id([file_id]).get(file_id)
     if found is None:
         return False
-    print(f"file #{found.id}: {found.original_name} from {found.partner}, received "
+    print(f"file #{found.id}: {_named(found)} from {found.partner}, received "
           f"{found.received_at:%Y-%m-%d %H:%M%z}: {found.state}")
-    print(f"  {found.size} bytes, sha256 {found.sha256}, archived as {found.archive_key}")
+    if found.never_taken:
+        print(f"  {found.size} bytes as listed; refused unread (over limits.file_size), so "
+              "nothing was archived; the partner's copy was left in place")
+    else:
+        print(f"  {found.size} bytes, sha256 {found.sha256}, archived as {found.archive_key}")
     if found.reason:
-        print(f"  {found.reason}")
+        print(f"  {printable(found.reason)}")
+    findings = store.findings_of(file_id)
+    unmapped = {(s[0], s[1], s[3]) for s in store.unmapped_sets_of(file_id)}
+    shown: list[FindingRow] = []
     for control, outcome, sets in store.outcomes_of(file_id):
         print(f"  interchange {control}: {outcome}")
         for functional_id, group, group_outcome, set_id, set_control, set_outcome in sets:
+            not_mapped = (control, group, set_control) in unmapped
             print(f"    group {group} ({functional_id}, {group_outcome}): transaction set "
-                  f"{set_id} {set_control}: {set_outcome}")
-    for finding in store.findings_of(file_id):
-        where = finding_location(finding)
-        code = f" [{finding.x12}]" if finding.x12 else ""
-        print(f"  {finding.severity:<7} {where + ': ' if where else ''}{finding.message}{code}")
+                  f"{set_id} {set_control}: {set_outcome}"
+                  + (", NOT MAPPED (no document stored)" if not_mapped else ""))
+            if not_mapped:
+                shown += _print_mapping_findings(file_id, findings,
+                                                 (control, group, set_control))
+    for finding in findings:
+        if finding not in shown:
+            print("  " + _finding_text(finding))
     return True
+
+
+def _print_mapping_findings(file_id: int, findings: list[FindingRow],
+                            ids: tuple[str, str, str]) -> list[FindingRow]:
+    """An unmapped set's mapping findings, under it: why it did not map."""
+    mine = [f for f in findings if f.code.startswith("mapping.")
+            and (f.interchange_control, f.group_control, f.set_control) == ids]
+    for finding in mine:
+        print("      " + _finding_text(finding))
+    if not mine:  # found unmapped when the database was upgraded: nothing says why
+        print(f"      no mapping finding recorded: gateway replay --dry-run '#{file_id}' "
+              "says why")
+    return mine
+
+
+def _finding_text(finding: FindingRow) -> str:
+    where = finding_location(finding)
+    code = f" [{finding.x12}]" if finding.x12 else ""
+    return f"{finding.severity:<7} {where + ': ' if where else ''}{finding.message}{code}"
 
 
 def _case_text(case: ReturnCase) -> str:
@@ -363,55 +445,74 @@ def _replay(args: argparse.Namespace) -> int:
     if chosen is None:
         return 2
     ports, settings = ingest_ports(config, store)
-    catalog = MappingCatalog(config.paths["mappings"])
+    context = outbound_context(config, store)
     progress = Progress("replaying", len(chosen))
     for stored in chosen:
-        progress.step(f"#{stored.id} {stored.original_name} ({stored.partner}, {stored.state})")
-        if args.dry_run:
-            _show_replay_diff(store, ports, catalog, stored)
-            continue
+        progress.step(f"#{stored.id} {_named(stored)} ({stored.partner}, {stored.state})")
         try:
+            if args.dry_run:
+                _show_replay_diff(store, ports, settings, stored)
+                continue
             result = replay(stored, ports, settings, now=datetime.now().astimezone())
         except ArchivedBytesMissing as exc:
-            print(f"file #{stored.id} {stored.original_name}: cannot be replayed: {exc}")
+            print(f"file #{stored.id} {_named(stored)}: cannot be replayed: {exc}")
             continue
-        print(f"file #{stored.id} {stored.original_name}: {stored.state} -> {result.state}, "
+        print(f"file #{stored.id} {_named(stored)}: {stored.state} -> {result.state}, "
               f"{result.documents} document{'s' * (result.documents != 1)}")
+        # Its documents get the follow-ups any new document gets (each once: dedupe keys).
+        for line in react_to_file(context, result, datetime.now().astimezone()).lines():
+            print(f"    {line}")
     if not chosen:
         print("no file to replay")
     return 0
 
 
 def _files_to_replay(args: argparse.Namespace, store: SqlStore) -> list[StoredFile] | None:
-    numbers = [_file_reference(text) for text in args.files]
-    if None in numbers or (not numbers and not args.failed):
-        print("gateway: name files as '#N', or use --failed (with --since / --until)",
+    numbers: list[int] = args.files  # '#N' parsed and bounded by argparse
+    if not numbers and not args.failed and not args.unmapped:
+        print("gateway: name files as '#N', or use --failed or --unmapped (with --since / "
+              "--until / --partner)", file=sys.stderr)
+        return None
+    chosen = list(store.files_by_id(numbers).values())
+    missing = sorted(set(numbers) - {f.id for f in chosen})
+    if missing:  # a mistyped number: replay nothing rather than part of what was asked
+        print("gateway: there is no file " + ", ".join(f"#{n}" for n in missing),
               file=sys.stderr)
         return None
-    chosen = list(store.files_by_id(n for n in numbers if n is not None).values())
-    if args.failed:
+    if args.failed or args.unmapped:
         since = datetime.combine(args.since, time.min).astimezone() if args.since else None
         until = datetime.combine(args.until, time.min).astimezone() if args.until else None
-        chosen += store.files_to_replay(FAILED_STATES, since, until)
+        chosen += store.files_to_replay(FAILED_STATES if args.failed else (), since, until,
+                                        partner=args.partner, unmapped=args.unmapped)
     return sorted({f.id: f for f in chosen}.values(), key=lambda f: f.id)
 
 
-def _show_replay_diff(store: SqlStore, ports: Ports, catalog: MappingCatalog,
+def _show_replay_diff(store: SqlStore, ports: Ports, settings: IngestSettings,
                       stored: StoredFile) -> None:
+    """What a replay would change (state, documents) and, for X12, the mapping findings it
+    would record: why a set still would not map."""
     data = ports.archive.get(stored.archive_key)
+    state, findings = stored.state, []
     if is_xml(data):
-        result = read_recall(data)
+        result = read_recall(data, max_bytes=settings.rules.limits.xml_bytes)
         after = [to_json(result.notice)] if result.accepted and result.notice else []
     else:
-        after = translated_json(catalog, data, stored.partner)
-    before = [json.loads(d.body) for d in store.documents_of_file(stored.id)]
-    if before == after:
-        print(f"file #{stored.id} {stored.original_name}: no change")
-        return
-    print(f"file #{stored.id} {stored.original_name}: would change")
-    old = json.dumps(before, indent=2, sort_keys=True, ensure_ascii=False).splitlines()
-    new = json.dumps(after, indent=2, sort_keys=True, ensure_ascii=False).splitlines()
-    print("\n".join(difflib.unified_diff(old, new, "stored", "replayed", lineterm="")))
+        preview = preview_replay(data, stored.partner, ports, settings)
+        after, state, findings = preview.documents, preview.state, preview.findings
+    before = [json.loads(d.body) for d in store.documents_of_file(stored.id)
+              if d.direction == "in"]  # not our answers to it: a replay keeps those
+    name = f"file #{stored.id} {_named(stored)}"
+    change = f"{stored.state} -> {state}" if state != stored.state else ""
+    if before == after and not change:
+        print(f"{name}: no change")
+    else:
+        print(f"{name}: would change" + (f" ({change})" if change else ""))
+    for finding in findings:
+        print("  " + _finding_text(finding))
+    if before != after:
+        old = json.dumps(before, indent=2, sort_keys=True, ensure_ascii=False).splitlines()
+        new = json.dumps(after, indent=2, sort_keys=True, ensure_ascii=False).splitlines()
+        print("\n".join(difflib.unified_diff(old, new, "stored", "replayed", lineterm="")))
 
 
 def _purge(args: argparse.Namespace) -> int:

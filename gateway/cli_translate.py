@@ -9,12 +9,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from gateway import cli_args
 from gateway.bootstrap import load_config
 from gateway.canonical_json import to_json
 from gateway.cli_recall import describe_recall_error
 from gateway.mapping_files import Example, MappingCatalog
 from gateway.recall import read_recall
 from gateway.services import FileTranslation, is_xml, translate_x12
+from gateway.x12.limits import FrontDoorRules
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_UNREADABLE = 0, 1, 2
 EXAMPLES = """examples:
@@ -33,8 +35,9 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "JSON list; sets that were not translated and mapping issues go to standard error. "
         "Exit 0 when everything translated cleanly, 1 otherwise, 2 when the file cannot be "
         "read.", epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
-    translate.add_argument("file", type=Path, metavar="FILE")
-    translate.add_argument("--partner", help="partner id: apply mappings/partners/ID overrides")
+    translate.add_argument("file", type=cli_args.path, metavar="FILE")
+    translate.add_argument("--partner", type=cli_args.partner_id,
+                           help="partner id: apply mappings/partners/ID overrides")
     translate.set_defaults(run=_translate)
 
     mappings = commands.add_parser("mappings", help="work with translation mappings",
@@ -49,7 +52,8 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         description="Translates every example input and compares it with the expected JSON "
         "beside it, showing a diff for each difference.", epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    test.add_argument("partner", nargs="?", help="only this partner's examples")
+    test.add_argument("partner", nargs="?", type=cli_args.partner_id,
+                      help="only this partner's examples")
     test.set_defaults(run=_mappings_test)
 
 
@@ -60,14 +64,15 @@ def _catalog(args: argparse.Namespace) -> MappingCatalog:
 # --- translate -------------------------------------------------------------------------------
 def _translate(args: argparse.Namespace) -> int:
     catalog = _catalog(args)
+    limits = load_config(args.config).limits
     try:
         data = args.file.read_bytes()
     except OSError as exc:
         print(f"gateway: {args.file}: cannot be read: {exc.strerror}", file=sys.stderr)
         return EXIT_UNREADABLE
     if is_xml(data):
-        return _translate_recall(args.file, data)
-    result = translate_x12(data, catalog.spec_for, args.partner)
+        return _translate_recall(args.file, data, limits.xml_bytes)
+    result = translate_x12(data, catalog.spec_for, args.partner, rules=FrontDoorRules(limits))
     print(json.dumps([to_json(d) for d in result.documents], indent=2, ensure_ascii=False))
     _report(args.file, result)
     if result.assessment.exit_code == EXIT_UNREADABLE:
@@ -75,8 +80,8 @@ def _translate(args: argparse.Namespace) -> int:
     return EXIT_OK if result.ok else EXIT_PROBLEMS
 
 
-def _translate_recall(name: Path, data: bytes) -> int:
-    result = read_recall(data)
+def _translate_recall(name: Path, data: bytes, max_bytes: int) -> int:
+    result = read_recall(data, max_bytes=max_bytes)
     documents = [to_json(result.notice)] if result.accepted and result.notice else []
     print(json.dumps(documents, indent=2, ensure_ascii=False))
     for problem in result.errors:

@@ -78,6 +78,10 @@ class GatewayMetrics:
                                         "by outcome", ["partner", "outcome"], registry=r)
         self.rejects = Counter("gateway_rejected_files", "Inbound files rejected outright "
                                "(rejected or not X12)", ["partner"], registry=r)
+        self.unmapped = Counter("gateway_unmapped_files", "Inbound files with a transaction "
+                                "set validation accepted but the mapping did not turn into "
+                                "a document (accepted-unmapped, or partially accepted)",
+                                ["partner"], registry=r)
         self.poll_duration = Histogram("gateway_poll_duration_seconds", "One poll of a "
                                        "partner, retries included", ["partner", "result"],
                                        buckets=_SECONDS_BUCKETS, registry=r)
@@ -97,10 +101,15 @@ class GatewayMetrics:
             r.register(_StoreCollector(snapshot))
 
     # --- what the daemon and the poll report -----------------------------------------------
-    def file_taken(self, partner: str, state: str, set_outcomes: Iterable[str] = ()) -> None:
+    def file_taken(self, partner: str, state: str, set_outcomes: Iterable[str] = (), *,
+                   unmapped: bool = False) -> None:
+        """``state`` labels the file (accepted-unmapped among them); ``unmapped`` also counts
+        a partially accepted file with an unmapped set."""
         self.files_taken.labels(partner, state).inc()
         if state in ("rejected", "not-x12"):
             self.rejects.labels(partner).inc()
+        if unmapped:
+            self.unmapped.labels(partner).inc()
         for outcome in set_outcomes:
             self.transaction_sets.labels(partner, outcome).inc()
 

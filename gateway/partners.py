@@ -8,7 +8,8 @@ Besides identity and transport, a file says how the partner takes part in return
 retailer's 180 requests are decided (``returns_policy``, a `ReturnsPolicy`), which return case
 moves it hears about and in what form (``status_updates``), whether it gets recall notices
 (``recall_notifications``) and how soon its 997 / 999 for what we send is due
-(``x12.acks.expect_within``).
+(``x12.acks.expect_within``), and whether a set that passed X12 validation but could not be
+used is also explained to it in an 824 Application Advice (``x12.application_advice``).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from gateway.domain.rma_policy import (
 )
 from gateway.errors import ConfigError
 from gateway.x12.ack import FunctionalAck, Ta1Policy
+from gateway.x12.advice import ApplicationAdvice
 from gateway.x12.isa import Delimiters
 from gateway.yaml_files import read_yaml_mapping
 
@@ -111,6 +113,11 @@ class Partner:
     status_updates: StatusUpdates | None = None
     recall_notifications: str = "none"  # xml | none
     ack_expected_within: timedelta | None = None  # their 997 / 999 is overdue after this
+    # true: an envelope X12 does not allow but the gateway can read (an ISA that is not fixed
+    # width, ISA ids of the wrong length) is rejected; false: accepted and reported (TA1 'E')
+    strict_envelope: bool = False
+    # x12-824: a set that passed X12 validation but could not be used is explained in an 824
+    application_advice: ApplicationAdvice = ApplicationAdvice.NONE
     problems: tuple[str, ...] = field(default=(), compare=False)
 
 
@@ -200,7 +207,7 @@ class _Checker:
         if version[:4] not in ("0040", "0050"):
             self.fail("x12.version", f"is {version!r}; use 004010 or 005010 (a release of them)")
         self._unknown(x12, {"isa_qualifier", "isa_id", "gs_id", "version", "delimiters",
-                            "acks"}, "x12.")
+                            "acks", "strict_envelope", "application_advice"}, "x12.")
         acks = x12.get("acks") or {}
         if not isinstance(acks, dict):
             self.fail("x12.acks", "must be a mapping such as {functional: \"997\", ta1: never}")
@@ -212,7 +219,17 @@ class _Checker:
                 "version": version, "delimiters": self._delimiters(x12),
                 "functional_ack": functional or FunctionalAck.ACK_997,
                 "ta1": ta1 or Ta1Policy.ON_REQUEST,
-                "ack_expected_within": self._duration(acks, "expect_within", "x12.acks.")}
+                "ack_expected_within": self._duration(acks, "expect_within", "x12.acks."),
+                "strict_envelope": self._flag(x12, "strict_envelope", "x12."),
+                "application_advice": self._choice(x12, "application_advice", ApplicationAdvice,
+                                                  "x12.") or ApplicationAdvice.NONE}
+
+    def _flag(self, raw: dict[str, Any], key: str, prefix: str) -> bool:
+        value = raw.get(key, False)
+        if not isinstance(value, bool):
+            self.fail(prefix + key, f"is {value!r}; write true or false")
+            return False
+        return value
 
     def _duration(self, raw: dict[str, Any], key: str, prefix: str) -> timedelta | None:
         if raw.get(key) is None:

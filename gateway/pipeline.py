@@ -10,6 +10,13 @@
    the canonical documents and the acknowledgements owed (the outbox), consuming durable
    control numbers. An interchange whose ISA13 this partner already sent inside the duplicate
    window is held back and answered like a duplicate file. A crash leaves all of it or none.
+
+A set validation accepted but its mapping could not turn into a document (a required field
+missing, a value the model cannot take, a transform that failed or raised) is *unmapped*: its
+mapping issues become located findings (``mapping.*``), the set is stored as not mapped, and a
+file accepted otherwise is ``accepted-unmapped``, never plain "accepted". The acknowledgement
+still speaks of syntax only (the set's outcome stays the X12 verdict); `IngestResult.unmapped`
+carries what an 824 Application Advice would tell the partner.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from gateway.advice_queue import AdviceAddress, advice_record
 from gateway.canonical_json import to_json
 from gateway.faults import crash_point
 from gateway.ports import (
@@ -38,13 +46,23 @@ from gateway.recall import (
     read_recall_response,
     xml_document_kind,
 )
-from gateway.services import FileTranslation, SpecFinder, is_xml, translate_x12
+from gateway.services import (
+    FileTranslation,
+    SetTranslation,
+    SpecFinder,
+    UnmappedSet,
+    is_xml,
+    mapping_message,
+    translate_x12,
+)
 from gateway.x12.ack import AckPolicy, Identity, OutboundAck, build_acknowledgements
 from gateway.x12.ack_reader import ReceivedAck, read_acknowledgements
 from gateway.x12.assess import Assessment, InterchangeResult
+from gateway.x12.limits import FrontDoorRules
 from gateway.x12.report import where_text
 
 KeyFinder = Callable[[object], Iterable[tuple[str, str]]]
+DEFAULT_RULES = FrontDoorRules()
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +75,8 @@ class IngestSettings:
     lease: timedelta = timedelta(minutes=10)  # how long a worker may hold a file it processes
     expected_sender: tuple[str, str] | None = None  # the partner's ISA05 / ISA06, when known
     timezone: str = "UTC"  # the partner's zone, for times sent without an X12 time code
+    rules: FrontDoorRules = DEFAULT_RULES  # limits per file, strict or lenient envelope
+    advice_to: AdviceAddress | None = None  # an 824 for unusable sets goes here (None: none)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +87,7 @@ class IngestResult:
     duplicate_of: int | None = None
     acknowledgements: tuple[OutboxItem, ...] = ()
     documents: int = 0
+    unmapped: tuple[UnmappedSet, ...] = ()  # accepted sets no document came of (see above)
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +147,8 @@ def ingest(data: bytes, name: str, partner: str, ports: Ports, settings: IngestS
                              f"{earlier.received_at:%Y-%m-%d %H:%M}")
     if is_xml(data):
         return run.xml(data)
-    return run.x12(translate_x12(data, ports.find_spec, partner, timezone=settings.timezone))
+    return run.x12(translate_x12(data, ports.find_spec, partner, timezone=settings.timezone,
+                                rules=settings.rules))
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +161,10 @@ class _FileRun:
     settings: IngestSettings
     now: datetime
     replaying: bool = False  # re-derive sets, findings and documents; answer nothing again
+
+    @property
+    def _xml_bytes(self) -> int:
+        return self.settings.rules.limits.xml_bytes
 
     def duplicate(self, earlier_id: int, reason: str) -> IngestResult:
         with self.ports.store.transaction() as tx:
@@ -155,12 +181,12 @@ class _FileRun:
     def xml(self, data: bytes) -> IngestResult:
         """A recall notice (answered with a recall-ack) or an affected partner's response to
         a notification of ours (recorded against it)."""
-        if xml_document_kind(data) == "recall-response":
+        if xml_document_kind(data, max_bytes=self._xml_bytes) == "recall-response":
             return self.recall_response(data)
         return self.recall(data)
 
     def recall_response(self, data: bytes) -> IngestResult:
-        result = read_recall_response(data)
+        result = read_recall_response(data, max_bytes=self._xml_bytes)
         rows = [FindingRow(p.code, p.severity.value, p.message, line=p.line, found=p.path)
                 for p in result.errors]
         state = "accepted" if result.response is not None else "rejected"
@@ -188,7 +214,7 @@ class _FileRun:
         return IngestResult(self.file_id, state, reason)
 
     def recall(self, data: bytes) -> IngestResult:
-        result = read_recall(data)
+        result = read_recall(data, max_bytes=self._xml_bytes)
         ack_id = f"RGW-{self.file_id:09d}"
         item = OutboxItem("recall-ack", ack_id,
                           result.notice.notice_id if result.notice else None,
@@ -227,28 +253,33 @@ class _FileRun:
                 self.settings.policy, DurableControlNumbers(tx, self.partner), self.now)
             items = [OutboxItem(_kind(a), a.control_number, a.acknowledges,
                                 a.text.encode("latin-1")) for a in answers]
-            self._save_interchanges(tx, assessment, seen)
+            fresh_sets = [s for s in result.sets if s.interchange_control not in seen]
+            # Sets that passed validation but did not map: what an 824 would tell the partner.
+            unmapped = replace(result, sets=fresh_sets).unmapped_sets()
+            self._save_interchanges(tx, assessment, seen, result.sets)
             tx.add_findings(self.file_id, _finding_rows(assessment))
+            tx.add_findings(self.file_id, mapping_rows(fresh_sets))
             # A replay re-states what the acknowledgements said but changes nothing we sent:
             # the partner's answer was recorded when it arrived.
             tx.add_findings(self.file_id, _reconcile_acknowledgements(
                 tx, replace(assessment, interchanges=fresh), self.partner, self.file_id,
                 self.now, record=not self.replaying))
-            documents = 0
-            for translated in result.sets:
-                if translated.document is not None and \
-                        translated.interchange_control not in seen:
-                    self._save_document(tx, to_json(translated.document), translated.document)
-                    documents += 1
+            documents = self._save_documents(tx, fresh_sets)
             held = self._earlier_answers(tx, seen)
             for item in [*items, *held]:
                 tx.add_outbox(self.file_id, self.partner, item, self.now)
+            if unmapped and self.settings.advice_to is not None and not self.replaying:
+                tx.queue_outbound(self.file_id, self.partner, advice_record(
+                    unmapped, self.file_id, identity=self.settings.identity,
+                    address=self.settings.advice_to,
+                    numbers=DurableControlNumbers(tx, self.partner), now=self.now), self.now)
             crash_point("mid-transaction")
-            state, reason = _file_state(assessment, seen)
+            state, reason = _file_state(assessment, seen, fresh_sets)
             tx.finish_file(self.file_id, state, processed_at=self.now, reason=reason)
         crash_point("after-commit")
         return IngestResult(self.file_id, state, reason,
-                            acknowledgements=tuple(items + held), documents=documents)
+                            acknowledgements=tuple(items + held), documents=documents,
+                            unmapped=unmapped)
 
     def _refuse(self, assessment: Assessment, reason: str) -> IngestResult:
         """A file claiming another sender is not this partner's: it is kept and recorded, but
@@ -262,7 +293,10 @@ class _FileRun:
         return IngestResult(self.file_id, "rejected", reason)
 
     def _save_interchanges(self, tx: IngestTransaction, assessment: Assessment,
-                           seen: dict[str, int]) -> None:
+                           seen: dict[str, int], translated: list[SetTranslation]) -> None:
+        """Each interchange and set with its X12 outcome; a set also says whether it mapped
+        (None: no document was due, or it was held back as a duplicate)."""
+        mapping = iter(translated)  # translate_x12 lists the sets in this same order
         for result in assessment.interchanges:
             header = result.interchange.header
             duplicate = result.interchange.control in seen
@@ -275,9 +309,18 @@ class _FileRun:
             for group in result.groups:
                 g = group.group
                 for s in group.sets:
+                    mapped = _mapped(next(mapping), s.ts.control)
                     tx.add_set(interchange_id, (g.functional_id, g.control, g.version,
                                                 group.outcome.value),
-                               s.ts.set_id, s.ts.control, s.outcome.value)
+                               s.ts.set_id, s.ts.control, s.outcome.value,
+                               mapped=None if duplicate else mapped)
+
+    def _save_documents(self, tx: IngestTransaction, translated: list[SetTranslation]) -> int:
+        """The documents of the sets that mapped (an unmapped set's half-made one is not)."""
+        documents = [d for s in translated if (d := s.usable_document) is not None]
+        for document in documents:
+            self._save_document(tx, to_json(document), document)
+        return len(documents)
 
     def _save_document(self, tx: IngestTransaction, body: dict[str, object],
                        document: object) -> None:
@@ -395,6 +438,22 @@ def _earlier_file(tx: IngestTransaction, result: InterchangeResult, partner: str
     return None
 
 
+def _mapped(translated: SetTranslation, control: str) -> bool | None:
+    if translated.set_control != control:  # a bug, never the partner's data
+        raise AssertionError(f"set {control} was translated as {translated.set_control}")
+    return not translated.unmapped if translated.expects_document else None
+
+
+def mapping_rows(sets: Iterable[SetTranslation]) -> list[FindingRow]:
+    """Each mapping issue of each set as a finding located by ISA13 / GS06 / ST02 and
+    segment; an unmapped set's last finding says so (``mapping.no-document``)."""
+    return [FindingRow(issue.code, issue.severity, mapping_message(issue),
+                       interchange_control=s.interchange_control, group_control=s.group_control,
+                       set_control=s.set_control, line=s.lines.get(issue.position or 0),
+                       segment_position=issue.position, segment_tag=issue.tag)
+            for s in sets for issue in s.mapping_issues]
+
+
 def _finding_rows(assessment: Assessment) -> list[FindingRow]:
     return [FindingRow(
         x.code, x.severity.value, x.message, str(x.x12) if x.x12 else None,
@@ -411,7 +470,8 @@ def _reference(body: dict[str, object]) -> str:
     return ""
 
 
-def _file_state(assessment: Assessment, seen: dict[str, int]) -> tuple[str, str | None]:
+def _file_state(assessment: Assessment, seen: dict[str, int],
+                translated: list[SetTranslation]) -> tuple[str, str | None]:
     if assessment.exit_code == 2:
         return "not-x12", next((x.message for x in assessment.findings), None)
     fresh: list[InterchangeResult] = [r for r in assessment.interchanges
@@ -419,6 +479,9 @@ def _file_state(assessment: Assessment, seen: dict[str, int]) -> tuple[str, str 
     if assessment.interchanges and not fresh:
         return "duplicate", "interchange control number(s) " + ", ".join(
             f"{c} (already in file #{f})" for c, f in seen.items()) + " seen before"
+    unmapped = [s for s in translated if s.unmapped]
+    if assessment.accepted and unmapped:
+        return "accepted-unmapped", _unmapped_reason(unmapped)
     if assessment.accepted:
         return "accepted", None
     first = next((x for x in assessment.all_findings() if x.is_error), None)
@@ -427,6 +490,37 @@ def _file_state(assessment: Assessment, seen: dict[str, int]) -> tuple[str, str 
     if any(s.outcome.value == "accepted" for s in sets):
         return "partially-accepted", reason
     return "rejected", reason
+
+
+def _unmapped_reason(unmapped: list[SetTranslation]) -> str:
+    first = unmapped[0]
+    error = next(i for i in first.mapping_issues if i.severity == "error")
+    where = f" (segment {error.position}, {error.tag})" if error.position else ""
+    more = f" and {len(unmapped) - 1} more" if len(unmapped) > 1 else ""
+    return (f"transaction set {first.set_id} {first.set_control}{more} not mapped: "
+            f"{mapping_message(error)}{where}")
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayPreview:
+    """What `replay` would make of an archived X12 file, worked out without storing anything:
+    `gateway replay --dry-run` shows it beside what is stored."""
+
+    state: str
+    reason: str | None
+    documents: list[dict[str, object]]  # the canonical JSON it would store
+    findings: list[FindingRow]  # its mapping findings: why a set would not map
+
+
+def preview_replay(data: bytes, partner: str, ports: Ports,
+                   settings: IngestSettings) -> ReplayPreview:
+    result = translate_x12(data, ports.find_spec, partner, timezone=settings.timezone,
+                           rules=settings.rules)
+    stranger = _foreign_sender(result.assessment, settings.expected_sender)
+    state, reason = ("rejected", stranger) if stranger is not None else \
+        _file_state(result.assessment, {}, result.sets)
+    documents = [] if stranger is not None else [to_json(d) for d in result.usable_documents]
+    return ReplayPreview(state, reason, documents, mapping_rows(result.sets))
 
 
 def replay(file: StoredFile, ports: Ports, settings: IngestSettings, *,
@@ -439,4 +533,4 @@ def replay(file: StoredFile, ports: Ports, settings: IngestSettings, *,
     if is_xml(data):
         return run.xml(data)
     return run.x12(translate_x12(data, ports.find_spec, file.partner,
-                                 timezone=settings.timezone))
+                                 timezone=settings.timezone, rules=settings.rules))

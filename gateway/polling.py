@@ -5,6 +5,9 @@ Order is what makes it safe:
 2. it is fetched and run through the pipeline, which archives and commits it;
 3. only then is the partner's copy deleted or moved: a crash before that leaves it where it
    was, and the next poll finds the same bytes again (a duplicate, never a second processing);
+   a file listed over ``limits.file_size`` is never downloaded (and one that grows past it
+   while we read it is cut off there): it is recorded once as rejected with the reason, and
+   the partner's copy is left where it is, since we never delete what we did not take;
 4. acknowledgements are published under names derived from their control numbers, then marked
    sent: a crash in between publishes the same file again, which replaces it, never doubles it.
 """
@@ -19,7 +22,16 @@ from typing import Protocol
 
 from gateway.faults import crash_point
 from gateway.pipeline import IngestResult, IngestSettings, Ports, ingest
-from gateway.ports import OutboxItem, PartnerChannel, RemoteFile
+from gateway.ports import (
+    FileTooLarge,
+    FindingRow,
+    IngestStore,
+    OutboxItem,
+    PartnerChannel,
+    RemoteFile,
+)
+
+FILE_SIZE_KEY = "limits.file_size"  # the config.yaml key of Limits.file_bytes
 
 
 class OutboxStore(Protocol):
@@ -41,6 +53,9 @@ class PollReport:
     partner: str
     taken: list[tuple[str, IngestResult]] = field(default_factory=list)
     waiting: list[tuple[str, str]] = field(default_factory=list)  # (file, why it was left)
+    # Files over limits.file_size recorded by this poll (also in taken, as rejected; their
+    # copies stay in the partner's folder and are in waiting at later polls).
+    refused: list[tuple[str, IngestResult]] = field(default_factory=list)
     sent: list[str] = field(default_factory=list)
     sent_items: list[OutboxItem] = field(default_factory=list)  # what each sent name carried
 
@@ -52,15 +67,21 @@ def poll_once(partner: str, channel: PartnerChannel, ports: Ports, settings: Ing
               observer: TransferObserver | None = None) -> PollReport:
     """``after_file`` runs once each taken file is committed and picked up (the outbound
     reactions: RMA answers, status updates, recall notifications), before the outbox is sent,
-    so what it queues for this partner leaves in the same poll. ``observer`` hears of every
+    so what it queues for this partner leaves in the same poll; it also runs for a file this
+    poll refused as too large (rejected, its copy left in place). ``observer`` hears of every
     file fetched and published (sizes and durations, for metrics)."""
     report = PollReport(partner)
+    limit = settings.rules.limits.file_bytes
     with channel:
         for remote, why in _stable_files(channel, settle, sleep):
             if why is not None:
                 report.waiting.append((remote.name, why))
                 continue
-            data = _fetch(channel, remote.name, partner, observer)
+            data = _fetch_within(channel, remote, limit, partner, observer)
+            if data is None:
+                _refuse(partner, remote, limit, store=ports.store, report=report, now=clock(),
+                        after_file=after_file)
+                continue  # the partner's copy stays: we never delete what we did not take
             result = ingest(data, remote.name, partner, ports, settings, now=clock())
             report.taken.append((remote.name, result))
             if result.state == "in-progress":
@@ -105,10 +126,70 @@ def publish_pending(partner: str, channel: PartnerChannel, outbox: OutboxStore, 
     return sent
 
 
+def _fetch_within(channel: PartnerChannel, remote: RemoteFile, limit: int, partner: str,
+                  observer: TransferObserver | None) -> bytes | None:
+    """The file's bytes, or None when it is over ``limit``: by its listing (then it is never
+    downloaded) or by growing past it while we read it (then the download stops there)."""
+    if remote.size > limit:
+        return None
+    try:
+        return _fetch(channel, remote.name, partner, observer, limit)
+    except FileTooLarge:
+        return None
+
+
+def _refuse(partner: str, remote: RemoteFile, limit: int, *, store: IngestStore,
+            report: PollReport, now: datetime,
+            after_file: Callable[[IngestResult], None] | None) -> None:
+    """Record a file too large to take (once per name, size and time) and say so."""
+    result, new = refuse_unread(store, partner, remote, limit, now=now)
+    report.waiting.append((remote.name, f"{result.reason} (file #{result.file_id})"))
+    if new:
+        report.taken.append((remote.name, result))
+        report.refused.append((remote.name, result))
+        if after_file is not None:
+            after_file(result)  # alerts, metrics: it is a rejected file like any other
+
+
+def refuse_unread(store: IngestStore, partner: str, remote: RemoteFile, limit: int, *,
+                  now: datetime) -> tuple[IngestResult, bool]:
+    """Record ``remote``, over ``limit``, as rejected without its bytes, unless the same name,
+    size and time were refused before; the result, and whether it was recorded now. A file
+    listed at or under the limit grew past it while it was being read."""
+    grew = remote.size <= limit
+    reason = too_large_reason(remote.name, remote.size, limit, grew=grew)
+    found = f"{remote.size} bytes listed, more read" if grew else f"{remote.size} bytes"
+    with store.transaction() as tx:
+        earlier = tx.refused_file(partner, remote.name, remote.size, remote.modified)
+        if earlier is not None:
+            return IngestResult(earlier.id, earlier.state, earlier.reason), False
+        file_id = tx.record_refused_file(partner, remote.name, size=remote.size,
+                                         modified=remote.modified, received_at=now,
+                                         reason=reason)
+        tx.add_findings(file_id, [FindingRow("file.too-large", "error", reason, found=found,
+                                             expected=f"at most {limit} bytes")])
+    return IngestResult(file_id, "rejected", reason), True
+
+
+def too_large_reason(name: str, size: int, limit: int, *, grew: bool = False) -> str:
+    """Why a file is refused unread: its size, the limit and the key that sets it."""
+    where = f"the limit of {_size_text(limit)} set by {FILE_SIZE_KEY} in config.yaml"
+    if grew:
+        return (f"refused: {name} was listed at {_size_text(size)} but grew past {where} "
+                "while it was being downloaded; the download was stopped there and nothing "
+                "of it was kept")
+    return f"refused unread: {name} is {_size_text(size)}, over {where}"
+
+
+def _size_text(size: int) -> str:
+    return f"{size:,} bytes ({size / (1 << 20):,.1f} MiB)" if size >= 1 << 20 \
+        else f"{size:,} bytes"
+
+
 def _fetch(channel: PartnerChannel, name: str, partner: str,
-           observer: TransferObserver | None) -> bytes:
+           observer: TransferObserver | None, limit: int) -> bytes:
     started = time.monotonic()
-    data = channel.fetch(name)
+    data = channel.fetch(name, max_bytes=limit)
     if observer is not None:
         observer.transferred(partner, "fetch", len(data), time.monotonic() - started)
     return data

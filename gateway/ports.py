@@ -22,19 +22,39 @@ class Archive(Protocol):
     def get(self, key: str) -> bytes: ...
 
 
+FILE_NUMBER_MAX = 2**63 - 1  # the store's row numbers are 64-bit integers
+
+
+def file_number_of(reference: str) -> int | None:
+    """The file a ``#12`` reference names; None for anything else. Partners' references reach
+    here too (a 180's BGN02 is looked up as a case), so a '#' followed by a number too large for
+    the store, or by digits ``int`` cannot read ('#²'), is just a reference, never a crash."""
+    text = reference.strip()
+    digits = text[1:]
+    if not (text.startswith("#") and digits.isascii() and digits.isdigit()):
+        return None
+    number = int(digits) if len(digits) <= 19 else FILE_NUMBER_MAX + 1
+    return number if 0 < number <= FILE_NUMBER_MAX else None
+
+
 @dataclass(frozen=True, slots=True)
 class StoredFile:
     id: int
     partner: str
     original_name: str
-    sha256: str
-    size: int
+    sha256: str  # "" for a file refused unread (over limits.file_size): never downloaded
+    size: int  # as received, or as listed for a file refused unread
     received_at: datetime
-    archive_key: str
+    archive_key: str  # "" for a file refused unread: there are no bytes to show or replay
     state: str
     duplicate_of: int | None
     reason: str | None
     lease_until: datetime | None = None  # while "received": a worker is processing it
+
+    @property
+    def never_taken(self) -> bool:
+        """Refused before its bytes were read (too large): nothing archived, nothing to replay."""
+        return not self.archive_key
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +104,7 @@ class OutboundRecord:
     its partner for ever, so re-running what queued it never queues it twice."""
 
     item: OutboxItem
-    purpose: str  # rma-answer | status-update | recall-notification
+    purpose: str  # rma-answer | status-update | recall-notification | application-advice
     subject: str | None  # the case or notice reference it is about
     dedupe_key: str
     held_because: str | None = None  # invalid against our own maps: kept, never sent
@@ -127,6 +147,19 @@ class IngestTransaction(Protocol):
 
     def renew_lease(self, file_id: int, lease_until: datetime) -> None: ...
 
+    def refused_file(self, partner: str, name: str, size: int,
+                     modified: float | None) -> StoredFile | None:
+        """The file already refused unread from this partner under this name, listed size and
+        time, if any (so a copy left in the partner's folder is recorded once)."""
+        ...
+
+    def record_refused_file(self, partner: str, name: str, *, size: int,
+                            modified: float | None, received_at: datetime,
+                            reason: str) -> int:
+        """Record a file whose bytes were never taken: rejected with ``reason``, no SHA-256,
+        no archive key; ``modified`` is the partner's listed time."""
+        ...
+
     def finish_file(self, file_id: int, state: str, *, processed_at: datetime,
                     reason: str | None = None, duplicate_of: int | None = None) -> None: ...
 
@@ -145,7 +178,11 @@ class IngestTransaction(Protocol):
                         received_at: datetime) -> int: ...
 
     def add_set(self, interchange_id: int, group: tuple[str, str, str, str],
-                set_id: str, control_number: str, outcome: str) -> int: ...
+                set_id: str, control_number: str, outcome: str, *,
+                mapped: bool | None = None) -> int:
+        """``outcome`` is the X12 verdict; ``mapped`` whether the set became a canonical
+        document (None: none was due: rejected, an acknowledgement, a held-back duplicate)."""
+        ...
 
     def add_findings(self, file_id: int, rows: Iterable[FindingRow]) -> None: ...
 
@@ -171,6 +208,12 @@ class IngestTransaction(Protocol):
                               file_id: int, at: datetime) -> list[AckMatch]:
         """Mark what we sent this partner under that ISA13 (a TA1) or GS06 (a 997 / 999) as
         answered; the documents it matched (none: it acknowledges nothing we know)."""
+        ...
+
+    def queue_outbound(self, file_id: int | None, partner: str, record: OutboundRecord,
+                       created_at: datetime) -> int | None:
+        """A document of ours (an 824 Application Advice) queued with the file that earned
+        it; None when this partner already has one under its dedupe key."""
         ...
 
     def record_recall_response(self, response: RecallResponseRow, file_id: int) -> str | None:
@@ -232,6 +275,15 @@ class RemoteFile:
     modified: float  # seconds since the epoch, as the server reports it
 
 
+class FileTooLarge(Exception):
+    """Raised by `PartnerChannel.fetch` when more than ``max_bytes`` arrive: the download
+    stopped there and nothing of it is kept. Not a `TransportError`: retrying cannot help."""
+
+    def __init__(self, name: str, max_bytes: int) -> None:
+        super().__init__(f"{name}: more than {max_bytes} bytes")
+        self.name, self.max_bytes = name, max_bytes
+
+
 class PartnerChannel(Protocol):
     """A connection to one partner's folders (SFTP or local). Used as a context manager: the
     connection opens on enter and always closes on exit. Every failure is a `TransportError`."""
@@ -244,8 +296,9 @@ class PartnerChannel(Protocol):
         """Files in the inbound folder that match the partner's patterns (no folders)."""
         ...
 
-    def fetch(self, name: str) -> bytes:
-        """The whole file, read through a temporary local copy and checked against its size."""
+    def fetch(self, name: str, *, max_bytes: int | None = None) -> bytes:
+        """The whole file, read through a temporary local copy and checked against its size;
+        `FileTooLarge` as soon as more than ``max_bytes`` arrive (never read whole)."""
         ...
 
     def after_pickup(self, name: str) -> None:

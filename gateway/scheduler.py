@@ -14,7 +14,10 @@ from the partner files at start and whenever those files change, and are never s
 - a job raises an alert (log line, optional signed webhook) for each acknowledgement that
   became overdue under its partner's SLA, and for each recall whose required action is due
   within `alerts.recall_deadline_days` while recipients have not answered; a rejected file
-  and a partner that cannot be reached are alerted as they happen (once each: gateway.alerts);
+  (or one refused unread as over `limits.file_size`), a file with a set that did not map, a
+  document whose follow-ups failed and a partner that cannot be reached are alerted as they
+  happen (once each: gateway.alerts);
+- one document's follow-ups failing never stops the others', nor the catch-up at start;
 - every log line carries what it is about (partner, file id and name, control numbers, the
   outbox kind and control number) as fields, for `--log-format json`;
 - `--metrics-port` serves Prometheus metrics (gateway.metrics);
@@ -30,6 +33,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -40,11 +44,14 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from gateway.alerts import (
     AlertMemory,
+    file_too_large,
+    follow_up_failed,
     partner_reachable,
     partner_unreachable,
     raise_overdue,
     raise_recall_deadlines,
     rejected_file,
+    unmapped_file,
 )
 from gateway.bootstrap import (
     GatewayConfig,
@@ -54,7 +61,7 @@ from gateway.bootstrap import (
     open_store,
     outbound_context,
 )
-from gateway.errors import ConfigError, GatewayError, PermanentTransportError, TransportError
+from gateway.errors import ConfigError, PermanentTransportError, TransportError
 from gateway.logs import RedactingFilter, env_values
 from gateway.metrics import GatewayMetrics, StoreSnapshot
 from gateway.outbound.react import react
@@ -234,13 +241,20 @@ class Daemon:
         partner = stored.partner if stored else "?"
         interchanges = self.store.outcomes_of(result.file_id)
         self.metrics.file_taken(partner, result.state,
-                                [s[5] for _c, _o, sets in interchanges for s in sets])
+                                [s[5] for _c, _o, sets in interchanges for s in sets],
+                                unmapped=bool(result.unmapped))
         log.info("%s: took %s: file #%d %s", partner, name, result.file_id, result.state,
                  extra={"partner": partner, "file_id": result.file_id, "file": name,
                         "state": result.state, **_control_numbers(interchanges)})
-        if result.state in REJECTED:
+        if stored is not None and stored.never_taken:  # over limits.file_size: left there
+            self.alerts.raise_once(file_too_large(partner, result.file_id, name,
+                                                  result.reason))
+        elif result.state in REJECTED:
             self.alerts.raise_once(rejected_file(partner, result.file_id, name, result.state,
                                                  result.reason))
+        if result.unmapped:
+            self.alerts.raise_once(unmapped_file(partner, result.file_id, name, result.state,
+                                                 result.reason, sets=result.unmapped))
         self._react(result)
 
     # --- the outbox between polls ------------------------------------------------------------
@@ -278,11 +292,18 @@ class Daemon:
         try:
             with self.reacting:  # two partners' polls must not decide the same case at once
                 reactions = react(self.outbound, documents, _now(), file_id)
-        except (GatewayError, ValueError) as exc:
-            log.error("file #%s: stored, but its follow-ups failed (retried at the next "
-                      "start): %s", file_id, exc, extra=fields)
+        except Exception as exc:  # not one document's (react records those): the store?
+            log.debug("follow-ups failed", exc_info=True)
+            log.error("%s: stored, but its follow-ups failed (retried at the next start): "
+                      "%s", f"file #{file_id}" if file_id is not None else "catch-up", exc,
+                      extra=fields)
             return
-        for line in reactions.lines():
+        for failure in reactions.failures:
+            log.error("%s: %s", failure.partner, failure.line(), extra={
+                "partner": failure.partner, "file_id": failure.file_id,
+                "document_id": failure.document_id, "reference": failure.reference})
+            self.alerts.raise_once(follow_up_failed(failure))
+        for line in replace(reactions, failures=[]).lines():  # failures: logged above
             log.info("%s", line, extra=fields)
 
     def _catch_up(self) -> None:

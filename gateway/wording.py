@@ -11,7 +11,8 @@ from gateway.ports import FindingRow
 from gateway.store.repository import OutboundRow
 
 FAILED_STATES = ("rejected", "partially-accepted", "not-x12")  # files worth a replay
-OUR_PURPOSES = ("rma-answer", "status-update", "recall-notification")  # sent on our account
+# Sent on our account (not acknowledgements): `gateway acks` and the console list these.
+OUR_PURPOSES = ("rma-answer", "status-update", "recall-notification", "application-advice")
 
 
 def utc_minute(value: datetime | None) -> str:

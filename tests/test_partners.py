@@ -14,6 +14,7 @@ from gateway.domain.return_case import CaseState
 from gateway.domain.rma_policy import PolicyRule, Verdict
 from gateway.errors import ConfigError
 from gateway.partners import StatusUpdates, load_partners, read_partner
+from gateway.x12.advice import ApplicationAdvice
 
 REPO = Path(__file__).resolve().parents[1]
 GOOD = (REPO / "partners" / "northwind.yaml").read_text()
@@ -203,3 +204,36 @@ def test_a_policy_with_amounts_as_text_and_no_rules(tmp_path: Path) -> None:
     assert partner.returns_policy is not None
     assert (partner.returns_policy.rules, partner.returns_policy.default,
             partner.returns_policy.rma_prefix) == ((), Verdict.DENY, "RMA")
+
+
+# --- x12.application_advice: the optional 824 for sets we could not use ----------------------
+def test_application_advice_is_off_unless_a_partner_asks_for_it(tmp_path: Path) -> None:
+    shipped = load_partners(REPO / "partners")
+    assert {p.application_advice for p in shipped.values()} == {ApplicationAdvice.NONE}
+
+    asked = GOOD.replace('  version: "004010"\n',
+                         '  version: "004010"\n  application_advice: x12-824\n')
+    partner = read_partner(write(tmp_path, "northwind", asked))
+    assert partner.problems == ()
+    assert partner.application_advice is ApplicationAdvice.X12_824
+    said_no = read_partner(write(tmp_path, "northwind", asked.replace("x12-824", "none")))
+    assert (said_no.problems, said_no.application_advice) == ((), ApplicationAdvice.NONE)
+
+
+@pytest.mark.parametrize("written", ["x12-864", "true", "824", '""'])
+def test_a_wrong_application_advice_names_file_key_and_choices(tmp_path: Path,
+                                                              written: str) -> None:
+    text = GOOD.replace('  version: "004010"\n',
+                        f'  version: "004010"\n  application_advice: {written}\n')
+    partner = read_partner(write(tmp_path, "northwind", text))
+    assert [p for p in partner.problems if p.startswith("x12.application_advice:")] == [
+        f"x12.application_advice: is {partner_value(written)!r}; use one of none, x12-824"]
+    with pytest.raises(ConfigError) as caught:
+        load_partners(tmp_path)
+    assert "northwind.yaml" in str(caught.value)
+    assert "x12.application_advice:" in str(caught.value)
+
+
+def partner_value(written: str) -> object:
+    """What YAML makes of the value as written: the checker echoes it."""
+    return {"true": True, "824": 824, '""': ""}.get(written, written)

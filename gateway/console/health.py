@@ -3,7 +3,9 @@
 The badge is ``failing`` when the partner cannot be worked with as things stand (its file is
 broken, its last file failed, or a document to it is held as invalid), ``attention`` when
 something needs a person soon (an overdue acknowledgement, a failed file in the last 24 hours,
-a long backlog), and ``ok`` otherwise.
+a file with a set that did not map, a long backlog), and ``ok`` otherwise. Unlike a failed file
+(the partner sends a corrected one), an unmapped file waits on us: it counts until replayed,
+however old.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ class PartnerHealth:
     backlog: int = 0
     overdue: int = 0
     held: int = 0
+    unmapped_files: int = 0  # files with a set validation accepted that did not map
     reasons: list[str] = field(default_factory=list)
     badge: str = "ok"
 
@@ -86,7 +89,9 @@ def health_of(store: SqlStore, partner: PartnerFile, now: datetime) -> PartnerHe
         errors_24h=sum(r.errors for r in recent),
         backlog=len(store.pending_outbox(partner.id)),
         overdue=len(store.outbound(partner=partner.id, overdue_at=now)),
-        held=len(store.outbound(partner=partner.id, held=True)))
+        held=len(store.outbound(partner=partner.id, held=True)),
+        unmapped_files=len(store.recent_files(partner=partner.id, unmapped=True,
+                                              limit=LOOK_BACK_FILES)))
     _judge(health)
     return health
 
@@ -100,6 +105,8 @@ def _judge(health: PartnerHealth) -> None:
         *([_count(health.overdue, "acknowledgement") + " overdue"] if health.overdue else []),
         *([_count(health.failed_files_24h, "failed file") + " in 24 h"]
           if health.failed_files_24h else []),
+        *([_count(health.unmapped_files, "file") + " with sets not mapped (fix the mapping, "
+           "then gateway replay --unmapped)"] if health.unmapped_files else []),
         *([f"{health.backlog} items waiting to be sent"]
           if health.backlog >= BACKLOG_ATTENTION else []),
         *(["no partner file: its files were taken with the gateway's defaults"]

@@ -4,7 +4,9 @@ A round polls every partner over SFTP (`poll_once`, with the outbound reactions 
 file), sends what the outbox still owes (status updates another partner's file caused), and
 checks acknowledgement deadlines (`raise_overdue`). `gateway run`'s `Daemon` does the same on
 APScheduler timers and installs signal handlers, which only the main thread may do, so the demo
-drives the same functions itself: round after round until nothing is left to do.
+drives the same functions itself: round after round until nothing is left to do. A document
+whose follow-ups fail is alerted (``follow-up-failed-<document id>``, as `gateway run` does)
+and the others' go on.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from gateway.alerts import raise_overdue
+from gateway.alerts import follow_up_failed, raise_overdue
 from gateway.bootstrap import (
     GatewayConfig,
     alerter,
@@ -85,7 +87,9 @@ class GatewayLoop:
         reactions: dict[int, Reactions] = {}
 
         def after_file(result: IngestResult) -> None:
-            reactions[result.file_id] = react_to_file(self.outbound, result, now())
+            reactions[result.file_id] = done = react_to_file(self.outbound, result, now())
+            for failure in done.failures:  # recorded by react; the story goes on
+                self.alerter.send(follow_up_failed(failure))
 
         polled = with_retries(lambda: poll_once(
             partner.id, open_channel(partner), ports, settings, self.store, clock=now,

@@ -19,7 +19,8 @@ from gateway.outbound.recalls import effectiveness, latest_notices
 from gateway.store.repository import OutboundRow, SqlStore
 
 _PURPOSES = {"acknowledgement": "acknowledgement", "rma-answer": "RMA answer",
-             "status-update": "status update", "recall-notification": "recall notification"}
+             "status-update": "status update", "recall-notification": "recall notification",
+             "application-advice": "application advice (824)"}
 
 
 def print_summary(store: SqlStore, progress: Progress, config_file: Path) -> None:

@@ -4,6 +4,11 @@ The model's own type hints drive it, so a mapping only names model fields and ne
 to parse a date or a quantity. X12 values arrive as text: ``20260114`` or ``260114`` become
 dates, ``12.50`` a Decimal, ``Y`` a bool, a table's canonical code an enum member. A value that
 does not fit is a located issue and the field stays empty; nothing raises.
+
+A number is only a number the rest of the gateway can compute with: ``NaN``, ``sNaN`` and
+``Infinity`` (which ``Decimal`` reads happily) are refused, and so is a magnitude no quantity or
+amount can have (see `MAX_ADJUSTED_EXPONENT`): each would otherwise crash a comparison or a sum
+far from here (a returns policy, a recall's unit count) long after the file was acknowledged.
 """
 
 from __future__ import annotations
@@ -17,11 +22,26 @@ from enum import Enum
 from functools import cache
 from typing import Any, Union, get_args, get_origin, get_type_hints
 
-from gateway.mapping.engine import Context
+from gateway.mapping.engine import (
+    REQUIRED_MISSING,
+    RULE_INVALID,
+    VALUE_UNUSABLE,
+    Context,
+)
+
+# The largest |adjusted exponent| (the power of ten of a number's first significant digit).
+# X12 R and N elements hold at most 18 characters in every version we read (782, monetary
+# amount, is R 1/18 in 004010 and 005010; 380, quantity, is R 1/15), so no quantity or amount
+# has a digit beyond 10^18 or below 10^-18. `1E+999999999` or `1E-999999999` can only be a
+# mistake or an attack, and would overflow or silently round away in later arithmetic
+# (quantity x price, a recall's sum of units).
+MAX_ADJUSTED_EXPONENT = 18
 
 
 class _Misfit(ValueError):
-    pass
+    def __init__(self, message: str, code: str = RULE_INVALID) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 def build(cls: type[Any], raw: dict[str, Any], ctx: Context, rule: str = "fields") -> Any:
@@ -29,7 +49,7 @@ def build(cls: type[Any], raw: dict[str, Any], ctx: Context, rule: str = "fields
     try:
         return _dataclass(cls, raw, ctx, rule)
     except _Misfit as exc:
-        ctx.issue(str(exc), rule)
+        ctx.issue(str(exc), rule, code=exc.code)
         return None
 
 
@@ -52,7 +72,7 @@ def _dataclass(cls: Any, raw: Any, ctx: Context, rule: str) -> Any:
                and values.get(f.name) is None]
     if missing:
         raise _Misfit(f"{cls.__name__} needs {', '.join(missing)}, which the mapping did "
-                      "not find")
+                      "not find", REQUIRED_MISSING)
     return cls(**values)
 
 
@@ -78,7 +98,7 @@ def _value(hint: Any, raw: Any, ctx: Context, rule: str) -> Any:
         try:
             return _dataclass(hint, raw, ctx, rule)
         except _Misfit as exc:
-            ctx.issue(str(exc), rule)
+            ctx.issue(str(exc), rule, _origin(ctx, rule, raw), code=exc.code)
             return None
     return _scalar(hint, raw, ctx, rule)
 
@@ -92,8 +112,17 @@ def _scalar(hint: Any, raw: Any, ctx: Context, rule: str) -> Any:
         return _convert(hint, raw)
     except (ValueError, InvalidOperation) as exc:
         ctx.issue(f"{raw!r} is not {_describe(hint)} ({exc})" if str(exc) else
-                  f"{raw!r} is not {_describe(hint)}", rule)
+                  f"{raw!r} is not {_describe(hint)}", rule, ctx.origins.get(rule),
+                  code=VALUE_UNUSABLE)
         return None
+
+
+def _origin(ctx: Context, rule: str, raw: Any) -> Any:
+    """The segment a group of fields was read from: that of its first field read."""
+    if isinstance(raw, dict):
+        return next((ctx.origins[f"{rule}.{name}"] for name in raw
+                     if f"{rule}.{name}" in ctx.origins), None)
+    return None
 
 
 def _convert(hint: Any, raw: Any) -> Any:
@@ -103,10 +132,22 @@ def _convert(hint: Any, raw: Any) -> Any:
         return hint(raw)
     text = str(raw).strip()
     converters: dict[Any, Callable[[str], Any]] = {
-        int: int, Decimal: Decimal, bool: _boolean, date: x12_date, datetime: _aware_datetime}
+        int: int, Decimal: usable_decimal, bool: _boolean, date: x12_date,
+        datetime: _aware_datetime}
     if hint in converters:
         return converters[hint](text)
     return raw
+
+
+def usable_decimal(text: str) -> Decimal:
+    """``text`` as a Decimal any later arithmetic can use: finite and of a plausible size."""
+    value = Decimal(text)
+    if not value.is_finite():
+        raise ValueError("not a finite number: NaN and Infinity cannot be counted or compared")
+    if abs(value.adjusted()) > MAX_ADJUSTED_EXPONENT:
+        raise ValueError(f"its magnitude is beyond 10^{MAX_ADJUSTED_EXPONENT} either way, "
+                         "which no quantity or amount has")
+    return value
 
 
 def x12_date(text: str) -> date:

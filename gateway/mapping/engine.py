@@ -31,6 +31,13 @@ Transform = Callable[[dict[str, Any], "Context"], Any]
 _RULE_KEYS = {"path", "paths", "value", "table", "default", "required", "each", "each_loop",
               "read", "deep", "fields", "transform", "args", "pairs", "only", "except"}
 
+# What kind of problem an issue is: the code of the finding it becomes on the file.
+REQUIRED_MISSING = "mapping.required-missing"  # a required value or model field not found
+TRANSFORM_FAILED = "mapping.transform-failed"  # a transform refused its arguments
+VALUE_UNUSABLE = "mapping.value-unusable"  # a value the model cannot take (a date, a number)
+RULE_INVALID = "mapping.rule-invalid"  # the mapping itself is wrong (a key, a path, a table)
+CODE_UNKNOWN = "mapping.code-unknown"  # a code outside the table (a warning)
+
 
 @dataclass(frozen=True, slots=True)
 class Issue:
@@ -43,6 +50,7 @@ class Issue:
     position: int | None = None
     tag: str | None = None
     severity: str = "error"
+    code: str = RULE_INVALID
 
     def __str__(self) -> str:
         where = f" at segment {self.position} ({self.tag})" if self.position else ""
@@ -60,12 +68,15 @@ class Context:
     timezone: str = "UTC"  # the partner's zone for times sent without one
     claimed: set[int] = field(default_factory=set)
     issues: list[Issue] = field(default_factory=list)
+    # The segment each rule's value was read from, so typing it into the model later can
+    # still say where a value it refuses came from.
+    origins: dict[str, Segment] = field(default_factory=dict)
 
     def issue(self, message: str, rule: str, segment: Segment | None = None,
-              severity: str = "error") -> None:
+              severity: str = "error", code: str = RULE_INVALID) -> None:
         self.issues.append(Issue(message, rule, self.mapping, self.partner,
                                  segment.position if segment else None,
-                                 segment.tag if segment else None, severity))
+                                 segment.tag if segment else None, severity, code))
 
 
 def evaluate_fields(fields: Mapping[str, Any], scope: Scope, item: Segment | None,
@@ -82,7 +93,10 @@ def evaluate_fields(fields: Mapping[str, Any], scope: Scope, item: Segment | Non
 def evaluate(spec: Any, scope: Scope, item: Segment | None, ctx: Context, rule: str) -> Any:
     try:
         if isinstance(spec, str | int):
-            return _read(parse_path(str(spec)), scope, item, ctx)
+            value, source = _read_at(parse_path(str(spec)), scope, item, ctx)
+            if source is not None:
+                ctx.origins[rule] = source
+            return value
         if not isinstance(spec, Mapping):
             ctx.issue(f"a rule must be a path or a mapping, not {type(spec).__name__}", rule)
             return None
@@ -135,13 +149,23 @@ def _scalar(spec: Mapping[str, Any], scope: Scope, item: Segment | None, ctx: Co
     if "path" in spec:
         found, source = _read_at(parse_path(str(spec["path"])), scope, item, ctx)
         value, where = found or None, source or item
+    if where is not None:
+        ctx.origins[rule] = where
     if value is None:
         value = spec.get("default")
     if value is None and spec.get("required"):
-        ctx.issue("required value not found", rule, item or _first(scope))
+        read_at = f" ({spec['path']})" if "path" in spec else ""
+        ctx.issue(f"required value {_field(rule)}{read_at} not found", rule,
+                  item or _first(scope), code=REQUIRED_MISSING)
     if value is not None and "table" in spec:
         value = _look_up(str(value), spec, ctx, rule, where)
     return value
+
+
+def _field(rule: str) -> str:
+    """The field a rule fills, in words a partner can follow: ``fields.rma_number`` ->
+    ``rma number``."""
+    return rule.rsplit(".", 1)[-1].split("[", 1)[0].replace("_", " ")
 
 
 def _look_up(code: str, spec: Mapping[str, Any], ctx: Context, rule: str,
@@ -155,7 +179,7 @@ def _look_up(code: str, spec: Mapping[str, Any], ctx: Context, rule: str,
     fallback = table.get("*")
     if fallback is None:
         ctx.issue(f"code {code!r} is not in table {spec['table']!r}", rule, item,
-                  severity="warning")
+                  severity="warning", code=CODE_UNKNOWN)
     return fallback
 
 
@@ -190,7 +214,8 @@ def _transform(spec: Mapping[str, Any], scope: Scope, item: Segment | None, ctx:
     try:
         return function(args, ctx)
     except ValueError as exc:
-        ctx.issue(f"transform {spec['transform']}: {exc}", rule, item or _first(scope))
+        ctx.issue(f"transform {spec['transform']}: {exc}", rule, item or _first(scope),
+                  code=TRANSFORM_FAILED)
         return None
 
 

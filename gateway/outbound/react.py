@@ -4,6 +4,9 @@
 the status updates its documents caused, notify partners newly affected by a recall. Each step
 is idempotent (dedupe keys), so `catch_up` can simply run the same steps over recent documents
 on a timer: a crash between the file's commit and these steps delays them, never loses them.
+
+Each document's steps run on their own (`gateway.outbound.failures`): what one document's
+raise is recorded in `Reactions.failures` and the other documents' follow-ups go on.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from gateway.outbound.decisions import Answer, decide_new_requests
+from gateway.outbound.failures import FollowUpFailure, read_back, recorded
 from gateway.outbound.recalls import Notified, notify_affected_partners
 from gateway.outbound.status import Transition, queue_status_updates
 from gateway.outbound.terms import Outbound
@@ -25,6 +29,7 @@ class Reactions:
     answers: list[Answer] = field(default_factory=list)
     updates: list[Transition] = field(default_factory=list)
     notified: list[Notified] = field(default_factory=list)
+    failures: list[FollowUpFailure] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         """Plain-language lines for logs and command output."""
@@ -38,6 +43,7 @@ class Reactions:
                   for t in self.updates]
         found += [f"recall {n.notice_id}: notified {n.partner} ({n.units} affected units, "
                   f"notification {n.notification_id})" for n in self.notified]
+        found += [f"FAILED: {f.line()}" for f in self.failures]
         return found
 
 
@@ -50,15 +56,35 @@ def react_to_file(context: Outbound, result: IngestResult, now: datetime) -> Rea
 
 def react(context: Outbound, documents: Iterable[StoredDocument], now: datetime,
           file_id: int | None = None) -> Reactions:
+    """Every follow-up of ``documents``, document by document: one that fails is recorded in
+    `Reactions.failures`, never raised, and the others go on."""
     documents = list(documents)
     reactions = Reactions()
-    reactions.answers = decide_new_requests(context, documents, now)
-    references = [d.reference for d in documents if d.kind != "recall-notice"]
-    reactions.updates = queue_status_updates(context, references, now, file_id)
-    # A new notice may concern anyone; a new return or shipment only its own partner.
-    if any(d.kind == "recall-notice" for d in documents):
-        reactions.notified = notify_affected_partners(context, now, file_id)
-    elif holders := {d.partner for d in documents
-                     if d.kind in ("return-authorization", "return-shipment")}:
-        reactions.notified = notify_affected_partners(context, now, file_id, partners=holders)
+    cases_done: set[str] = set()  # a case is told about once per run, whichever its document
+    for document in documents:
+        with recorded(reactions.failures, [document], "reading the stored document"):
+            read_back(document)
+        if any(f.document_id == document.id for f in reactions.failures):
+            continue  # nothing can be decided or told from a document that does not read
+        with recorded(reactions.failures, [document], "deciding the return request"):
+            reactions.answers += decide_new_requests(context, [document], now)
+        if document.kind != "recall-notice":
+            with recorded(reactions.failures, [document], "status updates"):
+                reactions.updates += queue_status_updates(context, [document.reference], now,
+                                                          file_id, seen=cases_done)
+    _notify(context, documents, now, file_id, reactions)
     return reactions
+
+
+def _notify(context: Outbound, documents: list[StoredDocument], now: datetime,
+            file_id: int | None, reactions: Reactions) -> None:
+    """A new notice may concern anyone; a new return or shipment only its own partner. A
+    holding document that cannot be read is recorded and left out, not the notification."""
+    notices = [d for d in documents if d.kind == "recall-notice"]
+    holdings = [d for d in documents if d.kind in ("return-authorization", "return-shipment")]
+    if not notices and not holdings:
+        return
+    partners = None if notices else {d.partner for d in holdings}
+    with recorded(reactions.failures, notices or holdings, "recall notifications"):
+        reactions.notified += notify_affected_partners(
+            context, now, file_id, partners=partners, failures=reactions.failures)

@@ -7,6 +7,11 @@ notification in the form its partner file asks for, and records it as a recipien
 answer with a recall-response quoting the notification id (the pipeline records it). Checked
 again whenever a partner's return or shipment arrives, so a partner whose affected goods show
 up after the notice is notified then. Once per (notice, partner).
+
+A holding document that cannot be read back or matched (a line whose quantity is not a
+finite number, stored before the mapping refused such values) is left out of the notification
+and recorded as that document's failure: it must neither stop the notification nor get it
+held as unwritable, which would keep a genuine recall from the partner.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from gateway.domain.recall_match import (
     shipment_items,
 )
 from gateway.model import RecallNotice, ReturnAuthorization, ReturnShipment
+from gateway.outbound.failures import FollowUpFailure, read_back, recorded
 from gateway.outbound.queue import next_document_id, queue_unwritable, queue_xml
 from gateway.outbound.terms import Counterparty, Outbound
 from gateway.ports import StoredDocument
@@ -42,26 +48,29 @@ class Notified:
 
 
 def notify_affected_partners(context: Outbound, now: datetime, file_id: int | None = None,
-                             *, partners: Collection[str] | None = None) -> list[Notified]:
+                             *, partners: Collection[str] | None = None,
+                             failures: list[FollowUpFailure] | None = None) -> list[Notified]:
     """Every active notice x every partner (of ``partners``, default all) taking recall
     notifications that is not yet a recipient and whose documents carry an affected product:
-    notified now."""
+    notified now. With ``failures``, a holding document that cannot be used, or a partner
+    whose notification fails, is recorded there and the others go on; without, it raises."""
     notices = latest_notices(context.store.documents_of_kind("recall-notice"))
     candidates = [p for p in context.parties.values() if p.recall_form != "none"
                   and (partners is None or p.id in partners)]
     if not notices or not candidates:
         return []
-    holdings = _documents_by_partner(context, {p.id for p in candidates})
+    holdings = _documents_by_partner(context, {p.id for p in candidates}, failures)
     notified = []
     for notice in notices:
         already = context.store.recall_recipient_partners(notice.notice_id)
         for party in candidates:
             if party.id in already:
                 continue
-            found = _affected_items(notice, holdings.get(party.id, []))
-            if found and (done := _notify(context, party, notice, found,
-                                                   file_id=file_id, now=now)):
-                notified.append(done)
+            found = _affected_items(notice, holdings.get(party.id, []), failures)
+            with recorded(failures, [stored for stored, _ in found], "recall notifications"):
+                if found and (done := _notify(context, party, notice, found,
+                                              file_id=file_id, now=now)):
+                    notified.append(done)
     return notified
 
 
@@ -80,29 +89,42 @@ def latest_versions(stored: Iterable[StoredDocument]) -> dict[str, RecallNotice]
     return latest
 
 
-def _documents_by_partner(context: Outbound, partners: set[str]
-                          ) -> dict[str, list[tuple[StoredDocument, list[RecallableLine]]]]:
-    found: dict[str, list[tuple[StoredDocument, list[RecallableLine]]]] = {}
+Holdings = list[tuple[StoredDocument, list[RecallableLine]]]
+
+
+def _documents_by_partner(context: Outbound, partners: set[str],
+                          failures: list[FollowUpFailure] | None) -> dict[str, Holdings]:
+    found: dict[str, Holdings] = {}
     for kind in ("return-authorization", "return-shipment"):
         for stored in context.store.documents_of_kind(kind):
             if stored.direction != "in" or stored.partner not in partners:
                 continue
-            document = document_from_json(stored)
-            lines: list[RecallableLine] = []
-            if isinstance(document, ReturnAuthorization):
-                lines = list(document.lines)
-            elif isinstance(document, ReturnShipment):
-                lines = list(shipment_items(document))
-            if lines:
-                found.setdefault(stored.partner, []).append((stored, lines))
+            with recorded(failures, [stored], "recall notifications"):
+                lines = _recallable_lines(stored)
+                if lines:
+                    found.setdefault(stored.partner, []).append((stored, lines))
     return found
 
 
-def _affected_items(notice: RecallNotice,
-                    holdings: list[tuple[StoredDocument, list[RecallableLine]]]
+def _recallable_lines(stored: StoredDocument) -> list[RecallableLine]:
+    document = read_back(stored)
+    if isinstance(document, ReturnAuthorization):
+        return list(document.lines)
+    if isinstance(document, ReturnShipment):
+        return list(shipment_items(document))
+    return []
+
+
+def _affected_items(notice: RecallNotice, holdings: Holdings,
+                    failures: list[FollowUpFailure] | None
                     ) -> list[tuple[StoredDocument, RecallMatch]]:
-    return [(stored, match) for stored, lines in holdings
-            for match in recall_holds(notice, lines)]
+    """The matches of each holding document; one that cannot be matched is recorded (with
+    ``failures``) and left out, so it cannot spoil the others'."""
+    found = []
+    for stored, lines in holdings:
+        with recorded(failures, [stored], "recall notifications"):
+            found += [(stored, match) for match in recall_holds(notice, lines)]
+    return found
 
 
 def _units(match: RecallMatch) -> Decimal:

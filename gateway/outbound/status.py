@@ -39,11 +39,13 @@ class Transition:
 
 
 def queue_status_updates(context: Outbound, references: Iterable[str], now: datetime,
-                         file_id: int | None = None) -> list[Transition]:
+                         file_id: int | None = None, *,
+                         seen: set[str] | None = None) -> list[Transition]:
     """Every subscribed transition of the cases ``references`` belong to, queued unless it
-    already was; the ones queued now."""
+    already was; the ones queued now. ``seen``: ids of cases already done by the caller (and
+    filled with those done here), so calls for several references look at a case once."""
     queued: list[Transition] = []
-    seen: set[str] = set()
+    seen = set() if seen is None else seen
     for reference in references:
         view = cases_for(context.store, reference)
         for case in view.cases:
@@ -150,7 +152,7 @@ def _queue(context: Outbound, transition: Transition, file_id: int | None,
             return _queue_xml(tx, party, transition, key=key, file_id=file_id, now=now)
         set_id = "214" if party.status_form == "x12-214" else "180"
         try:
-            body = _x12_body(set_id, transition)
+            body = _x12_body(set_id, transition, party.version)
         except ValueError as exc:  # the case lacks what the form needs (e.g. a 214's SCAC)
             return queue_unwritable(tx, party, set_id, str(exc), purpose="status-update",
                                     subject=transition.anchor, dedupe_key=key,
@@ -160,9 +162,10 @@ def _queue(context: Outbound, transition: Transition, file_id: int | None,
                          now=now) is not None
 
 
-def _x12_body(set_id: str, transition: Transition) -> list[list[str]]:
+def _x12_body(set_id: str, transition: Transition, version: str) -> list[list[str]]:
     if set_id == "214":
-        return status_214(transition.state, transition.at, transition.references)
+        return status_214(transition.state, transition.at, transition.references,
+                          version=version)
     return status_180(transition.state, transition.at, transition.references, transition.note)
 
 

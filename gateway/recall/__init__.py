@@ -2,10 +2,10 @@
 
 Pure: bytes in, values out. No file or socket I/O, except reading the XSDs shipped beside it.
 
-    read_recall(data, *, max_bytes=10_000_000) -> RecallResult      (never raises)
+    read_recall(data, *, max_bytes=10 MiB) -> RecallResult          (never raises)
     build_recall_ack(result, *, received_at, ack_id) -> bytes       (recall-ack-1.0.xsd)
-    xml_document_kind(data) -> "recall-notice" | "recall-response" | "unknown"
-    read_recall_response(data, *, max_bytes=10_000_000) -> RecallResponseResult  (never raises)
+    xml_document_kind(data, *, max_bytes=10 MiB) -> "recall-notice" | "recall-response" | "unknown"
+    read_recall_response(data, *, max_bytes=10 MiB) -> RecallResponseResult  (never raises)
     build_recall_response(response) -> bytes                        (recall-response-1.0.xsd)
     build_recall_notification(notification) -> bytes                (recall-notification-1.0.xsd)
     build_status_document(update) -> bytes                          (return-status-1.0.xsd)

@@ -12,14 +12,15 @@ from gateway.recall.result import RecallError, Severity, error
 def gtin_errors(value: str, element: etree._Element, *,
                 severity: Severity = Severity.ERROR) -> list[RecallError]:
     """A GTIN / UPC / EAN value that is not 8, 12, 13 or 14 digits, or has a wrong check digit."""
-    where = element_path(element)
     if len(value) not in GTIN_LENGTHS or not (value.isascii() and value.isdigit()):
+        where = element_path(element)
         return [error("gtin.format", f"Item id '{value}' at {where} is not a GTIN: a GTIN is "
                       "8, 12, 13 or 14 digits.", line=line_of(element), path=where,
                       severity=severity)]
     expected = check_digit(value[:-1])
     if expected == int(value[-1]):
-        return []
+        return []  # no path: finding one walks the siblings, too dear for every valid id
+    where = element_path(element)
     return [error("gtin.check-digit", f"GTIN '{value}' at {where} has the check digit "
                   f"{value[-1]}; its digits give {expected}.", line=line_of(element),
                   path=where, severity=severity)]

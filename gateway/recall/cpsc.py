@@ -35,7 +35,7 @@ from gateway.model import (
 )
 from gateway.recall.checks import gtin_errors
 from gateway.recall.parse import element_path, line_of, local_name, namespace_of
-from gateway.recall.result import RecallError, Severity, error
+from gateway.recall.result import ERROR_LIMIT, RecallError, Severity, error
 
 DIALECT = "cpsc"
 ROOT_NAMES = frozenset({"Recalls", "Recall"})
@@ -180,8 +180,7 @@ def _products(record: etree._Element) -> tuple[tuple[AffectedProduct, ...],
                                                 tuple[RecallError, ...]]:
     products = [_product(product) for product in record.iterfind("Products/Product")]
     upcs = [upc for upc in record.iterfind("ProductUPCs//UPC") if (upc.text or "").strip()]
-    warnings = tuple(warning for upc in upcs for warning in gtin_errors(
-        _upc_value(upc), upc, severity=Severity.WARNING))
+    warnings = _upc_warnings(upcs)
     item_ids = tuple(ItemId(scheme=ItemIdScheme.UPC, value=_upc_value(upc), qualifier="UPC")
                      for upc in upcs)
     if not item_ids:
@@ -191,6 +190,17 @@ def _products(record: etree._Element) -> tuple[tuple[AffectedProduct, ...],
     if len(products) == 1:
         return (replace(products[0], item_ids=item_ids),), warnings
     return (*products, AffectedProduct(item_ids=item_ids)), warnings
+
+
+def _upc_warnings(upcs: list[etree._Element]) -> tuple[RecallError, ...]:
+    # One more than the report shows, so that read_recall notes the rest; each warning walks
+    # the tree for its path, which 100,000 bad UPCs must not make cost minutes.
+    found: list[RecallError] = []
+    for upc in upcs:
+        if len(found) > ERROR_LIMIT:
+            break
+        found += gtin_errors(_upc_value(upc), upc, severity=Severity.WARNING)
+    return tuple(found)
 
 
 def _upc_value(upc: etree._Element) -> str:

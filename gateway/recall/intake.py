@@ -14,7 +14,9 @@ from gateway.recall.parse import element_path, line_of, local_name, namespace_of
 from gateway.recall.result import ERROR_LIMIT, RecallError, RecallResult, Severity, error
 from gateway.recall.xsd import NOTICE_SCHEMA, schema_errors
 
-DEFAULT_MAX_BYTES = 10_000_000
+# The default of limits.xml_size in config.yaml (10 MB, counted in MiB as every size
+# there is); the pipeline and the commands pass the configured one.
+DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 
 
 def read_recall(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> RecallResult:

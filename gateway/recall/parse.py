@@ -2,11 +2,17 @@
 
 Defence in depth, because one missed layer must not be enough to hurt us:
 
-1. size: anything over ``max_bytes`` is refused before libxml2 sees a byte;
+1. size: anything over ``max_bytes`` (the caller's: ``limits.xml_size`` in config.yaml) is
+   refused before libxml2 sees a byte;
 2. DOCTYPE: refused before parsing (a byte scan in every encoding libxml2 guesses without a
    declaration) and again after parsing (``docinfo``), since a DTD is the door to entity expansion
    (billion laughs), external entities (file reads) and external DTD fetches;
-3. the parser itself: no entity substitution, no DTD loading, no network, libxml2's default size
+3. structure: a streaming pass (libxml2 with the same hardened options, no tree built) counts
+   elements, attributes, namespace declarations, children of one element and depth, and stops
+   at the first ceiling a recall notice has no need to reach (`Ceilings`). A tree costs libxml2
+   about 120 bytes a node, so 10 MB of ``<a/>x`` is 500 MB of tree: the counting pass refuses
+   such a file in a fraction of a second, before any tree exists;
+4. the parser itself: no entity substitution, no DTD loading, no network, libxml2's default size
    limits kept (``huge_tree=False``), no XInclude processing (we never call ``xinclude()``) and
    any XInclude element is refused outright, so no later stage is tempted to process it.
 """
@@ -14,9 +20,9 @@ Defence in depth, because one missed layer must not be enough to hurt us:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Protocol, cast
+from collections.abc import Iterable, Sized
+from dataclasses import dataclass, field
+from typing import NoReturn, Protocol, cast
 
 from lxml import etree
 
@@ -58,6 +64,40 @@ class ParsedDocument:
     errors: tuple[RecallError, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class Ceilings:
+    """How much structure one XML file may have before it is refused unparsed.
+
+    Derived from recall-notice-1.0.xsd, the largest of our inbound documents: one
+    AffectedProduct may list up to 10,000 Lot, 1,000 LotRange, 1,000 SerialRange, 100
+    Identifier and 20 DateRange elements beside its 5 single ones (12,125 children), and the
+    notice itself up to 10,000 products and about 360 other children. The deepest path is 4
+    levels (RecallNotice/Party/Address/Line; a CPSC record nests 5). So:
+
+    - ``children``: 15,000 under one element, above the schema's 12,125;
+    - ``elements``: 100,000 in the file: the 10,000 products the schema allows with a name, an
+      identifier and up to 8 lots or ranges each, or 8 products with every lot the schema
+      allows;
+    - ``attributes``: 100,000 (a range carries two, most elements none);
+    - ``namespaces``: 64 declarations (a notice needs one or two);
+    - ``depth``: 32 levels (libxml2's own limit is 256).
+
+    What the ceilings bound is memory: libxml2 spends about 120 bytes a node (10 MB of
+    ``<a/>x`` is a 500 MB tree), and the schema validator's error log about 780 bytes an error,
+    up to one or two errors per element and attribute. Under these ceilings a 10 MB file costs
+    at most about 60 MB of tree and 150 MB of error log (bench/xml_memory.py measures it).
+    """
+
+    elements: int = 100_000
+    attributes: int = 100_000
+    children: int = 15_000
+    namespaces: int = 64
+    depth: int = 32
+
+
+NOTICE_CEILINGS = Ceilings()
+
+
 def hardened_parser() -> etree.XMLParser:
     """A fresh parser that cannot expand entities, load a DTD or reach a network.
 
@@ -78,9 +118,11 @@ def hardened_parser() -> etree.XMLParser:
     )
 
 
-def read_document(data: bytes, *, max_bytes: int) -> ParsedDocument:
+def read_document(data: bytes, *, max_bytes: int,
+                  ceilings: Ceilings = NOTICE_CEILINGS) -> ParsedDocument:
     """Parse ``data`` if it passes every guard; the errors say which guard stopped it."""
-    refusal = _size_refusal(data, max_bytes) or _doctype_refusal(data)
+    refusal = (_size_refusal(data, max_bytes) or _doctype_refusal(data)
+               or structure_refusal(data, ceilings))
     if refusal is not None:
         return ParsedDocument(None, (refusal,))
     parser = hardened_parser()
@@ -120,6 +162,103 @@ def _doctype_error(line: int | None) -> RecallError:
                  "The file has a DOCTYPE declaration. Recall notices must not carry a DTD "
                  "(it can define entities that expand or read files); remove the <!DOCTYPE ...>.",
                  line=line)
+
+
+def structure_refusal(data: bytes, ceilings: Ceilings) -> RecallError | None:
+    """The first ceiling ``data`` crosses, found by a pass that builds no tree; None when it
+    stays under all of them or is not well-formed (the real parse then says where)."""
+    # No data() or comment() method on purpose: lxml then makes no Python call for text.
+    counter = cast("etree.ParserTarget", _StructureCounter(ceilings))
+    parser = etree.XMLParser(target=counter, resolve_entities=False, no_network=True,
+                             load_dtd=False, dtd_validation=False, huge_tree=False)
+    try:
+        etree.fromstring(data, parser)
+    except _CeilingReached as reached:
+        return reached.problem
+    except etree.LxmlError:
+        return None
+    return None
+
+
+class _CeilingReached(Exception):
+    """Raised by the counting target: libxml2 stops at once and the exception comes back out."""
+
+    def __init__(self, problem: RecallError) -> None:
+        super().__init__(problem.code)
+        self.problem = problem
+
+
+@dataclass(slots=True)
+class _OpenElement:
+    step: str  # its part of the path: "Lot[12]"
+    children: int = 0
+    by_tag: dict[str, int] = field(default_factory=dict)  # for the next child's position
+
+
+class _StructureCounter:
+    """An lxml parser target: called for each start tag, end tag and namespace declaration,
+    it keeps counts and the open path only (lxml builds no tree for a parser with a target)."""
+
+    def __init__(self, ceilings: Ceilings) -> None:
+        self.ceilings = ceilings
+        self.elements = self.attributes = self.namespaces = 0
+        self.open: list[_OpenElement] = []
+
+    def start(self, tag: str, attrib: Sized) -> None:
+        self.elements += 1
+        self.attributes += len(attrib)
+        self.open.append(_OpenElement(self._step(tag)))
+        self._check(tag)
+
+    def end(self, tag: str) -> None:
+        self.open.pop()
+
+    def start_ns(self, prefix: str | None, uri: str) -> None:
+        self.namespaces += 1
+        if self.namespaces > self.ceilings.namespaces:
+            limit = self.ceilings.namespaces
+            where = f"a child of {self._path()}" if self.open else "the root element"
+            self._refuse("xml.too-many-namespaces", f"The file declares more than {limit:,} "
+                         f"XML namespaces (the last on {where}); the limit is {limit:,}, and "
+                         "a recall document needs one or two.")
+
+    def close(self) -> None:
+        return None
+
+    def _step(self, tag: str) -> str:
+        name = tag.rpartition("}")[2]
+        if not self.open:
+            return name
+        parent = self.open[-1]
+        parent.children += 1
+        position = parent.by_tag[tag] = parent.by_tag.get(tag, 0) + 1
+        return f"{name}[{position}]"
+
+    def _check(self, tag: str) -> None:
+        limits, where = self.ceilings, self._path()
+        if len(self.open) > limits.depth:
+            self._refuse("xml.too-deep", f"Elements are nested more than {limits.depth:,} "
+                         f"levels deep, at {where}; the limit is {limits.depth:,}.")
+        if len(self.open) > 1 and self.open[-2].children > limits.children:
+            parent = "/" + "/".join(element.step for element in self.open[:-1])
+            self._refuse("xml.too-many-children", f"The element {parent} has more than "
+                         f"{limits.children:,} child elements; the limit for one element is "
+                         f"{limits.children:,}. Send the products or lots in several files.")
+        if self.elements > limits.elements:
+            self._refuse("xml.too-many-elements", f"The file has more than "
+                         f"{limits.elements:,} elements (the next one is {where}); the limit "
+                         f"is {limits.elements:,}. Send the products or lots in several files.")
+        if self.attributes > limits.attributes:
+            self._refuse("xml.too-many-attributes", f"The file has more than "
+                         f"{limits.attributes:,} attributes (counted up to {where}); the limit "
+                         f"is {limits.attributes:,}.")
+
+    def _path(self) -> str:
+        return "/" + "/".join(element.step for element in self.open) if self.open else ""
+
+    def _refuse(self, code: str, message: str) -> NoReturn:
+        raise _CeilingReached(error(code, message + " The file was refused before it was "
+                                    "read in full.", path=self._path() or None))
 
 
 def _syntax_errors(exc: etree.XMLSyntaxError, log: object) -> tuple[RecallError, ...]:
@@ -163,8 +302,9 @@ def element_path(element: etree._Element) -> str:
         if parent is None:
             steps.append(name)
         else:
-            position = 1 + sum(1 for sibling in current.itersiblings(preceding=True)
-                               if sibling.tag == current.tag)
+            # The tag filter runs in libxml2: only same-named siblings become Python objects.
+            tag = current.tag
+            position = 1 + sum(1 for _ in current.itersiblings(tag, preceding=True))
             steps.append(f"{name}[{position}]")
         current = parent
     return "/" + "/".join(reversed(steps))

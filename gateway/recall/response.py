@@ -27,7 +27,7 @@ from gateway.recall.xsd import schema_errors
 NAMESPACE = "urn:returns-gateway:recall-response:1"
 RESPONSE_SCHEMA = "recall-response-1.0.xsd"
 ROOT_NAME = "RecallResponse"
-DEFAULT_MAX_BYTES = 10_000_000  # the limit of read_recall: a response is far smaller still
+DEFAULT_MAX_BYTES = 10 * 1024 * 1024  # read_recall's: a response is far smaller still
 
 _XML = DocumentBuilder(NAMESPACE)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import threading
 from importlib.resources import files
+from typing import Any, cast
 
 from lxml import etree
 
@@ -44,11 +45,18 @@ def schema_errors(root: etree._Element, name: str) -> tuple[RecallError, ...]:
     validator = schema(name)
     if validator.validate(root):
         return ()
-    entries = log_entries(validator.error_log)
-    # Paths cost a walk of the tree each; past the report limit nobody reads them.
-    return tuple(_schema_error(root, entry.message, entry.line,
-                               entry.path if position < ERROR_LIMIT else None)
-                 for position, entry in enumerate(entries))
+    # One more than a report shows, so that the reader notes the rest: a hostile file can
+    # make hundreds of thousands of entries, and each error here walks the tree for its path.
+    entries = log_entries(validator.error_log)[:ERROR_LIMIT + 1]
+    _forget_errors(validator)
+    return tuple(_schema_error(root, entry.message, entry.line, entry.path)
+                 for entry in entries)
+
+
+def _forget_errors(validator: etree.XMLSchema) -> None:
+    """Drop the validator's own log (it keeps every entry, about 780 bytes each, until this
+    thread validates again): a flood from one file must not stay resident after it."""
+    cast("Any", validator)._clear_error_log()  # lxml API, absent from lxml-stubs
 
 
 def _schema_error(root: etree._Element, message: str, line: int,

@@ -20,6 +20,7 @@ from gateway.ports import (
     RecallResponseRow,
     StoredDocument,
     StoredFile,
+    file_number_of,
 )
 from gateway.store.schema import (
     control_counters,
@@ -45,22 +46,41 @@ class SqlStore:
 
     # --- queries for the commands ----------------------------------------------------------
     def recent_files(self, *, partner: str | None = None, state: str | None = None,
-                     since: datetime | None = None, limit: int = 50) -> list[FileSummary]:
+                     since: datetime | None = None, limit: int = 50,
+                     unmapped: bool = False) -> list[FileSummary]:
+        """Newest first; ``unmapped``: only files with a set validation accepted that did
+        not map (whatever their state: a partially accepted file may have one too)."""
         errors = (select(findings.c.file_id, func.count().label("errors"))
                   .where(findings.c.severity == "error").group_by(findings.c.file_id)
                   .subquery())
-        query = (select(received_files, func.coalesce(errors.c.errors, 0).label("errors"))
+        not_mapped = _unmapped_counts().subquery()
+        query = (select(received_files, func.coalesce(errors.c.errors, 0).label("errors"),
+                        func.coalesce(not_mapped.c.sets, 0).label("unmapped_sets"))
                  .outerjoin(errors, errors.c.file_id == received_files.c.id)
+                 .outerjoin(not_mapped, not_mapped.c.file_id == received_files.c.id)
                  .order_by(received_files.c.id.desc()).limit(limit))
         conditions = [c for c in (
             received_files.c.partner == partner if partner else None,
             received_files.c.state == state if state else None,
-            received_files.c.received_at >= _utc(since) if since else None) if c is not None]
+            received_files.c.received_at >= _utc(since) if since else None,
+            not_mapped.c.sets > 0 if unmapped else None) if c is not None]
         if conditions:
             query = query.where(and_(*conditions))
         with self.engine.connect() as connection:
-            return [FileSummary(_stored_file(row), row.errors)
+            return [FileSummary(_stored_file(row), row.errors, row.unmapped_sets)
                     for row in connection.execute(query)]
+
+    def unmapped_sets_of(self, file_id: int) -> list[tuple[str, str, str, str]]:
+        """The sets of a file that validation accepted but did not map:
+        (ISA13, GS06, ST01, ST02) each."""
+        query = (select(interchanges.c.control_number, transaction_sets.c.group_control,
+                        transaction_sets.c.set_id, transaction_sets.c.control_number)
+                 .join(interchanges, interchanges.c.id == transaction_sets.c.interchange_id)
+                 .where(interchanges.c.file_id == file_id,
+                        transaction_sets.c.mapped.is_(False))
+                 .order_by(transaction_sets.c.id))
+        with self.engine.connect() as connection:
+            return [(str(a), str(b), str(c), str(d)) for a, b, c, d in connection.execute(query)]
 
     def findings_of(self, file_id: int) -> list[FindingRow]:
         query = select(findings).where(findings.c.file_id == file_id).order_by(findings.c.id)
@@ -172,8 +192,18 @@ class SqlStore:
                               .where(documents.c.file_id == file_id))
 
     def files_to_replay(self, states: Iterable[str], since: datetime | None,
-                        until: datetime | None) -> list[StoredFile]:
-        query = select(received_files).where(received_files.c.state.in_(list(states)))
+                        until: datetime | None, *, partner: str | None = None,
+                        unmapped: bool = False) -> list[StoredFile]:
+        """Files in ``states`` (and, with ``unmapped``, every file with an unmapped set,
+        whatever its state) received in [since, until), oldest first. A file refused unread
+        is never among them: there are no bytes to replay."""
+        chosen: Any = received_files.c.state.in_(list(states))
+        if unmapped:
+            chosen = chosen | received_files.c.id.in_(
+                select(_unmapped_counts().subquery().c.file_id))
+        query = select(received_files).where(chosen, received_files.c.archive_key != "")
+        if partner:
+            query = query.where(received_files.c.partner == partner)
         if since is not None:
             query = query.where(received_files.c.received_at >= _utc(since))
         if until is not None:
@@ -190,6 +220,7 @@ class SqlStore:
             | (received_files.c.state == "received"))
         query = (select(received_files.c.archive_key).distinct()
                  .where(received_files.c.received_at < _utc(cutoff),
+                        received_files.c.archive_key != "",  # refused unread: no bytes
                         received_files.c.archive_key.not_in(newer_or_open)))
         with self.engine.connect() as connection:
             return sorted(row.archive_key for row in connection.execute(query))
@@ -220,8 +251,9 @@ class SqlStore:
     def _seed_documents(self, connection: Connection, reference: str) -> list[StoredDocument]:
         text = reference.strip()
         query = select(documents)
-        if text.startswith("#") and text[1:].isdigit():
-            return _documents(connection, query.where(documents.c.file_id == int(text[1:])))
+        number = file_number_of(text)
+        if number is not None:
+            return _documents(connection, query.where(documents.c.file_id == number))
         by_interchange = select(interchanges.c.file_id).where(
             interchanges.c.control_number == text)
         keyed = select(document_keys.c.document_id).where(
@@ -295,6 +327,7 @@ class RecallRecipient:
 class FileSummary:
     file: StoredFile
     errors: int
+    unmapped_sets: int = 0  # sets validation accepted that did not become a document
 
 
 class SqlTransaction:
@@ -324,6 +357,31 @@ class SqlTransaction:
                             sha256=sha256, size=size, received_at=_utc(received_at),
                             archive_key=archive_key, state="received",
                             lease_until=_utc(lease_until))
+
+    def refused_file(self, partner: str, name: str, size: int,
+                     modified: float | None) -> StoredFile | None:
+        """The file refused unread with this name, listed size and time (serialized like
+        `file_by_sha256`, so two polls cannot both record the same copy)."""
+        if self.connection.dialect.name == "postgresql":
+            self.connection.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"),
+                                    {"k": f"refused:{partner}:{name}:{size}:{modified}"})
+        listed = (received_files.c.listed_modified.is_(None) if modified is None
+                  else received_files.c.listed_modified == modified)
+        row = self.connection.execute(
+            select(received_files).where(received_files.c.partner == partner,
+                                         received_files.c.sha256 == "",
+                                         received_files.c.original_name == name[:512],
+                                         received_files.c.size == size, listed)
+            .order_by(received_files.c.id).limit(1)).first()
+        return _stored_file(row) if row is not None else None
+
+    def record_refused_file(self, partner: str, name: str, *, size: int,
+                            modified: float | None, received_at: datetime,
+                            reason: str) -> int:
+        return self._insert(received_files, partner=partner, original_name=name[:512],
+                            sha256="", size=size, received_at=_utc(received_at),
+                            archive_key="", state="rejected", reason=reason,
+                            processed_at=_utc(received_at), listed_modified=modified)
 
     def renew_lease(self, file_id: int, lease_until: datetime) -> None:
         self.connection.execute(update(received_files).where(received_files.c.id == file_id)
@@ -377,13 +435,14 @@ class SqlTransaction:
                             received_at=_utc(received_at))
 
     def add_set(self, interchange_id: int, group: tuple[str, str, str, str],
-                set_id: str, control_number: str, outcome: str) -> int:
+                set_id: str, control_number: str, outcome: str, *,
+                mapped: bool | None = None) -> int:
         functional_id, group_control, group_version, group_outcome = group
         return self._insert(transaction_sets, interchange_id=interchange_id,
                             functional_id=functional_id[:2], group_control=group_control[:9],
                             group_version=group_version[:12], group_outcome=group_outcome,
                             set_id=set_id[:3], control_number=control_number[:9],
-                            outcome=outcome)
+                            outcome=outcome, mapped=mapped)
 
     def add_findings(self, file_id: int, rows: Iterable[FindingRow]) -> None:
         values = [{"file_id": file_id, **_clipped(row)} for row in rows]
@@ -416,14 +475,16 @@ class SqlTransaction:
         return [OutboxItem(r.kind, r.control_number, r.answers, bytes(r.payload)) for r in rows]
 
     def clear_results(self, file_id: int) -> None:
-        """Forget what processing made of a file (not the file, not its acknowledgements):
-        a replay writes it again in the same transaction."""
-        documents_of_file = select(documents.c.id).where(documents.c.file_id == file_id)
+        """Forget what processing made of a file (not the file, not its acknowledgements, not
+        what we answered it with: our own documents carry its id too): a replay writes it
+        again in the same transaction."""
+        made_of_file = (documents.c.file_id == file_id) & (documents.c.direction == "in")
+        documents_of_file = select(documents.c.id).where(made_of_file)
         interchanges_of_file = select(interchanges.c.id).where(
             interchanges.c.file_id == file_id)
         self.connection.execute(delete(document_keys).where(
             document_keys.c.document_id.in_(documents_of_file)))
-        self.connection.execute(delete(documents).where(documents.c.file_id == file_id))
+        self.connection.execute(delete(documents).where(made_of_file))
         self.connection.execute(delete(transaction_sets).where(
             transaction_sets.c.interchange_id.in_(interchanges_of_file)))
         self.connection.execute(delete(interchanges).where(interchanges.c.file_id == file_id))
@@ -519,6 +580,14 @@ class SqlTransaction:
         key = result.inserted_primary_key
         assert key is not None
         return int(key[0])
+
+
+def _unmapped_counts() -> Any:
+    """file_id, sets: how many sets of each file did not map (files with none are absent)."""
+    return (select(interchanges.c.file_id, func.count().label("sets"))
+            .join(transaction_sets, transaction_sets.c.interchange_id == interchanges.c.id)
+            .where(transaction_sets.c.mapped.is_(False))
+            .group_by(interchanges.c.file_id))
 
 
 def _documents(connection: Connection, query: Any) -> list[StoredDocument]:

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -31,11 +33,14 @@ received_files = Table(
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("partner", String(64), nullable=False),
     Column("original_name", String(512), nullable=False),
+    # sha256 and archive_key are "" for a file refused unread (over limits.file_size): its
+    # bytes were never taken, and its size is the one the partner's folder listed.
     Column("sha256", String(64), nullable=False),
     Column("size", BigInteger, nullable=False),
     Column("received_at", Moment, nullable=False),
     Column("archive_key", String(256), nullable=False),
-    # received -> accepted | partially-accepted | rejected | not-x12 | duplicate | failed
+    # received -> accepted | accepted-unmapped | partially-accepted | rejected | not-x12 |
+    # duplicate | failed (accepted-unmapped: valid X12, but a set did not map to a document)
     Column("state", String(32), nullable=False),
     Column("duplicate_of", Id, ForeignKey("received_files.id")),
     Column("reason", Text),
@@ -43,6 +48,9 @@ received_files = Table(
     # While state is "received", the worker processing the file holds it until lease_until; a
     # re-delivery after that (the worker died) resumes it, before that it is left for later.
     Column("lease_until", Moment),
+    # The partner's listed time (seconds since the epoch) of a file refused unread: with its
+    # name and size, what tells the copy left in their folder from a new file.
+    Column("listed_modified", Float),
     Index("ix_received_files_partner_sha256", "partner", "sha256"),
     Index("ix_received_files_received_at", "received_at"),
 )
@@ -73,7 +81,11 @@ transaction_sets = Table(
     Column("group_outcome", String(32), nullable=False),
     Column("set_id", String(3), nullable=False),
     Column("control_number", String(9), nullable=False),
-    Column("outcome", String(32), nullable=False),
+    Column("outcome", String(32), nullable=False),  # the X12 verdict, as the 997 said
+    # Whether validation's accepted set became a canonical document: false is an unmapped set
+    # (its findings say why; `gateway replay --unmapped` retries it); NULL when none was due
+    # (a rejected set, a 997 / 999, an interchange held back as a duplicate).
+    Column("mapped", Boolean),
 )
 
 findings = Table(
@@ -132,7 +144,7 @@ outbox = Table(
     Column("state", String(16), nullable=False),  # pending | sent | held (invalid: never sent)
     Column("created_at", Moment, nullable=False),
     Column("sent_at", Moment),
-    # acknowledgement | rma-answer | status-update | recall-notification
+    # acknowledgement | rma-answer | status-update | recall-notification | application-advice
     Column("purpose", String(24), nullable=False, server_default="acknowledgement"),
     Column("subject", String(80)),  # the case or notice it is about (a reference)
     # One document per (partner, dedupe_key), whatever restarts and re-runs happen: e.g.

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from gateway.errors import PermanentTransportError, TransientTransportError
 from gateway.partners import Partner
-from gateway.ports import RemoteFile
+from gateway.ports import FileTooLarge, RemoteFile
 
 
 class LocalChannel:
@@ -47,14 +47,18 @@ class LocalChannel:
                 found.append(RemoteFile(path.name, stat.st_size, stat.st_mtime))
         return found
 
-    def fetch(self, name: str) -> bytes:
+    def fetch(self, name: str, *, max_bytes: int | None = None) -> bytes:
         path = self._inbound_file(name)
         try:
-            expected = path.stat().st_size
-            data = path.read_bytes()
+            with path.open("rb") as source:
+                expected = os.fstat(source.fileno()).st_size
+                # One byte past the limit tells a file that grew past it from one at it.
+                data = source.read(-1 if max_bytes is None else max_bytes + 1)
         except FileNotFoundError as exc:
             raise TransientTransportError(f"partner {self.partner_id}: {name} vanished while "
                                           "being fetched") from exc
+        if max_bytes is not None and len(data) > max_bytes:
+            raise FileTooLarge(name, max_bytes)
         if len(data) != expected:
             raise TransientTransportError(f"partner {self.partner_id}: {name} changed while "
                                           "being fetched")

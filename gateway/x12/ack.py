@@ -26,7 +26,7 @@ from typing import Protocol
 from gateway.x12 import findings as f
 from gateway.x12.assess import Assessment, GroupResult, InterchangeResult, Outcome, SetResult
 from gateway.x12.findings import Finding, Level
-from gateway.x12.isa import Delimiters, IsaHeader
+from gateway.x12.isa import Delimiters, IsaHeader, separator_problem
 from gateway.x12.values import X12_CHARACTERS, is_alnum, is_digits, is_x12_text
 from gateway.x12.write import (
     DEFAULT_DELIMITERS,
@@ -81,19 +81,23 @@ class ControlNumbers(Protocol):
     def next_group(self) -> int: ...
 
 
+_CONTROL_MAX = 999_999_999  # ISA13 and GS06 hold at most nine digits
+
+
 @dataclass(slots=True)
 class SequentialControlNumbers:
-    """In-memory counters starting where the caller says (for commands and tests)."""
+    """In-memory counters starting where the caller says (for commands and tests); after
+    999,999,999 they start again at 1, as the store's durable counters do."""
 
     interchange: int = 1
     group: int = 1
 
     def next_interchange(self) -> int:
-        value, self.interchange = self.interchange, self.interchange + 1
+        value, self.interchange = self.interchange, self.interchange % _CONTROL_MAX + 1
         return value
 
     def next_group(self) -> int:
-        value, self.group = self.group, self.group + 1
+        value, self.group = self.group, self.group % _CONTROL_MAX + 1
         return value
 
 
@@ -129,10 +133,11 @@ def _answer_interchange(result: InterchangeResult, identity: Identity, policy: A
         groups = []
     if ta1 is None and not groups:
         return None
-    address = policy.reply_to or _their_address(header)
+    delimiters = _outbound_delimiters(header, policy)
+    address = policy.reply_to or _their_address(header, delimiters)
     if address is None:
         return None  # ISA05/06 unusable (TA1 005/006 says so) and no configured partner address
-    sender = _Sender(identity, _outbound_delimiters(header, policy), numbers, now, address)
+    sender = _Sender(identity, delimiters, numbers, now, address)
     kinds = [_kind_for(g, policy.functional) for g in groups]
     control = f"{numbers.next_interchange():09d}"
     segments = [_isa(header, sender, _interchange_version(header, groups), control)]
@@ -148,22 +153,33 @@ def _answer_interchange(result: InterchangeResult, identity: Identity, policy: A
 
 # --- TA1 -----------------------------------------------------------------------------------
 def _wants_ta1(result: InterchangeResult, policy: Ta1Policy) -> bool:
-    rejected = result.outcome is Outcome.REJECTED
+    """An envelope fault we read past is an error too: the partner hears of it (TA104 E)."""
+    faulty = result.outcome is Outcome.REJECTED or bool(_tolerated(result))
     return {
         Ta1Policy.NEVER: False,
-        Ta1Policy.ON_REQUEST: result.interchange.header.ack_requested or rejected,
-        Ta1Policy.ON_ERROR: rejected,
+        Ta1Policy.ON_REQUEST: result.interchange.header.ack_requested or faulty,
+        Ta1Policy.ON_ERROR: faulty,
         Ta1Policy.ALWAYS: True,
     }[policy]
 
 
 def _ta1_code(result: InterchangeResult) -> tuple[str, str]:
-    """(TA104, TA105): the first interchange-level error decides the note code."""
+    """(TA104, TA105): the first interchange-level error decides the note code; an envelope
+    fault the gateway tolerated is answered 'E' (accepted with errors) with its note code."""
     errors = result.interchange_errors()
     if errors:
         assert errors[0].x12 is not None
         return "R", errors[0].x12.value
+    tolerated = _tolerated(result)
+    if tolerated:
+        assert tolerated[0].x12 is not None
+        return "E", tolerated[0].x12.value
     return "A", f.TA1_NO_ERROR
+
+
+def _tolerated(result: InterchangeResult) -> list[Finding]:
+    return [x for x in result.findings
+            if not x.is_error and x.x12 is not None and x.x12.level is Level.INTERCHANGE]
 
 
 def _ta1_segment(result: InterchangeResult, code: tuple[str, str]) -> list[str]:
@@ -188,8 +204,11 @@ def _outbound_delimiters(header: IsaHeader, policy: AckPolicy) -> Delimiters:
     if policy.delimiters is not None:
         return policy.delimiters
     theirs = header.delimiters
-    usable = all(len(d) >= 1 and not d.isalnum() for d in (theirs.element, theirs.segment,
-                                                           theirs.component))
+    # A multi-character terminator is one UTF-8 character (``…``): usable as it came.
+    usable = (theirs.element and not separator_problem(theirs.element)
+              and theirs.component and not separator_problem(theirs.component)
+              and theirs.segment and (len(theirs.segment) > 1 or not separator_problem(
+                  theirs.segment, terminator=True)))
     distinct = len({theirs.element, theirs.segment, theirs.component}) == 3
     if not (usable and distinct):
         return DEFAULT_DELIMITERS
@@ -218,10 +237,13 @@ class _Sender:
     address: tuple[str, str]  # the partner's ISA qualifier and id
 
 
-def _their_address(header: IsaHeader) -> tuple[str, str] | None:
+def _their_address(header: IsaHeader, ours: Delimiters) -> tuple[str, str] | None:
+    """The partner's ISA05/ISA06, when they can be written with the delimiters *our* answer
+    uses (which differ from theirs when a policy sets them): never an id that splits it."""
     qualifier, their_id = header.sender
+    forbidden = set("".join(header.delimiters.all())) | set("".join(ours.all()))
     usable = (len(qualifier) == 2 and is_alnum(qualifier) and 0 < len(their_id) <= 15
-              and set(their_id) <= X12_CHARACTERS - set("".join(header.delimiters.all())))
+              and set(their_id) <= X12_CHARACTERS - forbidden)
     return (qualifier, their_id) if usable else None
 
 
@@ -322,6 +344,19 @@ def _ak3(kind: str, tag: str, position: int, errors: list[Finding]) -> list[str]
     return ["IK3" if kind == "999" else "AK3", tag, str(position), "", codes[0] if codes else "8"]
 
 
+# Codes X12 added after 004010: a 004010 997 says the nearest 004010 code instead (its AK4 /
+# AK9 lists end at 10 / lack 19). Too many repetitions or components: the value holds a
+# character that cannot be in it (6) / too many data elements (3); a duplicate group control
+# number violates the control number's rules (6).
+_BEFORE_005010 = {Level.ELEMENT: {"12": "6", "13": "3"}, Level.GROUP: {"19": "6"}}
+
+
+def _code_for(finding: Finding, is_5010: bool) -> str:
+    assert finding.x12 is not None
+    code = finding.x12.value
+    return code if is_5010 else _BEFORE_005010.get(finding.x12.level, {}).get(code, code)
+
+
 def _ak4(kind: str, finding: Finding, is_5010: bool, delimiters: Delimiters) -> list[str]:
     loc = finding.location
     parts = [str(loc.element_position or 0)]
@@ -329,10 +364,11 @@ def _ak4(kind: str, finding: Finding, is_5010: bool, delimiters: Delimiters) -> 
         parts.append(str(loc.component_position or ""))
     if is_5010 and loc.repetition_position:
         parts.append(str(loc.repetition_position))
-    assert finding.x12 is not None
     bad = clean_value(finding.found or "", delimiters, 99)
+    number = loc.element_number or ""  # AK402 is numeric: never a composite's C-number
     return ["IK4" if kind == "999" else "AK4", delimiters.component.join(parts),
-            loc.element_number or "", finding.x12.value, bad]
+            number if is_digits(number) and len(number) <= 4 else "",
+            _code_for(finding, is_5010), bad]
 
 
 def _set_codes(result: SetResult) -> list[str]:
@@ -348,6 +384,7 @@ def _ak9(group: GroupResult) -> list[str]:
     declared = (group.group.declared_count or "").strip()
     included = str(int(declared)) if is_digits(declared) else str(received)
     status = {Outcome.ACCEPTED: "A", Outcome.PARTIALLY_ACCEPTED: "P"}.get(group.outcome, "R")
-    codes = [x.x12.value for x in group.findings if x.rejects(Level.GROUP) and x.x12]
+    is_5010 = group.grammar is not None and group.grammar.family == "005010"
+    codes = [_code_for(x, is_5010) for x in group.findings if x.rejects(Level.GROUP) and x.x12]
     return ["AK9", status, included, str(received), str(accepted),
             *list(dict.fromkeys(codes))[:_MAX_CODES]]

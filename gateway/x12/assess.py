@@ -7,16 +7,20 @@ functional group and interchange, which the acknowledgement builder and the repo
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from gateway.x12 import findings as f
-from gateway.x12.envelope import read_intake
+from gateway.x12.code_lists import unknown_code_warnings
+from gateway.x12.envelope import DEFAULT_RULES, read_intake
 from gateway.x12.findings import Finding, Level, Location
+from gateway.x12.limits import Deadline, FrontDoorRules
 from gateway.x12.structure import FunctionalGroup, Intake, Interchange, TransactionSet
 from gateway.x12.text import FileKind
+from gateway.x12.totals import ctt_warnings
 from gateway.x12.validate import FUNCTIONAL_IDS, Grammar, SetContent, grammar_for, validate_sets
 
 
@@ -94,22 +98,75 @@ class Assessment:
             yield from interchange.all_findings()
 
 
-def assess(data: bytes) -> Assessment:
-    intake = read_intake(data)
-    results = [_assess_interchange(intake, ic) for ic in intake.interchanges]
+def assess(data: bytes, rules: FrontDoorRules = DEFAULT_RULES, *,
+           clock: Callable[[], float] = time.monotonic) -> Assessment:
+    """Read, validate and judge one file under ``rules`` (limits, strict envelope); ``clock``
+    times the file's validation budget (tests inject their own)."""
+    intake = read_intake(data, rules)
+    content = _validate_file(intake, Deadline(rules.limits.seconds, clock))
+    results = [_assess_interchange(intake, ic, content) for ic in intake.interchanges]
     return Assessment(intake, results, list(intake.findings))
 
 
-def _assess_interchange(intake: Intake, interchange: Interchange) -> InterchangeResult:
-    groups = [_assess_group(intake, interchange, g) for g in interchange.groups]
+_SetKey = tuple[int, int, int]  # interchange, group and set ordinals
+
+
+def _validate_file(intake: Intake, deadline: Deadline) -> dict[_SetKey, list[Finding]]:
+    """Validate every set we have a grammar for, one pyx12 run per grammar family for the
+    whole file; sets we cannot validate get the finding that says why."""
+    results: dict[_SetKey, list[Finding]] = {}
+    by_family: dict[str, list[tuple[_SetKey, SetContent]]] = defaultdict(list)
+    for interchange in intake.interchanges:
+        for group in interchange.groups:
+            if grammar_for(group.version) is None:
+                continue  # the group is rejected for its version; no set is read
+            for ts in group.sets:
+                key = (interchange.ordinal, group.ordinal, ts.ordinal)
+                grammar = grammar_for(group.version, ts.set_id)
+                if ts.skip_validation:
+                    results[key] = []
+                elif _validatable(ts.set_id, grammar):
+                    assert grammar is not None
+                    content = _content(intake, interchange, group, ts)
+                    by_family[grammar.family].append((key, content))
+                    results[key] = _content_warnings(grammar, content)
+                else:
+                    results[key] = [_not_supported(interchange, group, ts)]
+    for family, jobs in by_family.items():
+        found = validate_sets(family, [content for _key, content in jobs], deadline)
+        for (key, _), result in zip(jobs, found, strict=True):
+            results[key] = [*result, *results[key]]
+    return results
+
+
+def _content_warnings(grammar: Grammar, content: SetContent) -> list[Finding]:
+    """What a set's content says that is worth an admin's look but no rejection: control
+    totals that disagree, and codes we do not know for the version (only when the group's
+    version is the grammar's own: a 004030 code is no news in a 004030 group)."""
+    found = ctt_warnings(content.set_id, content.segments(), content.location)
+    if grammar.exact:
+        found += unknown_code_warnings(grammar.family, content.set_id, content.segments(),
+                                       content.component, content.repetition, content.location)
+    return found
+
+
+def _validatable(set_id: str, grammar: Grammar | None) -> bool:
+    if set_id not in FUNCTIONAL_IDS or grammar is None:
+        return False
+    return set_id != "999" or grammar.family == "005010"
+
+
+def _assess_interchange(intake: Intake, interchange: Interchange,
+                        content: dict[_SetKey, list[Finding]]) -> InterchangeResult:
+    groups = [_assess_group(intake, interchange, g, content) for g in interchange.groups]
     findings = list(interchange.findings)
     rejected = any(x.rejects(Level.INTERCHANGE) for x in interchange.all_findings())
     return InterchangeResult(interchange, groups, findings,
                              Outcome.REJECTED if rejected else Outcome.ACCEPTED)
 
 
-def _assess_group(intake: Intake, interchange: Interchange,
-                  group: FunctionalGroup) -> GroupResult:
+def _assess_group(intake: Intake, interchange: Interchange, group: FunctionalGroup,
+                  content: dict[_SetKey, list[Finding]]) -> GroupResult:
     findings = list(group.findings)
     where = interchange.where().within(group=group.ordinal, gs06=group.control, segment_tag="GS")
     grammar = grammar_for(group.version)
@@ -123,9 +180,8 @@ def _assess_group(intake: Intake, interchange: Interchange,
         sets = [SetResult(ts, list(ts.findings), Outcome.NOT_VALIDATED) for ts in group.sets]
         return GroupResult(group, None, sets, findings, Outcome.REJECTED)
     findings.extend(_version_notes(group, grammar, where))
-    content = _validate_contents(intake, interchange, group)
-    sets = [_judge_set(ts, _located(intake, interchange, ts, content.get(ts.ordinal, [])))
-            for ts in group.sets]
+    sets = [_judge_set(ts, _located(intake, interchange, ts, content.get(
+        (interchange.ordinal, group.ordinal, ts.ordinal), []))) for ts in group.sets]
     return GroupResult(group, grammar, sets, findings, _group_outcome(findings, sets))
 
 
@@ -148,34 +204,13 @@ def _version_notes(group: FunctionalGroup, grammar: Grammar, where: Location) ->
     return notes
 
 
-def _validate_contents(intake: Intake, interchange: Interchange,
-                       group: FunctionalGroup) -> dict[int, list[Finding]]:
-    """Validate the sets we have grammars for, one pyx12 run per transaction set type."""
-    by_type: dict[str, list[TransactionSet]] = defaultdict(list)
-    results: dict[int, list[Finding]] = {}
-    for ts in group.sets:
-        grammar = grammar_for(group.version, ts.set_id)
-        if ts.set_id in FUNCTIONAL_IDS and grammar is not None and (
-                ts.set_id != "999" or grammar.family == "005010"):
-            by_type[ts.set_id].append(ts)
-        else:
-            results[ts.ordinal] = [_not_supported(interchange, group, ts)]
-    for set_id, sets in by_type.items():
-        grammar = grammar_for(group.version, set_id)
-        assert grammar is not None  # checked above
-        contents = [_content(intake, interchange, group, ts) for ts in sets]
-        component = interchange.header.delimiters.component
-        for ts, found in zip(sets, validate_sets(grammar, set_id, contents, component),
-                             strict=True):
-            results[ts.ordinal] = found
-    return results
-
-
 def _content(intake: Intake, interchange: Interchange, group: FunctionalGroup,
              ts: TransactionSet) -> SetContent:
-    return SetContent(lambda: intake.set_segments(interchange, ts),
+    delimiters = interchange.header.delimiters
+    return SetContent(ts.set_id, lambda: intake.set_segments(interchange, ts),
                       _characters(intake.source.text, ts.start, ts.end),
-                      _set_location(interchange, group, ts))
+                      _set_location(interchange, group, ts), delimiters.component,
+                      delimiters.repetition)
 
 
 def _characters(text: str, start: int, end: int, chunk: int = 1 << 20) -> frozenset[str]:

@@ -9,8 +9,9 @@ here, once, and become findings with the X12 code each maps to (TA1 note, AK905,
 from __future__ import annotations
 
 from gateway.x12 import findings as f
-from gateway.x12.findings import Finding, Location
-from gateway.x12.isa import IsaHeader, read_isa
+from gateway.x12.findings import Finding, Level, Location, Severity, X12Code
+from gateway.x12.isa import Delimiters, IsaHeader, read_isa
+from gateway.x12.limits import FrontDoorRules, Limits
 from gateway.x12.structure import (
     FunctionalGroup,
     Intake,
@@ -19,32 +20,44 @@ from gateway.x12.structure import (
     TransactionSet,
 )
 from gateway.x12.text import FileKind, SourceText, iter_raw_segments, leading_tag, split_elements
-from gateway.x12.values import is_alnum, is_date, is_digits, is_time, is_x12_text
+from gateway.x12.values import X12_CHARACTERS, is_alnum, is_date, is_digits, is_time, is_x12_text
+
+DEFAULT_RULES = FrontDoorRules()
 
 
-def read_intake(data: bytes) -> Intake:
-    """Read every interchange in ``data``. Never raises on partner data."""
-    source = SourceText.from_bytes(data)
+def read_intake(data: bytes, rules: FrontDoorRules = DEFAULT_RULES) -> Intake:
+    """Read every interchange in ``data``. Never raises on partner data. A file over the size
+    limit is refused from its first ISA alone; one over a count limit is read no further."""
+    too_big = len(data) > rules.limits.file_bytes
+    source = SourceText.from_bytes(data[:_HEAD_WHEN_TOO_BIG] if too_big else data)
     findings = list(source.findings)
     interchanges: list[Interchange] = []
     position = source.first_content
     if source.kind is not FileKind.X12:
+        if too_big:  # not "empty" or "not X12": its first 4 KB say nothing about the rest
+            findings[:] = [_too_large(len(data), rules.limits, Location(offset=0))]
         return Intake(source, interchanges, findings)
     seen_controls: set[str] = set()
     segment_counter = 0
+    budget = _Budget(rules.limits)
     while position < len(source.text):
         where = Location(offset=position, file_segment=segment_counter + 1,
                          interchange=len(interchanges) + 1)
-        isa = read_isa(source.text, position, where)
+        isa = read_isa(source.text, position, where, strict=rules.strict_envelope)
         if isa.header is None:
             findings.extend(isa.findings)
             break
+        if too_big:
+            interchanges.append(_refused_unread(isa.header, len(data), rules.limits))
+            break
         reader = _InterchangeReader(source.text, isa.header, len(interchanges) + 1,
-                                    segment_counter)
+                                    segment_counter, budget)
         interchange, position, segment_counter = reader.read()
         interchange.findings[:0] = [_relocated(x, interchange) for x in isa.findings]
         _check_duplicate_control(interchange, seen_controls)
         interchanges.append(interchange)
+        if budget.exceeded:
+            break
         position = source.skip_blank(position)
         if position < len(source.text) and not source.text.startswith("ISA", position):
             findings.append(f.warning(
@@ -53,6 +66,47 @@ def read_intake(data: bytes) -> Intake:
                 Location(offset=position), found=source.text[position:position + 20]))
             break
     return Intake(source, interchanges, findings)
+
+
+_HEAD_WHEN_TOO_BIG = 4096  # enough for the ISA of a file refused for its size
+
+
+def _refused_unread(header: IsaHeader, size: int, limits: Limits) -> Interchange:
+    interchange = Interchange(header, 1)
+    interchange.findings.append(_too_large(size, limits, interchange.where()))
+    return interchange
+
+
+def _too_large(size: int, limits: Limits, where: Location) -> Finding:
+    return f.interchange_error(
+        "file.too-large", f.TA1_BAD_CONTENT,
+        f"The file is {size:,} bytes; the limit is {limits.file_bytes:,} bytes "
+        "(limits.file_size), so it was refused unread (only its first bytes were looked at, "
+        "for an interchange header to answer).",
+        where, expected=f"at most {limits.file_bytes:,} bytes", found=f"{size:,} bytes")
+
+
+class _Budget:
+    """Counts what the whole file holds against the limits, across its interchanges."""
+
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+        self.segments = self.groups = self.sets = 0
+        self.exceeded = False
+
+    def breach(self, what: str) -> str | None:
+        """Count one more ``what``; the problem when that is one too many."""
+        count = getattr(self, what) + 1
+        setattr(self, what, count)
+        limit = getattr(self.limits, what)
+        if count <= limit:
+            return None
+        self.exceeded = True
+        return (f"the file holds more than {limit:,} {_COUNTED[what]} (limits.{what}); it was "
+                "read no further and is rejected")
+
+
+_COUNTED = {"segments": "segments", "groups": "functional groups", "sets": "transaction sets"}
 
 
 def _relocated(finding: Finding, interchange: Interchange) -> Finding:
@@ -83,7 +137,8 @@ def same_number(declared: str | None, actual: str | int) -> bool:
 class _InterchangeReader:
     """Walks the segments of one interchange; one method per envelope segment."""
 
-    def __init__(self, text: str, header: IsaHeader, ordinal: int, segments_before: int) -> None:
+    def __init__(self, text: str, header: IsaHeader, ordinal: int, segments_before: int,
+                 budget: _Budget) -> None:
         self.text = text
         self.delimiters = header.delimiters
         self.interchange = Interchange(header, ordinal)
@@ -91,6 +146,10 @@ class _InterchangeReader:
         self.group: FunctionalGroup | None = None
         self.ts: TransactionSet | None = None
         self.stray_reported = False
+        self.budget = budget
+        self.hierarchy = _Hierarchy()
+        self.group_controls: set[int] = set()
+        self.set_controls: set[str] = set()
 
     def read(self) -> tuple[Interchange, int, int]:
         handlers = {"GS": self._gs, "GE": self._ge, "ST": self._st, "SE": self._se,
@@ -102,15 +161,38 @@ class _InterchangeReader:
             if tag == "ISA":
                 self.segment_number -= 1
                 return self._finish_without_trailer(start)
+            if self._over_budget("segments", start, tag):
+                return self._finish_over_budget(start)
             if tag == "IEA":
                 self._iea(split_elements(raw, self.delimiters.element), start, end)
                 return self.interchange, end, self.segment_number
             handler = handlers.get(tag)
             if handler is not None:
                 handler(split_elements(raw, self.delimiters.element), start, end)
+                if self.budget.exceeded:
+                    return self._finish_over_budget(start)
             else:
-                self._body(tag, start, end)
+                self._body(tag, raw, start, end)
         return self._finish_without_trailer(len(self.text))
+
+    def _over_budget(self, what: str, start: int, tag: str) -> bool:
+        problem = self.budget.breach(what)
+        if problem is None:
+            return False
+        self.interchange.findings.append(f.interchange_error(
+            f"file.too-many-{what}", f.TA1_BAD_CONTENT,
+            f"Rejected before validation: {problem}.", self._where(start, tag)))
+        return True
+
+    def _finish_over_budget(self, offset: int) -> tuple[Interchange, int, int]:
+        """Stop reading: the interchange is rejected (TA1 024), nothing after it is read, and
+        what was read is not validated either (no 997 will speak of it: bounded work)."""
+        for group in self.interchange.groups:
+            for ts in group.sets:
+                ts.skip_validation = True
+        self.ts = self.group = None
+        self.interchange.end = offset
+        return self.interchange, len(self.text), self.segment_number
 
     # --- locations -----------------------------------------------------------------------
     def _where(self, offset: int, tag: str) -> Location:
@@ -124,12 +206,31 @@ class _InterchangeReader:
         return loc
 
     # --- segment handlers ----------------------------------------------------------------
-    def _body(self, tag: str, start: int, end: int) -> None:
-        if self.ts is not None:
-            self.ts.segment_count += 1
-            self.ts.end = end
+    def _body(self, tag: str, raw: str, start: int, end: int) -> None:
+        ts = self.ts
+        if ts is None:
+            self._stray(tag, start)
             return
-        self._stray(tag, start)
+        ts.segment_count += 1
+        ts.end = end
+        if tag == "HL" and not ts.skip_validation:
+            self._hl(split_elements(raw, self.delimiters.element), start)
+
+    def _hl(self, elements: list[str], start: int) -> None:
+        """Track how deep HL levels nest; deeper than the limit, the set is not validated (a
+        hostile nesting makes pyx12's parent checks quadratic) and is rejected."""
+        assert self.ts is not None
+        depth = self.hierarchy.enter(_element(elements, 1) or "", _element(elements, 2) or "")
+        limit = self.budget.limits.hl_depth
+        if depth <= limit:
+            return
+        self.ts.skip_validation = True
+        self.ts.findings.append(Finding(
+            "set.hl-too-deep", f"HL levels nest {depth} deep here; the limit is {limit} "
+            "(limits.hl_depth), so this transaction set is rejected without further "
+            "validation.", Severity.ERROR, X12Code(Level.SEGMENT, f.AK3_LOOP_OVER_MAXIMUM),
+            self._where(start, "HL"), expected=f"at most {limit} levels",
+            found=f"{depth} levels"))
 
     def _stray(self, tag: str, start: int) -> None:
         if self.stray_reported:
@@ -152,11 +253,14 @@ class _InterchangeReader:
 
     def _gs(self, elements: list[str], start: int, end: int) -> None:
         self._close_group_without_trailer(start)
+        if self._over_budget("groups", start, "GS"):
+            return
         values = tuple((elements[1:] + [""] * 8)[:8])
         group = FunctionalGroup(values, len(self.interchange.groups) + 1, self.segment_number)
         self.interchange.groups.append(group)
         self.group = group
-        group.findings.extend(_check_gs(values, self._where(start, "GS")))
+        self.set_controls = set()
+        group.findings.extend(_check_gs(values, self._where(start, "GS"), self.delimiters))
         control = group.control.strip()
         if not (is_digits(control) and 1 <= len(control) <= 9):
             # A group a 997 cannot name (AK102 is numeric) is answered at interchange level.
@@ -165,11 +269,13 @@ class _InterchangeReader:
                 "GS06 (group control number) must be 1 to 9 digits, so the functional group "
                 "header cannot be trusted.", self._where(start, "GS").within(element_position=6),
                 expected="1 to 9 digits", found=control))
-        elif any(same_number(g.control, control) for g in self.interchange.groups[:-1]):
+        elif int(control) in self.group_controls:
             group.findings.append(f.group_error(
                 "group.duplicate-control", f.AK9_DUPLICATE_CONTROL,
                 f"Group control number {control} is used twice in this interchange.",
                 self._where(start, "GS").within(element_position=6), found=control))
+        else:
+            self.group_controls.add(int(control))
 
     def _ge(self, elements: list[str], start: int, end: int) -> None:
         self._close_set_without_trailer(start)
@@ -199,12 +305,16 @@ class _InterchangeReader:
         if self.group is None:
             self._stray("ST", start)
             return
+        if self._over_budget("sets", start, "ST"):
+            return
         control = _element(elements, 2) or ""
         ts = TransactionSet(_element(elements, 1) or "", control, _element(elements, 3),
                             len(self.group.sets) + 1, start, end, self.segment_number)
-        duplicate = any(other.control == control for other in self.group.sets)
+        duplicate = control in self.set_controls
+        self.set_controls.add(control)
         self.group.sets.append(ts)
         self.ts = ts
+        self.hierarchy = _Hierarchy()
         where = self._where(start, "ST")
         if not (len(ts.set_id) == 3 and is_digits(ts.set_id)):
             ts.findings.append(f.set_error(
@@ -214,6 +324,12 @@ class _InterchangeReader:
             ts.findings.append(f.set_error(
                 "set.bad-control-number", f.AK5_BAD_CONTROL_NUMBER,
                 "ST02 (transaction set control number) must be 4 to 9 characters.",
+                where.within(element_position=2), found=control))
+        elif unsafe := _unechoable(control, self.delimiters):
+            ts.findings.append(f.set_error(
+                "set.bad-control-number", f.AK5_BAD_CONTROL_NUMBER,
+                f"ST02 (transaction set control number) holds {unsafe}: it cannot be echoed "
+                "in an acknowledgement (AK202), so the set cannot be accepted.",
                 where.within(element_position=2), found=control))
         elif duplicate:
             ts.findings.append(f.set_error(
@@ -271,7 +387,13 @@ class _InterchangeReader:
         ic.trailer_control = _element(elements, 2)
         ic.end = end
         where = self._where(start, "IEA")
-        if not ic.groups and ic.ta1s and same_number(ic.declared_groups, len(ic.ta1s)):
+        if not (ic.declared_groups or "").strip():
+            ic.findings.append(f.interchange_error(
+                "interchange.count-missing", f.TA1_BAD_GROUP_COUNT,
+                f"IEA01 (number of functional groups) is missing; the interchange holds "
+                f"{len(ic.groups)}.", where.within(element_position=1),
+                expected=str(len(ic.groups))))
+        elif not ic.groups and ic.ta1s and same_number(ic.declared_groups, len(ic.ta1s)):
             ic.findings.append(f.warning(
                 "interchange.count-includes-ta1",
                 f"IEA01 is {ic.declared_groups}: it counts the TA1 segments, but X12 counts only "
@@ -325,14 +447,45 @@ class _InterchangeReader:
         return self.interchange, offset, self.segment_number
 
 
-def _check_gs(values: tuple[str, ...], where: Location) -> list[Finding]:
+def _unechoable(value: str, delimiters: Delimiters) -> str | None:
+    """Why ``value`` cannot be copied into our answer, which uses the partner's delimiters."""
+    bad = sorted({c for c in value if c in delimiters.all() or c not in X12_CHARACTERS})
+    if not bad:
+        return None
+    return ", ".join(repr(c) for c in bad) + (" (a delimiter or a character outside the X12 "
+                                              "character sets)")
+
+
+class _Hierarchy:
+    """The chain of open HL levels in one set, linear however they nest: each HL's parent
+    (HL02) must be an open ancestor; the levels below that parent close."""
+
+    def __init__(self) -> None:
+        self.chain: list[str] = []
+        self.open: set[str] = set()
+
+    def enter(self, number: str, parent: str) -> int:
+        if not parent or parent not in self.open:
+            self.chain.clear()
+            self.open.clear()
+        while self.chain and self.chain[-1] != parent:
+            self.open.discard(self.chain.pop())
+        self.chain.append(number)
+        self.open.add(number)
+        return len(self.chain)
+
+
+def _check_gs(values: tuple[str, ...], where: Location,
+              delimiters: Delimiters) -> list[Finding]:
     """GS element checks. X12 answers a bad GS at interchange level: TA1 note 024."""
     # Before 004010 GS04 was YYMMDD; real 003xxx files send either width, so both are taken.
     widths = (8,) if values[7][:3] >= "004" else (6, 8)
     rules = (
         (1, len(values[0]) == 2 and is_alnum(values[0]) and values[0].isalpha(),
          "a 2-letter functional identifier"),
-        (2, 2 <= len(values[1].strip()) <= 15, "a 2 to 15 character sender code"),
+        (2, 2 <= len(values[1].strip()) <= 15 and not _unechoable(values[1].strip(),
+                                                                   delimiters),
+         "a 2 to 15 character sender code in the X12 character sets, without delimiters"),
         (3, 2 <= len(values[2].strip()) <= 15, "a 2 to 15 character receiver code"),
         (4, is_date(values[3], widths), "a date CCYYMMDD" + (" or YYMMDD" * (6 in widths))),
         (5, is_time(values[4]), "a time HHMM, HHMMSS or HHMMSSDD"),

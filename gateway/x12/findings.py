@@ -133,6 +133,7 @@ AK5_BAD_CONTROL_NUMBER = "7"
 AK5_DUPLICATE_CONTROL = "23"
 
 # --- AK304 segment syntax error codes (X12 element 720) ---------------------------------------
+AK3_LOOP_OVER_MAXIMUM = "4"
 SEGMENT_CODES = {
     "1": "unrecognized segment ID",
     "2": "unexpected segment",
@@ -166,6 +167,17 @@ def interchange_error(
 ) -> Finding:
     return Finding(code, message, Severity.ERROR, X12Code(Level.INTERCHANGE, note), location,
                    values.get("expected"), values.get("found"))
+
+
+def tolerated(
+    code: str, note: str, message: str, location: Location, *, strict: bool = False,
+    **values: str | None
+) -> Finding:
+    """An interchange-level fault the gateway can read past: a warning that still carries its
+    TA1 note code (answered TA104 'E'), or an error when the partner's envelope is strict."""
+    return Finding(code, message, Severity.ERROR if strict else Severity.WARNING,
+                   X12Code(Level.INTERCHANGE, note), location, values.get("expected"),
+                   values.get("found"))
 
 
 def group_error(

@@ -29,7 +29,9 @@ X12 choices, so that our stock mappings read what we write back the way we mean 
   050 received; the request's BGN02 goes in BGN06.
 * 214: AT701 ``AF`` (departed pick-up location with shipment) for "shipped", ``X6`` (en route
   to delivery location) for "in-transit", ``D1`` (completed unloading at delivery location)
-  for "delivered"; AT702 ``NS`` (normal status). The RMA goes in a heading ``L11*..*RZ``.
+  for "delivered"; AT702 ``NS`` (normal status) in 004010, whose AT7 pairs AT701 with AT702
+  (P0102), and no AT702 from 005010 on, which dropped NS from element 1651 and made AT702
+  optional. The RMA goes in a heading ``L11*..*RZ``.
 * Moments are written in UTC with time code ``UT`` (X12 623), so no partner has to guess a
   zone; a naive datetime is refused.
 """
@@ -60,7 +62,7 @@ from gateway.model import (
     ReturnStage,
 )
 from gateway.x12.ack import Identity
-from gateway.x12.isa import Delimiters
+from gateway.x12.isa import Delimiters, separator_problem
 from gateway.x12.values import is_alnum, is_digits
 from gateway.x12.write import clean_value, isa_segment, render, x12_date, x12_time
 
@@ -146,19 +148,21 @@ def _isa(env: Envelope, delimiters: Delimiters, isa12: str, control: str,
 
 def _usable_delimiters(theirs: Delimiters) -> Delimiters:
     """The partner's delimiters, with a repetition separator that collides with none of them."""
+    # Control characters (RS, GS, US...) are fine: large carriers use them (isa.py).
     singles = (theirs.element, theirs.component)
-    if any(len(d) != 1 or is_alnum(d) or d.isspace() for d in singles):
+    if any(len(d) != 1 or separator_problem(d) for d in singles):
         raise ValueError(f"unusable element/component separator in {theirs!r}")
     segment = theirs.segment
     # A multi-byte terminator such as '…' arrives as latin-1 characters ('â', 0x80, 0xA6):
     # only ASCII letters and digits, and blanks, are refused.
-    if not segment or any(is_alnum(c) or c in " \t" for c in segment):
+    if not segment or any(separator_problem(c, terminator=True) for c in segment):
         raise ValueError(f"unusable segment terminator in {theirs!r}")
     if len({theirs.element, theirs.component}) < 2 or any(d in segment for d in singles):
         raise ValueError(f"delimiters must be distinct: {theirs!r}")
     taken = {theirs.element, theirs.component, *segment}
     repetition = theirs.repetition
-    if repetition is None or len(repetition) != 1 or repetition in taken or is_alnum(repetition):
+    if (repetition is None or len(repetition) != 1 or repetition in taken
+            or separator_problem(repetition)):
         repetition = next(c for c in _REPETITION_CHOICES if c not in taken)
     return Delimiters(theirs.element, theirs.component, segment, repetition)
 
@@ -595,17 +599,19 @@ def status_180(state: str, at: datetime, references: Mapping[str, str],
 
 
 # --- 214: forwarding a return's transport state -----------------------------------------------
-# X12 1650 (AT701) for each transport state of a case; AT702 NS = normal status.
+# X12 1650 (AT701) for each transport state of a case.
 SHIPMENT_STATUS_CODES = {"shipped": "AF", "in-transit": "X6", "delivered": "D1"}
 _L11_QUALIFIERS = ((RMA, "RZ"), (PURCHASE_ORDER, "PO"), (BILL_OF_LADING, "BM"), (REQUEST, "CR"))
 
 
 def status_214(state: str, at: datetime, references: Mapping[str, str], *,
-               scac: str | None = None, location: EventLocation | None = None) -> list[Segment]:
+               scac: str | None = None, location: EventLocation | None = None,
+               version: str = "004010") -> list[Segment]:
     """The body of a 214 telling a retailer where their return is: B10 (`PRO` in B1001,
     `SHIPMENT` or else `BILL_OF_LADING` in B1002, the SCAC in B1003), L11 references
     (RZ RMA, PO, BM bill of lading, CR the partner's request), then LX*1 with
-    AT7*<status>*NS***date*time*UT and MS1 (city, state, country) when ``location`` names a
+    AT7*<status>*NS***date*time*UT (no NS from 005010 on: see the module docstring) and MS1
+    (city, state, country) when ``location`` names a
     city. One LX loop, so it is valid in 004010 (AT7 loop first) and 005010 (LX mandatory).
 
     ``scac`` (or ``references[SCAC]``) is required: B1003 is mandatory. So is one of PRO and
@@ -632,7 +638,8 @@ def status_214(state: str, at: datetime, references: Mapping[str, str], *,
         if value:
             body.append(["L11", value, qualifier])
     body.append(["LX", "1"])
-    body.append(["AT7", status, "NS", "", "", x12_date(moment), x12_time(moment), "UT"])
+    normal = "NS" if version.strip()[:4] == "0040" else ""
+    body.append(["AT7", status, normal, "", "", x12_date(moment), x12_time(moment), "UT"])
     ms1 = _ms1(location)
     if ms1 is not None:
         body.append(ms1)

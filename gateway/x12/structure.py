@@ -27,6 +27,7 @@ class TransactionSet:
     declared_count: str | None = None  # SE01 as sent
     trailer_control: str | None = None  # SE02 as sent
     findings: list[Finding] = field(default_factory=list)
+    skip_validation: bool = False  # over a limit: rejected without being handed to pyx12
 
 
 @dataclass(slots=True)

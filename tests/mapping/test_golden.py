@@ -31,8 +31,10 @@ SAMPLES = sorted(p for p in (REPO / "samples" / "valid").glob("*.x12")
 CORPUS_VALID = ["180/oopfactory-lowes-005040.edi", "214/edinet-mgctlyst-004030.edi",
                 "214/edinet-wrapped-isa.edi", "214/omniparser-canadapost-19st.edi",
                 "214/staedi-ellipsis-segterm.edi", "856/gozer-sunkist-perishable.edi",
-                "856/oopfactory-1edisource-004060.edi", "856/oopfactory-ex1-tilde-element-sep.edi",
+                "856/oopfactory-ex1-tilde-element-sep.edi",
                 "856/oopfactory-ex3-ellipsis-terminator.edi", "856/oopfactory-gregarican-vics.edi"]
+# Not 856/oopfactory-1edisource-004060.edi: its ISA11 makes "-" the repetition separator while
+# its values hold hyphens, so it is rejected (too many repetitions; see tests/test_corpus.py).
 needs_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason="shared corpus not present")
 
 

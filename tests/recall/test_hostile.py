@@ -85,10 +85,12 @@ def test_doctype_in_utf16_is_found_before_parsing() -> None:
 
 
 def test_oversized_file_is_refused_before_parsing() -> None:
-    data = b"<a>" + b"x" * 10_000_000 + b"</a>"
+    # The default cap is limits.xml_size's default: 10 MB, counted in MiB like every size.
+    data = b"<a>" + b"x" * (10 * 1024 * 1024 - 6) + b"</a>"
     result, _ = answer(data)
     assert codes(result) == ["xml.too-large"]
-    assert "10,000,007" in result.errors[0].message
+    assert "10,485,761" in result.errors[0].message
+    assert "10,485,760" in result.errors[0].message
 
 
 def test_max_bytes_is_the_callers() -> None:
@@ -121,8 +123,10 @@ def test_error_flood_is_capped() -> None:
 
 
 def test_deep_nesting_is_refused() -> None:
+    # Stopped by the counting pass at 33 levels, before libxml2's own limit of 256.
     result, _ = answer(b"<a>" * 100_000 + b"</a>" * 100_000)
-    assert codes(result) == ["xml.not-well-formed"]
+    assert codes(result) == ["xml.too-deep"]
+    assert result.errors[0].path == "/a" + "/a[1]" * 32
 
 
 @pytest.mark.parametrize(("data", "code"), [

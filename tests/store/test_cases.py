@@ -115,3 +115,13 @@ def test_show_a_rejected_file_by_number(tmp_path):
     by_interchange = gateway("show", "000000220")  # the rejected file's ISA13
     assert by_interchange.returncode == 0 and "file #1: at701-invalid-code.x12" in \
         by_interchange.stdout
+
+
+@pytest.mark.parametrize("reference", ["#99999999999999999999", "#\u00b2", "#-1", "#0", "#"])
+def test_a_reference_that_only_looks_like_a_file_number_is_just_a_reference(
+        database_url: str, tmp_path: Path, reference: str) -> None:
+    """A partner's own number (a 180's BGN02) is looked up as a case by the follow-ups: one
+    that starts with '#' must never crash them (it used to overflow or fail int())."""
+    store = run_story(database_url, tmp_path / "archive", tuple(STORY))
+    assert not cases_for(store, reference).cases
+    assert cases_for(store, "#1").cases  # a real file number still finds its case

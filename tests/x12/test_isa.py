@@ -65,8 +65,26 @@ def test_short_isa_falls_back_to_separators_and_warns() -> None:
     assert result.header.receiver == ("01", "00507479")
     assert result.header.delimiters.component == ":"
     warnings = [x for x in result.findings if x.severity is Severity.WARNING]
-    assert [x.code for x in warnings] == ["isa.not-fixed-width"]
+    # Each field that is not its fixed width is named, with the TA1 note code for it.
+    assert [(x.code, str(x.x12)) for x in warnings] == [
+        ("isa.isa06-wrong-width", "TA105 006"), ("isa.isa08-wrong-width", "TA105 008")]
     assert not any(x.is_error for x in result.findings)
+
+
+def test_a_strict_partner_has_a_short_isa_rejected() -> None:
+    text = ("ISA*00*bbbbbbbbbb*00*bbbbbbbbbb*01*007061617*01*00507479*930906*2018*U*00303"
+            "*000007023*0*P*:~")
+    result = read_isa(text, 0, Location(), strict=True)
+    errors = [(x.code, str(x.x12)) for x in result.findings if x.is_error]
+    assert errors == [("isa.isa06-wrong-width", "TA105 006"),
+                      ("isa.isa08-wrong-width", "TA105 008")]
+
+
+def test_an_isa_that_only_wraps_is_read_and_reported_as_not_fixed_width() -> None:
+    result = read(GOOD.replace("RECEIVER       *", "RECEIVER       \n*"))
+    [note] = [x for x in result.findings if x.severity is Severity.WARNING]
+    assert (note.code, str(note.x12)) == ("isa.not-fixed-width", "TA105 024")
+    assert "107 characters" in note.message  # the wording bug said "106 ... instead of 106"
 
 
 def test_line_break_inside_isa_is_removed_from_the_field() -> None:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
 from gateway.archive import ArchivedBytesMissing, FileArchive
-from gateway.bootstrap import ingest_ports
+from gateway.bootstrap import ingest_ports, outbound_context
 from gateway.errors import GatewayError
+from gateway.outbound.react import react_to_file
 from gateway.pipeline import replay
 from gateway.ports import StoredFile
 from gateway.wording import FAILED_STATES
@@ -15,50 +16,58 @@ from gateway.wording import FAILED_STATES
 from ..auth import require_admin
 from ..context import console
 from ..health import partner_files, partners_in_store
+from ..params import FILE_ROUTE, text_arg
 from ..present import FILE_STATES, RAW_CAP_BYTES
 from ..rawfile import raw_view
 
 blueprint = Blueprint("files", __name__)
 PAGE_SIZE = 100
+MAX_PARTNER = 64  # the longest partner id (and file state) the store keeps
 
 
 @blueprint.route("/files")
 def index() -> str:
     context = console()
-    partner = request.args.get("partner") or None
-    state = request.args.get("state") or None
+    partner = text_arg("partner", MAX_PARTNER)
+    state = text_arg("state", MAX_PARTNER)
     if state is not None and state not in FILE_STATES:
         state = None
-    rows = context.store.recent_files(partner=partner, state=state, limit=PAGE_SIZE)
+    unmapped = text_arg("unmapped", 1) == "1"  # only files with a set that did not map
+    rows = context.store.recent_files(partner=partner, state=state, limit=PAGE_SIZE,
+                                      unmapped=unmapped)
     partners = sorted({p.id for p in partner_files(context.config)}
                       | partners_in_store(context.store))
     return render_template("files.html", rows=rows, partner=partner, state=state,
-                           partners=partners, states=FILE_STATES, page_size=PAGE_SIZE)
+                           unmapped=unmapped, partners=partners, states=FILE_STATES,
+                           page_size=PAGE_SIZE)
 
 
-@blueprint.route("/files/<int:file_id>")
+@blueprint.route(f"/files/{FILE_ROUTE}")
 def show(file_id: int) -> str:
     context = console()
     stored = _file_or_404(file_id)
     archive = FileArchive(context.config.paths["archive"])
+    unmapped = {(s[0], s[1], s[3]) for s in context.store.unmapped_sets_of(file_id)}
     return render_template(
         "file.html", file=stored, outcomes=context.store.outcomes_of(file_id),
-        findings=context.store.findings_of(file_id),
+        findings=context.store.findings_of(file_id), unmapped=unmapped,
         documents=context.store.documents_of_file(file_id),
         acks=context.store.outbox_of_files([file_id]),
         raw=raw_view(archive, stored.archive_key, RAW_CAP_BYTES),
-        can_replay=stored.state in FAILED_STATES)
+        can_replay=_replayable(stored))
 
 
-@blueprint.route("/files/<int:file_id>/replay", methods=["POST"])
+@blueprint.route(f"/files/{FILE_ROUTE}/replay", methods=["POST"])
 def replay_file(file_id: int) -> Response:
-    """`gateway replay '#N'` for one failed file: through today's grammars and mappings,
-    in place; no acknowledgement is sent again and no control number used."""
+    """`gateway replay '#N'` for one failed or unmapped file: through today's grammars and
+    mappings, in place; no acknowledgement is sent again and no control number used; its new
+    documents get their follow-ups, each once."""
     require_admin()
     stored = _file_or_404(file_id)
-    if stored.state not in FAILED_STATES:
+    if not _replayable(stored):
         flash(f"File #{file_id} is {stored.state}: only rejected, partially accepted or "
-              "not-X12 files are replayed here.", "warn")
+              "not-X12 files, and files with a set that did not map, are replayed here.",
+              "warn")
         return redirect(url_for("files.show", file_id=file_id))
     context = console()
     ports, settings = ingest_ports(context.config, context.store)
@@ -68,9 +77,17 @@ def replay_file(file_id: int) -> Response:
         flash(f"File #{file_id} cannot be replayed: {exc}", "bad")
         return redirect(url_for("files.show", file_id=file_id))
     documents = f"{result.documents} document{'s' * (result.documents != 1)}"
-    flash(f"Replayed file #{file_id}: {stored.state} → {result.state}, {documents}.",
-          "good" if result.state == "accepted" else "warn")
+    follow_ups = react_to_file(outbound_context(context.config, context.store), result,
+                               context.now())
+    flash(f"Replayed file #{file_id}: {stored.state} → {result.state}, {documents}."
+          + "".join(f" {line}." for line in follow_ups.lines()),
+          "good" if result.state == "accepted" and not follow_ups.failures else "warn")
     return redirect(url_for("files.show", file_id=file_id))
+
+
+def _replayable(stored: StoredFile) -> bool:
+    """Failed files, and files with a set that did not map (once the mapping is fixed)."""
+    return stored.state in FAILED_STATES or bool(console().store.unmapped_sets_of(stored.id))
 
 
 def _file_or_404(file_id: int) -> StoredFile:
