@@ -1,12 +1,15 @@
-"""Who may look, who may act: tokens from the environment, a signed session, CSRF tokens.
+"""Who may look, who may act: tokens from the environment, server-side sessions, CSRF tokens.
 
 Two roles. ``reader`` (GATEWAY_CONSOLE_TOKEN) sees every page; ``admin``
 (GATEWAY_CONSOLE_ADMIN_TOKEN) may also replay failed files. A browser signs in once on the
-login page and then carries Flask's signed session cookie (HttpOnly, SameSite=Strict, signed
-with a secret made at start, so a restart signs everyone out); a script sends
-``Authorization: Bearer <token>`` with each request instead. Tokens are compared in constant
-time, a wrong one costs a short delay, and no token is ever logged, stored in the session or
-rendered: the session holds only the role and the CSRF token.
+login page and then carries Flask's signed session cookie (HttpOnly, SameSite=Strict, Secure
+over TLS, signed with a secret made at start), which names a session the store keeps: the
+role comes from the store, and sign-out, `gateway console --sign-out-all`, the idle timeout
+and the lifetime end it there (``sessions.py``). A script sends ``Authorization: Bearer
+<token>`` with each request instead. Tokens are compared in constant time; a client that
+sends too many wrong ones is answered 429 with Retry-After (``throttle.py``), nobody waits.
+No token is ever logged, stored in the session or rendered: the cookie holds only the
+session's id and the CSRF token.
 """
 
 from __future__ import annotations
@@ -14,7 +17,6 @@ from __future__ import annotations
 import hmac
 import re
 import secrets
-import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -34,8 +36,13 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 from werkzeug.wrappers import Response as BaseResponse
 
+from .sessions import SignIns
+from .throttle import WrongTokens
+
 READER, ADMIN = "reader", "admin"
 TOKENS = "gateway_console_tokens"
+SIGN_INS = "gateway_console_sign_ins"
+WRONG_TOKENS = "gateway_console_wrong_tokens"
 # Endpoints anyone may reach: the login form itself and the stylesheet it uses.
 OPEN_ENDPOINTS = frozenset({"auth.login", "static"})
 
@@ -89,24 +96,50 @@ def csrf_token() -> str:
 
 
 def authenticate() -> BaseResponse | None:
-    """Runs before every view: sets ``g.role`` or answers for the view (login page, 401)."""
+    """Runs before every view: sets ``g.role`` or answers for the view (login page, 401,
+    429)."""
     header = request.headers.get("Authorization", "")
     if header.startswith("Bearer "):
-        granted = _tokens().role_of(header.removeprefix("Bearer ").strip())
-        if granted is None:
-            return _refused("That token is not valid for this console.", bearer=True)
-        g.role, g.by_bearer = granted, True
-        return None
+        return _authenticate_bearer(header.removeprefix("Bearer ").strip())
     if request.endpoint in OPEN_ENDPOINTS:
         return None
-    granted = session.get("role")
-    if granted in (READER, ADMIN):
+    granted = _session_role()
+    if granted is not None:
         g.role, g.by_bearer = granted, False
         _check_csrf()
         return None
     if request.method == "GET":
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
-    return _refused("Sign in first: this console needs a token.", status=401)
+    if request.endpoint == "auth.logout":  # signing out of a session that already ended
+        return redirect(url_for("auth.login"))
+    ended = session.get("ended")
+    return _refused(_sign_ins().why(ended) if isinstance(ended, str)
+                    else "Sign in first: this console needs a token.")
+
+
+def _authenticate_bearer(token: str) -> Response | None:
+    wait = _wrong_tokens().retry_after(_client())
+    if wait is not None:
+        return _too_many(wait)
+    granted = _tokens().role_of(token)
+    if granted is None:
+        _wrong_tokens().failed(_client())
+        return _refused("That token is not valid for this console.")
+    g.role, g.by_bearer = granted, True
+    return None
+
+
+def _session_role() -> str | None:
+    """The role of the session the cookie names while the store says it holds. A session
+    that ended is dropped from the cookie, with why, for the login page to say."""
+    session_id = session.get("sid")
+    if not isinstance(session_id, str):
+        return None
+    verdict = _sign_ins().check(session_id)
+    if verdict.role is None:
+        session.clear()
+        session["ended"] = verdict.ended_because
+    return verdict.role
 
 
 def require_admin() -> None:
@@ -115,35 +148,63 @@ def require_admin() -> None:
 
 
 @blueprint.route("/login", methods=["GET", "POST"])
-def login() -> BaseResponse | str | tuple[str, int]:
+def login() -> BaseResponse | str | tuple[str, int] | tuple[str, int, dict[str, str]]:
     if request.method == "GET":
-        if session.get("role") in (READER, ADMIN):
+        if _session_role() is not None:
             return redirect(_safe_next())
-        return render_template("login.html", next=_safe_next(), csrf=_login_csrf())
+        ended = session.pop("ended", None)
+        return _login_page(_sign_ins().why(ended) if isinstance(ended, str) else None)
     if not _login_csrf_matches():
-        return render_template("login.html", next=_safe_next(), csrf=_login_csrf(),
-                               problem="The sign-in form expired: try again."), 400
+        return _login_page("The sign-in form expired: try again."), 400
+    wait = _wrong_tokens().retry_after(_client())
+    if wait is not None:
+        return _login_page(f"Too many wrong tokens from your address: try again in {wait} "
+                           "seconds."), 429, {"Retry-After": str(wait)}
     granted = _tokens().role_of(request.form.get("token", ""))
     if granted is None:
-        _pause()
-        return render_template("login.html", next=_safe_next(), csrf=_login_csrf(),
-                               problem="That token is not right."), 401
+        _wrong_tokens().failed(_client())
+        return _login_page("That token is not right."), 401
     session.clear()  # a fresh session on sign-in: nothing from before carries over
-    session["role"] = granted
+    session["sid"] = _sign_ins().start(granted)
     csrf_token()
     return redirect(_safe_next())
 
 
 @blueprint.route("/logout", methods=["POST"])
 def logout() -> BaseResponse:
+    session_id = session.get("sid")
+    if isinstance(session_id, str):
+        _sign_ins().end(session_id)  # ended on the server: a copy of the cookie is worthless
     session.clear()
     return redirect(url_for("auth.login"))
+
+
+def _login_page(problem: str | None = None) -> str:
+    return render_template("login.html", next=_safe_next(), csrf=_login_csrf(),
+                           problem=problem)
 
 
 def _tokens() -> Tokens:
     found = current_app.extensions[TOKENS]
     assert isinstance(found, Tokens)
     return found
+
+
+def _sign_ins() -> SignIns:
+    found = current_app.extensions[SIGN_INS]
+    assert isinstance(found, SignIns)
+    return found
+
+
+def _wrong_tokens() -> WrongTokens:
+    found = current_app.extensions[WRONG_TOKENS]
+    assert isinstance(found, WrongTokens)
+    return found
+
+
+def _client() -> str:
+    """Who is asking: the peer's address, or behind a trusted proxy the one it forwarded."""
+    return request.remote_addr or "unknown"
 
 
 def _check_csrf() -> None:
@@ -195,13 +256,14 @@ def _is_console_page(path: str) -> bool:
     return True
 
 
-def _pause() -> None:
-    time.sleep(float(current_app.config.get("LOGIN_DELAY_SECONDS", 1.0)))
-
-
-def _refused(message: str, *, status: int = 401, bearer: bool = False) -> Response:
-    if bearer:
-        _pause()
-    response = Response(message + "\n", status=status, mimetype="text/plain")
+def _refused(message: str) -> Response:
+    response = Response(message + "\n", status=401, mimetype="text/plain")
     response.headers["WWW-Authenticate"] = 'Bearer realm="gateway console"'
+    return response
+
+
+def _too_many(wait: int) -> Response:
+    response = Response(f"Too many wrong tokens from your address: try again in {wait} "
+                        "seconds.\n", status=429, mimetype="text/plain")
+    response.headers["Retry-After"] = str(wait)
     return response

@@ -25,14 +25,13 @@ def story(tmp_path: Path) -> Story:
 
 @pytest.fixture
 def app(story: Story) -> Flask:
-    return create_app(story.store, story.config, TOKENS, clock=lambda: story.now,
-                      login_delay=0.01)
+    return create_app(story.store, story.config, TOKENS, clock=lambda: story.now)
 
 
 @pytest.fixture
 def empty_app(tmp_path: Path) -> Flask:
     store, config = empty_store(tmp_path)
-    return create_app(store, config, TOKENS, login_delay=0.01)
+    return create_app(store, config, TOKENS)
 
 
 def signed_in(app: Flask, token: str) -> FlaskClient:

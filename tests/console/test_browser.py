@@ -38,7 +38,7 @@ if (missing := chromium_missing_reason()) is not None:
 def served(tmp_path: Path) -> Iterator[tuple[Story, RunningConsole]]:
     story = build_story(tmp_path / "story")
     running = serve_in_thread(create_app(story.store, story.config, TOKENS,
-                                         clock=lambda: story.now, login_delay=0.05))
+                                         clock=lambda: story.now))
     try:
         yield story, running
     finally:

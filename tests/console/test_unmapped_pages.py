@@ -31,7 +31,7 @@ def unmapped(tmp_path: Path) -> Unmapped:
     partial = ingest((REPO / "samples" / "defects" / "one-of-two-sets-bad.x12").read_bytes(),
                      "status.x12", "odfl", ports, settings, now=NOW)
     assert (request.state, partial.state) == ("accepted-unmapped", "partially-accepted")
-    app = create_app(store, config, TOKENS, clock=lambda: NOW, login_delay=0.01)
+    app = create_app(store, config, TOKENS, clock=lambda: NOW)
     return app, request, partial, mappings
 
 
