@@ -18,6 +18,8 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
+from gateway import text_safety
+
 FILE_NUMBER_MAX = 2**63 - 1  # the store's row numbers are 64-bit integers
 CONTROL_NUMBER_MAX = 999_999_999  # ISA13 and GS06 hold nine digits; 0 some partners refuse
 MAX_ROWS = 100_000  # --limit: more is not a listing to read; narrow it with the filters
@@ -33,8 +35,9 @@ _FILE_NUMBER = re.compile(r"#([0-9]+)")
 
 def printable(text: str) -> str:
     """``text`` with every character a terminal would act on (control characters, line breaks,
-    escape sequences) written as its Python escape, the rest unchanged."""
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    escape sequences, bidi overrides) written as its Python escape, the rest unchanged: the
+    one helper every layer uses, `gateway.text_safety.printable`."""
+    return text_safety.printable(text)
 
 
 def whole_number(low: int, high: int) -> Callable[[str], int]:

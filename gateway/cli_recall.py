@@ -6,13 +6,15 @@ from datetime import datetime
 from typing import Any
 
 from gateway.recall import RecallError, RecallResult, Severity, build_recall_ack, read_recall
+from gateway.text_safety import printable, printable_lines
 
 
 def describe_recall_error(problem: RecallError) -> str:
+    """One printable line: the message and path may quote the coordinator's XML."""
     where = ", ".join(part for part in (f"line {problem.line}" if problem.line else "",
                                         problem.path or "") if part)
-    return (f"{problem.severity.value}: {where + ': ' if where else ''}{problem.message} "
-            f"[{problem.code}]")
+    return printable(f"{problem.severity.value}: {where + ': ' if where else ''}"
+                     f"{problem.message} [{problem.code}]")
 
 
 def verdict(result: RecallResult) -> str:
@@ -24,7 +26,7 @@ def render_text(name: str, result: RecallResult) -> str:
     notice = _notice_id(result)
     lines = [f"{name}: {verdict(result)}: {kind}" + (f" {notice}" if notice else "")]
     lines += [f"  {describe_recall_error(problem)}" for problem in result.errors]
-    return "\n".join(lines)
+    return printable_lines(lines)  # the notice id is the coordinator's
 
 
 def to_json(name: str, result: RecallResult) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from gateway.cli_recall import describe_recall_error
 from gateway.mapping_files import Example, MappingCatalog
 from gateway.recall import read_recall
 from gateway.services import FileTranslation, is_xml, translate_x12
+from gateway.text_safety import json_printable, printable
 from gateway.x12.limits import FrontDoorRules
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_UNREADABLE = 0, 1, 2
@@ -73,7 +74,8 @@ def _translate(args: argparse.Namespace) -> int:
     if is_xml(data):
         return _translate_recall(args.file, data, limits.xml_bytes)
     result = translate_x12(data, catalog.spec_for, args.partner, rules=FrontDoorRules(limits))
-    print(json.dumps([to_json(d) for d in result.documents], indent=2, ensure_ascii=False))
+    print(json_printable(json.dumps([to_json(d) for d in result.documents], indent=2,
+                                    ensure_ascii=False)))
     _report(args.file, result)
     if result.assessment.exit_code == EXIT_UNREADABLE:
         return EXIT_UNREADABLE
@@ -83,7 +85,7 @@ def _translate(args: argparse.Namespace) -> int:
 def _translate_recall(name: Path, data: bytes, max_bytes: int) -> int:
     result = read_recall(data, max_bytes=max_bytes)
     documents = [to_json(result.notice)] if result.accepted and result.notice else []
-    print(json.dumps(documents, indent=2, ensure_ascii=False))
+    print(json_printable(json.dumps(documents, indent=2, ensure_ascii=False)))
     for problem in result.errors:
         print(f"gateway: {name}: {describe_recall_error(problem)}", file=sys.stderr)
     return EXIT_OK if result.accepted else EXIT_PROBLEMS
@@ -95,10 +97,10 @@ def _report(name: Path, result: FileTranslation) -> None:
               "(see gateway validate)", file=sys.stderr)
     for s in result.sets:
         where = f"{name}: set {s.set_id} {s.set_control} (group {s.group_control})"
-        if s.skipped:
-            print(f"gateway: {where}: not translated: {s.skipped}", file=sys.stderr)
+        if s.skipped:  # set ids, controls and issues quote the partner's file
+            print(printable(f"gateway: {where}: not translated: {s.skipped}"), file=sys.stderr)
         for issue in s.issues:
-            print(f"gateway: {where}: {issue.severity}: {issue}", file=sys.stderr)
+            print(printable(f"gateway: {where}: {issue.severity}: {issue}"), file=sys.stderr)
 
 
 # --- mappings test ---------------------------------------------------------------------------

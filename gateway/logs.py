@@ -5,6 +5,12 @@
   fields the call gave (``partner``, ``file_id``, ``file``, ``isa13``, ``gs06``, ``st02``,
   ``outbox_kind``, ``outbox_control``, ``alert_id``...), for log shippers.
 
+Partner text (file names, element values, reasons that quote them) is never written raw:
+the text format escapes the whole message (`gateway.text_safety.printable`: ``\\x1b``,
+``\\u202e``, ``\\n``), so a record is one line and a traceback follows it on indented
+lines; the JSON format writes the same characters as ``\\uXXXX`` escapes. Either way no escape
+sequence reaches a terminal and no newline in a file name forges a log line.
+
 Whatever the format, `RedactingFilter` runs last on every record: private key blocks, passwords
 in URLs, Authorization headers, ``password=...`` pairs and the values of the environment
 variables the configuration and partner files name as secrets are replaced by ``***``. Code
@@ -25,6 +31,8 @@ from collections.abc import Iterable
 from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime
 from typing import Any, TextIO
+
+from gateway.text_safety import json_printable, printable, printable_lines
 
 REDACTED = "***"
 _PATTERNS = (
@@ -93,10 +101,32 @@ class JsonFormatter(logging.Formatter):
             record.exc_text = self.formatException(record.exc_info)
         if record.exc_text:
             entry["exception"] = record.exc_text
-        return json.dumps(entry, default=str, ensure_ascii=False)
+        return json_printable(json.dumps(entry, default=str, ensure_ascii=False))
 
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+CONTINUATION = "    "  # a traceback's lines: never at the start of a line, as a record is
+
+
+class TextFormatter(logging.Formatter):
+    """One line per record: the message, arguments included, made `printable` after they are
+    put together (a format string cannot forget one), so partner text can neither drive the
+    terminal nor start a line of its own. A traceback or stack follows on lines indented by
+    `CONTINUATION`, each escaped the same way: a line break in an exception's text cannot
+    begin a line that reads as a record."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        one_line = logging.makeLogRecord(vars(record))
+        one_line.msg, one_line.args = printable(record.getMessage()), None
+        one_line.exc_info = one_line.exc_text = one_line.stack_info = None
+        text = super().format(one_line)
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        for block in (record.exc_text, record.stack_info):
+            if block:
+                text += "\n" + printable_lines(CONTINUATION + line
+                                               for line in block.split("\n"))
+        return text
 
 
 def configure(log_format: str = "text", *, secrets: Iterable[str] = (),
@@ -105,7 +135,7 @@ def configure(log_format: str = "text", *, secrets: Iterable[str] = (),
     returned can learn more secrets later."""
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(JsonFormatter() if log_format == "json"
-                         else logging.Formatter(TEXT_FORMAT))
+                         else TextFormatter(TEXT_FORMAT))
     redactor = RedactingFilter(secrets)
     handler.addFilter(redactor)
     root = logging.getLogger()
@@ -114,6 +144,27 @@ def configure(log_format: str = "text", *, secrets: Iterable[str] = (),
     root.addHandler(handler)
     root.setLevel(level)
     return redactor
+
+
+class _StderrFallback(logging.StreamHandler):  # type: ignore[type-arg]
+    """What `logging.lastResort` does (warnings of a command that configured no logging go to
+    whatever sys.stderr is now), with `TextFormatter` so they are escaped too."""
+
+    def __init__(self) -> None:
+        logging.Handler.__init__(self, logging.WARNING)
+        self.setFormatter(TextFormatter("%(message)s"))
+
+    @property
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+
+def escape_unconfigured_logs() -> None:
+    """Commands other than `gateway run` configure no logging: Python then writes a warning's
+    bare message to stderr (`logging.lastResort`). Make that fallback escape partner text as
+    the configured text format does. Idempotent; touches no handler a caller installed."""
+    if not isinstance(logging.lastResort, _StderrFallback):
+        logging.lastResort = _StderrFallback()
 
 
 def env_values(names: Iterable[str | None]) -> set[str]:
@@ -131,14 +182,15 @@ class Progress:
 
     def step(self, what: str) -> None:
         self.done += 1
-        print(f"{self.verb} {self.done}/{self.total}: {what}", file=self.stream, flush=True)
+        print(printable(f"{self.verb} {self.done}/{self.total}: {what}"), file=self.stream,
+              flush=True)
 
 
 class Timed:
     """A start line and a duration line around the work on one big file."""
 
     def __init__(self, verb: str, name: str, size: int, stream: TextIO | None = None) -> None:
-        self.verb, self.name, self.size = verb, name, size
+        self.verb, self.name, self.size = verb, printable(name), size
         self.stream = stream or sys.stderr
         self.started = 0.0
 

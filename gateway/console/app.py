@@ -8,7 +8,8 @@ pages need none, charts are inline SVG coloured by the stylesheet.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -17,10 +18,15 @@ from werkzeug.exceptions import HTTPException
 
 from gateway.bootstrap import GatewayConfig
 from gateway.store.repository import SqlStore
+from gateway.store.sessions import SqlConsoleSessions
+from gateway.text_safety import printable_lines
 from gateway.wording import finding_location
 
 from . import auth, present
 from .context import EXTENSION, ConsoleContext
+from .proxy import TrustedProxies
+from .sessions import CookieSecureOverTls, SessionPolicy, SignIns
+from .throttle import GuessLimit, WrongTokens
 from .views import acks, cases, files, partners, recalls
 
 CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
@@ -32,22 +38,46 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Cross-Origin-Opener-Policy": "same-origin",
 }
+DEFAULT_POLICY, DEFAULT_GUESSES = SessionPolicy(), GuessLimit()
+
+
+def _visible(value: Any) -> Any:
+    """Every plain string a page shows, with the characters a browser would act on written as
+    escapes: a bidi override in a partner's file name ("invoice\u202egnp.x12" shown as
+    "invoice21x.png") or a control character in a raw file would otherwise mislead or hide.
+    Line breaks stay (multi-line values, the raw file view); HTML escaping still follows, and
+    markup we built ourselves (charts) is left alone."""
+    if type(value) is str:
+        return printable_lines(value.split("\n"))
+    return value
 
 
 def create_app(store: SqlStore, config: GatewayConfig, tokens: auth.Tokens, *,
                clock: Callable[[], datetime] | None = None,
-               login_delay: float = 1.0) -> Flask:
+               policy: SessionPolicy = DEFAULT_POLICY, guesses: GuessLimit = DEFAULT_GUESSES,
+               trusted_proxies: Iterable[str] = (),
+               monotonic: Callable[[], float] = time.monotonic) -> Flask:
+    """The console over ``store``. ``clock`` is the aware "now" of pages and sessions;
+    ``monotonic`` times the wrong-token window; ``trusted_proxies`` are the addresses whose
+    X-Forwarded-For / -Proto are believed (none by default)."""
     app = Flask(__name__)
     app.config.update(
-        SECRET_KEY=secrets.token_bytes(32),  # per start: a restart signs everyone out
+        SECRET_KEY=secrets.token_bytes(32),  # per start: a restart also signs everyone out
         SESSION_COOKIE_NAME="gateway_console",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Strict",
-        LOGIN_DELAY_SECONDS=login_delay,
         MAX_CONTENT_LENGTH=64 * 1024,  # forms here are a token and a CSRF field
     )
-    app.extensions[EXTENSION] = ConsoleContext(store, config, clock or _now)
+    app.session_interface = CookieSecureOverTls()
+    app.jinja_env.finalize = _visible
+    # Assigning the WSGI callable is how Flask documents middleware; mypy sees a method.
+    app.wsgi_app = TrustedProxies(app.wsgi_app, trusted_proxies)  # type: ignore[method-assign]
+    context = ConsoleContext(store, config, clock or _now)
+    app.extensions[EXTENSION] = context
     app.extensions[auth.TOKENS] = tokens
+    app.extensions[auth.SIGN_INS] = SignIns(SqlConsoleSessions(store.engine), policy,
+                                            context.now)
+    app.extensions[auth.WRONG_TOKENS] = WrongTokens(guesses, monotonic)
     for blueprint in (auth.blueprint, partners.blueprint, files.blueprint, cases.blueprint,
                       acks.blueprint, recalls.blueprint):
         app.register_blueprint(blueprint)

@@ -1,7 +1,9 @@
 """What the demo prints while it works: one line per step, who did it, what came of it.
 
 Plain text; colours only when the output is a terminal (and NO_COLOR is not set), so a log or
-a pipe gets no escape codes. ``quiet`` keeps only the summary.
+a pipe gets no escape codes. ``quiet`` keeps only the summary. The text of every line is made
+`printable` before it is coloured: file names, references and reasons are the partners', and
+only our own colour codes may reach the terminal.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import TextIO
 from gateway.demo.gateway_loop import FileTaken, RoundReport
 from gateway.outbound.decisions import Answer
 from gateway.outbound.react import Reactions
+from gateway.text_safety import printable
 
 _CODES = {"bold": "1", "dim": "2", "red": "31", "green": "32", "yellow": "33",
           "blue": "34", "magenta": "35", "cyan": "36"}
@@ -39,7 +42,7 @@ class Progress:
 
     # --- always printed (the summary uses these) -------------------------------------------
     def print(self, text: str = "", *styles: str) -> None:
-        print(self.style(text, *styles), file=self.out, flush=True)
+        print(self.style(printable(text), *styles), file=self.out, flush=True)
 
     # --- progress, silenced by --quiet ------------------------------------------------------
     def step(self, number: int, total: int, title: str) -> None:
@@ -50,8 +53,8 @@ class Progress:
     def says(self, actor: str, text: str, *styles: str) -> None:
         if not self.quiet:
             colour = {"gateway": "blue", "a person": "magenta"}.get(actor, "cyan")
-            print(f"  {self.style(f'{actor:<10}', colour)} {self.style(text, *styles)}",
-                  file=self.out, flush=True)
+            print(f"  {self.style(printable(f'{actor:<10}'), colour)} "
+                  f"{self.style(printable(text), *styles)}", file=self.out, flush=True)
 
     def note(self, text: str) -> None:
         if not self.quiet:

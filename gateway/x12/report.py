@@ -1,9 +1,16 @@
-"""Assessments as plain language for people and as JSON-ready dicts for machines."""
+"""Assessments as plain language for people and as JSON-ready dicts for machines.
+
+The plain language is for a terminal: every line is made `printable`, because it quotes what
+the partner sent (control numbers, segment tags, values inside messages), and an escape
+sequence or a newline there must be shown, not obeyed. The JSON keeps the values as they are;
+its encoder escapes them.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from gateway.text_safety import printable, printable_lines
 from gateway.x12.assess import Assessment, GroupResult, InterchangeResult, Outcome, SetResult
 from gateway.x12.findings import Finding, Severity
 
@@ -21,7 +28,7 @@ def render_text(name: str, assessment: Assessment, *, show_info: bool = False) -
     lines += _finding_lines(assessment, assessment.findings, 1, show_info)
     for result in assessment.interchanges:
         lines += _interchange_lines(assessment, result, show_info)
-    return "\n".join(lines)
+    return printable_lines(lines)
 
 
 def _interchange_lines(assessment: Assessment, result: InterchangeResult,
@@ -67,7 +74,7 @@ def _finding_lines(assessment: Assessment, found: list[Finding], depth: int,
 
 
 def describe(assessment: Assessment, finding: Finding) -> str:
-    """One line: where, what, what was expected and found, and the X12 code."""
+    """One printable line: where, what, what was expected and found, and the X12 code."""
     where = where_text(assessment, finding)
     text = f"{where}: {finding.message}" if where else finding.message
     if finding.found is not None:
@@ -76,7 +83,7 @@ def describe(assessment: Assessment, finding: Finding) -> str:
         text += f" Expected {finding.expected}."
     if finding.x12 is not None:
         text += f" [{finding.x12}]"
-    return text
+    return printable(text)
 
 
 def readable(value: str) -> str:

@@ -9,11 +9,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from gateway.cli import main
+from gateway.console.app import create_app
 from gateway.console.charts import Bar, BarGroup, bar_chart
 from gateway.console.rawfile import one_segment_a_line, segment_terminator
 from gateway.console.server import is_loopback
-from tests.console.conftest import READ_TOKEN, signed_in
+from tests.console.conftest import READ_TOKEN, TOKENS, signed_in
 from tests.console.story import Story
+from tests.store.test_outbound import Gateway
 
 
 def test_partners_show_health_badges_and_broken_files(reader: FlaskClient) -> None:
@@ -161,3 +163,19 @@ def test_the_command_refuses_an_admin_token_equal_to_the_read_token(
     monkeypatch.setenv("GATEWAY_CONSOLE_ADMIN_TOKEN", "same-token-for-both-0001")
     assert main(["console"]) == 2
     assert "must differ" in capsys.readouterr().err
+
+
+def test_partner_text_is_shown_with_bidi_and_control_characters_escaped(
+        story: Story) -> None:
+    """A bidi override in a file name would show "invoice\u202egnp.x12" as "invoice21x.png";
+    a control character in the raw file would show as nothing. Every plain string a page
+    prints has them written as escapes (issue 12)."""
+    gateway = Gateway(str(story.store.engine.url), story.config.paths["archive"].parent)
+    name = "invoice\u202egnp.x12"
+    file_id = gateway.take("odfl", b"CSV\x1b]0;owned\x07,1\n", name).file_id
+    client = signed_in(create_app(story.store, story.config, TOKENS, clock=lambda: story.now),
+                       READ_TOKEN)
+    listing, page = client.get("/files").text, client.get(f"/files/{file_id}").text
+    for text in (listing, page):
+        assert "\u202e" not in text and "invoice\\u202egnp.x12" in text
+    assert "\x1b" not in page and "\x07" not in page and "\\x1b]0;owned\\x07" in page
