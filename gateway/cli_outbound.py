@@ -10,6 +10,8 @@ from typing import Any
 
 from gateway import cli_args
 from gateway.bootstrap import load_config, open_store, outbound_context
+from gateway.cases import cases_for
+from gateway.domain.matching import AmbiguousReference, one_case
 from gateway.domain.return_case import CaseState
 from gateway.domain.rma_policy import DecisionError, Verdict
 from gateway.outbound.decisions import operator_decide
@@ -17,6 +19,7 @@ from gateway.outbound.recalls import effectiveness, latest_notices
 from gateway.outbound.status import queue_status_updates
 from gateway.outbound.steps import StepError, record_case_step
 from gateway.store.repository import OutboundRow, RecallRecipient
+from gateway.text_safety import printable
 from gateway.wording import OUR_PURPOSES, terminal_delivery
 
 EXAMPLES = """examples:
@@ -48,7 +51,9 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
             "180 answer, queued to the retailer, and the case's subscribers are told.",
             epilog=EXAMPLES, formatter_class=_FORMAT)
         decide.add_argument("reference", type=cli_args.case_or_file, metavar="REF",
-                            help="the request's BGN02, its RMA, PO or any case reference")
+                            help="the request's BGN02 or its RMA, or a PO or other case "
+                            "reference that picks one case (several: refused, with each "
+                            "candidate's request id and RMA)")
         decide.add_argument("--lines", type=cli_args.line_numbers, default=None,
                             metavar="1,2", help="line numbers (default: every line)")
         decide.add_argument("--reason", type=cli_args.short_text(REASON_MAX), default=None,
@@ -61,7 +66,9 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
                                   f"{state.value} (a step no partner document proves) and "
                                   "queues the status updates its partners subscribe to.",
                                   epilog=EXAMPLES, formatter_class=_FORMAT)
-        step.add_argument("reference", type=cli_args.case_or_file, metavar="REF")
+        step.add_argument("reference", type=cli_args.case_or_file, metavar="REF",
+                          help="the case's request id or RMA, or a PO or other reference "
+                          "that picks one case")
         step.add_argument("--note", type=cli_args.short_text(NOTE_MAX), default=None,
                           help=f"what a person wants on the timeline (one line, at most "
                           f"{NOTE_MAX} characters)")
@@ -111,14 +118,16 @@ def _decide(args: argparse.Namespace) -> int:
         answer = operator_decide(context, args.reference, args.verdict, lines=args.lines,
                                  reason=args.reason, now=_now())
     except DecisionError as exc:
-        print(f"gateway: {exc}", file=sys.stderr)
+        print(f"gateway: {printable(str(exc))}", file=sys.stderr)  # it may quote references
         return 1
-    print(f"request {answer.request} ({answer.partner}): {answer.outcome}, answered under "
-          f"RMA {answer.rma_number}" + ("" if answer.queued else " (already queued)"))
+    print(printable(f"request {answer.request} ({answer.partner}): {answer.outcome}, "
+                    f"answered under RMA {answer.rma_number}"
+                    + ("" if answer.queued else " (already queued)")))
     for line in answer.lines:
-        print(f"  line {line.line_number}: {line.verdict.value} ({line.disposition_code}"
-              + (f", reason {line.response_reason_code}" if line.response_reason_code else "")
-              + f") {line.why}")
+        print(printable(f"  line {line.line_number}: {line.verdict.value} "
+                        f"({line.disposition_code}"
+                        + (f", reason {line.response_reason_code}"
+                           if line.response_reason_code else "") + f") {line.why}"))
     for update in queue_status_updates(context, [answer.request], _now()):
         print(f"status update queued for {update.partner}: {update.state}")
     return 0
@@ -128,16 +137,21 @@ def _step(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     store = open_store(config)
     note = args.note or f"recorded by an operator ({args.state.value})"
+    try:  # a PO several returns share: say which cases, so the person can name one
+        one_case(cases_for(store, args.reference).cases, args.reference)
+    except AmbiguousReference as exc:
+        print(f"gateway: {printable(str(exc))}", file=sys.stderr)
+        return 1
     try:
         step = record_case_step(outbound_context(config, store), args.reference, args.state,
                                 note=note, now=_now())
     except StepError as exc:
-        print(f"gateway: {exc}", file=sys.stderr)
+        print(f"gateway: {printable(str(exc))}", file=sys.stderr)  # it may quote references
         return 1
     if step.already:
-        print(f"case {step.case_id} is already {args.state.value}")
+        print(printable(f"case {step.case_id} is already {args.state.value}"))
         return 0
-    print(f"case {step.case_id}: {args.state.value} at {step.at:%Y-%m-%d %H:%M%z}")
+    print(printable(f"case {step.case_id}: {args.state.value} at {step.at:%Y-%m-%d %H:%M%z}"))
     for update in step.updates:
         print(f"status update queued for {update.partner}: {update.state}")
     return 0
@@ -155,11 +169,11 @@ def _acks(args: argparse.Namespace) -> int:
     elif not rows:
         print("nothing overdue" if args.overdue else "nothing sent yet")
     for row in rows if not args.json else []:
-        print(f"#{row.id:<5} {row.created_at:%Y-%m-%d %H:%M}  {row.partner:<14} "
-              f"{row.kind:<20} {row.control_number:<16} {row.purpose:<20} "
-              f"{row.subject or '-':<16} {terminal_delivery(row, now)}")
+        print(printable(f"#{row.id:<5} {row.created_at:%Y-%m-%d %H:%M}  {row.partner:<14} "
+                        f"{row.kind:<20} {row.control_number:<16} {row.purpose:<20} "
+                        f"{row.subject or '-':<16} {terminal_delivery(row, now)}"))
         if row.reason:
-            print(f"       {row.reason}")
+            print(f"       {printable(row.reason)}")
     return 1 if args.overdue and rows else 0
 
 
@@ -190,18 +204,19 @@ def _recall_status(args: argparse.Namespace) -> int:
                           "recipients": [_recipient_json(r) for r in recipients]}, indent=2))
         return 0
     notice = notices.get(args.notice)
-    print(f"recall {args.notice}" + (f": {notice.title}" if notice and notice.title else ""))
+    print(printable(f"recall {args.notice}"
+                    + (f": {notice.title}" if notice and notice.title else "")))
     print(f"  recipients: {report.recipients}, delivered: {report.delivered}, "
           f"responded: {report.responded} ({report.response_rate})")
     print(f"  affected units in their documents: {report.affected_units}; "
           f"found: {report.units_found}; returned: {report.units_returned}")
-    for r in recipients:
-        print(f"  {r.partner:<16} notification {r.notification_id}: "
+    for r in recipients:  # the response status and counts are the recipient's words
+        print(printable(f"  {r.partner:<16} notification {r.notification_id}: "
               + ("delivered " + f"{r.delivered_at:%Y-%m-%d %H:%M}" if r.delivered_at
                  else "not delivered yet")
               + (f"; answered {r.response_status} {r.responded_at:%Y-%m-%d %H:%M}"
                  f" (found {r.units_found or '-'}, returned {r.units_returned or '-'})"
-                 if r.responded_at else "; NO ANSWER YET"))
+                 if r.responded_at else "; NO ANSWER YET")))
     if not recipients:
         print("  no partner's documents carry an affected product (yet)")
     return 0

@@ -34,6 +34,19 @@ Families
     (the shipper's numbers) and CARRIER_REFERENCE ~ PRO_NUMBER ~ TRACKING (the carrier's numbers).
     RMA, PURCHASE_ORDER and REQUEST_ID each stand alone.
 
+Names: the keys that say *which* return
+    RMA and REQUEST_ID are names, not just links: an RMA is the one return a vendor authorized, a
+    request id the one request a retailer made. A document's names (`names_of`) are every RMA it
+    carries and every request id it quotes (``CR``), plus its own BGN02 when it is a 180 request
+    or notification. A 180 *answer*'s own BGN02 is the answerer's document number: still a key,
+    so it finds the answer, but it names no request (a vendor quotes the request in BGN06 or
+    CR). Two sets of names are `different_returns` when both name RMAs and share none, or, when
+    they share no RMA because one side has none, both name request ids and share none; an RMA
+    in common makes one return whatever request ids they carry (a change request quoting the
+    same RMA). A 180 is about one return, so all its names are aliases of it; an 856 or 214 that
+    names two RMAs (or, without an RMA, two request ids) is a consolidated shipment of several
+    returns (`names_several_returns`), and names none of them on its own.
+
 Normalisation
     Surrounding whitespace is removed and the value is upper-cased; partners pad fixed-width
     fields and disagree on case. Nothing inside the value changes (a hyphen or a leading zero may
@@ -52,6 +65,7 @@ from gateway.model import (
     Reference,
     ReturnAuthorization,
     ReturnShipment,
+    ReturnStage,
     ShipmentNode,
     ShipmentStatusReport,
 )
@@ -93,6 +107,8 @@ _FAMILY: dict[KeyKind, str] = {
 # A purchase order is shared by every return raised against it, so on its own it is weak
 # evidence that two documents describe the same return (see gateway.domain.matching).
 WEAK_KINDS = frozenset({KeyKind.PURCHASE_ORDER})
+# The kinds that name one return (see "Names" in the module doc).
+NAME_KINDS = frozenset({KeyKind.RMA, KeyKind.REQUEST_ID})
 
 
 def normalize(raw: str) -> str:
@@ -150,6 +166,46 @@ def rma_conflict(ours: Iterable[CorrelationKey], theirs: Iterable[CorrelationKey
     our_rmas = values_of(ours, KeyKind.RMA)
     their_rmas = values_of(theirs, KeyKind.RMA)
     return bool(our_rmas) and bool(their_rmas) and not our_rmas & their_rmas
+
+
+def different_returns(ours: Iterable[CorrelationKey], theirs: Iterable[CorrelationKey]) -> bool:
+    """True when two sets of names (`names_of`) cannot be one return: both name RMAs and share
+    none, or (no RMA in common because one side has none) both name request ids and share
+    none. Keys of other kinds are ignored, so whole key sets may be passed."""
+    ours, theirs = frozenset(ours), frozenset(theirs)
+    if values_of(ours, KeyKind.RMA) and values_of(theirs, KeyKind.RMA):
+        return rma_conflict(ours, theirs)
+    our_requests = values_of(ours, KeyKind.REQUEST_ID)
+    their_requests = values_of(theirs, KeyKind.REQUEST_ID)
+    return bool(our_requests) and bool(their_requests) and not our_requests & their_requests
+
+
+def names_of(document: CanonicalDocument) -> frozenset[CorrelationKey]:
+    """The RMAs and request ids a document names (see "Names" in the module doc)."""
+    names = frozenset(key for key in keys_of(document) if key.kind in NAME_KINDS)
+    if isinstance(document, ReturnAuthorization) and \
+            document.stage is ReturnStage.AUTHORIZATION:
+        own = CorrelationKey.of(KeyKind.REQUEST_ID, document.document_id)
+        if own is not None and own not in _quoted_request_ids(document):
+            names -= {own}  # the answer's own number, not the request's
+    return names
+
+
+def names_several_returns(document: CanonicalDocument) -> bool:
+    """An 856 or 214 naming two RMAs, or no RMA and two request ids: a consolidated shipment.
+    A 180 never does: whatever names it carries are aliases of its one return."""
+    if isinstance(document, ReturnAuthorization):
+        return False
+    names = names_of(document)
+    rmas = values_of(names, KeyKind.RMA)
+    return len(rmas) > 1 or (not rmas and len(values_of(names, KeyKind.REQUEST_ID)) > 1)
+
+
+def _quoted_request_ids(document: ReturnAuthorization) -> frozenset[CorrelationKey]:
+    references = [*document.references, *(ref for line in document.lines
+                                          for ref in line.references)]
+    return frozenset(key for key in _reference_keys(references)
+                     if key is not None and key.kind is KeyKind.REQUEST_ID)
 
 
 def keys_of(document: CanonicalDocument) -> frozenset[CorrelationKey]:

@@ -1,23 +1,48 @@
-"""Which return case a document belongs to, and what happens when it links two of them.
+"""Which return case a document belongs to, when cases merge, and which case a name picks.
+
+Names
+    An RMA and a request id (a 180 request's BGN02, or a ``CR`` reference) each name one return;
+    a purchase order names none, because partners raise unrelated returns against one order and
+    reuse it (gateway.domain.correlation, "Names"). A case keeps the names its documents gave it.
 
 Linking rules
     - A document belongs to a case when they share a correlation key (same family, same value:
-      see gateway.domain.correlation) **and** do not name different RMAs. So an 856 whose order
-      carries the 180's PO and REF*RZ joins that 180's case, a 214 whose B1002 / B1001 equals
-      the 856's BSN02 or BOL / PRO joins the 856's case, and a second 180 for another RMA joins
-      nothing even if it returns goods from the same purchase order.
-    - A purchase order is weak evidence: one order can be returned in several RMAs. A document
-      whose only link is a PO joins a case only when exactly one case has that PO; with several,
-      it joins none (the candidates are reported as ``ambiguous``) and starts its own case, which
-      a later document with a stronger key can merge.
+      see gateway.domain.correlation) **and** do not name different returns (both name RMAs and
+      share none; or, sharing no RMA, both name request ids and share none). So an 856 whose
+      order carries the 180's PO and REF*RZ joins that 180's case, a 214 whose B1002 / B1001
+      equals the 856's BSN02 or BOL / PRO joins the 856's case, and a second 180 for another
+      RMA, or another request id, joins nothing even if it returns goods from the same order.
+    - A purchase order is weak evidence: one order can be returned in several requests. A
+      document whose only link is a PO joins a case only when exactly one case has that PO;
+      with several, it joins none (the candidates are reported as ``ambiguous``) and starts its
+      own case, which a later document with a stronger key can merge.
 
 Merge rule
     When a document links several cases (a 214 opened one, the 180 another, and the 856 ties
     them together), they describe one return and are merged: the case opened first survives (ties
-    by case id, so the choice is reproducible), takes every fact, key, line and notice of the
-    others, and records a `CaseMerge` naming the absorbed case, the linking document and the
-    shared keys. Cases naming *different* RMAs are never merged: a consolidated shipment for two
-    RMAs is applied to each case instead.
+    by case id, so the choice is reproducible), takes every fact, key, name, line and notice of
+    the others, and records a `CaseMerge` naming the absorbed case, the linking document and the
+    shared keys. Cases naming different returns are never merged, by a PO or by anything else:
+    a consolidated shipment for two RMAs is applied to each case instead, and each takes the
+    shipment's numbers but not the other return's names (gateway.domain.return_case).
+
+Filing order
+    `file_document` files one document into the cases so far. Filed in arrival order, a
+    PO-only link would depend on timing: an 856 carrying only a PO would join the one request
+    that came before it although a second request on that order arrived an hour later. So
+    `file_documents`, which builds cases from every stored document, files them in an order of
+    their own (`filing_order`): 180 requests and notifications, then 180 answers, then 856s and
+    214s naming one return, then consolidated ones, then those naming none; within each, 856
+    before 214, then by document reference. Every request on an order is known before a PO-only
+    document is judged, and the same documents give the same cases, opened by the same
+    document, whatever order they arrived in. Facts keep their own times and arrivals.
+
+Exact names
+    A name a person gives picks the case that carries it as a name (`named_by`), never one that
+    merely shares a PO with it; gateway.cases does the same for '#12' and for other keys. Only
+    a reference several cases carry (a PO of several returns, the PRO of a consolidated truck)
+    is ambiguous: a command that acts on one case refuses it and lists the candidates with
+    their request ids and RMAs (`AmbiguousReference`).
 """
 
 from __future__ import annotations
@@ -26,14 +51,17 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from itertools import combinations
 
 from gateway.domain.correlation import (
     CorrelationKey,
     KeyKind,
+    different_returns,
     keys_of,
-    rma_conflict,
+    names_of,
+    names_several_returns,
+    normalize,
     shared_keys,
-    values_of,
 )
 from gateway.domain.return_case import (
     CaseMerge,
@@ -43,7 +71,13 @@ from gateway.domain.return_case import (
     document_reference,
     merge_cases,
 )
-from gateway.model import CanonicalDocument, RecallNotice
+from gateway.model import (
+    CanonicalDocument,
+    RecallNotice,
+    ReturnAuthorization,
+    ReturnShipment,
+    ReturnStage,
+)
 
 
 class LinkStrength(StrEnum):
@@ -80,10 +114,12 @@ class CaseMatch:
         return len(self.links) > 1 and can_merge(link.case for link in self.links)
 
 
-def link(keys: Iterable[CorrelationKey], case: ReturnCase) -> CaseLink | None:
-    """How a document with ``keys`` links to ``case``, or None when it does not."""
+def link(keys: Iterable[CorrelationKey], case: ReturnCase,
+         names: Iterable[CorrelationKey] | None = None) -> CaseLink | None:
+    """How a document with ``keys`` links to ``case``, or None when it does not. ``names`` are
+    the document's (`names_of`); by default every RMA and request id among ``keys``."""
     keys = frozenset(keys)
-    if rma_conflict(keys, case.keys):
+    if different_returns(keys if names is None else names, case.names):
         return None
     shared = shared_keys(keys, case.keys)
     if not shared:
@@ -93,10 +129,13 @@ def link(keys: Iterable[CorrelationKey], case: ReturnCase) -> CaseLink | None:
     return CaseLink(case, shared, strength)
 
 
-def find_case(keys: Iterable[CorrelationKey], cases: Iterable[ReturnCase]) -> CaseMatch:
-    """The case(s) a document with ``keys`` belongs to, by the linking rules of the module doc."""
+def find_case(keys: Iterable[CorrelationKey], cases: Iterable[ReturnCase],
+              names: Iterable[CorrelationKey] | None = None) -> CaseMatch:
+    """The case(s) a document with ``keys`` (and ``names``, as for `link`) belongs to, by the
+    linking rules of the module doc."""
     keys = frozenset(keys)
-    candidates = [found for case in cases if (found := link(keys, case)) is not None]
+    names = None if names is None else frozenset(names)
+    candidates = [found for case in cases if (found := link(keys, case, names)) is not None]
     strong = [found for found in candidates if found.strength is LinkStrength.STRONG]
     if strong:
         return CaseMatch(links=tuple(sorted(strong, key=lambda found: _seniority(found.case))))
@@ -106,9 +145,9 @@ def find_case(keys: Iterable[CorrelationKey], cases: Iterable[ReturnCase]) -> Ca
 
 
 def can_merge(cases: Iterable[ReturnCase]) -> bool:
-    """Cases can be one return unless they name more than one RMA between them."""
-    rmas = {rma for case in cases for rma in values_of(case.keys, KeyKind.RMA)}
-    return len(rmas) <= 1
+    """Cases can be one return unless two of them name different returns."""
+    return not any(different_returns(first.names, second.names)
+                   for first, second in combinations(cases, 2))
 
 
 def survivor_of(cases: Iterable[ReturnCase]) -> ReturnCase:
@@ -119,7 +158,8 @@ def survivor_of(cases: Iterable[ReturnCase]) -> ReturnCase:
 def merge(links: Sequence[CaseLink], cause: DocumentRef, received_at: datetime) -> ReturnCase:
     """All linked cases as one (module doc, "Merge rule")."""
     if not can_merge(found.case for found in links):
-        raise ValueError("cases naming different RMAs are different returns: not merged")
+        raise ValueError("cases naming different RMAs or requests are different returns: "
+                         "not merged")
     survivor = survivor_of(found.case for found in links)
     merged = survivor
     for found in links:
@@ -140,7 +180,7 @@ def file_document(cases: Sequence[ReturnCase], document: CanonicalDocument,
     says. A recall notice is applied to every case (its holds depend on each case's lines)."""
     if isinstance(document, RecallNotice):
         return tuple(apply(case, document, received_at) for case in cases)
-    match = find_case(keys_of(document), cases)
+    match = find_case(keys_of(document), cases, names_of(document))
     if not match.links:
         return (*cases, apply(None, document, received_at))
     if match.mergeable:
@@ -160,21 +200,36 @@ def _seniority(case: ReturnCase) -> tuple[datetime, str]:
 
 def file_documents(arrivals: Iterable[tuple[CanonicalDocument, datetime]]
                    ) -> tuple[ReturnCase, ...]:
-    """The cases that ``arrivals`` (document, received at), filed in that order, make.
+    """The cases that ``arrivals`` (document, received at) make, filed in `filing_order` (module
+    doc, "Filing order"), so that arrival order changes neither which documents make a case
+    nor which one opened it.
 
-    A recall is usually announced before the returns it concerns arrive, so a notice must also
-    reach cases opened after it: every notice seen so far is applied to each case that does not
-    hold it yet. Notices are not in the timeline, so the result is the same in any order.
+    A recall is usually announced before the returns it concerns arrive, so every notice is
+    applied to every case once the others are filed. Notices are not in the timeline, so the
+    result is the same in any order.
     """
+    arrivals = list(arrivals)
+    notices = [(doc, at) for doc, at in arrivals if isinstance(doc, RecallNotice)]
     cases: tuple[ReturnCase, ...] = ()
-    notices: list[tuple[RecallNotice, datetime]] = []
-    for document, received_at in arrivals:
+    for document, received_at in sorted(
+            ((doc, at) for doc, at in arrivals if not isinstance(doc, RecallNotice)),
+            key=lambda arrival: filing_order(arrival[0])):
         cases = file_document(cases, document, received_at)
-        if isinstance(document, RecallNotice):
-            notices.append((document, received_at))
-        else:
-            cases = tuple(_with_notices(case, notices) for case in cases)
-    return cases
+    return tuple(_with_notices(case, notices) for case in cases)
+
+
+def filing_order(document: CanonicalDocument) -> tuple[int, int, str]:
+    """Where ``document`` is filed among the others (module doc, "Filing order"). Documents
+    with the same reference (kind, number and envelope controls) keep their arrival order:
+    either would open the same case, named by that reference."""
+    if isinstance(document, ReturnAuthorization):
+        tier = 1 if document.stage is ReturnStage.AUTHORIZATION else 0
+    elif names_several_returns(document):
+        tier = 3
+    else:
+        tier = 2 if names_of(document) else 4
+    kind = 0 if isinstance(document, ReturnShipment) else 1
+    return tier, kind, str(document_reference(document))
 
 
 def _with_notices(case: ReturnCase,
@@ -183,3 +238,38 @@ def _with_notices(case: ReturnCase,
         if notice not in case.notices:
             case = apply(case, notice, received_at)
     return case
+
+
+# --- exact names ---------------------------------------------------------------------------------
+def named_by(cases: Iterable[ReturnCase], reference: str) -> tuple[ReturnCase, ...]:
+    """The cases that carry ``reference`` as a name (an RMA or a request id), in their order."""
+    value = normalize(reference)
+    return tuple(case for case in cases if any(name.value == value for name in case.names))
+
+
+def case_label(case: ReturnCase) -> str:
+    """A case as a person tells it from the others: its id and its names, for example
+    ``180:NW-RQ-1001 (request NW-RQ-1001, RMA NW0000001)``."""
+    names = sorted(case.names, key=lambda name: (name.kind is not KeyKind.REQUEST_ID,
+                                                  name.value))
+    said = ", ".join(("request " if name.kind is KeyKind.REQUEST_ID else "RMA ") + name.value
+                     for name in names)
+    return f"{case.case_id} ({said or 'no request id or RMA yet'})"
+
+
+class AmbiguousReference(ValueError):
+    """A reference several cases carry (a PO of several returns): a person must choose."""
+
+    def __init__(self, reference: str, candidates: Sequence[ReturnCase]) -> None:
+        self.candidates = tuple(candidates)
+        super().__init__(f"{reference!r} names {len(self.candidates)} return cases; name one "
+                         "of them by its request id or RMA: "
+                         + "; ".join(case_label(case) for case in self.candidates))
+
+
+def one_case(cases: Sequence[ReturnCase], reference: str) -> ReturnCase | None:
+    """The one case ``reference`` picked (None: it picked none). Raises AmbiguousReference,
+    which lists the candidates, when it picked several."""
+    if len(cases) > 1:
+        raise AmbiguousReference(reference, cases)
+    return cases[0] if cases else None

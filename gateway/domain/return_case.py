@@ -52,9 +52,11 @@ from typing import TypeVar
 
 from gateway.domain.correlation import (
     CorrelationKey,
+    different_returns,
     hierarchy_nodes,
     keys_of,
-    rma_conflict,
+    names_of,
+    names_several_returns,
     shared_keys,
 )
 from gateway.domain.recall_match import (
@@ -130,7 +132,7 @@ class TimeSource(StrEnum):
 
 
 class UnrelatedDocumentError(ValueError):
-    """The document shares no correlation key with the case (or names another RMA)."""
+    """The document shares no correlation key with the case (or names another return)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,10 +215,12 @@ class CaseMerge:
 @dataclass(frozen=True)
 class ReturnCase:
     """One return (one RMA). Everything but the identity and history is evidence; state,
-    verdict, timeline, lines and holds are derived from it (see the module doc)."""
+    verdict, timeline, lines and holds are derived from it (see the module doc). ``names`` are
+    the RMAs and request ids its documents gave it (gateway.domain.correlation, "Names"):
+    what a person names it by, and what keeps it apart from other returns."""
 
     case_id: str
-    opened_at: datetime  # arrival of the first document
+    opened_at: datetime  # arrival of the first document (the earliest, whatever filed first)
     keys: frozenset[CorrelationKey]
     facts: frozenset[Fact]
     documents: frozenset[DocumentRef]
@@ -224,6 +228,7 @@ class ReturnCase:
     shipped: frozenset[ShippedItem] = frozenset()
     notices: frozenset[RecallNotice] = frozenset()
     merges: tuple[CaseMerge, ...] = field(default=(), compare=False)
+    names: frozenset[CorrelationKey] = frozenset()
 
     @property
     def state(self) -> CaseState:
@@ -289,23 +294,27 @@ def apply(case: ReturnCase | None, document: CanonicalDocument,
     """The case after ``document`` arrived at ``received_at`` (timezone-aware).
 
     ``None`` opens a case. Which case a document belongs to is gateway.domain.matching's
-    question; this refuses a document that shares no key with ``case`` or names another RMA.
+    question; this refuses a document that shares no key with ``case`` or names another return
+    (another RMA, or another request when they share no RMA).
     A recall notice cannot open a case (it has no key); applied to one, it is kept with the case
     (not in the timeline) and the case's holds are derived from it and whatever lines the case
     has, so a notice applied before the lines arrive still holds them.
     """
     if received_at.tzinfo is None:
         raise ValueError("received_at must be timezone-aware")
-    keys = keys_of(document)
     if case is None:
         if isinstance(document, RecallNotice):
             raise ValueError("a recall notice does not open a return case")
         case = _empty_case(document_reference(document), received_at)
-    elif not isinstance(document, RecallNotice) and not related(case.keys, keys):
+    elif not isinstance(document, RecallNotice) and not related(case, document):
         raise UnrelatedDocumentError(f"{document_reference(document)} does not belong to case "
                                      f"{case.case_id}")
+    keys, names = _keys_taken(case, document)
     return replace(case,
+                   opened_at=case.opened_at if isinstance(document, RecallNotice)
+                   else min(case.opened_at, received_at),
                    keys=case.keys | keys,
+                   names=case.names | names,
                    facts=case.facts | frozenset(facts_of(document, received_at)),
                    documents=case.documents | {document_reference(document)},
                    line_versions=case.line_versions | _line_versions(document, received_at),
@@ -331,14 +340,29 @@ def merge_cases(survivor: ReturnCase, absorbed: ReturnCase, record: CaseMerge) -
                       line_versions=survivor.line_versions | absorbed.line_versions,
                       shipped=survivor.shipped | absorbed.shipped,
                       notices=survivor.notices | absorbed.notices,
-                      merges=(*survivor.merges, *absorbed.merges, record))
+                      merges=(*survivor.merges, *absorbed.merges, record),
+                      names=survivor.names | absorbed.names)
 
 
-def related(case_keys: Iterable[CorrelationKey], document_keys: Iterable[CorrelationKey]) -> bool:
-    """A document may join a case when they share a key and do not name different RMAs."""
-    case_keys, document_keys = frozenset(case_keys), frozenset(document_keys)
-    return bool(shared_keys(document_keys, case_keys)) and not rma_conflict(document_keys,
-                                                                            case_keys)
+def related(case: ReturnCase, document: CanonicalDocument) -> bool:
+    """A document may join a case when they share a key and do not name different returns."""
+    return (bool(shared_keys(keys_of(document), case.keys))
+            and not different_returns(names_of(document), case.names))
+
+
+def _keys_taken(case: ReturnCase,
+                document: CanonicalDocument) -> tuple[frozenset[CorrelationKey],
+                                                      frozenset[CorrelationKey]]:
+    """The keys and names ``case`` takes from ``document``: all of them, except from a
+    consolidated shipment (several returns on one truck). A named case takes from it only the
+    names it already has, and not the other returns' RMAs or request ids even as keys, so it
+    never becomes their case too; an unnamed case takes its keys but no name."""
+    keys, names = keys_of(document), names_of(document)
+    if not names_several_returns(document):
+        return keys, names
+    if not case.names:
+        return keys, frozenset()
+    return keys - (names - case.names), names & case.names
 
 
 def _empty_case(opening: DocumentRef, received_at: datetime) -> ReturnCase:

@@ -15,7 +15,9 @@ from datetime import datetime
 
 from gateway.canonical_json import to_json
 from gateway.cases import CaseView, cases_for, document_from_json
-from gateway.domain.correlation import keys_of
+from gateway.domain.correlation import keys_of, normalize
+from gateway.domain.matching import AmbiguousReference, one_case
+from gateway.domain.return_case import document_reference
 from gateway.domain.rma_policy import (
     Decision,
     DecisionError,
@@ -73,21 +75,14 @@ def decide_new_requests(context: Outbound, documents: Iterable[StoredDocument],
 def operator_decide(context: Outbound, reference: str, verdict: Verdict, *,
                     lines: Collection[int] | None, reason: str | None,
                     now: datetime) -> Answer:
-    """A person's decision on the request ``reference`` names (its BGN02, RMA, PO...).
-    Raises DecisionError with a message for the person."""
+    """A person's decision on the request ``reference`` names (its BGN02, RMA, PO...): the
+    one request of the one case it picks (gateway.cases). Raises DecisionError with a message
+    for the person, listing the candidates when the reference picks several."""
     view = cases_for(context.store, reference)
-    stored = [d for d in view.documents if _request(d) is not None]
-    if not stored:
-        raise DecisionError(f"no return request is known for {reference!r}")
-    if len({d.reference for d in stored}) > 1:
-        raise DecisionError(f"{reference!r} names several requests ("
-                            + ", ".join(sorted({d.reference for d in stored}))
-                            + "); name one of them")
-    request = _request(stored[-1])
-    assert request is not None
-    party = context.parties.get(stored[-1].partner)
+    stored, request = _named_request(view, reference)
+    party = context.parties.get(stored.partner)
     if party is None:
-        raise DecisionError(f"request {request.document_id} came from {stored[-1].partner}, "
+        raise DecisionError(f"request {request.document_id} came from {stored.partner}, "
                             "which has no partner file: there is nobody to answer")
     earlier = _answers(view, request)
     decision = operator_decision(request, verdict, lines=lines, reason=reason,
@@ -120,6 +115,29 @@ def _send(context: Outbound, party: Counterparty, request: ReturnAuthorization,
     crash_point("after-outbound-commit")
     return Answer(request.document_id, party.id, rma, decision.outcome.value,
                   outbox_id is not None, decision.lines)
+
+
+def _named_request(view: CaseView, reference: str
+                   ) -> tuple[StoredDocument, ReturnAuthorization]:
+    """The request ``reference`` names: in the one case it picks, the request whose BGN02 it
+    is, else the case's only request (its latest version)."""
+    try:
+        case = one_case(view.cases, reference)
+    except AmbiguousReference as exc:
+        raise DecisionError(str(exc)) from exc
+    requests = [(stored, request) for stored in view.documents
+                if (request := _request(stored)) is not None and case is not None
+                and document_reference(request) in case.documents]
+    exact = [found for found in requests
+             if normalize(found[1].document_id) == normalize(reference)]
+    chosen = exact or requests
+    if not chosen:
+        raise DecisionError(f"no return request is known for {reference!r}")
+    ids = sorted({request.document_id for _, request in chosen})
+    if len(ids) > 1:
+        raise DecisionError(f"{reference!r} names several requests ({', '.join(ids)}); "
+                            "name one of them")
+    return chosen[-1]
 
 
 def _request(stored: StoredDocument) -> ReturnAuthorization | None:
