@@ -17,6 +17,10 @@ Kinds and their stable ids (a receiver de-duplicates on the id; the daemon raise
 - ``unmapped-file``            ``unmapped-file-<file id>``: a set validation accepted (so the
   partner's 997 says accepted) did not become a document; ``gateway replay --unmapped`` once
   the mapping is fixed;
+- ``refused-document``         ``refused-document-<file id>``: a file carried documents its
+  sender may not send (its role and partner file's ``documents``, or a version of another
+  partner's recall notice): nothing of them was stored; each with its ISA13 / GS06 / ST02 or
+  notice id and the rule that refused it;
 - ``follow-up-failed``         ``follow-up-failed-<document id>``: a stored document's
   follow-ups (its 180 decided, status updates, recall notifications) raised; the other
   documents' went on;
@@ -50,6 +54,7 @@ from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_ex
 from gateway.model import RecallNotice
 from gateway.outbound.failures import FollowUpFailure
 from gateway.outbound.recalls import latest_notices
+from gateway.pipeline import RefusedDocument
 from gateway.services import UnmappedSet
 from gateway.store.repository import OutboundRow, SqlStore
 
@@ -185,6 +190,23 @@ def unmapped_file(partner: str, file_id: int, name: str, state: str, reason: str
                  "mapping, then: gateway replay --unmapped",
                  {"file_id": file_id, "file": name, "state": state, "reason": reason,
                   "sets": unmapped})
+
+
+def refused_document(partner: str, file_id: int, name: str, state: str,
+                     refused: Iterable[RefusedDocument]) -> Alert:
+    """A file with documents outside its sender's authority: someone may be trying to act for
+    another party (cancel a recall, report a delivery), or a partner file is too narrow."""
+    found = [{"document": str(r.document), "isa13": r.interchange_control,
+              "gs06": r.group_control, "st02": r.set_control, "set_id": r.set_id,
+              "notice_id": r.notice_id, "rule": r.rule} for r in refused]
+    first = next(iter(refused), None)
+    said = f"{first.where}: {first.rule}" if first is not None else "no document named"
+    count = f"{len(found)} document{'s' * (len(found) != 1)}"
+    return Alert(f"refused-document-{file_id}", "refused-document", partner,
+                 f"{partner}: file #{file_id} {name} ({state}): {count} refused, outside what "
+                 f"{partner} may send, nothing of them stored: {said}. If the partner should "
+                 "send them, widen its partner file (documents.allow)",
+                 {"file_id": file_id, "file": name, "state": state, "refused": found})
 
 
 def follow_up_failed(failure: FollowUpFailure) -> Alert:

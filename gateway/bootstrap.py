@@ -12,7 +12,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
@@ -24,13 +24,13 @@ from gateway.advice_queue import AdviceAddress
 from gateway.alerts import Alerter
 from gateway.archive import FileArchive
 from gateway.domain.correlation import keys_of
-from gateway.errors import ConfigError
+from gateway.errors import ConfigError, GatewayError
 from gateway.mapping_files import MappingCatalog
 from gateway.model import CanonicalDocument
 from gateway.outbound.terms import Counterparty, Outbound
-from gateway.partners import Partner, read_partner
-from gateway.pipeline import IngestSettings, Ports
-from gateway.ports import PartnerChannel
+from gateway.partners import Partner, folder_problem, read_partner
+from gateway.pipeline import IngestResult, IngestSettings, Ports, replay
+from gateway.ports import FindingRow, PartnerChannel, StoredFile
 from gateway.store.engine import open_engine
 from gateway.store.migrate import check_current
 from gateway.store.repository import SqlStore
@@ -42,6 +42,7 @@ from gateway.x12.limits import FrontDoorRules, Limits
 from gateway.yaml_files import read_yaml_mapping
 
 DEFAULT_LIMITS = Limits()
+_PARTNER_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")  # as partners.py and cli_args.py read ids
 _Choice = TypeVar("_Choice", FunctionalAck, Ta1Policy)
 DEFAULT_CONFIG_FILE = Path("config.yaml")
 EMBEDDED_DEFAULTS: dict[str, dict[str, str]] = {
@@ -89,14 +90,18 @@ class GatewayConfig:
 
 
 def load_config(path: Path | None = None) -> GatewayConfig:
-    """Read ``path`` (or ./config.yaml when it exists) over the embedded defaults."""
+    """Read ``path`` (or ./config.yaml when it exists) over the embedded defaults. Relative
+    ``paths:`` are anchored once, here, at the folder of the config file (with the embedded
+    defaults: the folder config.yaml was looked for in), so no later change of working
+    directory moves them."""
     chosen = path if path is not None else DEFAULT_CONFIG_FILE
+    anchor = chosen.absolute().parent
     if path is None and not chosen.exists():
-        return _build("embedded defaults", {})
-    return _build(str(chosen), read_yaml_mapping(chosen, empty_ok=True))
+        return _build("embedded defaults", {}, anchor)
+    return _build(str(chosen), read_yaml_mapping(chosen, empty_ok=True), anchor)
 
 
-def _build(source: str, raw: dict[str, Any]) -> GatewayConfig:
+def _build(source: str, raw: dict[str, Any], anchor: Path) -> GatewayConfig:
     unknown = set(raw) - set(EMBEDDED_DEFAULTS)
     if unknown:
         raise ConfigError(source, sorted(unknown)[0], "is not a known section "
@@ -111,7 +116,8 @@ def _build(source: str, raw: dict[str, Any]) -> GatewayConfig:
         functional=_choice(source, "acknowledgements.functional", acks["functional"],
                            FunctionalAck),
         ta1=_choice(source, "acknowledgements.ta1", acks["ta1"], Ta1Policy))
-    paths = {name: Path(value) for name, value in section["paths"].items()}
+    paths = {name: _anchored(source, f"paths.{name}", value, anchor)
+             for name, value in section["paths"].items()}
     duplicates = section["duplicates"]
     return GatewayConfig(source, identity, policy, paths, _store_url(source, section["store"]),
                          _whole_number(source, "duplicates.window_days",
@@ -126,6 +132,15 @@ def _build(source: str, raw: dict[str, Any]) -> GatewayConfig:
                                        unit="seconds"),
                          *_alerts(source, section["alerts"]),
                          _limits(source, section["limits"]))
+
+
+def _anchored(source: str, key: str, value: str, anchor: Path) -> Path:
+    """A configured folder: absolute as written, or under ``anchor``; never through '..',
+    which would let a relative folder climb out of the configuration's own folder."""
+    problem = folder_problem(value, "the folder of the configuration file")
+    if problem:
+        raise ConfigError(source, key, problem)
+    return anchor / value
 
 
 def _limits(source: str, limits: dict[str, str]) -> Limits:
@@ -303,7 +318,9 @@ def open_store(config: GatewayConfig, *, check: bool = True) -> SqlStore:
 def ingest_ports(config: GatewayConfig, store: SqlStore,
                  partner: Partner | None = None) -> tuple[Ports, IngestSettings]:
     """The pipeline's ports and settings; a partner's file overrides the gateway's defaults for
-    acknowledgements, delimiters and time zone, and pins the sender its files must carry."""
+    acknowledgements, delimiters and time zone, pins the sender its files must carry and says
+    which documents it may send (its role's, or its ``documents``; without a partner file no
+    document is refused for its kind)."""
     ports = Ports(store, FileArchive(config.paths["archive"]),
                   MappingCatalog(config.paths["mappings"]).spec_for, _document_keys)
     settings = IngestSettings(config.identity, config.ack_policy,
@@ -321,7 +338,8 @@ def ingest_ports(config: GatewayConfig, store: SqlStore,
                            expected_sender=(partner.isa_qualifier, partner.isa_id),
                            rules=FrontDoorRules(config.limits, partner.strict_envelope),
                            advice_to=advice if partner.application_advice is
-                           ApplicationAdvice.X12_824 else None)
+                           ApplicationAdvice.X12_824 else None,
+                           authority=partner.document_authority)
     return ports, settings
 
 
@@ -356,7 +374,12 @@ def counterparty(partner: Partner) -> Counterparty:
 
 
 def partner_file(config: GatewayConfig, partner_id: str) -> Partner | None:
-    """partners/<id>.yaml, checked; None when the partner has no file."""
+    """partners/<id>.yaml, checked; None when the partner has no file. Only an id as partner
+    files spell it names a file: anything else is refused before a path is built."""
+    if not _PARTNER_ID.fullmatch(partner_id):
+        raise ConfigError(str(config.paths["partners"]), "(partner id)",
+                          f"{partner_id!r} is not a partner id: 1 to 64 lower-case letters, "
+                          "digits and dashes, as in partners/<id>.yaml")
     path = config.paths["partners"] / f"{partner_id}.yaml"
     if not path.is_file():
         return None
@@ -364,6 +387,66 @@ def partner_file(config: GatewayConfig, partner_id: str) -> Partner | None:
     if partner.problems:
         raise ConfigError(str(path), "(partner)", "; ".join(partner.problems))
     return partner
+
+
+class ReplayRefused(GatewayError):
+    """A stored file cannot be replayed with the settings it was ingested with."""
+
+
+# On a file `gateway ingest` took without a partner file: the gateway's defaults were used.
+NO_PARTNER_FILE = "partner.no-partner-file"
+
+
+def note_ingested_without_partner_file(config: GatewayConfig, store: SqlStore, file_id: int,
+                                       partner_id: str) -> None:
+    """Record on the file that it was ingested with the gateway's defaults (no partner file,
+    no sender check): what lets `ReplayAsIngested` replay it the same way, and only it."""
+    if any(f.code == NO_PARTNER_FILE for f in store.findings_of(file_id)):
+        return
+    path = config.paths["partners"] / f"{partner_id}.yaml"
+    with store.transaction() as tx:
+        tx.add_findings(file_id, [FindingRow(
+            NO_PARTNER_FILE, "warning", f"ingested without a partner file ({path} did not "
+            "exist): the gateway's defaults were used and the ISA sender was not checked")])
+
+
+class ReplayAsIngested:
+    """Replay is ingest: a stored file runs again with its partner's file as ingest used it
+    (`ingest_ports`: the ISA sender it must carry, time zone, delimiters, strict envelope,
+    limits), read once per partner. A file whose partner has no file is replayed with the
+    gateway's defaults only when it was ingested with them (it carries the NO_PARTNER_FILE
+    note); one ingested with a partner file since removed is refused: replaying it without
+    its sender check could accept what ingest refused."""
+
+    def __init__(self, config: GatewayConfig, store: SqlStore) -> None:
+        self.config, self.store = config, store
+        self._read: dict[str, tuple[Ports, IngestSettings] | None] = {}
+
+    def settings_of(self, stored: StoredFile) -> tuple[Ports, IngestSettings]:
+        """The ports and settings ``stored`` is replayed (or previewed) with."""
+        if stored.partner not in self._read:
+            partner = partner_file(self.config, stored.partner)
+            self._read[stored.partner] = None if partner is None else \
+                ingest_ports(self.config, self.store, partner)
+        found = self._read[stored.partner]
+        if found is not None:
+            return found
+        if not any(f.code == NO_PARTNER_FILE for f in self.store.findings_of(stored.id)):
+            path = self.config.paths["partners"] / f"{stored.partner}.yaml"
+            raise ReplayRefused(
+                f"{path} does not exist, and file #{stored.id} was ingested with it (only a "
+                "file taken in without a partner file is noted so), so the sender it must "
+                "carry, its time zone and its envelope rules are unknown; restore the partner "
+                "file to replay it")
+        return ingest_ports(self.config, self.store)
+
+    def replay(self, stored: StoredFile, *, now: datetime) -> IngestResult:
+        ports, settings = self.settings_of(stored)
+        result = replay(stored, ports, settings, now=now)
+        if self._read.get(stored.partner) is None:  # the defaults again: keep saying so
+            note_ingested_without_partner_file(self.config, self.store, stored.id,
+                                               stored.partner)
+        return result
 
 
 def _document_keys(document: object) -> list[tuple[str, str]]:

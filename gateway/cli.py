@@ -28,7 +28,7 @@ from gateway import (
 )
 from gateway.bootstrap import GatewayConfig, load_config
 from gateway.errors import GatewayError
-from gateway.logs import configure, env_values, timed_if_big
+from gateway.logs import configure, env_values, escape_unconfigured_logs, timed_if_big
 from gateway.mapping_files import MappingCatalog
 from gateway.recall import read_recall
 from gateway.scheduler import Daemon
@@ -84,6 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; whatever goes wrong ends as one line on standard error."""
     parser = _parser()
     args = parser.parse_args(argv)
+    escape_unconfigured_logs()  # a warning quoting a partner's file name is escaped too
     try:
         return int(args.run(args))
     except GatewayError as exc:

@@ -8,6 +8,7 @@ import secrets
 import sys
 import time
 from datetime import datetime
+from pathlib import Path
 
 from gateway import cli_args
 from gateway.bootstrap import (
@@ -23,8 +24,9 @@ from gateway.errors import TransportError
 from gateway.outbound.react import react_to_file
 from gateway.partners import Partner, read_partner
 from gateway.pipeline import IngestResult
-from gateway.polling import poll_once
+from gateway.polling import SkipsEntries, poll_once
 from gateway.transport.retry import with_retries
+from gateway.x12.ack import Identity
 
 EXAMPLES = """examples:
   gateway partners check
@@ -72,15 +74,17 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 
 def _check(args: argparse.Namespace) -> int:
-    folder = load_config(args.config).paths["partners"]
+    config = load_config(args.config)
+    folder = config.paths["partners"]
     paths = sorted(folder.glob("*.yaml"))
     if not paths:
         print(f"no partner files in {folder}/")
         return 0
+    partners = {path: read_partner(path) for path in paths}
+    claimed = _claimed_identities(partners, config.identity)
     bad = 0
-    for path in paths:
-        partner = read_partner(path)
-        problems = [*partner.problems, *_missing_secrets(partner)]
+    for path, partner in partners.items():
+        problems = [*partner.problems, *_missing_secrets(partner), *claimed.get(path, [])]
         if problems:
             bad += 1
             print(f"{path}: {len(problems)} problem{'s' * (len(problems) > 1)}")
@@ -90,6 +94,34 @@ def _check(args: argparse.Namespace) -> int:
             print(f"{path}: ok ({partner.id}, {partner.role}, "
                   f"{partner.transport.type if partner.transport else '-'})")
     return 1 if bad else 0
+
+
+def _claimed_identities(partners: dict[Path, Partner], ours: Identity) -> dict[Path, list[str]]:
+    """An ISA identity (qualifier and id) names one party: claimed by two partner files, a
+    file from it would pass either partner's sender check; claimed as ours, it is us."""
+    claims: dict[tuple[str, str], list[Path]] = {}
+    for path, partner in partners.items():
+        if partner.isa_qualifier and partner.isa_id:
+            claims.setdefault(_isa_identity(partner.isa_qualifier, partner.isa_id),
+                              []).append(path)
+    problems: dict[Path, list[str]] = {}
+    for (qualifier, isa_id), paths in claims.items():
+        names = " and ".join(path.name for path in paths)
+        for path in paths:
+            if len(paths) > 1:
+                problems.setdefault(path, []).append(
+                    f"x12.isa_id: {qualifier}/{isa_id} is claimed by {names}: an ISA identity "
+                    "names one partner, so keep it in one file")
+            if (qualifier, isa_id) == _isa_identity(ours.isa_qualifier, ours.isa_id):
+                problems.setdefault(path, []).append(
+                    f"x12.isa_id: {qualifier}/{isa_id} is the gateway's own identity "
+                    "(gateway.isa_qualifier / gateway.isa_id in the configuration)")
+    return problems
+
+
+def _isa_identity(qualifier: str, isa_id: str) -> tuple[str, str]:
+    """As the sender check compares them: ISA ids are padded with spaces, case aside."""
+    return qualifier.strip().upper(), isa_id.strip().upper()
 
 
 def _missing_secrets(partner: Partner) -> list[str]:
@@ -129,18 +161,20 @@ def _poll(args: argparse.Namespace) -> int:
             clock=lambda: datetime.now().astimezone(), settle=args.settle, sleep=time.sleep,
             after_file=after_file))
     except TransportError as exc:
-        print(f"gateway: poll of {partner.id} failed: {exc}", file=sys.stderr)
+        print(f"gateway: poll of {partner.id} failed: {printable(str(exc))}", file=sys.stderr)
         return 2
     # File names are the partner's choice: shown escaped, never as terminal commands.
     for name, result in report.taken:
         print(f"took {printable(name)}: file #{result.file_id} {result.state}")
     for name, why in report.waiting:
         print(f"left {printable(name)}: {printable(why)}")
+    for name, why in report.skipped:  # never to be taken: a link, a pipe, a folder...
+        print(f"skipped {printable(name)}: {printable(why)}")
     for line in follow_ups:
         print(f"  {printable(line)}")
     for name in report.sent:
         print(f"sent {printable(name)}")
-    if not (report.taken or report.waiting or report.sent):
+    if not (report.taken or report.waiting or report.sent or report.skipped):
         print(f"nothing to do for {partner.id}")
     return 0
 
@@ -165,6 +199,8 @@ def _test(args: argparse.Namespace) -> int:
             step = "list the inbound folder"
             files = channel.list_inbound()
             print(f"ok   {step}: {len(files)} file{'s' * (len(files) != 1)} waiting")
+            for entry in channel.skipped if isinstance(channel, SkipsEntries) else []:
+                print(f"warn skipped {printable(entry.name)}: {printable(entry.why)}")
             step = "write a probe in the outbound folder"
             channel.publish(probe, b"returns gateway connection test\n")
             print(f"ok   {step} ({probe})")
@@ -172,6 +208,6 @@ def _test(args: argparse.Namespace) -> int:
             channel.remove_outbound(probe)
             print(f"ok   {step}")
     except TransportError as exc:
-        print(f"FAIL {step}: {exc}")
+        print(f"FAIL {step}: {printable(str(exc))}")  # the server's words, names of its files
         return 1
     return 0

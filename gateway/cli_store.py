@@ -14,8 +14,11 @@ from typing import Any
 from gateway import cli_args
 from gateway.archive import ArchivedBytesMissing, FileArchive
 from gateway.bootstrap import (
+    ReplayAsIngested,
+    ReplayRefused,
     ingest_ports,
     load_config,
+    note_ingested_without_partner_file,
     open_store,
     outbound_context,
     partner_file,
@@ -24,6 +27,7 @@ from gateway.canonical_json import to_json
 from gateway.cases import CaseView, cases_for
 from gateway.cli_args import printable
 from gateway.domain.return_case import ReturnCase
+from gateway.errors import ConfigError
 from gateway.logs import Progress, timed_if_big
 from gateway.outbound.react import react_to_file
 from gateway.pipeline import (
@@ -32,7 +36,6 @@ from gateway.pipeline import (
     Ports,
     ingest,
     preview_replay,
-    replay,
 )
 from gateway.polling import refuse_unread
 from gateway.ports import FindingRow, OutboxItem, RemoteFile, StoredDocument, StoredFile
@@ -40,6 +43,7 @@ from gateway.recall import read_recall
 from gateway.services import is_xml
 from gateway.store.migrate import upgrade
 from gateway.store.repository import FileSummary, OutboundRow, SqlStore
+from gateway.text_safety import printable_lines
 from gateway.wording import (
     FAILED_STATES,
     OUR_PURPOSES,
@@ -79,7 +83,7 @@ FILES_EXAMPLES = """examples:
   gateway files --json
 """
 STATES = ("received", "accepted", "accepted-unmapped", "partially-accepted", "rejected",
-          "not-x12", "duplicate")
+          "refused", "partially-refused", "not-x12", "duplicate")
 
 
 _FORMAT = argparse.RawDescriptionHelpFormatter
@@ -121,7 +125,10 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     replay_cmd = commands.add_parser(
         "replay", help="run archived files through the current grammars and mappings again",
         description="Rewrites the files' sets, findings, canonical documents and state from "
-        "the archived bytes. Acknowledgements are not sent again and no control number is "
+        "the archived bytes, with the partner's file as ingest used it (the ISA sender the "
+        "file must carry, time zone, delimiters, envelope rules): a file refused for another "
+        "sender stays refused. A file whose partner file is gone is replayed only if it was "
+        "ingested without one. Acknowledgements are not sent again and no control number is "
         "used; new documents get their follow-ups (RMA decisions, status updates, recall "
         "notifications), each once. --dry-run shows how the state and the canonical documents "
         "would change, with the mapping findings (why a set does not map), and stores "
@@ -207,13 +214,15 @@ def _ingest(args: argparse.Namespace) -> int:
             with timed_if_big("ingesting", str(path), len(data)):
                 result = ingest(data, path.name, args.partner, ports, settings,
                                 now=datetime.now().astimezone())
+            if partner is None and result.state != "in-progress":  # a replay may use them too
+                note_ingested_without_partner_file(config, store, result.file_id, args.partner)
         reactions = react_to_file(context, result, datetime.now().astimezone())
         results.append({**_result_json(path, result), "follow_ups": reactions.lines()})
         worst = max(worst, 0 if result.state in ("accepted", "duplicate", "in-progress") else 1)
         if not args.json:
             print(_result_line(path, result))
             for line in reactions.lines():
-                print(f"    {line}")
+                print(f"    {printable(line)}")
     if args.json:
         print(json.dumps(results, indent=2))
     return worst
@@ -238,8 +247,8 @@ def _result_line(path: Path, result: IngestResult) -> str:
         parts.append(f"{result.documents} document{'s' * (result.documents > 1)} stored")
     if acks:
         parts.append(f"queued {acks}")
-    line = ", ".join(parts)
-    return line + (f"\n    {result.reason}" if result.reason else "")
+    line = printable(", ".join(parts))
+    return line + (f"\n    {printable(result.reason)}" if result.reason else "")
 
 
 def _result_json(path: Path, result: IngestResult) -> dict[str, Any]:
@@ -313,18 +322,19 @@ def _show(args: argparse.Namespace) -> int:
         print(_case_text(case))
     print("documents:")
     for d in view.documents:
-        print(f"  {d.created_at:%Y-%m-%d %H:%M}  {d.kind:<22} {d.reference:<20} "
-              f"{_document_origin(d, files)}")
+        print(printable(f"  {d.created_at:%Y-%m-%d %H:%M}  {d.kind:<22} {d.reference:<20} "
+                        f"{_document_origin(d, files)}"))
     print("acknowledgements:")
     for file_id, item, state in acks:
-        print(f"  {item.kind:<10} #{item.control_number} answers {item.answers or '-'} "
-              f"(file #{file_id}): {state}")
+        print(printable(f"  {item.kind:<10} #{item.control_number} answers "
+                        f"{item.answers or '-'} (file #{file_id}): {state}"))
     if ours:
         print("sent on our own account:")
     now = datetime.now().astimezone()
     for row in reversed(ours):
-        print(f"  {row.created_at:%Y-%m-%d %H:%M}  {row.purpose:<20} {row.kind:<20} "
-              f"#{row.control_number} to {row.partner}: {terminal_delivery(row, now)}")
+        print(printable(f"  {row.created_at:%Y-%m-%d %H:%M}  {row.purpose:<20} {row.kind:<20} "
+                        f"#{row.control_number} to {row.partner}: "
+                        f"{terminal_delivery(row, now)}"))
     return 0
 
 
@@ -366,12 +376,12 @@ def _print_file(store: SqlStore, file_id: int) -> bool:
     unmapped = {(s[0], s[1], s[3]) for s in store.unmapped_sets_of(file_id)}
     shown: list[FindingRow] = []
     for control, outcome, sets in store.outcomes_of(file_id):
-        print(f"  interchange {control}: {outcome}")
+        print(printable(f"  interchange {control}: {outcome}"))  # the partner's ISA13
         for functional_id, group, group_outcome, set_id, set_control, set_outcome in sets:
             not_mapped = (control, group, set_control) in unmapped
-            print(f"    group {group} ({functional_id}, {group_outcome}): transaction set "
-                  f"{set_id} {set_control}: {set_outcome}"
-                  + (", NOT MAPPED (no document stored)" if not_mapped else ""))
+            print(printable(f"    group {group} ({functional_id}, {group_outcome}): "
+                            f"transaction set {set_id} {set_control}: {set_outcome}"
+                            + (", NOT MAPPED (no document stored)" if not_mapped else "")))
             if not_mapped:
                 shown += _print_mapping_findings(file_id, findings,
                                                  (control, group, set_control))
@@ -395,9 +405,11 @@ def _print_mapping_findings(file_id: int, findings: list[FindingRow],
 
 
 def _finding_text(finding: FindingRow) -> str:
+    """One printable line: a finding's message may quote what the partner sent."""
     where = finding_location(finding)
     code = f" [{finding.x12}]" if finding.x12 else ""
-    return f"{finding.severity:<7} {where + ': ' if where else ''}{finding.message}{code}"
+    return printable(f"{finding.severity:<7} {where + ': ' if where else ''}{finding.message}"
+                     f"{code}")
 
 
 def _case_text(case: ReturnCase) -> str:
@@ -412,7 +424,7 @@ def _case_text(case: ReturnCase) -> str:
     lines += [f"  open exception: {e}" for e in case.open_exceptions]
     lines += [f"  on recall hold: {hold.line_label} under notice {hold.notice_id} "
               f"({hold.identifier})" for hold in case.recall_holds]
-    return "\n".join(lines)
+    return printable_lines(lines)  # references, notes and ids are the partners' text
 
 
 def _show_json(view: CaseView, files: dict[int, StoredFile],
@@ -444,27 +456,30 @@ def _replay(args: argparse.Namespace) -> int:
     chosen = _files_to_replay(args, store)
     if chosen is None:
         return 2
-    ports, settings = ingest_ports(config, store)
+    as_ingested = ReplayAsIngested(config, store)  # each file with its partner's settings
     context = outbound_context(config, store)
     progress = Progress("replaying", len(chosen))
+    refused = 0
     for stored in chosen:
         progress.step(f"#{stored.id} {_named(stored)} ({stored.partner}, {stored.state})")
         try:
             if args.dry_run:
-                _show_replay_diff(store, ports, settings, stored)
+                _show_replay_diff(store, *as_ingested.settings_of(stored), stored)
                 continue
-            result = replay(stored, ports, settings, now=datetime.now().astimezone())
-        except ArchivedBytesMissing as exc:
-            print(f"file #{stored.id} {_named(stored)}: cannot be replayed: {exc}")
+            result = as_ingested.replay(stored, now=datetime.now().astimezone())
+        except (ArchivedBytesMissing, ReplayRefused, ConfigError) as exc:
+            print(f"file #{stored.id} {_named(stored)}: cannot be replayed: "
+                  f"{printable(str(exc))}")
+            refused += 1
             continue
         print(f"file #{stored.id} {_named(stored)}: {stored.state} -> {result.state}, "
               f"{result.documents} document{'s' * (result.documents != 1)}")
         # Its documents get the follow-ups any new document gets (each once: dedupe keys).
         for line in react_to_file(context, result, datetime.now().astimezone()).lines():
-            print(f"    {line}")
+            print(f"    {printable(line)}")
     if not chosen:
         print("no file to replay")
-    return 0
+    return 1 if refused else 0
 
 
 def _files_to_replay(args: argparse.Namespace, store: SqlStore) -> list[StoredFile] | None:
@@ -512,7 +527,8 @@ def _show_replay_diff(store: SqlStore, ports: Ports, settings: IngestSettings,
     if before != after:
         old = json.dumps(before, indent=2, sort_keys=True, ensure_ascii=False).splitlines()
         new = json.dumps(after, indent=2, sort_keys=True, ensure_ascii=False).splitlines()
-        print("\n".join(difflib.unified_diff(old, new, "stored", "replayed", lineterm="")))
+        print(printable_lines(difflib.unified_diff(old, new, "stored", "replayed",
+                                                   lineterm="")))
 
 
 def _purge(args: argparse.Namespace) -> int:

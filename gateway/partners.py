@@ -10,6 +10,9 @@ moves it hears about and in what form (``status_updates``), whether it gets reca
 (``recall_notifications``) and how soon its 997 / 999 for what we send is due
 (``x12.acks.expect_within``), and whether a set that passed X12 validation but could not be
 used is also explained to it in an 824 Application Advice (``x12.application_advice``).
+
+What a partner may send is its role's (``gateway.domain.authority``): ``documents`` widens or
+narrows that, as ``{allow: [...], deny: [...]}`` or as the exact list.
 """
 
 from __future__ import annotations
@@ -18,10 +21,18 @@ import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from gateway.domain.authority import (
+    ALWAYS_TAKEN,
+    DESCRIPTIONS,
+    DocumentAuthority,
+    PartnerDocument,
+    adjusted_authority,
+    role_authority,
+)
 from gateway.domain.return_case import CaseState
 from gateway.domain.rma_policy import (
     REQUEST_REASON_CODES,
@@ -118,7 +129,14 @@ class Partner:
     strict_envelope: bool = False
     # x12-824: a set that passed X12 validation but could not be used is explained in an 824
     application_advice: ApplicationAdvice = ApplicationAdvice.NONE
+    # what it may send (``documents``); None: its role's defaults (see `document_authority`)
+    authority: DocumentAuthority | None = None
     problems: tuple[str, ...] = field(default=(), compare=False)
+
+    @property
+    def document_authority(self) -> DocumentAuthority:
+        """The documents this partner may send: its file's ``documents``, else its role's."""
+        return self.authority or role_authority(self.id, self.role)
 
 
 def load_partners(folder: Path) -> dict[str, Partner]:
@@ -151,7 +169,7 @@ class _Checker:
     def partner(self) -> dict[str, Any]:
         self._unknown(self.raw, {"id", "name", "role", "x12", "transport", "schedule",
                                  "timezone", "returns_policy", "status_updates",
-                                 "recall_notifications"})
+                                 "recall_notifications", "documents"})
         partner_id = self._text(self.raw, "id", _ID, "lower-case letters, digits and dashes")
         if partner_id and partner_id != self.path.stem:
             self.fail("id", f"is {partner_id!r} but the file is {self.path.name}: they must match")
@@ -168,6 +186,8 @@ class _Checker:
             "recall_notifications": self._recall_notifications(),
         }
         values.update(self._schedule())
+        values["authority"] = self._documents(values["id"], role)
+        self._authority_fits(values)
         return values
 
     def _unknown(self, raw: dict[Any, Any], known: set[str] | frozenset[str],
@@ -283,11 +303,13 @@ class _Checker:
         kind = str(raw.get("type", ""))
         if kind not in ("sftp", "local"):
             self.fail("transport.type", f"is {kind!r}; use sftp or local")
-        inbound = self._text(raw, "inbound", prefix="transport.")
-        outbound = self._text(raw, "outbound", prefix="transport.")
+        inbound = self._folder(raw, "inbound")
+        outbound = self._folder(raw, "outbound")
         after = str(raw.get("after_pickup", "delete"))
         if after != "delete" and not after.startswith("move:"):
             self.fail("transport.after_pickup", f"is {after!r}; use delete or move:<folder>")
+        elif after != "delete":
+            self._check_folder("transport.after_pickup", after.removeprefix("move:"))
         patterns = raw.get("patterns", ["*.edi", "*.x12", "*.xml"])
         if not isinstance(patterns, list) or not patterns:
             self.fail("transport.patterns", "must be a list of file name patterns")
@@ -295,6 +317,17 @@ class _Checker:
         sftp = self._sftp(raw) if kind == "sftp" else {}
         return Transport(kind, inbound, outbound, after_pickup=after,
                          patterns=tuple(str(p) for p in patterns), **sftp)
+
+    def _folder(self, raw: dict[str, Any], key: str) -> str:
+        folder = self._text(raw, key, prefix="transport.")
+        if folder:
+            self._check_folder(f"transport.{key}", folder)
+        return folder
+
+    def _check_folder(self, key: str, folder: str) -> None:
+        problem = folder_problem(folder, PARTNER_FOLDERS_ANCHOR)
+        if problem:
+            self.fail(key, problem)
 
     def _sftp(self, raw: dict[str, Any]) -> dict[str, Any]:
         host = self._text(raw, "host", prefix="transport.")
@@ -494,6 +527,75 @@ class _Checker:
             self.fail("recall_notifications.form", f"{_found(form)}; use xml or none")
             return "none"
         return form
+
+
+    # --- documents: what the partner may send ------------------------------------------------
+    def _documents(self, partner_id: str, role: str) -> DocumentAuthority:
+        raw = self.raw.get("documents")
+        if raw is None:
+            return role_authority(partner_id, role)
+        if isinstance(raw, list):
+            if not raw:
+                self.fail("documents", "is empty, so the partner could send nothing but "
+                          "acknowledgements; list what it sends, or leave the key out for the "
+                          f"{role or 'role'}'s defaults")
+            return adjusted_authority(partner_id, role,
+                                      exactly=self._document_words(raw, "documents"))
+        if not isinstance(raw, dict):
+            self.fail("documents", "write the exact list, e.g. [return-request, "
+                      "return-shipment], or {allow: [...], deny: [...]} to widen or narrow the "
+                      "role's defaults")
+            return role_authority(partner_id, role)
+        self._unknown(raw, {"allow", "deny"}, "documents.")
+        allow = self._document_words(raw.get("allow", []), "documents.allow")
+        deny = self._document_words(raw.get("deny", []), "documents.deny")
+        if allow & deny:
+            self.fail("documents.deny", f"{', '.join(sorted(allow & deny))}: also in "
+                      "documents.allow; a document is allowed or denied, not both")
+        return adjusted_authority(partner_id, role, exactly=None, allow=allow, deny=deny)
+
+    def _document_words(self, value: Any, key: str) -> frozenset[PartnerDocument]:
+        known = ", ".join(PartnerDocument)
+        if not isinstance(value, list):
+            self.fail(key, f"must be a list of documents from {known}")
+            return frozenset()
+        words = [str(word) for word in value]
+        acks = [word for word in words if word.lower() in ALWAYS_TAKEN]
+        if acks:
+            self.fail(key, f"{', '.join(acks)}: acknowledgements (997, 999, TA1) are always "
+                      "taken from every partner (each answers only what we sent it); leave "
+                      "them out")
+        unknown = [w for w in words if w not in set(PartnerDocument) and w not in acks]
+        if unknown:
+            self.fail(key, f"{', '.join(unknown)}: not a document a partner sends; use {known}")
+        return frozenset(PartnerDocument(w) for w in words if w in set(PartnerDocument))
+
+    def _authority_fits(self, values: dict[str, Any]) -> None:
+        """The other keys must not count on a document the partner may not send."""
+        authority: DocumentAuthority = values["authority"]
+        needs = [(values["returns_policy"] is not None and values["role"] == "retailer",
+                  PartnerDocument.RETURN_REQUEST, "returns_policy decides its"),
+                 (values["recall_notifications"] != "none", PartnerDocument.RECALL_RESPONSE,
+                  "recall_notifications asks it to answer with")]
+        for needed, document, why in needs:
+            if needed and document not in authority.allowed:
+                self.fail("documents", f"leaves out {document}, but {why} "
+                          f"{DESCRIPTIONS[document]}: allow {document}, or drop that key")
+
+
+PARTNER_FOLDERS_ANCHOR = "the folder that holds the partners folder"
+
+
+def folder_problem(value: str, anchor: str) -> str | None:
+    """What keeps ``value`` from being a configured folder, or None. A relative folder is
+    read under ``anchor`` (described in words): '..' would let it climb out, so it is refused
+    anywhere in the path."""
+    if not value.strip() or not value.isprintable():
+        return f"is {value!r}; write a folder name of printable characters"
+    if ".." in PurePosixPath(value).parts:
+        return (f"is {value!r}: '..' is not allowed in a folder; write the folder without it, "
+                f"as an absolute path or one under {anchor}")
+    return None
 
 
 def _found(value: str) -> str:

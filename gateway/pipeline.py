@@ -17,6 +17,17 @@ mapping issues become located findings (``mapping.*``), the set is stored as not
 file accepted otherwise is ``accepted-unmapped``, never plain "accepted". The acknowledgement
 still speaks of syntax only (the set's outcome stays the X12 verdict); `IngestResult.unmapped`
 carries what an 824 Application Advice would tell the partner.
+
+A document outside its sender's authority (`IngestSettings.authority`, from the partner file's
+role and ``documents``; `gateway.domain.authority`) is *refused*: nothing of it is stored, so it
+is never folded into a case nor used for recall holds; an ``authority.refused`` finding says
+which document (ISA13 / GS06 / ST02, or the notice id) and the rule, and
+`IngestResult.refused` carries it to the alert. The 997 still speaks of syntax only (an 824,
+when the partner takes them, says the set could not be used and why); a refused recall notice
+gets a REJECTED recall-ack. A recall notice version is also refused when an id it claims was
+issued by another partner (`gateway.cases.notice_issuers`), with or without a partner file.
+The file is ``refused`` when nothing of it was stored, ``partially-refused`` when other
+documents of it were. Without a partner file (``authority`` None) the role rule is not applied.
 """
 
 from __future__ import annotations
@@ -29,7 +40,12 @@ from typing import Protocol
 
 from gateway.advice_queue import AdviceAddress, advice_record
 from gateway.canonical_json import to_json
+from gateway.cases import notice_issuers
+from gateway.domain.authority import DocumentAuthority, PartnerDocument, document_kind
+from gateway.domain.recall_match import claimed_ids
 from gateway.faults import crash_point
+from gateway.mapping.engine import Issue
+from gateway.model import RecallNotice
 from gateway.ports import (
     Archive,
     FindingRow,
@@ -41,11 +57,13 @@ from gateway.ports import (
 )
 from gateway.recall import (
     RecallResponse,
+    RecallResult,
     build_recall_ack,
     read_recall,
     read_recall_response,
     xml_document_kind,
 )
+from gateway.recall.result import error
 from gateway.services import (
     FileTranslation,
     SetTranslation,
@@ -63,6 +81,8 @@ from gateway.x12.report import where_text
 
 KeyFinder = Callable[[object], Iterable[tuple[str, str]]]
 DEFAULT_RULES = FrontDoorRules()
+REFUSED = "authority.refused"  # the finding (and recall-ack error) of a refused document
+REFUSED_STATES = ("refused", "partially-refused")
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +97,49 @@ class IngestSettings:
     timezone: str = "UTC"  # the partner's zone, for times sent without an X12 time code
     rules: FrontDoorRules = DEFAULT_RULES  # limits per file, strict or lenient envelope
     advice_to: AdviceAddress | None = None  # an 824 for unusable sets goes here (None: none)
+    # what the sender may send (its partner file); None: no partner file, nothing refused by
+    # role (a recall notice version still must come from the notice's issuer)
+    authority: DocumentAuthority | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RefusedDocument:
+    """A document its sender had no authority to send: stored nowhere, answered no further
+    than the syntax verdict (a recall notice: a REJECTED recall-ack saying why)."""
+
+    document: PartnerDocument
+    rule: str  # why, in words, for the people here (may name another partner)
+    told: str  # why, in words, for the partner that sent it
+    interchange_control: str | None = None  # ISA13 / GS06 / ST02 of an X12 set
+    group_control: str | None = None
+    set_control: str | None = None
+    set_id: str | None = None
+    line: int | None = None  # the file line its ST is on
+    notice_id: str | None = None  # an XML document's notice id (a response: the one it quotes)
+    subject: str | None = None  # an XML document in words: "recall notice 26-031"
+
+    @property
+    def where(self) -> str:
+        if self.subject is not None:
+            return self.subject
+        return (f"transaction set {self.set_id} {self.set_control} (interchange "
+                f"{self.interchange_control}, group {self.group_control})")
+
+    def advice(self, translated: SetTranslation) -> UnmappedSet:
+        """What an 824 tells the partner of this set: it could not be used, and why."""
+        return UnmappedSet(translated.set_id, translated.interchange_control,
+                           translated.group_control, translated.set_control,
+                           (Issue(self.told, "", "-", code=REFUSED),), translated.version,
+                           translated.reference)
+
+    def finding(self) -> FindingRow:
+        return FindingRow(
+            REFUSED, "error", f"{self.where} refused: {self.rule}; nothing of it is stored or "
+            "acted on", interchange_control=self.interchange_control,
+            group_control=self.group_control, set_control=self.set_control, line=self.line,
+            segment_position=1 if self.set_control else None,
+            segment_tag="ST" if self.set_control else None,
+            found=self.notice_id or str(self.document))
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +151,7 @@ class IngestResult:
     acknowledgements: tuple[OutboxItem, ...] = ()
     documents: int = 0
     unmapped: tuple[UnmappedSet, ...] = ()  # accepted sets no document came of (see above)
+    refused: tuple[RefusedDocument, ...] = ()  # documents outside the sender's authority
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,52 +253,105 @@ class _FileRun:
         result = read_recall_response(data, max_bytes=self._xml_bytes)
         rows = [FindingRow(p.code, p.severity.value, p.message, line=p.line, found=p.path)
                 for p in result.errors]
+        refused = None if result.response is None else self._refused_response(result.response)
         state = "accepted" if result.response is not None else "rejected"
         with self.ports.store.transaction() as tx:
             if self.replaying:
                 tx.clear_results(self.file_id)
-            if result.response is not None:
-                answered = tx.record_recall_response(_response_row(result.response,
-                                                                   self.partner), self.file_id)
-                if answered is None:
-                    state = "rejected"
-                    rows.append(FindingRow(
-                        "recall.unknown-notification", "error",
-                        f"the response names notification {result.response.notification_id}, "
-                        f"which this gateway never sent to {self.partner}"))
-                elif answered != result.response.notice_id:
-                    rows.append(FindingRow(
-                        "recall.notice-mismatch", "warning",
-                        f"the response quotes notice {result.response.notice_id}, but "
-                        f"notification {result.response.notification_id} was about notice "
-                        f"{answered}: recorded against {answered}"))
+            if refused is not None:
+                state = "refused"
+                rows.append(refused.finding())
+            elif result.response is not None:
+                state = self._record_response(tx, result.response, rows)
             tx.add_findings(self.file_id, rows)
-            reason = next((r.message for r in rows if r.severity == "error"), None)
+            reason = refused.rule if refused is not None else \
+                next((r.message for r in rows if r.severity == "error"), None)
             tx.finish_file(self.file_id, state, processed_at=self.now, reason=reason)
-        return IngestResult(self.file_id, state, reason)
+        return IngestResult(self.file_id, state, reason,
+                            refused=() if refused is None else (refused,))
+
+    def _record_response(self, tx: IngestTransaction, response: RecallResponse,
+                         rows: list[FindingRow]) -> str:
+        """Record the answer against our notification (saying so in ``rows``); the state."""
+        answered = tx.record_recall_response(_response_row(response, self.partner),
+                                             self.file_id)
+        if answered is None:
+            rows.append(FindingRow(
+                "recall.unknown-notification", "error",
+                f"the response names notification {response.notification_id}, "
+                f"which this gateway never sent to {self.partner}"))
+            return "rejected"
+        if answered != response.notice_id:
+            rows.append(FindingRow(
+                "recall.notice-mismatch", "warning",
+                f"the response quotes notice {response.notice_id}, but "
+                f"notification {response.notification_id} was about notice "
+                f"{answered}: recorded against {answered}"))
+        return "accepted"
 
     def recall(self, data: bytes) -> IngestResult:
         result = read_recall(data, max_bytes=self._xml_bytes)
+        refused = self._refused_notice(result.notice) \
+            if result.accepted and result.notice is not None else None
         ack_id = f"RGW-{self.file_id:09d}"
         item = OutboxItem("recall-ack", ack_id,
                           result.notice.notice_id if result.notice else None,
-                          build_recall_ack(result, received_at=self.now, ack_id=ack_id))
-        state = "accepted" if result.accepted else "rejected"
+                          build_recall_ack(_answered(result, refused), received_at=self.now,
+                                           ack_id=ack_id))
+        state = "refused" if refused else "accepted" if result.accepted else "rejected"
         with self.ports.store.transaction() as tx:
             if self.replaying:
                 tx.clear_results(self.file_id)
             tx.add_findings(self.file_id, [
                 FindingRow(p.code, p.severity.value, p.message, line=p.line, found=p.path)
-                for p in result.errors])
+                for p in result.errors] + ([refused.finding()] if refused else []))
             documents = 0
-            if result.accepted and result.notice is not None:
+            if result.accepted and result.notice is not None and refused is None:
                 self._save_document(tx, to_json(result.notice), result.notice)
                 documents = 1
             if not self.replaying:
                 tx.add_outbox(self.file_id, self.partner, item, self.now)
-            tx.finish_file(self.file_id, state, processed_at=self.now)
+            tx.finish_file(self.file_id, state, processed_at=self.now,
+                           reason=refused.rule if refused else None)
         answered = () if self.replaying else (item,)
-        return IngestResult(self.file_id, state, acknowledgements=answered, documents=documents)
+        return IngestResult(self.file_id, state, refused.rule if refused else None,
+                            acknowledgements=answered, documents=documents,
+                            refused=() if refused is None else (refused,))
+
+    def _role_refusal(self, document: PartnerDocument) -> str | None:
+        """Why the sender's role (and partner file) does not let it send ``document``."""
+        authority = self.settings.authority
+        return None if authority is None else authority.refusal(document)
+
+    def _refused_response(self, response: RecallResponse) -> RefusedDocument | None:
+        why = self._role_refusal(PartnerDocument.RECALL_RESPONSE)
+        if why is None:
+            return None
+        return RefusedDocument(PartnerDocument.RECALL_RESPONSE, why, why,
+                               notice_id=response.notice_id,
+                               subject=f"recall response to notification "
+                                       f"{response.notification_id}")
+
+    def _refused_notice(self, notice: RecallNotice) -> RefusedDocument | None:
+        """A notice its sender's role does not allow, or a version of a notice another partner
+        issued (a new version, an update or a cancellation comes from the issuer only)."""
+        subject = f"recall notice {notice.notice_id}"
+        why = self._role_refusal(PartnerDocument.RECALL_NOTICE)
+        if why is not None:
+            return RefusedDocument(PartnerDocument.RECALL_NOTICE, why, why,
+                                   notice_id=notice.notice_id, subject=subject)
+        issuers = notice_issuers(d for d in self.ports.store.documents_of_kind("recall-notice")
+                                 if d.file_id != self.file_id)  # a replay meets its own
+        for claimed in sorted(claimed_ids(notice)):
+            issuer = issuers.get(claimed)
+            if issuer is not None and issuer != self.partner:
+                only = ("only its issuer may send a new version, an update or a cancellation "
+                        "of it; a new notice needs an id of its own")
+                return RefusedDocument(
+                    PartnerDocument.RECALL_NOTICE, f"notice {claimed} was issued by {issuer}; "
+                    + only, f"notice {claimed} was issued by another partner; " + only,
+                    notice_id=notice.notice_id, subject=subject)
+        return None
 
     def x12(self, result: FileTranslation) -> IngestResult:
         assessment = result.assessment
@@ -256,6 +373,9 @@ class _FileRun:
             fresh_sets = [s for s in result.sets if s.interchange_control not in seen]
             # Sets that passed validation but did not map: what an 824 would tell the partner.
             unmapped = replace(result, sets=fresh_sets).unmapped_sets()
+            lines = _st_lines(assessment)
+            judged = [(s, _set_refusal(s, self.settings.authority, lines)) for s in fresh_sets]
+            refused = [r for _, r in judged if r is not None]
             self._save_interchanges(tx, assessment, seen, result.sets)
             tx.add_findings(self.file_id, _finding_rows(assessment))
             tx.add_findings(self.file_id, mapping_rows(fresh_sets))
@@ -264,22 +384,25 @@ class _FileRun:
             tx.add_findings(self.file_id, _reconcile_acknowledgements(
                 tx, replace(assessment, interchanges=fresh), self.partner, self.file_id,
                 self.now, record=not self.replaying))
-            documents = self._save_documents(tx, fresh_sets)
+            tx.add_findings(self.file_id, [r.finding() for r in refused])
+            documents = self._save_documents(tx, [s for s, r in judged if r is None])
             held = self._earlier_answers(tx, seen)
             for item in [*items, *held]:
                 tx.add_outbox(self.file_id, self.partner, item, self.now)
-            if unmapped and self.settings.advice_to is not None and not self.replaying:
+            unusable = [*unmapped, *(r.advice(s) for s, r in judged if r is not None)]
+            if unusable and self.settings.advice_to is not None and not self.replaying:
                 tx.queue_outbound(self.file_id, self.partner, advice_record(
-                    unmapped, self.file_id, identity=self.settings.identity,
+                    unusable, self.file_id, identity=self.settings.identity,
                     address=self.settings.advice_to,
                     numbers=DurableControlNumbers(tx, self.partner), now=self.now), self.now)
             crash_point("mid-transaction")
-            state, reason = _file_state(assessment, seen, fresh_sets)
+            state, reason = _with_refusals(_file_state(assessment, seen, fresh_sets), refused,
+                                           stored=documents)
             tx.finish_file(self.file_id, state, processed_at=self.now, reason=reason)
         crash_point("after-commit")
         return IngestResult(self.file_id, state, reason,
                             acknowledgements=tuple(items + held), documents=documents,
-                            unmapped=unmapped)
+                            unmapped=unmapped, refused=tuple(refused))
 
     def _refuse(self, assessment: Assessment, reason: str) -> IngestResult:
         """A file claiming another sender is not this partner's: it is kept and recorded, but
@@ -492,6 +615,55 @@ def _file_state(assessment: Assessment, seen: dict[str, int],
     return "rejected", reason
 
 
+def _set_refusal(translated: SetTranslation, authority: DocumentAuthority | None,
+                 lines: dict[tuple[str, str, str], int]) -> RefusedDocument | None:
+    """The refusal of a set whose document is outside its sender's authority; None when the
+    set made no document, or the sender may send it (or has no partner file)."""
+    document = translated.usable_document
+    if document is None or authority is None:
+        return None
+    kind = document_kind(document)
+    why = authority.refusal(kind)
+    if why is None:
+        return None
+    return RefusedDocument(kind, why, why, translated.interchange_control,
+                           translated.group_control, translated.set_control,
+                           translated.set_id, line=lines.get((
+                               translated.interchange_control, translated.group_control,
+                               translated.set_control)))
+
+
+def _st_lines(assessment: Assessment) -> dict[tuple[str, str, str], int]:
+    """The file line of each set's ST, by ISA13 / GS06 / ST02: where a refusal points."""
+    found = {}
+    for result in assessment.interchanges:
+        for group in result.groups:
+            for s in group.sets:
+                line = assessment.intake.line_of(s.ts.start)
+                if line is not None:
+                    found[(result.interchange.control, group.group.control, s.ts.control)] = line
+    return found
+
+
+def _with_refusals(verdict: tuple[str, str | None], refused: list[RefusedDocument], *,
+                   stored: int) -> tuple[str, str | None]:
+    """A refusal outweighs the X12 verdict: the file is ``refused`` when nothing of it was
+    stored, ``partially-refused`` when other documents of it were."""
+    if not refused or verdict[0] in ("not-x12", "duplicate"):
+        return verdict
+    first = refused[0]
+    more = f" (and {len(refused) - 1} more)" if len(refused) > 1 else ""
+    return ("partially-refused" if stored else "refused",
+            f"{first.where} refused{more}: {first.rule}")
+
+
+def _answered(result: RecallResult, refused: RefusedDocument | None) -> RecallResult:
+    """What the coordinator is told: a refused notice is rejected, with the rule in words."""
+    if refused is None:
+        return result
+    return replace(result, errors=(*result.errors, error(REFUSED, refused.told)))
+
+
 def _unmapped_reason(unmapped: list[SetTranslation]) -> str:
     first = unmapped[0]
     error = next(i for i in first.mapping_issues if i.severity == "error")
@@ -517,17 +689,28 @@ def preview_replay(data: bytes, partner: str, ports: Ports,
     result = translate_x12(data, ports.find_spec, partner, timezone=settings.timezone,
                            rules=settings.rules)
     stranger = _foreign_sender(result.assessment, settings.expected_sender)
-    state, reason = ("rejected", stranger) if stranger is not None else \
-        _file_state(result.assessment, {}, result.sets)
-    documents = [] if stranger is not None else [to_json(d) for d in result.usable_documents]
-    return ReplayPreview(state, reason, documents, mapping_rows(result.sets))
+    if stranger is not None:
+        return ReplayPreview("rejected", stranger, [], mapping_rows(result.sets))
+    lines = _st_lines(result.assessment)
+    judged = [(s, _set_refusal(s, settings.authority, lines)) for s in result.sets]
+    refused = [r for _, r in judged if r is not None]
+    documents = [to_json(d) for s, r in judged if r is None and (d := s.usable_document)]
+    state, reason = _with_refusals(_file_state(result.assessment, {}, result.sets), refused,
+                                   stored=len(documents))
+    return ReplayPreview(state, reason, documents,
+                         mapping_rows(result.sets) + [r.finding() for r in refused])
 
 
 def replay(file: StoredFile, ports: Ports, settings: IngestSettings, *,
            now: datetime) -> IngestResult:
     """Run an archived file through the current grammars and mappings again, in place: its
     sets, findings, documents and state are rewritten in one transaction; no acknowledgement
-    is queued and no control number consumed (the partner already has its answer)."""
+    is queued and no control number consumed (the partner already has its answer). A file
+    refused for its sender's authority stays as it is unless replayed with its partner's
+    settings: without them, nothing could refuse it again."""
+    if file.state in REFUSED_STATES and settings.authority is None:
+        return IngestResult(file.id, file.state, f"{file.reason or 'refused'} (replay it with "
+                            f"the partner file of {file.partner}, which says what it may send)")
     data = ports.archive.get(file.archive_key)
     run = _FileRun(file.id, file.partner, ports, settings, now, replaying=True)
     if is_xml(data):

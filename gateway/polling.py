@@ -14,11 +14,12 @@ Order is what makes it safe:
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from gateway.faults import crash_point
 from gateway.pipeline import IngestResult, IngestSettings, Ports, ingest
@@ -30,7 +31,10 @@ from gateway.ports import (
     PartnerChannel,
     RemoteFile,
 )
+from gateway.text_safety import printable
+from gateway.transport.local import SkippedEntry
 
+log = logging.getLogger("gateway.run")  # with the daemon's other lines about each poll
 FILE_SIZE_KEY = "limits.file_size"  # the config.yaml key of Limits.file_bytes
 
 
@@ -58,6 +62,17 @@ class PollReport:
     refused: list[tuple[str, IngestResult]] = field(default_factory=list)
     sent: list[str] = field(default_factory=list)
     sent_items: list[OutboxItem] = field(default_factory=list)  # what each sent name carried
+    # (entry, why) in the inbound folder never to be taken (a link, a pipe, a device, a
+    # folder): each reported by the first poll that finds it, not by every poll
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+
+@runtime_checkable
+class SkipsEntries(Protocol):
+    """A channel that leaves some of what it lists untaken and says what, once (local)."""
+
+    @property
+    def skipped(self) -> list[SkippedEntry]: ...
 
 
 def poll_once(partner: str, channel: PartnerChannel, ports: Ports, settings: IngestSettings,
@@ -73,7 +88,9 @@ def poll_once(partner: str, channel: PartnerChannel, ports: Ports, settings: Ing
     report = PollReport(partner)
     limit = settings.rules.limits.file_bytes
     with channel:
-        for remote, why in _stable_files(channel, settle, sleep):
+        listed = _stable_files(channel, settle, sleep)
+        _report_skipped(partner, channel, report)  # before a fetch can fail the poll
+        for remote, why in listed:
             if why is not None:
                 report.waiting.append((remote.name, why))
                 continue
@@ -95,6 +112,17 @@ def poll_once(partner: str, channel: PartnerChannel, ports: Ports, settings: Ing
             report.sent.append(name)
             report.sent_items.append(item)
     return report
+
+
+def _report_skipped(partner: str, channel: PartnerChannel, report: PollReport) -> None:
+    """What the channel found but will never take: in the report and a log line, once."""
+    if not isinstance(channel, SkipsEntries):
+        return
+    for entry in channel.skipped:
+        report.skipped.append((entry.name, entry.why))
+        log.warning("%s: skipped %s in the inbound folder, never taken: %s", partner,
+                    printable(entry.name), printable(entry.why),
+                    extra={"partner": partner, "file": entry.name})
 
 
 def send_pending(partner: str, channel: PartnerChannel, outbox: OutboxStore, *,

@@ -258,6 +258,10 @@ class OutboundStore(Protocol):
 class IngestStore(Protocol):
     def transaction(self) -> AbstractContextManager[IngestTransaction]: ...
 
+    def documents_of_kind(self, kind: str) -> list[StoredDocument]:
+        """Every stored document of ``kind`` (ingest reads who issued each recall notice)."""
+        ...
+
 
 
 class DocumentReader(Protocol):
@@ -313,4 +317,38 @@ class PartnerChannel(Protocol):
 
     def remove_outbound(self, name: str) -> None:
         """Remove a file we published (the connection test's probe)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class ConsoleSession:
+    """One sign-in to the console as the store keeps it (its secret id is not kept)."""
+
+    role: str  # reader | admin
+    created_at: datetime
+    last_seen: datetime  # recorded at most once a minute
+    ended_at: datetime | None = None
+    ended_because: str | None = None  # signed-out | signed-out-all | idle | lifetime
+
+
+class ConsoleSessionStore(Protocol):
+    """Console sign-ins kept on the server: a browser's cookie only names one, so signing out
+    (or an administrator signing everyone out) holds whatever copy of the cookie is left."""
+
+    def start(self, session_id: str, role: str, at: datetime) -> None: ...
+
+    def find(self, session_id: str) -> ConsoleSession | None: ...
+
+    def touch(self, session_id: str, at: datetime) -> None: ...
+
+    def end(self, session_id: str, at: datetime, because: str) -> None:
+        """End one session, unless it has ended already (the first reason is kept)."""
+        ...
+
+    def end_all(self, at: datetime, because: str) -> int:
+        """End every session still open; how many were."""
+        ...
+
+    def forget_started_before(self, cutoff: datetime) -> int:
+        """Drop sessions started before ``cutoff`` (past any lifetime); how many."""
         ...

@@ -15,8 +15,8 @@ from the partner files at start and whenever those files change, and are never s
   became overdue under its partner's SLA, and for each recall whose required action is due
   within `alerts.recall_deadline_days` while recipients have not answered; a rejected file
   (or one refused unread as over `limits.file_size`), a file with a set that did not map, a
-  document whose follow-ups failed and a partner that cannot be reached are alerted as they
-  happen (once each: gateway.alerts);
+  file with documents outside its sender's authority, a document whose follow-ups failed and
+  a partner that cannot be reached are alerted as they happen (once each: gateway.alerts);
 - one document's follow-ups failing never stops the others', nor the catch-up at start;
 - every log line carries what it is about (partner, file id and name, control numbers, the
   outbox kind and control number) as fields, for `--log-format json`;
@@ -50,6 +50,7 @@ from gateway.alerts import (
     partner_unreachable,
     raise_overdue,
     raise_recall_deadlines,
+    refused_document,
     rejected_file,
     unmapped_file,
 )
@@ -255,6 +256,9 @@ class Daemon:
         if result.unmapped:
             self.alerts.raise_once(unmapped_file(partner, result.file_id, name, result.state,
                                                  result.reason, sets=result.unmapped))
+        if result.refused:
+            self.alerts.raise_once(refused_document(partner, result.file_id, name, result.state,
+                                                    result.refused))
         self._react(result)
 
     # --- the outbox between polls ------------------------------------------------------------

@@ -82,7 +82,8 @@ def value(samples: dict[tuple[str, tuple[tuple[str, str], ...]], float], name: s
 
 @pytest.fixture
 def daemon_project(tmp_path: Path) -> Iterator[tuple[Path, RunningDaemon]]:
-    hourly = partner_yaml("odfl", ("02", "ODFL")).replace("every: 1s", "every: 1h")
+    hourly = partner_yaml("odfl", ("02", "ODFL")).replace("every: 1s", "every: 1h").replace(
+        "role: retailer", "role: carrier")  # odfl sends 214s: a carrier's document
     project = project_with(tmp_path, {"northwind": partner_yaml("northwind",
                                                                 ("01", "614832907")),
                                       "odfl": hourly})

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from gateway.domain.authority import ROLE_DEFAULTS, PartnerDocument
 from gateway.domain.return_case import CaseState
 from gateway.domain.rma_policy import PolicyRule, Verdict
 from gateway.errors import ConfigError
@@ -237,3 +238,86 @@ def test_a_wrong_application_advice_names_file_key_and_choices(tmp_path: Path,
 def partner_value(written: str) -> object:
     """What YAML makes of the value as written: the checker echoes it."""
     return {"true": True, "824": 824, '""': ""}.get(written, written)
+
+
+# --- documents: what a partner may send (issue 12) --------------------------------------------
+def test_the_shipped_partners_send_what_their_roles_allow() -> None:
+    partners = load_partners(REPO / "partners")
+    for partner in partners.values():
+        assert partner.authority is not None and not partner.authority.configured
+        assert partner.document_authority.allowed == ROLE_DEFAULTS[partner.role]
+    assert PartnerDocument.RECALL_NOTICE not in partners["northwind"].document_authority.allowed
+    assert partners["odfl"].document_authority.allowed == {PartnerDocument.SHIPMENT_STATUS,
+                                                           PartnerDocument.RECALL_RESPONSE}
+
+
+@pytest.mark.parametrize(("documents", "expected"), [
+    ("{allow: [shipment-status]}", ROLE_DEFAULTS["retailer"] | {PartnerDocument.SHIPMENT_STATUS}),
+    ("{deny: [return-notification]}",
+     ROLE_DEFAULTS["retailer"] - {PartnerDocument.RETURN_NOTIFICATION}),
+    ("{allow: [recall-notice], deny: [return-shipment]}",
+     ROLE_DEFAULTS["retailer"] - {PartnerDocument.RETURN_SHIPMENT}
+     | {PartnerDocument.RECALL_NOTICE}),
+    ("[return-request, recall-response]",
+     {PartnerDocument.RETURN_REQUEST, PartnerDocument.RECALL_RESPONSE}),
+])
+def test_documents_widens_narrows_or_replaces_the_roles_defaults(
+        tmp_path: Path, documents: str, expected: frozenset[PartnerDocument]) -> None:
+    partner = read_partner(write(tmp_path, "northwind", GOOD + f"documents: {documents}\n"))
+
+    assert partner.problems == ()
+    assert partner.document_authority.allowed == expected
+    assert partner.document_authority.configured
+
+
+def test_a_refusal_says_whether_the_role_or_the_partner_file_refused(tmp_path: Path) -> None:
+    narrowed = read_partner(write(tmp_path, "northwind",
+                                  GOOD + "documents: {deny: [return-shipment]}\n"))
+    by_file = narrowed.document_authority.refusal(PartnerDocument.RETURN_SHIPMENT)
+    by_role = narrowed.document_authority.refusal(PartnerDocument.SHIPMENT_STATUS)
+
+    assert by_file == ("northwind may not send 856 return shipments: its partner file takes "
+                       "them away")
+    assert by_role == ("northwind is a retailer and may not send 214 shipment status reports: "
+                       "they come from carrier partners, unless the partner file allows them "
+                       "(documents)")
+
+
+@pytest.mark.parametrize(("documents", "key", "problem"), [
+    ("{allow: [recall-notices]}", "documents.allow",
+     "recall-notices: not a document a partner sends; use return-request, return-answer"),
+    ("{allow: [997, TA1]}", "documents.allow",
+     "997, TA1: acknowledgements (997, 999, TA1) are always taken from every partner"),
+    ("{deny: [acknowledgement]}", "documents.deny", "are always taken"),
+    ("{allow: [shipment-status], deny: [shipment-status]}", "documents.deny",
+     "shipment-status: also in documents.allow; a document is allowed or denied, not both"),
+    ("{allow: shipment-status}", "documents.allow", "must be a list of documents"),
+    ("{permit: [shipment-status]}", "documents.permit", "is not a known key"),
+    ("[]", "documents", "is empty, so the partner could send nothing but acknowledgements"),
+    ("return-request", "documents", "write the exact list, e.g. [return-request"),
+    ("{deny: [return-request]}", "documents",
+     "leaves out return-request, but returns_policy decides its 180 return requests"),
+    ("[return-request, return-shipment]", "documents",
+     "leaves out recall-response, but recall_notifications asks it to answer with recall "
+     "responses"),
+])
+def test_each_documents_problem_names_its_key(tmp_path: Path, documents: str, key: str,
+                                              problem: str) -> None:
+    partner = read_partner(write(tmp_path, "northwind", GOOD + f"documents: {documents}\n"))
+
+    assert any(p.startswith(f"{key}:") and problem in p for p in partner.problems), \
+        partner.problems
+    with pytest.raises(ConfigError) as caught:
+        load_partners(tmp_path)
+    assert "northwind.yaml" in str(caught.value) and f"{key}:" in str(caught.value)
+
+
+def test_partners_check_names_the_file_and_the_documents_key(tmp_path: Path) -> None:
+    (tmp_path / "partners").mkdir()
+    write(tmp_path / "partners", "northwind", GOOD + "documents: {allow: [recal-notice]}\n")
+    result = subprocess.run([sys.executable, "-m", "gateway.cli", "partners", "check"],
+                            cwd=tmp_path, capture_output=True, text=True, check=False)
+
+    assert result.returncode == 1
+    assert "partners/northwind.yaml: 1 problem" in result.stdout
+    assert "  documents.allow: recal-notice: not a document a partner sends" in result.stdout

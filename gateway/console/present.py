@@ -12,7 +12,7 @@ from decimal import Decimal
 from gateway.wording import utc_minute
 
 FILE_STATES = ("received", "accepted", "accepted-unmapped", "partially-accepted", "rejected",
-               "not-x12", "duplicate")
+               "refused", "partially-refused", "not-x12", "duplicate")
 RAW_CAP_BYTES = 256 * 1024  # a larger file is shown up to here, with a note
 
 # The colour of a state's badge: good, moving, waiting, bad, or neutral.
@@ -22,9 +22,10 @@ _TONES = {
     "info": {"shipped", "in-transit", "requested", "expected", "accepted-with-errors",
              "out", "internal", "issued", "ongoing", "warning"},
     "warn": {"partially-accepted", "attention", "pending", "partially-authorized",
-             "waiting", "no answer", "not delivered", "accepted-unmapped", "not mapped"},
+             "waiting", "no answer", "not delivered", "accepted-unmapped", "not mapped",
+             "partially-refused"},
     "bad": {"rejected", "not-x12", "failing", "held", "denied", "overdue", "exception",
-            "error", "cancelled", "failed"},
+            "error", "cancelled", "failed", "refused"},
 }
 TONE_OF = {state: tone for tone, states in _TONES.items() for state in states}
 

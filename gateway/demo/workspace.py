@@ -62,7 +62,8 @@ class Workspace:
 
 def prepare(folder: Path) -> Workspace:
     """An empty workspace at ``folder``: created, or wiped when it is a demo workspace."""
-    root = folder.absolute()
+    # Normalized: the configuration written into it refuses folders that go through '..'.
+    root = Path(os.path.abspath(folder))
     if root.is_symlink() or (root.exists() and not root.is_dir()):
         raise WorkspaceRefused(f"{folder} is not a folder; choose another with --workspace")
     if root.is_dir() and any(root.iterdir()):

@@ -8,5 +8,7 @@ always give the same cases.
 - `gateway.domain.return_case`: `apply(case, document, received_at)`, the lifecycle, derived from
   every document seen so that arrival order does not matter.
 - `gateway.domain.matching`: `find_case(keys, cases)`, the merge rule, `file_document`.
-- `gateway.domain.recall_match`: `recall_holds(notice, lines)`.
+- `gateway.domain.recall_match`: `recall_holds(notice, lines)`, and which partner issued a notice.
+- `gateway.domain.authority`: which documents each partner role may send, and the refusal in
+  words when one sends what its role (or its partner file) does not allow.
 """

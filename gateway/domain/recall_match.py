@@ -113,6 +113,18 @@ def is_active(notice: RecallNotice) -> bool:
                                          NoticeVersionStatus.CANCELLED)
 
 
+def notice_identity(notice: RecallNotice) -> str:
+    """The id a notice is known by across its versions: the first version's id, which an
+    update or a cancellation quotes as its original (with the issuer, the notice's identity)."""
+    return notice.original_notice_id or notice.notice_id
+
+
+def claimed_ids(notice: RecallNotice) -> frozenset[str]:
+    """Every notice id a version speaks for: its own, and the original it updates or cancels.
+    Each belongs to the partner that sent it first; no other partner may send a version of it."""
+    return frozenset(i for i in (notice.notice_id, notice.original_notice_id) if i)
+
+
 def shipment_items(shipment: ReturnShipment) -> tuple[ShipmentNode, ...]:
     """The 856's item nodes, each with the lots, serials and dates of the nodes under it (a
     Walmart-style ZZ lot level below an item describes that item's units)."""

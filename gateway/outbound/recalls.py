@@ -8,6 +8,9 @@ answer with a recall-response quoting the notification id (the pipeline records 
 again whenever a partner's return or shipment arrives, so a partner whose affected goods show
 up after the notice is notified then. Once per (notice, partner).
 
+A notice is its issuer's (`gateway.cases.issued_notices`): versions are picked by issuer + id,
+and a version another partner sent of someone's notice updates or cancels nothing.
+
 A holding document that cannot be read back or matched (a line whose quantity is not a
 finite number, stored before the mapping refused such values) is left out of the notification
 and recorded as that document's failure: it must neither stop the notification nor get it
@@ -23,7 +26,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
 
-from gateway.cases import document_from_json
+from gateway.cases import NoticeKey, issued_notices
 from gateway.domain.recall_match import (
     RecallableLine,
     RecallMatch,
@@ -80,12 +83,17 @@ def latest_notices(stored: Iterable[StoredDocument]) -> list[RecallNotice]:
 
 
 def latest_versions(stored: Iterable[StoredDocument]) -> dict[str, RecallNotice]:
-    """The newest version of every notice, active or not, by its first id, oldest first."""
-    latest: dict[str, RecallNotice] = {}
-    for item in sorted(stored, key=lambda d: (d.created_at, d.id)):
-        document = document_from_json(item)
-        if isinstance(document, RecallNotice):
-            latest[document.original_notice_id or document.notice_id] = document
+    """The newest version of every notice, active or not, by its first id, oldest first. An
+    id has one issuer (the partner that sent its first version), so the id alone names it."""
+    return {key.notice_id: notice for key, notice in latest_by_issuer(stored).items()}
+
+
+def latest_by_issuer(stored: Iterable[StoredDocument]) -> dict[NoticeKey, RecallNotice]:
+    """The newest version of every notice, active or not, by issuer + id, oldest first; only
+    the issuer's own versions count."""
+    latest: dict[NoticeKey, RecallNotice] = {}
+    for key, _, notice in issued_notices(stored):
+        latest[key] = notice
     return latest
 
 

@@ -194,3 +194,17 @@ control_counters = Table(
     Column("last_value", BigInteger, nullable=False),
     UniqueConstraint("partner", "kind", name="uq_control_counters"),
 )
+
+# Console sign-ins (`gateway console`): the signed cookie names a session, this row says
+# whether it still holds, so signing out is kept on the server, not only in the browser.
+console_sessions = Table(
+    "console_sessions", metadata,
+    # SHA-256 (hex) of the session's secret id: the id itself is only in the browser's cookie
+    Column("id", String(64), primary_key=True),
+    Column("role", String(16), nullable=False),  # reader | admin
+    Column("created_at", Moment, nullable=False),
+    Column("last_seen", Moment, nullable=False),  # recorded at most once a minute
+    Column("ended_at", Moment),
+    Column("ended_because", String(16)),  # signed-out | signed-out-all | idle | lifetime
+    Index("ix_console_sessions_created_at", "created_at"),
+)

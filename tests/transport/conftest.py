@@ -238,7 +238,10 @@ def make_partner(server: SftpServer, tmp_path: Path) -> PartnerFactory:
             "patterns": ["*.edi", "*.x12"], **transport}
         if passphrase is not None:
             settings["passphrase"] = passphrase
+        # A retailer that the tests have send every kind of document (issue 12's authority).
         raw = {"id": "acme", "name": "Acme Returns", "role": "retailer",
+               "documents": ["return-request", "return-shipment", "shipment-status",
+                             "recall-notice", "recall-response"],
                "x12": {"isa_qualifier": "ZZ", "isa_id": "ACME", "gs_id": "ACME"},
                "transport": settings, "schedule": {"every": "60s"}}
         path = tmp_path / "partners" / "acme.yaml"

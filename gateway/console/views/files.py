@@ -6,10 +6,9 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
 from gateway.archive import ArchivedBytesMissing, FileArchive
-from gateway.bootstrap import ingest_ports, outbound_context
+from gateway.bootstrap import ReplayAsIngested, outbound_context
 from gateway.errors import GatewayError
 from gateway.outbound.react import react_to_file
-from gateway.pipeline import replay
 from gateway.ports import StoredFile
 from gateway.wording import FAILED_STATES
 
@@ -70,9 +69,9 @@ def replay_file(file_id: int) -> Response:
               "warn")
         return redirect(url_for("files.show", file_id=file_id))
     context = console()
-    ports, settings = ingest_ports(context.config, context.store)
-    try:
-        result = replay(stored, ports, settings, now=context.now())
+    try:  # with the partner's settings as ingest used them: a refused file stays refused
+        result = ReplayAsIngested(context.config, context.store).replay(stored,
+                                                                         now=context.now())
     except (ArchivedBytesMissing, GatewayError) as exc:
         flash(f"File #{file_id} cannot be replayed: {exc}", "bad")
         return redirect(url_for("files.show", file_id=file_id))
