@@ -34,7 +34,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from gateway.canonical_json import to_json
+from gateway.model.canonical_json import to_json
 from gateway.recall import build_recall_ack, read_recall, xml_document_kind
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -35,6 +35,10 @@ class ConfigError(GatewayError):
         self.problem = problem
 
 
+class ArchivedBytesMissing(GatewayError):
+    """A file's record is kept but its bytes are not (retention): nothing to replay."""
+
+
 class GrammarError(GatewayError):
     """A grammar folder we ship cannot be used: an installation fault, not a partner's fault."""
 

@@ -9,18 +9,18 @@ from the partner files at start and whenever those files change, and are never s
 - a poll retries transient failures itself; a permanent one (authentication, host key, a
   missing folder) is reported loudly and the partner is backed off until someone fixes it;
 - after each file is stored, the outbound reactions run (RMA answers, status updates,
-  recall notifications: gateway.outbound), and once at start for the last day's documents,
+  recall notifications: gateway.app.outbound), and once at start for the last day's documents,
   in case the gateway stopped between a file's commit and its reactions;
 - a job raises an alert (log line, optional signed webhook) for each acknowledgement that
   became overdue under its partner's SLA, and for each recall whose required action is due
   within `alerts.recall_deadline_days` while recipients have not answered; a rejected file
   (or one refused unread as over `limits.file_size`), a file with a set that did not map, a
   file with documents outside its sender's authority, a document whose follow-ups failed and
-  a partner that cannot be reached are alerted as they happen (once each: gateway.alerts);
+  a partner that cannot be reached are alerted as they happen (once each: gateway.app.watchers);
 - one document's follow-ups failing never stops the others', nor the catch-up at start;
 - every log line carries what it is about (partner, file id and name, control numbers, the
   outbox kind and control number) as fields, for `--log-format json`;
-- `--metrics-port` serves Prometheus metrics (gateway.metrics);
+- `--metrics-port` serves Prometheus metrics (gateway.monitoring.metrics);
 - partner files are re-read when they change; a broken edit is reported and the running
   configuration kept;
 - SIGTERM / SIGINT stop taking new polls and wait for the ones in flight to finish.
@@ -42,7 +42,11 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from gateway.alerts import (
+from gateway.app.ingest import IngestResult
+from gateway.app.outbound.react import react
+from gateway.app.poll import PollReport, poll_once, publish_pending
+from gateway.app.ports import OutboxItem, StoredDocument
+from gateway.app.watchers import (
     AlertMemory,
     file_too_large,
     follow_up_failed,
@@ -54,22 +58,12 @@ from gateway.alerts import (
     rejected_file,
     unmapped_file,
 )
-from gateway.bootstrap import (
-    GatewayConfig,
-    alerter,
-    ingest_ports,
-    open_channel,
-    open_store,
-    outbound_context,
-)
+from gateway.bootstrap import alerter, ingest_ports, open_channel, open_store, outbound_context
+from gateway.config.partners import Partner, load_partners
+from gateway.config.settings import GatewayConfig
 from gateway.errors import ConfigError, PermanentTransportError, TransportError
-from gateway.logs import RedactingFilter, env_values
-from gateway.metrics import GatewayMetrics, StoreSnapshot
-from gateway.outbound.react import react
-from gateway.partners import Partner, load_partners
-from gateway.pipeline import IngestResult
-from gateway.polling import PollReport, poll_once, publish_pending
-from gateway.ports import OutboxItem, StoredDocument
+from gateway.monitoring.logs import RedactingFilter, env_values
+from gateway.monitoring.metrics import GatewayMetrics, StoreSnapshot
 from gateway.transport.retry import with_retries
 
 log = logging.getLogger("gateway.run")

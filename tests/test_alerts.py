@@ -20,10 +20,11 @@ from typing import Any
 
 import pytest
 
-from gateway.alerts import Alert, Alerter, AlertMemory, raise_recall_deadlines
-from gateway.bootstrap import load_config
+from gateway.app.ports import RemoteFile
+from gateway.app.watchers import Alert, AlertMemory, raise_recall_deadlines
+from gateway.config.settings import load_config
 from gateway.errors import TransientTransportError
-from gateway.ports import RemoteFile
+from gateway.monitoring.alerts import Alerter
 from gateway.recall import RecallResponse, ResponseStatus, build_recall_response
 from gateway.scheduler import Daemon
 from gateway.transport.retry import with_retries

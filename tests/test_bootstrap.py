@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.bootstrap import load_config
+from gateway.config.settings import load_config
 from gateway.errors import ConfigError
 from gateway.x12.ack import FunctionalAck, Ta1Policy
 

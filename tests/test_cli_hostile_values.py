@@ -6,7 +6,7 @@ negative number, NaN, an empty or blank string, NUL / CR LF / ANSI escape charac
 that does not exist, a folder where a file is expected and a file where a folder is, a file
 number the store cannot hold, a very long value) into one option or positional of an otherwise
 valid command line, against a temporary config and a migrated SQLite store, in-process through
-`gateway.cli.main`.
+`gateway.cli.command`.
 
 What every answer must be: no traceback and no "internal error" (the last-resort handler of
 `main` did not have to catch anything), exit 0, 1 or 2, something said when it is not 0, and
@@ -24,7 +24,8 @@ from pathlib import Path
 
 import pytest
 
-from gateway import cli, cli_console
+from gateway.cli import command as cli
+from gateway.cli import console as cli_console
 from gateway.demo import run as demo_run
 from gateway.scheduler import Daemon
 from tests.test_cli_robustness import REPO, Outcome, gateway, write_config

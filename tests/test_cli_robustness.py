@@ -2,7 +2,7 @@
 Python traceback: huge or non-positive numbers, file numbers the store cannot hold, store URLs
 that do not parse, and read-only commands run before the store exists (issue 11, item 9).
 
-The commands run in-process through `gateway.cli.main`, on a temporary config and SQLite store.
+The commands run in-process through `gateway.cli.command`, on a temporary config and SQLite store.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from gateway import cli_store
 from gateway.cli import main
-from gateway.cli_args import FILE_NUMBER_MAX, MAX_ROWS
+from gateway.cli import store as cli_store
+from gateway.cli.args import FILE_NUMBER_MAX, MAX_ROWS
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "samples" / "valid" / "856-pick-pack-004010.x12"

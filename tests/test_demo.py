@@ -19,6 +19,7 @@ import asyncssh
 import paramiko
 import pytest
 
+from gateway.config.partners import Partner
 from gateway.demo.server import DemoSftpServer
 from gateway.demo.workspace import (
     MARKER,
@@ -30,7 +31,6 @@ from gateway.demo.workspace import (
     write_partner_files,
 )
 from gateway.errors import PermanentTransportError
-from gateway.partners import Partner
 from gateway.transport.sftp import SftpChannel
 from tests.cli import run_gateway
 

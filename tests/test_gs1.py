@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.gs1 import check_digit, gln_is_valid, gtin_is_valid, sscc_is_valid
+from gateway.model.gs1 import check_digit, gln_is_valid, gtin_is_valid, sscc_is_valid
 
 # Each body's check digit, by hand: weights 3, 1, 3, ... from the right of the body.
 #   4006381333931 (EAN-13, the common Wikipedia example): 4+0+0+18+3+24+1+9+3+9+9+9 = 89 -> 1

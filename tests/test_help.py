@@ -14,7 +14,9 @@ from types import ModuleType
 
 import pytest
 
-from gateway import cli, cli_console, cli_demo
+from gateway.cli import command as cli
+from gateway.cli import console as cli_console
+from gateway.cli import demo as cli_demo
 
 IN_PROGRESS = {"demo": cli_demo, "console": cli_console}  # enforced once they register
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.logs import Progress, configure, redact
+from gateway.monitoring.logs import Progress, configure, redact
 from tests.cli import run_gateway
 from tests.store.test_daemon import partner_yaml, wait_for
 from tests.test_metrics import RunningDaemon, project_with

@@ -16,8 +16,8 @@ import pytest
 from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
-from gateway.cli import _parser as cli_parser
-from gateway.metrics import GatewayMetrics, StoreSnapshot
+from gateway.cli.command import _parser as cli_parser
+from gateway.monitoring.metrics import GatewayMetrics, StoreSnapshot
 from tests.cli import run_gateway
 from tests.store.test_daemon import partner_yaml, wait_for
 

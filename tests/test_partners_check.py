@@ -3,7 +3,7 @@ ISA identity are named together, a folder climbing out with '..' is refused with
 (in partner files and in config.yaml), and every `--partner` / PARTNER argument takes only an
 id, refused before any path is built from it.
 
-The commands run in-process through `gateway.cli.main`."""
+The commands run in-process through `gateway.cli.command`."""
 
 from __future__ import annotations
 
@@ -15,9 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from gateway import cli, cli_args
-from gateway.bootstrap import load_config
+from gateway.cli import args as cli_args
+from gateway.cli import command as cli
 from gateway.cli import main
+from gateway.config.settings import load_config
 from gateway.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[1]

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from gateway import cli_args
+from gateway.cli import args as cli_args
 from gateway.demo.progress import Progress as DemoProgress
-from gateway.logs import (
+from gateway.monitoring.logs import (
     CONTINUATION,
     Progress,
     Timed,

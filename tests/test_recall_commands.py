@@ -10,7 +10,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from gateway.canonical_json import to_json
+from gateway.model.canonical_json import to_json
 from gateway.recall import ack_errors, read_recall
 from tests.cli import run_gateway
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from gateway.ports import FindingRow
+from gateway.app.ports import FindingRow
+from gateway.app.wording import delivery, finding_location, terminal_delivery
 from gateway.store.repository import OutboundRow
-from gateway.wording import delivery, finding_location, terminal_delivery
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 SENT = OutboundRow(1, "northwind", None, "180", "rma-answer", "000000002", "RR1", "sent",

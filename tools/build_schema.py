@@ -10,8 +10,8 @@ import json
 import sys
 from pathlib import Path
 
-from gateway.canonical_json import json_schema
 from gateway.model import SCHEMA_VERSION
+from gateway.model.canonical_json import json_schema
 
 TARGET = Path(__file__).resolve().parents[1] / "schemas" / f"canonical-{SCHEMA_VERSION}.json"
 

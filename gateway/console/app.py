@@ -16,11 +16,10 @@ from typing import Any
 from flask import Flask, Response, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from gateway.bootstrap import GatewayConfig
-from gateway.store.repository import SqlStore
-from gateway.store.sessions import SqlConsoleSessions
+from gateway.app.ports import GatewayStore
+from gateway.app.wording import finding_location
+from gateway.config.settings import GatewayConfig
 from gateway.text_safety import printable_lines
-from gateway.wording import finding_location
 
 from . import auth, present
 from .context import EXTENSION, ConsoleContext
@@ -52,7 +51,7 @@ def _visible(value: Any) -> Any:
     return value
 
 
-def create_app(store: SqlStore, config: GatewayConfig, tokens: auth.Tokens, *,
+def create_app(store: GatewayStore, config: GatewayConfig, tokens: auth.Tokens, *,
                clock: Callable[[], datetime] | None = None,
                policy: SessionPolicy = DEFAULT_POLICY, guesses: GuessLimit = DEFAULT_GUESSES,
                trusted_proxies: Iterable[str] = (),
@@ -75,7 +74,7 @@ def create_app(store: SqlStore, config: GatewayConfig, tokens: auth.Tokens, *,
     context = ConsoleContext(store, config, clock or _now)
     app.extensions[EXTENSION] = context
     app.extensions[auth.TOKENS] = tokens
-    app.extensions[auth.SIGN_INS] = SignIns(SqlConsoleSessions(store.engine), policy,
+    app.extensions[auth.SIGN_INS] = SignIns(store.console_sessions(), policy,
                                             context.now)
     app.extensions[auth.WRONG_TOKENS] = WrongTokens(guesses, monotonic)
     for blueprint in (auth.blueprint, partners.blueprint, files.blueprint, cases.blueprint,

@@ -8,15 +8,15 @@ from datetime import datetime
 
 from flask import current_app
 
-from gateway.bootstrap import GatewayConfig
-from gateway.store.repository import SqlStore
+from gateway.app.ports import GatewayStore
+from gateway.config.settings import GatewayConfig
 
 EXTENSION = "gateway_console"
 
 
 @dataclass(frozen=True)
 class ConsoleContext:
-    store: SqlStore
+    store: GatewayStore
     config: GatewayConfig
     clock: Callable[[], datetime]  # aware "now"; tests pin it to the story's time
 

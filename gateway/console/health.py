@@ -14,15 +14,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import select
-
-from gateway.bootstrap import GatewayConfig, usable_partners
+from gateway.app.ports import GatewayStore, StoredFile
+from gateway.app.wording import FAILED_STATES
+from gateway.bootstrap import usable_partners
+from gateway.config.partners import read_partner
+from gateway.config.settings import GatewayConfig
 from gateway.errors import GatewayError
-from gateway.partners import read_partner
-from gateway.ports import StoredFile
-from gateway.store.repository import SqlStore
-from gateway.store.schema import received_files
-from gateway.wording import FAILED_STATES
 
 RECENT = timedelta(hours=24)
 BACKLOG_ATTENTION = 25  # pending outbox items beyond which a person should look at delivery
@@ -63,7 +60,7 @@ def partner_files(config: GatewayConfig) -> list[PartnerFile]:
     return sorted(found, key=lambda p: p.id)
 
 
-def partners_health(store: SqlStore, config: GatewayConfig, now: datetime
+def partners_health(store: GatewayStore, config: GatewayConfig, now: datetime
                     ) -> list[PartnerHealth]:
     files = partner_files(config)
     known = {p.id for p in files}
@@ -74,13 +71,11 @@ def partners_health(store: SqlStore, config: GatewayConfig, now: datetime
     return [health_of(store, p, now) for p in files]
 
 
-def partners_in_store(store: SqlStore) -> set[str]:
-    with store.engine.connect() as connection:
-        return {row.partner for row in connection.execute(
-            select(received_files.c.partner).distinct())}
+def partners_in_store(store: GatewayStore) -> set[str]:
+    return store.partners_seen()
 
 
-def health_of(store: SqlStore, partner: PartnerFile, now: datetime) -> PartnerHealth:
+def health_of(store: GatewayStore, partner: PartnerFile, now: datetime) -> PartnerHealth:
     recent = store.recent_files(partner=partner.id, since=now - RECENT, limit=LOOK_BACK_FILES)
     last = store.recent_files(partner=partner.id, limit=1)
     health = PartnerHealth(

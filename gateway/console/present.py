@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from gateway.wording import utc_minute
+from gateway.app.wording import utc_minute
 
 FILE_STATES = ("received", "accepted", "accepted-unmapped", "partially-accepted", "rejected",
                "refused", "partially-refused", "not-x12", "duplicate")

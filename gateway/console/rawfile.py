@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gateway.archive import ArchivedBytesMissing, FileArchive
+from gateway.app.ports import Archive
+from gateway.errors import ArchivedBytesMissing
 
 
 @dataclass(frozen=True)
@@ -26,7 +27,7 @@ class RawView:
         return self.shown_bytes < self.total_bytes
 
 
-def raw_view(archive: FileArchive, key: str, cap: int) -> RawView:
+def raw_view(archive: Archive, key: str, cap: int) -> RawView:
     try:
         data = archive.get(key)
     except (ArchivedBytesMissing, ValueError) as exc:

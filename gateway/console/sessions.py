@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from flask import Flask, request
 from flask.sessions import SecureCookieSessionInterface
 
-from gateway.ports import ConsoleSession, ConsoleSessionStore
+from gateway.app.ports import ConsoleSession, ConsoleSessionStore
 
 SIGNED_OUT, SIGNED_OUT_ALL, IDLE, LIFETIME, UNKNOWN = (
     "signed-out", "signed-out-all", "idle", "lifetime", "unknown")

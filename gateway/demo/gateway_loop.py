@@ -16,20 +16,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from gateway.alerts import follow_up_failed, raise_overdue
-from gateway.bootstrap import (
-    GatewayConfig,
-    alerter,
-    ingest_ports,
-    open_channel,
-    open_store,
-    outbound_context,
-)
-from gateway.outbound.react import Reactions, react_to_file
-from gateway.partners import Partner
-from gateway.pipeline import IngestResult
-from gateway.polling import poll_once, send_pending
-from gateway.store.repository import OutboundRow, SqlStore
+from gateway.app.ingest import IngestResult
+from gateway.app.outbound.react import Reactions, react_to_file
+from gateway.app.poll import poll_once, send_pending
+from gateway.app.ports import GatewayStore, OutboundRow
+from gateway.app.watchers import follow_up_failed, raise_overdue
+from gateway.bootstrap import alerter, ingest_ports, open_channel, open_store, outbound_context
+from gateway.config.partners import Partner
+from gateway.config.settings import GatewayConfig
 from gateway.transport.retry import with_retries
 
 SETTLE_SECONDS = 0.1  # files are renamed into place whole: a short settle is enough here
@@ -121,7 +115,7 @@ class GatewayLoop:
                 report.sent.setdefault(partner_id, []).extend(sent)
 
 
-def first_error(store: SqlStore, file_id: int, reason: str | None) -> str | None:
+def first_error(store: GatewayStore, file_id: int, reason: str | None) -> str | None:
     """Why a file was rejected: its recorded reason (or first error), with the value found
     and the value expected when the words do not already say them."""
     finding = next((f for f in store.findings_of(file_id) if f.severity == "error"), None)

@@ -11,9 +11,9 @@ from __future__ import annotations
 import os
 from typing import TextIO
 
+from gateway.app.outbound.decisions import Answer
+from gateway.app.outbound.react import Reactions
 from gateway.demo.gateway_loop import FileTaken, RoundReport
-from gateway.outbound.decisions import Answer
-from gateway.outbound.react import Reactions
 from gateway.text_safety import printable
 
 _CODES = {"bold": "1", "dim": "2", "red": "31", "green": "32", "yellow": "33",

@@ -9,7 +9,9 @@ from typing import TextIO
 
 import asyncssh
 
-from gateway.bootstrap import GatewayConfig, open_store
+from gateway.bootstrap import upgrade_store
+from gateway.config.partners import Partner
+from gateway.config.settings import GatewayConfig
 from gateway.demo.documents import StoryClock, request_day
 from gateway.demo.gateway_loop import GatewayLoop
 from gateway.demo.partner_side import PartnerClient, PartnerLogin
@@ -28,8 +30,6 @@ from gateway.demo.workspace import (
     write_known_hosts,
     write_partner_files,
 )
-from gateway.partners import Partner
-from gateway.store.migrate import upgrade
 
 EXPLORE_ROUND_SECONDS = 2.0
 
@@ -64,7 +64,7 @@ def run_demo(folder: Path, *, out: TextIO, quiet: bool = False,
             if keep_running:
                 _explore(progress, gateway, workspace, server.port)
         finally:
-            gateway.store.engine.dispose()
+            gateway.store.close()
     return 0
 
 
@@ -111,8 +111,4 @@ def _interrupt(_signum: int, _frame: object) -> None:
 
 def _create_schema(config: GatewayConfig) -> None:
     """`gateway db upgrade` on the workspace's fresh SQLite file."""
-    engine = open_store(config, check=False).engine
-    try:
-        upgrade(engine)
-    finally:
-        engine.dispose()
+    upgrade_store(config)

@@ -11,6 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from gateway.app.outbound.decisions import operator_decide
+from gateway.app.outbound.status import queue_status_updates
+from gateway.app.outbound.steps import record_case_step
 from gateway.demo import documents
 from gateway.demo.documents import RMA, StoryClock
 from gateway.demo.gateway_loop import GatewayLoop, now
@@ -18,9 +21,6 @@ from gateway.demo.partner_side import PartnerClient
 from gateway.demo.progress import Progress, answer_line
 from gateway.domain.return_case import CaseState
 from gateway.domain.rma_policy import Verdict
-from gateway.outbound.decisions import operator_decide
-from gateway.outbound.status import queue_status_updates
-from gateway.outbound.steps import record_case_step
 
 NORTHWIND_997_CONTROL = 105  # the retailer's own ISA13 for its 997 (unused by its samples)
 
@@ -67,7 +67,7 @@ class Story:
         answer = operator_decide(self.gateway.outbound, request, Verdict.AUTHORIZE, lines=None,
                                  reason=None, now=now())
         self.progress.says("a person", f"authorizes it (as `gateway rma authorize {request}` "
-                           "does, through gateway.outbound.decisions.operator_decide)")
+                           "does, through gateway.app.outbound.decisions.operator_decide)")
         self.progress.says("gateway", answer_line(answer))
         queue_status_updates(self.gateway.outbound, [answer.request], now())
         self.settle()

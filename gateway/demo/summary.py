@@ -9,21 +9,21 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from gateway.cases import cases_for
+from gateway.app.cases import cases_for
+from gateway.app.outbound.recalls import effectiveness, latest_notices
+from gateway.app.ports import GatewayStore, OutboundRow
 from gateway.demo.gateway_loop import first_error
 from gateway.demo.progress import Progress
 from gateway.demo.workspace import shown
 from gateway.domain.correlation import KeyKind
 from gateway.domain.return_case import ReturnCase
-from gateway.outbound.recalls import effectiveness, latest_notices
-from gateway.store.repository import OutboundRow, SqlStore
 
 _PURPOSES = {"acknowledgement": "acknowledgement", "rma-answer": "RMA answer",
              "status-update": "status update", "recall-notification": "recall notification",
              "application-advice": "application advice (824)"}
 
 
-def print_summary(store: SqlStore, progress: Progress, config_file: Path) -> None:
+def print_summary(store: GatewayStore, progress: Progress, config_file: Path) -> None:
     p = progress
     p.print()
     p.print("Summary", "bold")
@@ -34,7 +34,7 @@ def print_summary(store: SqlStore, progress: Progress, config_file: Path) -> Non
     _next(p, config_file)
 
 
-def _files(store: SqlStore, p: Progress) -> None:
+def _files(store: GatewayStore, p: Progress) -> None:
     files = sorted(store.recent_files(limit=1000), key=lambda f: f.file.id)
     states = Counter(f.file.state for f in files)
     p.print(f"  files taken in: {len(files)} (" + ", ".join(
@@ -49,7 +49,7 @@ def _files(store: SqlStore, p: Progress) -> None:
         p.print(f"{line}: {reason}", "red" if f.state == "rejected" else "yellow")
 
 
-def _sent(store: SqlStore, p: Progress) -> None:
+def _sent(store: GatewayStore, p: Progress) -> None:
     p.print("  sent, per partner:")
     rows = store.outbound(limit=10_000)
     for partner in sorted({r.partner for r in rows}):
@@ -80,7 +80,7 @@ def _acknowledged(rows: list[OutboundRow]) -> str:
     return "; acknowledgements: " + ", ".join(parts)
 
 
-def _cases(store: SqlStore, p: Progress) -> None:
+def _cases(store: GatewayStore, p: Progress) -> None:
     p.print("  return cases:")
     for case in return_cases(store):
         rma = next((k.value for k in case.keys if k.kind is KeyKind.RMA), case.case_id)
@@ -94,7 +94,7 @@ def _cases(store: SqlStore, p: Progress) -> None:
                     f"({hold.identifier})")
 
 
-def return_cases(store: SqlStore) -> list[ReturnCase]:
+def return_cases(store: GatewayStore) -> list[ReturnCase]:
     """Every case a partner's return request opened, oldest first."""
     found: dict[str, ReturnCase] = {}
     requests = [d for d in store.documents_of_kind("return-authorization")
@@ -113,7 +113,7 @@ def _states_in_order(case: ReturnCase) -> list[str]:
     return states
 
 
-def _recalls(store: SqlStore, p: Progress) -> None:
+def _recalls(store: GatewayStore, p: Progress) -> None:
     for notice in latest_notices(store.documents_of_kind("recall-notice")):
         report = effectiveness(store.recall_recipients_of(notice.notice_id))
         p.print(f"  recall {notice.notice_id}" + (f": {notice.title}" if notice.title else ""))

@@ -20,9 +20,9 @@ from string import Template
 
 import asyncssh
 
-from gateway.bootstrap import GatewayConfig, load_config
+from gateway.config.partners import Partner, read_partner
+from gateway.config.settings import GatewayConfig, load_config
 from gateway.errors import ConfigError, GatewayError
-from gateway.partners import Partner, read_partner
 
 MARKER = ".gateway-demo"
 MARKER_TEXT = ("This folder is a `gateway demo` workspace: every run of the demo deletes it "

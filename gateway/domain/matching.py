@@ -39,7 +39,7 @@ Filing order
 
 Exact names
     A name a person gives picks the case that carries it as a name (`named_by`), never one that
-    merely shares a PO with it; gateway.cases does the same for '#12' and for other keys. Only
+    merely shares a PO with it; gateway.app.cases does the same for '#12' and for other keys. Only
     a reference several cases carry (a PO of several returns, the PRO of a consolidated truck)
     is ambiguous: a command that acts on one case refuses it and lists the candidates with
     their request ids and RMAs (`AmbiguousReference`).

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from lxml import etree
 
-from gateway.gs1 import GLN_LENGTH, GTIN_LENGTHS, check_digit
+from gateway.model.gs1 import GLN_LENGTH, GTIN_LENGTHS, check_digit
 from gateway.recall.parse import element_path, line_of
 from gateway.recall.result import RecallError, Severity, error
 

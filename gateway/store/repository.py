@@ -5,18 +5,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, delete, func, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from gateway.ports import (
+from gateway.app.ports import (
     AckMatch,
+    ConsoleSessionStore,
+    FileSummary,
     FindingRow,
     OutboundRecord,
+    OutboundRow,
     OutboxItem,
+    RecallRecipient,
     RecallResponseRow,
     StoredDocument,
     StoredFile,
@@ -33,6 +36,7 @@ from gateway.store.schema import (
     received_files,
     transaction_sets,
 )
+from gateway.store.sessions import SqlConsoleSessions
 
 
 class SqlStore:
@@ -43,6 +47,20 @@ class SqlStore:
     def transaction(self) -> Iterator[SqlTransaction]:
         with self.engine.begin() as connection:
             yield SqlTransaction(connection)
+
+    def close(self) -> None:
+        """Let go of the database connections (the demo does, before it wipes its folder)."""
+        self.engine.dispose()
+
+    def console_sessions(self) -> ConsoleSessionStore:
+        """The console's sign-ins (logout and expiry are server-side)."""
+        return SqlConsoleSessions(self.engine)
+
+    def partners_seen(self) -> set[str]:
+        """Every partner a file was ever received from."""
+        with self.engine.connect() as connection:
+            return {row.partner for row in connection.execute(
+                select(received_files.c.partner).distinct())}
 
     # --- queries for the commands ----------------------------------------------------------
     def recent_files(self, *, partner: str | None = None, state: str | None = None,
@@ -287,51 +305,8 @@ class SqlStore:
                     for row in connection.execute(query)]
 
 
-@dataclass(frozen=True, slots=True)
-class OutboundRow:
-    id: int
-    partner: str
-    file_id: int | None
-    kind: str
-    purpose: str
-    control_number: str
-    subject: str | None
-    state: str  # pending | sent | held
-    created_at: datetime
-    sent_at: datetime | None
-    reason: str | None
-    ack_state: str | None
-    ack_due: datetime | None
-    ack_at: datetime | None
-    ack_detail: str | None
-    alerted_at: datetime | None
-    payload: bytes
-
-
-@dataclass(frozen=True, slots=True)
-class RecallRecipient:
-    partner: str
-    notification_id: str
-    notified_at: datetime
-    delivered_at: datetime | None
-    affected_units: str | None
-    affected_items: str  # JSON list
-    responded_at: datetime | None
-    response_status: str | None
-    units_found: str | None
-    units_returned: str | None
-    response_note: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class FileSummary:
-    file: StoredFile
-    errors: int
-    unmapped_sets: int = 0  # sets validation accepted that did not become a document
-
-
 class SqlTransaction:
-    """`gateway.ports.IngestTransaction` on one open connection."""
+    """`gateway.app.ports.IngestTransaction` on one open connection."""
 
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
@@ -490,7 +465,7 @@ class SqlTransaction:
         self.connection.execute(delete(interchanges).where(interchanges.c.file_id == file_id))
         self.connection.execute(delete(findings).where(findings.c.file_id == file_id))
 
-    # --- our own documents (gateway.outbound) ------------------------------------------------
+    # --- our own documents (gateway.app.outbound) ----------------------------------------------
     def outbound_exists(self, partner: str, dedupe_key: str) -> bool:
         return self.connection.execute(select(outbox.c.id).where(
             outbox.c.partner == partner, outbox.c.dedupe_key == dedupe_key)).first() is not None

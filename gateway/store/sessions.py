@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Engine, delete, insert, select, update
 
-from gateway.ports import ConsoleSession
+from gateway.app.ports import ConsoleSession
 from gateway.store.schema import console_sessions
 
 

@@ -21,13 +21,12 @@ import os
 import shutil
 import stat
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from gateway.app.ports import FileTooLarge, RemoteFile, SkippedEntry
+from gateway.config.partners import PARTNER_FOLDERS_ANCHOR, Partner, folder_problem
 from gateway.errors import PermanentTransportError, TransientTransportError
-from gateway.partners import PARTNER_FOLDERS_ANCHOR, Partner, folder_problem
-from gateway.ports import FileTooLarge, RemoteFile
 
 _FOLDER_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 # O_NONBLOCK: a named pipe swapped in after the listing must not hang the poll on open.
@@ -36,14 +35,6 @@ _WRITE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEX
 
 
 EntryKey = tuple[str, int, int, str]  # name, device, inode, what it is: an entry
-
-
-@dataclass(frozen=True, slots=True)
-class SkippedEntry:
-    """Something in the inbound folder that matched the patterns but was not taken, and why."""
-
-    name: str
-    why: str
 
 
 class SkipMemory:

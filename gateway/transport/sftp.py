@@ -22,9 +22,9 @@ from typing import Any, BinaryIO, NoReturn
 
 import paramiko
 
+from gateway.app.ports import FileTooLarge, RemoteFile
+from gateway.config.partners import Partner, SecretRef, Transport
 from gateway.errors import PermanentTransportError, TransientTransportError, TransportError
-from gateway.partners import Partner, SecretRef, Transport
-from gateway.ports import FileTooLarge, RemoteFile
 
 log = logging.getLogger(__name__)
 

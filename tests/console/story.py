@@ -15,8 +15,8 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from gateway.bootstrap import GatewayConfig
-from gateway.ports import OutboundRecord, OutboxItem
+from gateway.app.ports import OutboundRecord, OutboxItem
+from gateway.config.settings import GatewayConfig
 from gateway.recall import RecallResponse, ResponseStatus, build_recall_response
 from gateway.store.repository import SqlStore
 from tests.store.test_outbound import COORDINATOR, NOW, REPO, Gateway, ack_997, story

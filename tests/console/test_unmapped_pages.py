@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
+from gateway.app.ingest import IngestResult, ingest
 from gateway.bootstrap import ingest_ports
 from gateway.console.app import create_app
-from gateway.pipeline import IngestResult, ingest
 from tests.console.conftest import ADMIN_TOKEN, READ_TOKEN, TOKENS, csrf_of, signed_in
 from tests.store.test_unmapped import NOW, REPO, REQUEST, REQUIRED_BGN06, workspace
 

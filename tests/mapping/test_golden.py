@@ -14,9 +14,9 @@ from typing import Any
 import jsonschema
 import pytest
 
-from gateway.canonical_json import json_schema
-from gateway.cli_translate import translated_json
-from gateway.mapping_files import MappingCatalog
+from gateway.cli.translate import translated_json
+from gateway.config.mappings import MappingCatalog
+from gateway.model.canonical_json import json_schema
 
 REPO = Path(__file__).resolve().parents[2]
 CATALOG = MappingCatalog(REPO / "mappings")

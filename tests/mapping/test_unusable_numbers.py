@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from gateway.config.mappings import MappingCatalog
 from gateway.mapping.build import MAX_ADJUSTED_EXPONENT, usable_decimal
 from gateway.mapping.engine import VALUE_UNUSABLE
 from gateway.mapping.translate import Translation, translate_set
-from gateway.mapping_files import MappingCatalog
 from gateway.model import ReturnAuthorization, Source
 
 REPO = Path(__file__).resolve().parents[2]

@@ -52,4 +52,4 @@ def test_schemas_ship_beside_the_code_and_import_nothing() -> None:
 
 
 def test_gs1_module_is_standard_library_only() -> None:
-    assert imported_modules(GATEWAY / "gs1.py") <= {"__future__"}
+    assert imported_modules(GATEWAY / "model" / "gs1.py") <= {"__future__"}

@@ -13,12 +13,13 @@ from pathlib import Path
 import yaml
 from sqlalchemy import select
 
-from gateway.bootstrap import GatewayConfig, ingest_ports
-from gateway.partners import read_partner
-from gateway.pipeline import IngestResult, ingest
+from gateway.app.ingest import IngestResult, ingest
+from gateway.app.wording import OUR_PURPOSES
+from gateway.bootstrap import ingest_ports
+from gateway.config.partners import read_partner
+from gateway.config.settings import GatewayConfig
 from gateway.store.repository import SqlStore
 from gateway.store.schema import outbox
-from gateway.wording import OUR_PURPOSES
 from gateway.x12.assess import assess
 from tests.store.test_unmapped import NOW, REQUEST, REQUIRED_BGN06, workspace
 

@@ -27,17 +27,19 @@ from typing import Any
 import pytest
 from lxml import etree
 
-from gateway.alerts import Alert, Alerter, AlertMemory, refused_document
-from gateway.bootstrap import ingest_ports, load_config, outbound_context
-from gateway.cases import NoticeKey, cases_for
+from gateway.app.cases import NoticeKey, cases_for
+from gateway.app.ingest import IngestResult, ingest, preview_replay, replay
+from gateway.app.outbound.react import react
+from gateway.app.outbound.recalls import latest_by_issuer, latest_notices, latest_versions
+from gateway.app.ports import FindingRow
+from gateway.app.watchers import Alert, AlertMemory, refused_document
+from gateway.bootstrap import ingest_ports, outbound_context
+from gateway.config.partners import Partner, read_partner
+from gateway.config.settings import load_config
 from gateway.domain.authority import PartnerDocument, role_authority
 from gateway.domain.recall_match import is_active
 from gateway.domain.return_case import CaseState, ReturnCase
-from gateway.outbound.react import react
-from gateway.outbound.recalls import latest_by_issuer, latest_notices, latest_versions
-from gateway.partners import Partner, read_partner
-from gateway.pipeline import IngestResult, ingest, preview_replay, replay
-from gateway.ports import FindingRow
+from gateway.monitoring.alerts import Alerter
 from gateway.recall import RecallResponse, ResponseStatus, ack_errors, build_recall_response
 from gateway.scheduler import Daemon
 from gateway.x12.advice import ApplicationAdvice

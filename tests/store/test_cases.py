@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from gateway.bootstrap import GatewayConfig, ingest_ports, load_config
-from gateway.cases import cases_for
-from gateway.pipeline import ingest
+from gateway.app.cases import cases_for
+from gateway.app.ingest import ingest
+from gateway.bootstrap import ingest_ports
+from gateway.config.settings import GatewayConfig, load_config
 from gateway.store.repository import SqlStore
 from tests.cli import run_gateway
 from tests.store.workspace import migrated_store

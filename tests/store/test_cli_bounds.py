@@ -1,5 +1,5 @@
 """The largest numbers the command line lets through are ones both stores can hold: at the
-bounds of `gateway.cli_args`, SQLite and a real PostgreSQL answer in words, and one past them
+bounds of `gateway.cli.args`, SQLite and a real PostgreSQL answer in words, and one past them
 argparse refuses before the store is asked (issue 11, item 9: "Python int too large to convert
 to SQLite INTEGER", PostgreSQL's "bigint out of range")."""
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.cli_args import FILE_NUMBER_MAX, MAX_ROWS
+from gateway.cli.args import FILE_NUMBER_MAX, MAX_ROWS
 from gateway.store.engine import open_engine
 from gateway.store.migrate import upgrade
 from tests.test_cli_robustness import assert_plain_refusal, gateway, write_config

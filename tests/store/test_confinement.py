@@ -19,10 +19,10 @@ from pathlib import Path
 
 import pytest
 
+from gateway.app.poll import PollReport, poll_once
 from gateway.bootstrap import ingest_ports, open_channel
+from gateway.config.partners import Partner, read_partner
 from gateway.errors import PermanentTransportError, TransientTransportError
-from gateway.partners import Partner, read_partner
-from gateway.polling import PollReport, poll_once
 from gateway.store.repository import SqlStore
 from gateway.transport.local import LocalChannel, SkipMemory
 from tests.store.workspace import migrated_store

@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, func, select
 
-from gateway.bootstrap import ingest_ports, load_config, open_store
-from gateway.faults import INGEST_POINTS
-from gateway.pipeline import IngestResult, ingest
+from gateway.app.faults import INGEST_POINTS
+from gateway.app.ingest import IngestResult, ingest
+from gateway.bootstrap import ingest_ports, open_store
+from gateway.config.settings import load_config
 from gateway.store.schema import documents, interchanges, outbox, received_files
 from tests.store.test_outbound import story
 

@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 
+from gateway.app.cases import cases_for
+from gateway.app.ingest import ingest
 from gateway.bootstrap import ingest_ports
-from gateway.cases import cases_for
-from gateway.partners import read_partner
-from gateway.pipeline import ingest
+from gateway.config.partners import read_partner
 from gateway.store.repository import SqlStore
 from tests.cli import run_gateway
 from tests.store.workspace import migrated_store

@@ -21,19 +21,21 @@ from typing import Any
 
 import pytest
 
-from gateway.alerts import Alert, Alerter, AlertMemory
-from gateway.bootstrap import ingest_ports, load_config
-from gateway.canonical_json import to_json
+from gateway.app.ingest import ingest
+from gateway.app.outbound import decisions
+from gateway.app.outbound.react import react
+from gateway.app.ports import IngestStore
+from gateway.app.translate import translate_x12
+from gateway.app.watchers import Alert, AlertMemory
+from gateway.bootstrap import ingest_ports
+from gateway.config.mappings import MappingCatalog
+from gateway.config.settings import load_config
 from gateway.domain import rma_policy
 from gateway.domain.correlation import keys_of
-from gateway.mapping_files import MappingCatalog
 from gateway.model import Quantity, ReturnAuthorization
-from gateway.outbound import decisions
-from gateway.outbound.react import react
-from gateway.pipeline import ingest
-from gateway.ports import IngestStore
+from gateway.model.canonical_json import to_json
+from gateway.monitoring.alerts import Alerter
 from gateway.scheduler import Daemon
-from gateway.services import translate_x12
 from gateway.store.repository import SqlStore
 from tests.store.test_daemon import partner_yaml
 from tests.store.test_outbound import NOW, REPO, Gateway, story

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from gateway.app.ingest import Ports, ingest
 from gateway.bootstrap import ingest_ports
-from gateway.pipeline import Ports, ingest
 from gateway.store.repository import SqlStore
 from gateway.store.schema import document_keys, documents, interchanges, outbox, received_files
 from tests.store.workspace import migrated_store

@@ -16,15 +16,16 @@ from typing import Any, ClassVar
 
 import pytest
 
-from gateway.alerts import Alerter, raise_overdue
+from gateway.app.cases import cases_for
+from gateway.app.ingest import IngestResult, ingest, replay
+from gateway.app.outbound.decisions import operator_decide
+from gateway.app.outbound.react import react
+from gateway.app.outbound.terms import Outbound
+from gateway.app.watchers import raise_overdue
 from gateway.bootstrap import ingest_ports, outbound_context
-from gateway.cases import cases_for
+from gateway.config.partners import Partner, read_partner
 from gateway.domain.rma_policy import DecisionError, Verdict
-from gateway.outbound.decisions import operator_decide
-from gateway.outbound.react import react
-from gateway.outbound.terms import Outbound
-from gateway.partners import Partner, read_partner
-from gateway.pipeline import IngestResult, ingest, replay
+from gateway.monitoring.alerts import Alerter
 from gateway.recall import RecallResponse, ResponseStatus, build_recall_response
 from gateway.store.repository import OutboundRow
 from gateway.x12.assess import assess

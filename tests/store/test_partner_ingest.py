@@ -8,9 +8,9 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from gateway.app.ingest import ingest
 from gateway.bootstrap import ingest_ports
-from gateway.partners import read_partner
-from gateway.pipeline import ingest
+from gateway.config.partners import read_partner
 from gateway.store.schema import documents
 from tests.store.workspace import migrated_store
 

@@ -8,9 +8,9 @@ import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from gateway.app.poll import poll_once
 from gateway.bootstrap import ingest_ports
-from gateway.partners import read_partner
-from gateway.polling import poll_once
+from gateway.config.partners import read_partner
 from gateway.transport.local import LocalChannel
 from tests.store.workspace import migrated_store
 

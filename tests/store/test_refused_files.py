@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
+from gateway.app.ingest import IngestSettings, Ports
+from gateway.app.poll import PollReport, poll_once
+from gateway.app.ports import FileTooLarge
 from gateway.bootstrap import ingest_ports
-from gateway.partners import Partner, read_partner
-from gateway.pipeline import IngestSettings, Ports
-from gateway.polling import PollReport, poll_once
-from gateway.ports import FileTooLarge
+from gateway.config.partners import Partner, read_partner
 from gateway.store.repository import SqlStore
 from gateway.transport.local import LocalChannel
 from gateway.x12.limits import FrontDoorRules, Limits

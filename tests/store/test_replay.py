@@ -9,9 +9,10 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from gateway.bootstrap import GatewayConfig, ingest_ports
-from gateway.cases import cases_for
-from gateway.pipeline import ingest, replay
+from gateway.app.cases import cases_for
+from gateway.app.ingest import ingest, replay
+from gateway.bootstrap import ingest_ports
+from gateway.config.settings import GatewayConfig
 from gateway.store.repository import SqlStore
 from gateway.store.schema import control_counters, outbox
 from tests.cli import run_gateway

@@ -13,16 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from gateway.bootstrap import (
-    NO_PARTNER_FILE,
-    ReplayAsIngested,
-    ingest_ports,
-    load_config,
-    open_store,
-)
+from gateway.app.ingest import ingest
+from gateway.bootstrap import NO_PARTNER_FILE, ReplayAsIngested, ingest_ports, open_store
+from gateway.config.settings import load_config
 from gateway.console.app import create_app
 from gateway.errors import ConfigError
-from gateway.pipeline import ingest
 from gateway.store.repository import SqlStore
 from tests.cli import run_gateway
 from tests.console.conftest import ADMIN_TOKEN, TOKENS

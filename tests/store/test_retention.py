@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from gateway.archive import ArchivedBytesMissing, FileArchive
+from gateway.app.ingest import ingest, replay
 from gateway.bootstrap import ingest_ports
-from gateway.pipeline import ingest, replay
+from gateway.store.archive import ArchivedBytesMissing, FileArchive
 from tests.store.workspace import migrated_store
 
 REPO = Path(__file__).resolve().parents[2]

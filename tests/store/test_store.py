@@ -9,8 +9,8 @@ import pytest
 from alembic import command
 from sqlalchemy import inspect
 
-from gateway.pipeline import _nine_digits
-from gateway.ports import FindingRow, OutboxItem
+from gateway.app.ingest import _nine_digits
+from gateway.app.ports import FindingRow, OutboxItem
 from gateway.store.engine import open_engine
 from gateway.store.migrate import (
     SchemaOutOfDate,

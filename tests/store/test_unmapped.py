@@ -20,10 +20,11 @@ import pytest
 from alembic import command
 from sqlalchemy import insert, select
 
-from gateway.bootstrap import GatewayConfig, ingest_ports
+from gateway.app.ingest import IngestResult, ingest
+from gateway.bootstrap import ingest_ports
+from gateway.config.settings import GatewayConfig
 from gateway.mapping.engine import REQUIRED_MISSING, Context
 from gateway.mapping.transforms import TRANSFORMS
-from gateway.pipeline import IngestResult, ingest
 from gateway.store.engine import open_engine
 from gateway.store.migrate import migration_config, upgrade
 from gateway.store.repository import SqlStore

@@ -16,8 +16,9 @@ from typing import Any
 
 import pytest
 
-from gateway.alerts import Alerter, AlertMemory
-from gateway.bootstrap import load_config
+from gateway.app.watchers import AlertMemory
+from gateway.config.settings import load_config
+from gateway.monitoring.alerts import Alerter
 from gateway.scheduler import Daemon
 from tests.store.test_daemon import partner_yaml
 from tests.store.test_unmapped import REPO, REQUEST, REQUIRED_BGN06

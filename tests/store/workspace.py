@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gateway.bootstrap import GatewayConfig, load_config
+from gateway.config.settings import GatewayConfig, load_config
 from gateway.store.engine import open_engine
 from gateway.store.migrate import upgrade
 from gateway.store.repository import SqlStore

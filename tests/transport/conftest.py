@@ -32,7 +32,7 @@ import paramiko
 import pytest
 import yaml
 
-from gateway.partners import Partner, read_partner
+from gateway.config.partners import Partner, read_partner
 
 SSHD = Path("/usr/sbin/sshd")
 FOLDERS = ("in", "out", "archive")

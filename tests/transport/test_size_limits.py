@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from gateway.bootstrap import load_config
-from gateway.ports import FileTooLarge
+from gateway.app.ports import FileTooLarge
+from gateway.config.settings import load_config
 from gateway.scheduler import Daemon
 from gateway.transport import sftp as sftp_module
 from gateway.transport.sftp import PREFETCH_FROM_BYTES, SftpChannel

@@ -12,7 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gateway.mapping_files import MappingCatalog
+from gateway.app.translate import translate_x12
+from gateway.config.mappings import MappingCatalog
 from gateway.model import (
     Address,
     CanonicalDocument,
@@ -36,7 +37,6 @@ from gateway.model import (
     ShipmentStatus,
     ShipmentStatusReport,
 )
-from gateway.services import translate_x12
 from gateway.x12.ack import Identity
 from gateway.x12.assess import Assessment, assess
 from gateway.x12.isa import Delimiters

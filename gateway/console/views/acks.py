@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template, request
 
-from gateway.wording import OUR_PURPOSES, delivery
+from gateway.app.wording import OUR_PURPOSES, delivery
 
 from ..context import console
 from ..params import text_arg

@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
-from gateway.cases import cases_for
-from gateway.wording import OUR_PURPOSES, delivery
+from gateway.app.cases import cases_for
+from gateway.app.wording import OUR_PURPOSES, delivery
 
 from ..context import console
 from ..params import text_arg

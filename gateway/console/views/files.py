@@ -5,12 +5,11 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
-from gateway.archive import ArchivedBytesMissing, FileArchive
-from gateway.bootstrap import ReplayAsIngested, outbound_context
-from gateway.errors import GatewayError
-from gateway.outbound.react import react_to_file
-from gateway.ports import StoredFile
-from gateway.wording import FAILED_STATES
+from gateway.app.outbound.react import react_to_file
+from gateway.app.ports import StoredFile
+from gateway.app.wording import FAILED_STATES
+from gateway.bootstrap import ReplayAsIngested, file_archive, outbound_context
+from gateway.errors import ArchivedBytesMissing, GatewayError
 
 from ..auth import require_admin
 from ..context import console
@@ -45,7 +44,7 @@ def index() -> str:
 def show(file_id: int) -> str:
     context = console()
     stored = _file_or_404(file_id)
-    archive = FileArchive(context.config.paths["archive"])
+    archive = file_archive(context.config)
     unmapped = {(s[0], s[1], s[3]) for s in context.store.unmapped_sets_of(file_id)}
     return render_template(
         "file.html", file=stored, outcomes=context.store.outcomes_of(file_id),

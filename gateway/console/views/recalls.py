@@ -9,9 +9,9 @@ from typing import Any
 from flask import Blueprint, abort, render_template
 from markupsafe import Markup
 
+from gateway.app.outbound.recalls import Effectiveness, effectiveness, latest_versions
+from gateway.app.ports import GatewayStore, RecallRecipient
 from gateway.model import RecallNotice
-from gateway.outbound.recalls import Effectiveness, effectiveness, latest_versions
-from gateway.store.repository import RecallRecipient, SqlStore
 
 from ..charts import Bar, BarGroup, bar_chart
 from ..context import console
@@ -44,7 +44,7 @@ def show(notice_id: str) -> str:
                            chart=chart(notice_id, report))
 
 
-def notices_by_id(store: SqlStore) -> dict[str, RecallNotice]:
+def notices_by_id(store: GatewayStore) -> dict[str, RecallNotice]:
     """The newest version of every notice, active or not, newest notice first."""
     latest = latest_versions(store.documents_of_kind("recall-notice"))
     return dict(reversed(latest.items()))

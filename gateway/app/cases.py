@@ -1,0 +1,200 @@
+"""Return cases, derived from the stored documents: the read side of the pipeline.
+
+A case is not a row that could drift from its documents: it is folded from them, in arrival
+order, by the domain's `file_documents`; the domain's lifecycle is order-independent, so the same
+documents give the same case whatever order they came in (the domain files them in an order of
+its own, not their arrival).
+
+A reference picks cases exactly (gateway.domain.matching, "Exact names"): an RMA or request id
+picks the case that carries it as a name; '#12' the cases of that file's documents; any other
+key, document number or ISA13 the cases of the documents that carry exactly that value (a PO
+may pick several). Never a case that merely shares a PO with the one named.
+
+A recall notice is its issuer's: every id a notice version claims (its own, and the original it
+updates or cancels) belongs to the partner that sent it first, and a version another partner
+sent of it is not a version of that notice (`issued_notices`). Ingest refuses such versions;
+this keeps one that was stored before (or raced its issuer's first version) out of every case,
+hold and notification.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from gateway.app.ports import DocumentReader, StoredDocument, file_number_of
+from gateway.domain.correlation import keys_of, normalize
+from gateway.domain.matching import file_documents, named_by
+from gateway.domain.recall_match import claimed_ids, notice_identity
+from gateway.domain.return_case import CaseState, ReturnCase, document_reference, record_step
+from gateway.mapping.build import build
+from gateway.mapping.engine import Context
+from gateway.model import (
+    CanonicalDocument,
+    RecallNotice,
+    ReturnAuthorization,
+    ReturnShipment,
+    ShipmentStatusReport,
+)
+
+CASE_STEP = "case-step"
+_KINDS: dict[str, type[Any]] = {
+    "return-authorization": ReturnAuthorization, "return-shipment": ReturnShipment,
+    "shipment-status": ShipmentStatusReport, "recall-notice": RecallNotice}
+
+
+@dataclass(frozen=True, slots=True)
+class CaseView:
+    cases: tuple[ReturnCase, ...]  # the cases the reference picks (module doc)
+    # The stored documents of those cases (with the recall notices and steps applied to them);
+    # with no case, the documents the reference names exactly.
+    documents: tuple[StoredDocument, ...]
+
+
+def document_from_json(stored: StoredDocument) -> CanonicalDocument | None:
+    """The typed canonical document back from its stored JSON."""
+    body = json.loads(stored.body)
+    kind = body.pop("kind", stored.kind)
+    context = Context({}, {}, f"stored document #{stored.id}")
+    document = build(_KINDS[kind], body, context) if kind in _KINDS else None
+    return None if context.issues else document
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class NoticeKey:
+    """A recall notice's identity: the partner that issued it and the id it is known by."""
+
+    issuer: str
+    notice_id: str
+
+
+def issued_notices(stored: Iterable[StoredDocument]
+                   ) -> list[tuple[NoticeKey, StoredDocument, RecallNotice]]:
+    """Every stored version of every notice, oldest first, by issuer + id; a version that
+    claims an id another partner issued first belongs to no notice and is left out."""
+    versions = list(_notice_versions(stored))
+    issuers = _first_claims(versions)
+    return [(NoticeKey(item.partner, notice_identity(notice)), item, notice)
+            for item, notice in versions
+            if all(issuers[claimed] == item.partner for claimed in claimed_ids(notice))]
+
+
+def notice_issuers(stored: Iterable[StoredDocument]) -> dict[str, str]:
+    """Each notice id any stored version claims, with the partner that claimed it first."""
+    return _first_claims(list(_notice_versions(stored)))
+
+
+def _notice_versions(stored: Iterable[StoredDocument]
+                     ) -> Iterator[tuple[StoredDocument, RecallNotice]]:
+    for item in sorted(stored, key=lambda d: (d.created_at, d.id)):
+        document = document_from_json(item) if item.kind == "recall-notice" else None
+        if isinstance(document, RecallNotice):
+            yield item, document
+
+
+def _first_claims(versions: list[tuple[StoredDocument, RecallNotice]]) -> dict[str, str]:
+    issuers: dict[str, str] = {}
+    for item, notice in versions:
+        for claimed in sorted(claimed_ids(notice)):
+            issuers.setdefault(claimed, item.partner)
+    return issuers
+
+
+def cases_for(reader: DocumentReader, reference: str) -> CaseView:
+    related = reader.related_documents(reference)
+    # A recall shares no key with a return: it reaches every case through its products, so
+    # every stored notice its issuer sent is folded in (the domain keeps only each notice's
+    # latest version); a version someone else sent of it is not.
+    every_notice = reader.documents_of_kind("recall-notice") if related else []
+    issued = {item.id for _, item, _ in issued_notices(every_notice)}
+    known = {d.id for d in related}
+    notices = [d for d in every_notice if d.id in issued and d.id not in known]
+    kept = [d for d in related if d.kind != "recall-notice" or d.id in issued]
+    stored = sorted([*kept, *notices], key=lambda d: (d.created_at, d.id))
+    read = {item.id: document for item in stored if item.kind != CASE_STEP
+            and (document := document_from_json(item)) is not None}
+    cases, stepped = _with_steps(
+        file_documents((read[item.id], item.created_at) for item in stored if item.id in read),
+        [item for item in stored if item.kind == CASE_STEP])
+    seeds = [item for item in stored if _names_exactly(item, read.get(item.id), reference)]
+    chosen = _chosen(cases, reference, seeds, read, stepped)
+    return CaseView(chosen, _documents_of(chosen, stored, read, stepped) if chosen
+                    else tuple(seeds))
+
+
+def _chosen(cases: tuple[ReturnCase, ...], reference: str, seeds: list[StoredDocument],
+            read: dict[int, CanonicalDocument], stepped: dict[int, set[str]]
+            ) -> tuple[ReturnCase, ...]:
+    """The cases ``reference`` picks (module doc): by name first, else by the documents (and
+    steps) that carry it exactly."""
+    named = () if file_number_of(reference.strip()) is not None else named_by(cases, reference)
+    if named:
+        return named
+    refs = {document_reference(read[seed.id]) for seed in seeds if seed.id in read}
+    ids = {case_id for seed in seeds for case_id in stepped.get(seed.id, ())}
+    return tuple(case for case in cases if case.documents & refs or case.case_id in ids)
+
+
+def _documents_of(cases: tuple[ReturnCase, ...], stored: list[StoredDocument],
+                  read: dict[int, CanonicalDocument], stepped: dict[int, set[str]]
+                  ) -> tuple[StoredDocument, ...]:
+    """The stored documents of ``cases``: theirs, the recall notices folded into every case,
+    and the steps recorded on them."""
+    refs = {ref for case in cases for ref in case.documents}
+    ids = {case.case_id for case in cases}
+    return tuple(item for item in stored
+                 if (item.id in read and (document_reference(read[item.id]) in refs
+                                          or isinstance(read[item.id], RecallNotice)))
+                 or stepped.get(item.id, set()) & ids)
+
+
+def case_step_body(state: CaseState, at: datetime, note: str, keys: Iterable[str]) -> str:
+    """A step no document proves (goods received at the dock, case closed), as stored. Its
+    ``keys`` are the case's correlation key values, so the case finds it again."""
+    return json.dumps({"kind": CASE_STEP, "state": state.value, "at": at.isoformat(),
+                       "note": note, "case_keys": sorted(keys)})
+
+
+def _with_steps(cases: tuple[ReturnCase, ...], steps: Iterable[StoredDocument]
+                ) -> tuple[tuple[ReturnCase, ...], dict[int, set[str]]]:
+    """``cases`` with the steps recorded on them, and for each step the ids of its cases."""
+    stepped: dict[int, set[str]] = {}
+    for step in steps:
+        body = json.loads(step.body)
+        targets = _cases_of_step(cases, set(body.get("case_keys", ())))
+        stepped[step.id] = {case.case_id for case in targets}
+        cases = tuple(record_step(case, CaseState(body["state"]),
+                                  datetime.fromisoformat(body["at"]),
+                                  str(body.get("note") or ""))
+                      if case.case_id in stepped[step.id] else case for case in cases)
+    return cases, stepped
+
+
+def _cases_of_step(cases: Iterable[ReturnCase], values: set[str]) -> list[ReturnCase]:
+    """The cases a step was recorded on: those it names (an RMA or request id among the key
+    values it kept), else, for a step on a case that had no name yet, those sharing one of its
+    shipment or carrier numbers. Never by a PO alone: another return may share it."""
+    cases = list(cases)
+    named = [case for case in cases if values & {name.value for name in case.names}]
+    return named or [case for case in cases
+                     if values & {key.value for key in case.keys if not key.is_weak}]
+
+
+def _names_exactly(stored: StoredDocument, document: CanonicalDocument | None,
+                   reference: str) -> bool:
+    """``stored`` is one of file '#N''s documents, or carries ``reference`` exactly: as its own
+    number, as a key, or as its interchange's ISA13 (a step: as the reference a person gave)."""
+    text = reference.strip()
+    number = file_number_of(text)
+    if number is not None:
+        return stored.file_id == number
+    value = normalize(text)
+    if value and normalize(stored.reference) == value:
+        return True
+    return document is not None and bool(value) and (
+        any(key.value == value for key in keys_of(document))
+        or (document.source.interchange_control or "").strip() == text)
+

@@ -1,0 +1,89 @@
+"""Putting our own documents on the outbox: enveloped, validated, once per dedupe key."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from gateway.app.faults import crash_point
+from gateway.app.ingest import DurableControlNumbers
+from gateway.app.outbound.terms import Counterparty, Outbound
+from gateway.app.ports import OutboundRecord, OutboundTransaction, OutboxItem
+from gateway.x12.assess import assess
+from gateway.x12.outbound import Envelope, interchange
+from gateway.x12.report import where_text
+from gateway.x12.write import DEFAULT_DELIMITERS
+
+TransactionSet = tuple[str, Sequence[Sequence[str]]]  # (ST01, body segments without ST / SE)
+
+
+def queue_x12(tx: OutboundTransaction, context: Outbound, party: Counterparty,
+              sets: Sequence[TransactionSet], *, purpose: str, subject: str | None,
+              dedupe_key: str, file_id: int | None, now: datetime) -> int | None:
+    """One interchange of ``sets`` to ``party``; its outbox id, or None when it already has
+    one under ``dedupe_key``. Checked against our own maps first: an invalid document is
+    kept *held* with the reason and never sent (nor are control numbers wasted on a re-run)."""
+    if tx.outbound_exists(party.id, dedupe_key):
+        return None
+    numbers = DurableControlNumbers(tx, party.id)
+    isa13, gs06 = numbers.next_interchange(), numbers.next_group()
+    envelope = Envelope(context.identity, (party.isa_qualifier, party.isa_id), party.gs_id,
+                        party.version, party.delimiters or DEFAULT_DELIMITERS, isa13, gs06)
+    try:
+        text = interchange(_functional_id(sets[0][0]), sets, envelope, now)
+    except ValueError as exc:  # an id of the partner's that X12 cannot carry
+        return queue_unwritable(tx, party, sets[0][0], str(exc), purpose=purpose,
+                                subject=subject, dedupe_key=dedupe_key, file_id=file_id,
+                                now=now)
+    record = OutboundRecord(
+        OutboxItem(sets[0][0], f"{isa13:09d}", None, text.encode("latin-1")), purpose,
+        subject, dedupe_key, held_because=invalid_because(text),
+        interchange_control=f"{isa13:09d}", group_control=str(gs06),
+        set_controls=",".join(f"{set_id}:{n:04d}" for n, (set_id, _) in
+                              enumerate(sets, start=1)),
+        ack_due=now + party.ack_within if party.ack_within else None, expects_ack=True)
+    queued = tx.queue_outbound(file_id, party.id, record, now)
+    crash_point("outbound-mid-transaction")
+    return queued
+
+
+def queue_xml(tx: OutboundTransaction, party: Counterparty, kind: str, document_id: str,
+              payload: bytes, *, purpose: str, subject: str | None, dedupe_key: str,
+              file_id: int | None, now: datetime) -> int | None:
+    """An XML document (already valid against its XSD: the writers check) to ``party``."""
+    record = OutboundRecord(OutboxItem(kind, document_id, None, payload), purpose, subject,
+                            dedupe_key)
+    return tx.queue_outbound(file_id, party.id, record, now)
+
+
+def queue_unwritable(tx: OutboundTransaction, party: Counterparty, kind: str, reason: str, *,
+                     purpose: str, subject: str | None, dedupe_key: str,
+                     file_id: int | None, now: datetime) -> int | None:
+    """A document we owe but cannot write (its data does not fit the form the partner asked
+    for): kept *held* with the reason, so a person sees it in ``gateway acks --held``."""
+    record = OutboundRecord(OutboxItem(kind, "-", None, b""), purpose, subject, dedupe_key,
+                            held_because=f"cannot be written: {reason}")
+    return tx.queue_outbound(file_id, party.id, record, now)
+
+
+def next_document_id(tx: OutboundTransaction, prefix: str) -> str:
+    """Our XML documents' ids: RGW-S000000012 (status), RGW-N000000003 (notification)."""
+    return f"RGW-{prefix}{tx.next_control_number('gateway', f'xml-{prefix}'):09d}"
+
+
+def invalid_because(text: str) -> str | None:
+    """Why an X12 document we wrote fails our own validation (None: it passes). The same
+    checks inbound files get: a partner would reject what we would reject."""
+    assessment = assess(text.encode("latin-1"))
+    if assessment.accepted:
+        return None
+    errors = [f for f in assessment.all_findings() if f.is_error][:5]
+    return "; ".join(f"{where_text(assessment, f)}: {f.message}" for f in errors) \
+        or "our own validation did not accept it"
+
+
+_FUNCTIONAL_IDS = {"180": "AN", "214": "QM", "856": "SH", "997": "FA", "999": "FA"}
+
+
+def _functional_id(set_id: str) -> str:
+    return _FUNCTIONAL_IDS[set_id]

@@ -1,0 +1,45 @@
+"""Steps of a return case that no partner document proves: goods received at the dock, the
+case closed. A person records them (``gateway rma receive|close``); the partners of the case
+that subscribe hear about them like any other move."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from gateway.app.cases import CASE_STEP, case_step_body, cases_for
+from gateway.app.outbound.status import Transition, queue_status_updates
+from gateway.app.outbound.terms import Outbound
+from gateway.domain.return_case import CaseState
+
+
+class StepError(ValueError):
+    """The step cannot be recorded; the message says why, for a person."""
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedStep:
+    case_id: str
+    state: CaseState
+    at: datetime
+    already: bool  # the case was in that state: nothing recorded
+    updates: tuple[Transition, ...] = ()
+
+
+def record_case_step(context: Outbound, reference: str, state: CaseState, *, note: str,
+                     now: datetime) -> RecordedStep:
+    """Record ``state`` on the one case ``reference`` names, then queue the status updates."""
+    view = cases_for(context.store, reference)
+    if len(view.cases) != 1:
+        problem = "no return case" if not view.cases else f"{len(view.cases)} return cases"
+        raise StepError(f"{reference!r} names {problem}; name exactly one")
+    case = view.cases[0]
+    if case.state is state:
+        return RecordedStep(case.case_id, state, now, already=True)
+    with context.store.transaction() as tx:
+        tx.add_document(None, "gateway", kind=CASE_STEP, reference=reference[:80],
+                        body=case_step_body(state, now, note, {k.value for k in case.keys}),
+                        keys=[(key.kind.value, key.value) for key in case.keys],
+                        created_at=now, direction="internal")
+    updates = queue_status_updates(context, [reference], now)
+    return RecordedStep(case.case_id, state, now, already=False, updates=tuple(updates))

@@ -1,0 +1,249 @@
+"""One poll of a partner: take in the files that have stopped growing, then send the outbox.
+
+Order is what makes it safe:
+1. a file is taken only when its size and time did not change across the settle interval;
+2. it is fetched and run through the pipeline, which archives and commits it;
+3. only then is the partner's copy deleted or moved: a crash before that leaves it where it
+   was, and the next poll finds the same bytes again (a duplicate, never a second processing);
+   a file listed over ``limits.file_size`` is never downloaded (and one that grows past it
+   while we read it is cut off there): it is recorded once as rejected with the reason, and
+   the partner's copy is left where it is, since we never delete what we did not take;
+4. acknowledgements are published under names derived from their control numbers, then marked
+   sent: a crash in between publishes the same file again, which replaces it, never doubles it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol, runtime_checkable
+
+from gateway.app.faults import crash_point
+from gateway.app.ingest import IngestResult, IngestSettings, Ports, ingest
+from gateway.app.ports import (
+    FileTooLarge,
+    FindingRow,
+    IngestStore,
+    OutboxItem,
+    PartnerChannel,
+    RemoteFile,
+    SkippedEntry,
+)
+from gateway.text_safety import printable
+
+log = logging.getLogger("gateway.run")  # with the daemon's other lines about each poll
+FILE_SIZE_KEY = "limits.file_size"  # the config.yaml key of Limits.file_bytes
+
+
+class OutboxStore(Protocol):
+    def pending_outbox(self, partner: str | None = None) -> list[tuple[int, str, OutboxItem]]:
+        ...
+
+    def mark_sent(self, outbox_id: int, sent_at: datetime) -> None: ...
+
+
+class TransferObserver(Protocol):
+    """Told of each file moved, e.g. `gateway.monitoring.metrics.GatewayMetrics` (the daemon's)."""
+
+    def transferred(self, partner: str, direction: str, size: int, seconds: float) -> None:
+        """``direction`` is "fetch" or "publish"."""
+
+
+@dataclass(slots=True)
+class PollReport:
+    partner: str
+    taken: list[tuple[str, IngestResult]] = field(default_factory=list)
+    waiting: list[tuple[str, str]] = field(default_factory=list)  # (file, why it was left)
+    # Files over limits.file_size recorded by this poll (also in taken, as rejected; their
+    # copies stay in the partner's folder and are in waiting at later polls).
+    refused: list[tuple[str, IngestResult]] = field(default_factory=list)
+    sent: list[str] = field(default_factory=list)
+    sent_items: list[OutboxItem] = field(default_factory=list)  # what each sent name carried
+    # (entry, why) in the inbound folder never to be taken (a link, a pipe, a device, a
+    # folder): each reported by the first poll that finds it, not by every poll
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+
+@runtime_checkable
+class SkipsEntries(Protocol):
+    """A channel that leaves some of what it lists untaken and says what, once (local)."""
+
+    @property
+    def skipped(self) -> list[SkippedEntry]: ...
+
+
+def poll_once(partner: str, channel: PartnerChannel, ports: Ports, settings: IngestSettings,
+              outbox: OutboxStore, *, clock: Callable[[], datetime], settle: float,
+              sleep: Callable[[float], None],
+              after_file: Callable[[IngestResult], None] | None = None,
+              observer: TransferObserver | None = None) -> PollReport:
+    """``after_file`` runs once each taken file is committed and picked up (the outbound
+    reactions: RMA answers, status updates, recall notifications), before the outbox is sent,
+    so what it queues for this partner leaves in the same poll; it also runs for a file this
+    poll refused as too large (rejected, its copy left in place). ``observer`` hears of every
+    file fetched and published (sizes and durations, for metrics)."""
+    report = PollReport(partner)
+    limit = settings.rules.limits.file_bytes
+    with channel:
+        listed = _stable_files(channel, settle, sleep)
+        _report_skipped(partner, channel, report)  # before a fetch can fail the poll
+        for remote, why in listed:
+            if why is not None:
+                report.waiting.append((remote.name, why))
+                continue
+            data = _fetch_within(channel, remote, limit, partner, observer)
+            if data is None:
+                _refuse(partner, remote, limit, store=ports.store, report=report, now=clock(),
+                        after_file=after_file)
+                continue  # the partner's copy stays: we never delete what we did not take
+            result = ingest(data, remote.name, partner, ports, settings, now=clock())
+            report.taken.append((remote.name, result))
+            if result.state == "in-progress":
+                report.waiting.append((remote.name, result.reason or "in progress"))
+                continue
+            channel.after_pickup(remote.name)  # only now: the store has committed it
+            if after_file is not None:
+                after_file(result)
+        for name, item in publish_pending(partner, channel, outbox, clock=clock,
+                                          observer=observer):
+            report.sent.append(name)
+            report.sent_items.append(item)
+    return report
+
+
+def _report_skipped(partner: str, channel: PartnerChannel, report: PollReport) -> None:
+    """What the channel found but will never take: in the report and a log line, once."""
+    if not isinstance(channel, SkipsEntries):
+        return
+    for entry in channel.skipped:
+        report.skipped.append((entry.name, entry.why))
+        log.warning("%s: skipped %s in the inbound folder, never taken: %s", partner,
+                    printable(entry.name), printable(entry.why),
+                    extra={"partner": partner, "file": entry.name})
+
+
+def send_pending(partner: str, channel: PartnerChannel, outbox: OutboxStore, *,
+                 clock: Callable[[], datetime],
+                 observer: TransferObserver | None = None) -> list[str]:
+    """Publish everything owed to ``partner`` over an open ``channel``; the names sent."""
+    return [name for name, _item in publish_pending(partner, channel, outbox, clock=clock,
+                                                    observer=observer)]
+
+
+def publish_pending(partner: str, channel: PartnerChannel, outbox: OutboxStore, *,
+                    clock: Callable[[], datetime],
+                    observer: TransferObserver | None = None) -> list[tuple[str, OutboxItem]]:
+    """Publish everything owed to ``partner``; each name sent with the item it carried.
+
+    Each item is marked sent only after its file is in place, so a failure leaves the rest
+    owed for the next try, and a retry replaces a published file rather than doubling it."""
+    sent = []
+    for outbox_id, _partner, item in outbox.pending_outbox(partner):
+        name = acknowledgement_file_name(item)
+        started = time.monotonic()
+        channel.publish(name, item.payload)
+        if observer is not None:
+            observer.transferred(partner, "publish", len(item.payload),
+                                 time.monotonic() - started)
+        crash_point("after-publish")  # published, not yet marked: the next try replaces it
+        outbox.mark_sent(outbox_id, clock())
+        sent.append((name, item))
+    return sent
+
+
+def _fetch_within(channel: PartnerChannel, remote: RemoteFile, limit: int, partner: str,
+                  observer: TransferObserver | None) -> bytes | None:
+    """The file's bytes, or None when it is over ``limit``: by its listing (then it is never
+    downloaded) or by growing past it while we read it (then the download stops there)."""
+    if remote.size > limit:
+        return None
+    try:
+        return _fetch(channel, remote.name, partner, observer, limit)
+    except FileTooLarge:
+        return None
+
+
+def _refuse(partner: str, remote: RemoteFile, limit: int, *, store: IngestStore,
+            report: PollReport, now: datetime,
+            after_file: Callable[[IngestResult], None] | None) -> None:
+    """Record a file too large to take (once per name, size and time) and say so."""
+    result, new = refuse_unread(store, partner, remote, limit, now=now)
+    report.waiting.append((remote.name, f"{result.reason} (file #{result.file_id})"))
+    if new:
+        report.taken.append((remote.name, result))
+        report.refused.append((remote.name, result))
+        if after_file is not None:
+            after_file(result)  # alerts, metrics: it is a rejected file like any other
+
+
+def refuse_unread(store: IngestStore, partner: str, remote: RemoteFile, limit: int, *,
+                  now: datetime) -> tuple[IngestResult, bool]:
+    """Record ``remote``, over ``limit``, as rejected without its bytes, unless the same name,
+    size and time were refused before; the result, and whether it was recorded now. A file
+    listed at or under the limit grew past it while it was being read."""
+    grew = remote.size <= limit
+    reason = too_large_reason(remote.name, remote.size, limit, grew=grew)
+    found = f"{remote.size} bytes listed, more read" if grew else f"{remote.size} bytes"
+    with store.transaction() as tx:
+        earlier = tx.refused_file(partner, remote.name, remote.size, remote.modified)
+        if earlier is not None:
+            return IngestResult(earlier.id, earlier.state, earlier.reason), False
+        file_id = tx.record_refused_file(partner, remote.name, size=remote.size,
+                                         modified=remote.modified, received_at=now,
+                                         reason=reason)
+        tx.add_findings(file_id, [FindingRow("file.too-large", "error", reason, found=found,
+                                             expected=f"at most {limit} bytes")])
+    return IngestResult(file_id, "rejected", reason), True
+
+
+def too_large_reason(name: str, size: int, limit: int, *, grew: bool = False) -> str:
+    """Why a file is refused unread: its size, the limit and the key that sets it."""
+    where = f"the limit of {_size_text(limit)} set by {FILE_SIZE_KEY} in config.yaml"
+    if grew:
+        return (f"refused: {name} was listed at {_size_text(size)} but grew past {where} "
+                "while it was being downloaded; the download was stopped there and nothing "
+                "of it was kept")
+    return f"refused unread: {name} is {_size_text(size)}, over {where}"
+
+
+def _size_text(size: int) -> str:
+    return f"{size:,} bytes ({size / (1 << 20):,.1f} MiB)" if size >= 1 << 20 \
+        else f"{size:,} bytes"
+
+
+def _fetch(channel: PartnerChannel, name: str, partner: str,
+           observer: TransferObserver | None, limit: int) -> bytes:
+    started = time.monotonic()
+    data = channel.fetch(name, max_bytes=limit)
+    if observer is not None:
+        observer.transferred(partner, "fetch", len(data), time.monotonic() - started)
+    return data
+
+
+def _stable_files(channel: PartnerChannel, settle: float,
+                  sleep: Callable[[float], None]) -> list[tuple[RemoteFile, str | None]]:
+    """Each listed file, with the reason to leave it for now (None: take it)."""
+    before = {f.name: f for f in channel.list_inbound()}
+    if not before:
+        return []
+    sleep(settle)
+    found: list[tuple[RemoteFile, str | None]] = []
+    for remote in channel.list_inbound():
+        earlier = before.get(remote.name)
+        if earlier is None:
+            found.append((remote, "appeared during this poll"))
+        elif (earlier.size, earlier.modified) != (remote.size, remote.modified):
+            found.append((remote, "still being written (its size or time changed)"))
+        else:
+            found.append((remote, None))
+    return found
+
+
+def acknowledgement_file_name(item: OutboxItem) -> str:
+    """The same document always gets the same name: 997_000000012.x12,
+    180_000000013.x12, status-xml_RGW-S000000001.xml..."""
+    suffix = "xml" if item.payload.lstrip()[:1] == b"<" else "x12"
+    return f"{item.kind.replace('+', '-')}_{item.control_number}.{suffix}"

@@ -1,0 +1,506 @@
+"""What the use cases need from the outside world, as Protocols (the adapters implement them).
+
+The services import these, never SQLAlchemy or the file system: the store (`gateway.store`) and
+the archive (`gateway.store.archive`) satisfy them structurally, and tests may use the real ones on
+SQLite or PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+
+class Archive(Protocol):
+    def put(self, data: bytes) -> tuple[str, str]:
+        """Keep ``data`` durably, content-addressed; return (sha256, archive key)."""
+        ...
+
+    def get(self, key: str) -> bytes: ...
+
+
+FILE_NUMBER_MAX = 2**63 - 1  # the store's row numbers are 64-bit integers
+
+
+def file_number_of(reference: str) -> int | None:
+    """The file a ``#12`` reference names; None for anything else. Partners' references reach
+    here too (a 180's BGN02 is looked up as a case), so a '#' followed by a number too large for
+    the store, or by digits ``int`` cannot read ('#²'), is just a reference, never a crash."""
+    text = reference.strip()
+    digits = text[1:]
+    if not (text.startswith("#") and digits.isascii() and digits.isdigit()):
+        return None
+    number = int(digits) if len(digits) <= 19 else FILE_NUMBER_MAX + 1
+    return number if 0 < number <= FILE_NUMBER_MAX else None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredFile:
+    id: int
+    partner: str
+    original_name: str
+    sha256: str  # "" for a file refused unread (over limits.file_size): never downloaded
+    size: int  # as received, or as listed for a file refused unread
+    received_at: datetime
+    archive_key: str  # "" for a file refused unread: there are no bytes to show or replay
+    state: str
+    duplicate_of: int | None
+    reason: str | None
+    lease_until: datetime | None = None  # while "received": a worker is processing it
+
+    @property
+    def never_taken(self) -> bool:
+        """Refused before its bytes were read (too large): nothing archived, nothing to replay."""
+        return not self.archive_key
+
+
+@dataclass(frozen=True, slots=True)
+class StoredDocument:
+    """A canonical document as stored: its JSON body and when it arrived."""
+
+    id: int
+    file_id: int | None  # None: the gateway wrote it (an operator's decision, a case step)
+    partner: str
+    kind: str
+    reference: str
+    body: str
+    created_at: datetime
+    direction: str = "in"  # in: a partner sent it; out: we sent it; internal: ours alone
+
+
+@dataclass(frozen=True, slots=True)
+class FindingRow:
+    code: str
+    severity: str
+    message: str
+    x12: str | None = None
+    interchange_control: str | None = None
+    group_control: str | None = None
+    set_control: str | None = None
+    line: int | None = None
+    segment_position: int | None = None
+    segment_tag: str | None = None
+    element_position: int | None = None
+    element_number: str | None = None
+    found: str | None = None
+    expected: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    kind: str  # TA1, 997, 999, TA1+997, recall-ack
+    control_number: str
+    answers: str | None  # the partner's ISA13 or notice id
+    payload: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundRecord:
+    """A document the gateway sends on its own account (not an acknowledgement of a file):
+    an RMA answer, a status update, a recall notification. ``dedupe_key`` makes it unique for
+    its partner for ever, so re-running what queued it never queues it twice."""
+
+    item: OutboxItem
+    purpose: str  # rma-answer | status-update | recall-notification | application-advice
+    subject: str | None  # the case or notice reference it is about
+    dedupe_key: str
+    held_because: str | None = None  # invalid against our own maps: kept, never sent
+    interchange_control: str | None = None  # our ISA13 / GS06 / ST02s, to match their 997
+    group_control: str | None = None
+    set_controls: str | None = None  # "180:0001,180:0002"
+    ack_due: datetime | None = None  # when their acknowledgement becomes overdue
+    expects_ack: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class AckMatch:
+    """What a partner's TA1 / 997 / 999 said about one document we sent."""
+
+    outbox_id: int
+    kind: str  # what we sent: 180, 214...
+    control_number: str
+    subject: str | None
+    state: str  # accepted | accepted-with-errors | rejected
+
+
+@dataclass(frozen=True, slots=True)
+class RecallResponseRow:
+    notification_id: str
+    partner: str
+    responded_at: datetime
+    status: str
+    units_found: str | None
+    units_returned: str | None
+    note: str | None
+
+
+# --- rows the faces read (gateway files / show / acks, the console, the demo) --------------
+@dataclass(frozen=True, slots=True)
+class OutboundRow:
+    id: int
+    partner: str
+    file_id: int | None
+    kind: str
+    purpose: str
+    control_number: str
+    subject: str | None
+    state: str  # pending | sent | held
+    created_at: datetime
+    sent_at: datetime | None
+    reason: str | None
+    ack_state: str | None
+    ack_due: datetime | None
+    ack_at: datetime | None
+    ack_detail: str | None
+    alerted_at: datetime | None
+    payload: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class RecallRecipient:
+    partner: str
+    notification_id: str
+    notified_at: datetime
+    delivered_at: datetime | None
+    affected_units: str | None
+    affected_items: str  # JSON list
+    responded_at: datetime | None
+    response_status: str | None
+    units_found: str | None
+    units_returned: str | None
+    response_note: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class FileSummary:
+    file: StoredFile
+    errors: int
+    unmapped_sets: int = 0  # sets validation accepted that did not become a document
+
+
+class IngestTransaction(Protocol):
+    """One database transaction: everything written in it commits together or not at all."""
+
+    def file_by_sha256(self, partner: str, sha256: str) -> StoredFile | None: ...
+
+    def record_file(self, partner: str, name: str, *, sha256: str, size: int,
+                    received_at: datetime, archive_key: str, lease_until: datetime) -> int: ...
+
+    def renew_lease(self, file_id: int, lease_until: datetime) -> None: ...
+
+    def refused_file(self, partner: str, name: str, size: int,
+                     modified: float | None) -> StoredFile | None:
+        """The file already refused unread from this partner under this name, listed size and
+        time, if any (so a copy left in the partner's folder is recorded once)."""
+        ...
+
+    def record_refused_file(self, partner: str, name: str, *, size: int,
+                            modified: float | None, received_at: datetime,
+                            reason: str) -> int:
+        """Record a file whose bytes were never taken: rejected with ``reason``, no SHA-256,
+        no archive key; ``modified`` is the partner's listed time."""
+        ...
+
+    def finish_file(self, file_id: int, state: str, *, processed_at: datetime,
+                    reason: str | None = None, duplicate_of: int | None = None) -> None: ...
+
+    def interchange_seen(self, partner: str, sender_id: str, control_number: str,
+                         since: datetime) -> int | None:
+        """The file id that already carried this interchange since ``since``, if any."""
+        ...
+
+    def group_seen(self, partner: str, group_control: str, since: datetime) -> int | None: ...
+
+    def set_seen(self, partner: str, set_id: str, control_number: str,
+                 since: datetime) -> int | None: ...
+
+    def add_interchange(self, file_id: int, partner: str, *, ordinal: int, sender: tuple[str, str],
+                        receiver_id: str, control_number: str, version: str, outcome: str,
+                        received_at: datetime) -> int: ...
+
+    def add_set(self, interchange_id: int, group: tuple[str, str, str, str],
+                set_id: str, control_number: str, outcome: str, *,
+                mapped: bool | None = None) -> int:
+        """``outcome`` is the X12 verdict; ``mapped`` whether the set became a canonical
+        document (None: none was due: rejected, an acknowledgement, a held-back duplicate)."""
+        ...
+
+    def add_findings(self, file_id: int, rows: Iterable[FindingRow]) -> None: ...
+
+    def add_document(self, file_id: int | None, partner: str, *, kind: str, reference: str,
+                     body: str, keys: Iterable[tuple[str, str]], created_at: datetime,
+                     direction: str = "in") -> int: ...
+
+    def add_outbox(self, file_id: int, partner: str, item: OutboxItem,
+                   created_at: datetime) -> int: ...
+
+    def outbox_of(self, file_id: int, *, sent_only: bool = False) -> list[OutboxItem]: ...
+
+    def next_control_number(self, partner: str, kind: str) -> int:
+        """Durable, monotonic, never reused: consumed in this transaction or not at all."""
+        ...
+
+    def clear_results(self, file_id: int) -> None:
+        """Drop a file's sets, findings and documents (a replay rewrites them)."""
+        ...
+
+    def match_acknowledgement(self, partner: str, *, interchange: str | None,
+                              group: str | None, state: str | None, detail: str,
+                              file_id: int, at: datetime) -> list[AckMatch]:
+        """Mark what we sent this partner under that ISA13 (a TA1) or GS06 (a 997 / 999) as
+        answered; the documents it matched (none: it acknowledges nothing we know)."""
+        ...
+
+    def queue_outbound(self, file_id: int | None, partner: str, record: OutboundRecord,
+                       created_at: datetime) -> int | None:
+        """A document of ours (an 824 Application Advice) queued with the file that earned
+        it; None when this partner already has one under its dedupe key."""
+        ...
+
+    def record_recall_response(self, response: RecallResponseRow, file_id: int) -> str | None:
+        """Store an affected partner's answer to our notification; the notice id it answers,
+        or None when no notification of ours to this partner has that id."""
+        ...
+
+
+class OutboundTransaction(Protocol):
+    """What queuing our own documents needs, inside one database transaction."""
+
+    def next_control_number(self, partner: str, kind: str) -> int: ...
+
+    def outbound_exists(self, partner: str, dedupe_key: str) -> bool: ...
+
+    def queue_outbound(self, file_id: int | None, partner: str, record: OutboundRecord,
+                       created_at: datetime) -> int | None:
+        """The outbox id; None when this partner already has a document with that key."""
+        ...
+
+    def add_document(self, file_id: int | None, partner: str, *, kind: str, reference: str,
+                     body: str, keys: Iterable[tuple[str, str]], created_at: datetime,
+                     direction: str = "in") -> int: ...
+
+    def add_recall_recipient(self, notice_id: str, partner: str, *, notification_id: str,
+                             outbox_id: int | None, affected_units: str,
+                             affected_items: str, notified_at: datetime) -> None: ...
+
+
+class OutboundStore(Protocol):
+    def transaction(self) -> AbstractContextManager[OutboundTransaction]: ...
+
+    def related_documents(self, reference: str) -> list[StoredDocument]: ...
+
+    def documents_of_kind(self, kind: str) -> list[StoredDocument]: ...
+
+    def documents_of_file(self, file_id: int) -> list[StoredDocument]: ...
+
+    def recall_recipient_partners(self, notice_id: str) -> set[str]: ...
+
+
+class IngestStore(Protocol):
+    def transaction(self) -> AbstractContextManager[IngestTransaction]: ...
+
+    def documents_of_kind(self, kind: str) -> list[StoredDocument]:
+        """Every stored document of ``kind`` (ingest reads who issued each recall notice)."""
+        ...
+
+
+
+class DocumentReader(Protocol):
+    def related_documents(self, reference: str) -> list[StoredDocument]:
+        """Documents reachable from ``reference`` through shared keys, in arrival order."""
+        ...
+
+    def documents_of_kind(self, kind: str) -> list[StoredDocument]: ...
+
+
+class StoreTransaction(IngestTransaction, OutboundTransaction, Protocol):
+    """One open transaction of the store: what ingest and the outbound use cases write."""
+
+
+class GatewayStore(Protocol):
+    """The store as the use cases and the faces (CLI, console, demo) see it: transactions and
+    the queries they read. `gateway.store.repository.SqlStore` is the adapter; a face never
+    imports it (import-linter), it is handed one by `gateway.bootstrap.open_store`."""
+
+    def transaction(self) -> AbstractContextManager[StoreTransaction]: ...
+
+    def close(self) -> None:
+        """Let go of the database connections."""
+        ...
+
+    def console_sessions(self) -> ConsoleSessionStore:
+        """The console's sign-ins (logout and expiry are server-side)."""
+        ...
+
+    def partners_seen(self) -> set[str]:
+        """Every partner a file was ever received from."""
+        ...
+
+    def recent_files(self, *, partner: str | None = None, state: str | None = None,
+                     since: datetime | None = None, limit: int = 50,
+                     unmapped: bool = False) -> list[FileSummary]:
+        """Newest first; ``unmapped``: only files with a set validation accepted that did
+        not map (whatever their state: a partially accepted file may have one too)."""
+        ...
+
+    def unmapped_sets_of(self, file_id: int) -> list[tuple[str, str, str, str]]:
+        """The sets of a file that validation accepted but did not map:
+        (ISA13, GS06, ST01, ST02) each."""
+        ...
+
+    def findings_of(self, file_id: int) -> list[FindingRow]: ...
+
+    def mark_sent(self, outbox_id: int, sent_at: datetime) -> None:
+        """The transport calls this once a partner has the file. An acknowledgement SLA runs
+        from now: the due time queued as (queued + SLA) moves to (sent + SLA)."""
+        ...
+
+    def outbound(self, *, partner: str | None = None, subjects: Iterable[str] = (),
+                 overdue_at: datetime | None = None, held: bool = False,
+                 purposes: Iterable[str] = (), limit: int = 200) -> list[OutboundRow]:
+        """What we sent or owe, newest first: by partner, by the cases / notices it is about,
+        only what is overdue at ``overdue_at``, or only what is held."""
+        ...
+
+    def count_outbound(self, *, overdue_at: datetime | None = None, held: bool = False,
+                       pending: bool = False) -> dict[str, int]:
+        """How many outbox items each partner has overdue at ``overdue_at``, held, or still
+        to send: counted by the database, for a metrics scrape."""
+        ...
+
+    def mark_alerted(self, outbox_ids: Iterable[int], at: datetime) -> None: ...
+
+    def recall_recipients_of(self, notice_id: str) -> list[RecallRecipient]: ...
+
+    def recall_recipient_partners(self, notice_id: str) -> set[str]: ...
+
+    def related_documents(self, reference: str, *, rounds: int = 4,
+                          limit: int = 500) -> list[StoredDocument]:
+        """Documents reachable from ``reference`` (a key value, a document reference, ``#12``
+        for a file, or an ISA13) through shared correlation keys, in arrival order."""
+        ...
+
+    def outcomes_of(self, file_id: int) -> list[tuple[str, str, list[tuple[str, ...]]]]:
+        """Each interchange of a file (ISA13, outcome) with its sets
+        (GS01, GS06, group outcome, ST01, ST02, set outcome)."""
+        ...
+
+    def files_with_interchange(self, control_number: str) -> list[int]: ...
+
+    def documents_of_file(self, file_id: int) -> list[StoredDocument]: ...
+
+    def files_to_replay(self, states: Iterable[str], since: datetime | None,
+                        until: datetime | None, *, partner: str | None = None,
+                        unmapped: bool = False) -> list[StoredFile]:
+        """Files in ``states`` (and, with ``unmapped``, every file with an unmapped set,
+        whatever its state) received in [since, until), oldest first. A file refused unread
+        is never among them: there are no bytes to replay."""
+        ...
+
+    def archive_keys_older_than(self, cutoff: datetime) -> list[str]:
+        """Archive keys only finished files received before ``cutoff`` use: the bytes a
+        retention purge may delete (content-addressed, so a newer file may share them)."""
+        ...
+
+    def documents_since(self, since: datetime) -> list[StoredDocument]: ...
+
+    def documents_of_kind(self, kind: str) -> list[StoredDocument]: ...
+
+    def files_by_id(self, ids: Iterable[int]) -> dict[int, StoredFile]: ...
+
+    def outbox_of_files(self, ids: Iterable[int]) -> list[tuple[int, OutboxItem, str]]: ...
+
+    def pending_outbox(self, partner: str | None = None) -> list[tuple[int, str, OutboxItem]]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class SkippedEntry:
+    """Something in the inbound folder that matched the patterns but was not taken, and why."""
+
+    name: str
+    why: str
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteFile:
+    name: str
+    size: int
+    modified: float  # seconds since the epoch, as the server reports it
+
+
+class FileTooLarge(Exception):
+    """Raised by `PartnerChannel.fetch` when more than ``max_bytes`` arrive: the download
+    stopped there and nothing of it is kept. Not a `TransportError`: retrying cannot help."""
+
+    def __init__(self, name: str, max_bytes: int) -> None:
+        super().__init__(f"{name}: more than {max_bytes} bytes")
+        self.name, self.max_bytes = name, max_bytes
+
+
+class PartnerChannel(Protocol):
+    """A connection to one partner's folders (SFTP or local). Used as a context manager: the
+    connection opens on enter and always closes on exit. Every failure is a `TransportError`."""
+
+    def __enter__(self) -> PartnerChannel: ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
+    def list_inbound(self) -> list[RemoteFile]:
+        """Files in the inbound folder that match the partner's patterns (no folders)."""
+        ...
+
+    def fetch(self, name: str, *, max_bytes: int | None = None) -> bytes:
+        """The whole file, read through a temporary local copy and checked against its size;
+        `FileTooLarge` as soon as more than ``max_bytes`` arrive (never read whole)."""
+        ...
+
+    def after_pickup(self, name: str) -> None:
+        """Delete the inbound file, or move it, as the partner file says. Called only after
+        the store has committed the file."""
+        ...
+
+    def publish(self, name: str, data: bytes) -> None:
+        """Write ``name`` into the outbound folder atomically: a temporary name, then a rename
+        that replaces any earlier file of that name (so a re-send never doubles a file)."""
+        ...
+
+    def remove_outbound(self, name: str) -> None:
+        """Remove a file we published (the connection test's probe)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class ConsoleSession:
+    """One sign-in to the console as the store keeps it (its secret id is not kept)."""
+
+    role: str  # reader | admin
+    created_at: datetime
+    last_seen: datetime  # recorded at most once a minute
+    ended_at: datetime | None = None
+    ended_because: str | None = None  # signed-out | signed-out-all | idle | lifetime
+
+
+class ConsoleSessionStore(Protocol):
+    """Console sign-ins kept on the server: a browser's cookie only names one, so signing out
+    (or an administrator signing everyone out) holds whatever copy of the cookie is left."""
+
+    def start(self, session_id: str, role: str, at: datetime) -> None: ...
+
+    def find(self, session_id: str) -> ConsoleSession | None: ...
+
+    def touch(self, session_id: str, at: datetime) -> None: ...
+
+    def end(self, session_id: str, at: datetime, because: str) -> None:
+        """End one session, unless it has ended already (the first reason is kept)."""
+        ...
+
+    def end_all(self, at: datetime, because: str) -> int:
+        """End every session still open; how many were."""
+        ...
+
+    def forget_started_before(self, cutoff: datetime) -> int:
+        """Drop sessions started before ``cutoff`` (past any lifetime); how many."""
+        ...

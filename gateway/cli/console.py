@@ -1,0 +1,129 @@
+"""``gateway console``: the admin web app, served by waitress on this machine."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from datetime import datetime, timedelta
+
+from gateway.bootstrap import open_store
+from gateway.cli import args as cli_args
+from gateway.config.settings import load_config
+from gateway.console.app import create_app
+from gateway.console.auth import Tokens
+from gateway.console.proxy import trusted_network
+from gateway.console.server import DEFAULT_PORT, is_loopback, serve_forever
+from gateway.console.sessions import SIGNED_OUT_ALL, SessionPolicy
+
+READ_TOKEN_ENV = "GATEWAY_CONSOLE_TOKEN"
+ADMIN_TOKEN_ENV = "GATEWAY_CONSOLE_ADMIN_TOKEN"
+SHORT_TOKEN = 16
+
+EXAMPLES = f"""examples:
+  export {READ_TOKEN_ENV}="$(openssl rand -hex 24)"
+  gateway console                       # http://127.0.0.1:{DEFAULT_PORT}/, read-only
+  {ADMIN_TOKEN_ENV}="$(openssl rand -hex 24)" gateway console --port 9000
+  curl -H "Authorization: Bearer ${READ_TOKEN_ENV}" http://127.0.0.1:{DEFAULT_PORT}/files
+  gateway console --idle-minutes 15 --session-hours 8
+  gateway console --trusted-proxy 127.0.0.1   # a TLS proxy on this machine forwards to it
+  gateway console --sign-out-all        # every browser must sign in again; then exits
+
+Pages: partners and their health, files (findings, acknowledgements, the raw file), return
+cases, acknowledgements of what we sent (overdue, held), recalls and their effectiveness.
+Signing in with the admin token also allows replaying a failed file. A session ends when
+its browser signs out, after --idle-minutes without a page (30), after --session-hours in all
+(12), or when `gateway console --sign-out-all` ends them all (the console keeps running). A
+client that sends 10 wrong tokens within 5 minutes is answered 429 until the oldest is 5
+minutes old.
+"""
+
+
+def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    console = commands.add_parser(
+        "console", help="the admin web console (partners, files, cases, acks, recalls)",
+        description=f"Serves the console on this machine. Every page needs a token: "
+        f"{READ_TOKEN_ENV} (read-only, required) or {ADMIN_TOKEN_ENV} (admin: may also "
+        "replay failed files), typed on the login page or sent as 'Authorization: Bearer "
+        "TOKEN'. Only loopback addresses are served unless --allow-remote is given.",
+        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    console.add_argument("--port", type=cli_args.port(1), default=DEFAULT_PORT,
+                         help=f"TCP port (default {DEFAULT_PORT}; 1 to 65535)")
+    console.add_argument("--host", type=cli_args.host, default="127.0.0.1",
+                         help="address to listen on (default 127.0.0.1; loopback only unless "
+                         "--allow-remote)")
+    console.add_argument("--allow-remote", action="store_true",
+                         help="allow a non-loopback --host (put a TLS proxy in front: the "
+                         "console speaks plain HTTP)")
+    console.add_argument("--idle-minutes", type=cli_args.whole_number(1, 24 * 60), default=30,
+                         help="end a session after this many minutes without a request "
+                         "(default 30; 1 to 1440)")
+    console.add_argument("--session-hours", type=cli_args.whole_number(1, 7 * 24), default=12,
+                         help="end a session this many hours after sign-in, however busy "
+                         "(default 12; 1 to 168)")
+    console.add_argument("--trusted-proxy", type=_proxy, action="append", default=[],
+                         metavar="ADDR", help="a proxy address (or network) whose "
+                         "X-Forwarded-For and X-Forwarded-Proto are believed: https there "
+                         "makes the session cookie Secure. Repeatable; none by default")
+    console.add_argument("--sign-out-all", action="store_true",
+                         help="end every console session in the store (a running console "
+                         "refuses their cookies from its next request) and exit")
+    console.set_defaults(run=_console)
+
+
+def _proxy(text: str) -> str:
+    try:
+        return str(trusted_network(text))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(cli_args.printable(str(exc))) from None
+
+
+def _console(args: argparse.Namespace) -> int:
+    if args.sign_out_all:
+        return _sign_out_all(args)
+    tokens = _tokens_from_environment()
+    if tokens is None:
+        return 2
+    if not is_loopback(args.host) and not args.allow_remote:
+        print(f"gateway: the console listens on loopback addresses only (127.0.0.1, ::1, "
+              f"localhost), not {args.host!r}; pass --allow-remote to serve other machines, "
+              "behind a TLS proxy", file=sys.stderr)
+        return 2
+    config = load_config(args.config)
+    policy = SessionPolicy(idle=timedelta(minutes=args.idle_minutes),
+                           lifetime=timedelta(hours=args.session_hours))
+    app = create_app(open_store(config), config, tokens, policy=policy,
+                     trusted_proxies=args.trusted_proxy)
+    shown_host = f"[{args.host}]" if ":" in args.host else args.host
+    print(f"gateway console on http://{shown_host}:{args.port}/ "
+          f"({'read-only and admin tokens' if tokens.admin else 'read-only token'}; "
+          "Ctrl+C stops it)", flush=True)
+    serve_forever(app, args.host, args.port)
+    return 0
+
+
+def _sign_out_all(args: argparse.Namespace) -> int:
+    store = open_store(load_config(args.config))
+    ended = store.console_sessions().end_all(datetime.now().astimezone(), SIGNED_OUT_ALL)
+    print(f"gateway console: signed out {ended} session{'' if ended == 1 else 's'}; "
+          "every browser must sign in again")
+    return 0
+
+
+def _tokens_from_environment() -> Tokens | None:
+    reader = os.environ.get(READ_TOKEN_ENV, "").strip()
+    admin = os.environ.get(ADMIN_TOKEN_ENV, "").strip() or None
+    if not reader:
+        print(f"gateway: the console needs a token: set {READ_TOKEN_ENV} (read-only) and "
+              f"optionally {ADMIN_TOKEN_ENV} (admin), e.g. "
+              f'export {READ_TOKEN_ENV}="$(openssl rand -hex 24)"', file=sys.stderr)
+        return None
+    if admin is not None and admin == reader:
+        print(f"gateway: {ADMIN_TOKEN_ENV} must differ from {READ_TOKEN_ENV}",
+              file=sys.stderr)
+        return None
+    for name, value in ((READ_TOKEN_ENV, reader), (ADMIN_TOKEN_ENV, admin)):
+        if value is not None and len(value) < SHORT_TOKEN:
+            print(f"gateway: warning: {name} is shorter than {SHORT_TOKEN} characters; "
+                  "a long random token is safer", file=sys.stderr)
+    return Tokens(reader, admin)

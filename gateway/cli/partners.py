@@ -1,0 +1,207 @@
+"""``gateway partners check``: every partner file, every problem, named by file and key."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+from gateway.app.ingest import IngestResult
+from gateway.app.outbound.react import react_to_file
+from gateway.app.poll import SkipsEntries, poll_once
+from gateway.bootstrap import ingest_ports, open_channel, open_store, outbound_context, partner_file
+from gateway.cli import args as cli_args
+from gateway.cli.args import printable
+from gateway.config.partners import Partner, read_partner
+from gateway.config.settings import load_config
+from gateway.errors import TransportError
+from gateway.transport.retry import with_retries
+from gateway.x12.ack import Identity
+
+EXAMPLES = """examples:
+  gateway partners check
+  gateway partners test northwind
+  gateway poll northwind
+  gateway poll odfl --settle 5
+"""
+
+
+def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    partners = commands.add_parser("partners", help="trading partner files (partners/*.yaml)",
+                                   description="One YAML file per partner: identity, "
+                                   "acknowledgement policy, transport and schedule.",
+                                   epilog=EXAMPLES,
+                                   formatter_class=argparse.RawDescriptionHelpFormatter)
+    actions = partners.add_subparsers(dest="action", required=True, metavar="ACTION")
+    check = actions.add_parser(
+        "check", help="check every partner file and report each problem with file and key",
+        description="Exit 0 when every file is right, 1 otherwise. Secrets are checked for "
+        "presence (the environment variable is set, the file exists), never shown.",
+        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    check.set_defaults(run=_check)
+
+    test = actions.add_parser(
+        "test", help="connect to a partner and try each step: host key, inbound, outbound",
+        description="Checks the partner file, connects (the host key must match known_hosts), "
+        "lists the inbound folder, then writes and removes a probe file in the outbound "
+        "folder, reporting each step. Exit 0 when every step worked.",
+        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    test.add_argument("partner", type=cli_args.partner_id, metavar="PARTNER")
+    test.set_defaults(run=_test)
+
+    poll = commands.add_parser(
+        "poll", help="one poll of a partner now: take in its files, send its acknowledgements",
+        description="Files are taken only once they stopped growing (their size and time did "
+        "not change across --settle seconds); the partner's copy is removed or moved only "
+        "after the store committed it. Then the partner's pending acknowledgements are "
+        "published. Exit 0 when the poll ran, 2 when the partner cannot be reached.",
+        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    poll.add_argument("partner", type=cli_args.partner_id, metavar="PARTNER")
+    poll.add_argument("--settle", type=cli_args.seconds(0, cli_args.SETTLE_MAX), default=2.0,
+                      metavar="SECONDS", help="how long a file must stay unchanged before it "
+                      f"is taken (default 2, at most {cli_args.SETTLE_MAX:g})")
+    poll.set_defaults(run=_poll)
+
+
+def _check(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    folder = config.paths["partners"]
+    paths = sorted(folder.glob("*.yaml"))
+    if not paths:
+        print(f"no partner files in {folder}/")
+        return 0
+    partners = {path: read_partner(path) for path in paths}
+    claimed = _claimed_identities(partners, config.identity)
+    bad = 0
+    for path, partner in partners.items():
+        problems = [*partner.problems, *_missing_secrets(partner), *claimed.get(path, [])]
+        if problems:
+            bad += 1
+            print(f"{path}: {len(problems)} problem{'s' * (len(problems) > 1)}")
+            for problem in problems:
+                print(f"  {problem}")
+        else:
+            print(f"{path}: ok ({partner.id}, {partner.role}, "
+                  f"{partner.transport.type if partner.transport else '-'})")
+    return 1 if bad else 0
+
+
+def _claimed_identities(partners: dict[Path, Partner], ours: Identity) -> dict[Path, list[str]]:
+    """An ISA identity (qualifier and id) names one party: claimed by two partner files, a
+    file from it would pass either partner's sender check; claimed as ours, it is us."""
+    claims: dict[tuple[str, str], list[Path]] = {}
+    for path, partner in partners.items():
+        if partner.isa_qualifier and partner.isa_id:
+            claims.setdefault(_isa_identity(partner.isa_qualifier, partner.isa_id),
+                              []).append(path)
+    problems: dict[Path, list[str]] = {}
+    for (qualifier, isa_id), paths in claims.items():
+        names = " and ".join(path.name for path in paths)
+        for path in paths:
+            if len(paths) > 1:
+                problems.setdefault(path, []).append(
+                    f"x12.isa_id: {qualifier}/{isa_id} is claimed by {names}: an ISA identity "
+                    "names one partner, so keep it in one file")
+            if (qualifier, isa_id) == _isa_identity(ours.isa_qualifier, ours.isa_id):
+                problems.setdefault(path, []).append(
+                    f"x12.isa_id: {qualifier}/{isa_id} is the gateway's own identity "
+                    "(gateway.isa_qualifier / gateway.isa_id in the configuration)")
+    return problems
+
+
+def _isa_identity(qualifier: str, isa_id: str) -> tuple[str, str]:
+    """As the sender check compares them: ISA ids are padded with spaces, case aside."""
+    return qualifier.strip().upper(), isa_id.strip().upper()
+
+
+def _missing_secrets(partner: Partner) -> list[str]:
+    """A secret's reference can be right while the secret is absent: say so, never show it."""
+    transport = partner.transport
+    if transport is None:
+        return []
+    problems = []
+    for key, ref in (("private_key", transport.private_key),
+                     ("passphrase", transport.passphrase)):
+        if ref is not None and ref.env and not os.environ.get(ref.env):
+            problems.append(f"transport.{key}: the environment variable {ref.env} is not set")
+        if ref is not None and ref.file and not ref.file.is_file():
+            problems.append(f"transport.{key}: the file {ref.file} does not exist")
+    return problems
+
+
+def _poll(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    partner = partner_file(config, args.partner)
+    if partner is None:
+        print(f"gateway: there is no partner file for {args.partner!r} in "
+              f"{config.paths['partners']}/", file=sys.stderr)
+        return 2
+    store = open_store(config)
+    ports, settings = ingest_ports(config, store, partner)
+    context = outbound_context(config, store)
+    follow_ups: list[str] = []
+
+    def after_file(result: IngestResult) -> None:
+        follow_ups.extend(react_to_file(context, result, datetime.now().astimezone()).lines())
+    try:
+        # A poll is safe to repeat (files leave the partner only after commit; answers are
+        # published under stable names), so a dropped connection is simply retried.
+        report = with_retries(lambda: poll_once(
+            partner.id, open_channel(partner), ports, settings, store,
+            clock=lambda: datetime.now().astimezone(), settle=args.settle, sleep=time.sleep,
+            after_file=after_file))
+    except TransportError as exc:
+        print(f"gateway: poll of {partner.id} failed: {printable(str(exc))}", file=sys.stderr)
+        return 2
+    # File names are the partner's choice: shown escaped, never as terminal commands.
+    for name, result in report.taken:
+        print(f"took {printable(name)}: file #{result.file_id} {result.state}")
+    for name, why in report.waiting:
+        print(f"left {printable(name)}: {printable(why)}")
+    for name, why in report.skipped:  # never to be taken: a link, a pipe, a folder...
+        print(f"skipped {printable(name)}: {printable(why)}")
+    for line in follow_ups:
+        print(f"  {printable(line)}")
+    for name in report.sent:
+        print(f"sent {printable(name)}")
+    if not (report.taken or report.waiting or report.sent or report.skipped):
+        print(f"nothing to do for {partner.id}")
+    return 0
+
+
+def _test(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    path = config.paths["partners"] / f"{args.partner}.yaml"
+    if not path.is_file():
+        print(f"FAIL partner file: {path} does not exist")
+        return 1
+    partner = read_partner(path)
+    problems = [*partner.problems, *_missing_secrets(partner)]
+    if problems:
+        print(f"FAIL partner file {path}: " + "; ".join(problems))
+        return 1
+    print(f"ok   partner file {path}")
+    probe = f".gateway-probe-{secrets.token_hex(4)}"
+    step = "connect and verify the host key"
+    try:
+        with open_channel(partner) as channel:
+            print(f"ok   {step}")
+            step = "list the inbound folder"
+            files = channel.list_inbound()
+            print(f"ok   {step}: {len(files)} file{'s' * (len(files) != 1)} waiting")
+            for entry in channel.skipped if isinstance(channel, SkipsEntries) else []:
+                print(f"warn skipped {printable(entry.name)}: {printable(entry.why)}")
+            step = "write a probe in the outbound folder"
+            channel.publish(probe, b"returns gateway connection test\n")
+            print(f"ok   {step} ({probe})")
+            step = "remove the probe"
+            channel.remove_outbound(probe)
+            print(f"ok   {step}")
+    except TransportError as exc:
+        print(f"FAIL {step}: {printable(str(exc))}")  # the server's words, names of its files
+        return 1
+    return 0

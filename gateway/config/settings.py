@@ -1,0 +1,281 @@
+"""config.yaml: every setting the gateway runs with, read once into a typed `GatewayConfig`.
+
+``config.yaml`` is optional: every key has an embedded default, so the gateway runs on a fresh
+checkout. A key that is present but wrong stops start-up with a `ConfigError` naming the file,
+the key and what is wrong. Secrets never live in this file: a store URL with a password comes
+from the environment variable ``store.url_env`` names, the webhook secret from
+``alerts.secret_env``. Relative folders are read under the config file's folder.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
+from gateway.config.partners import folder_problem
+from gateway.config.yaml_files import read_yaml_mapping
+from gateway.errors import ConfigError
+from gateway.x12.ack import AckPolicy, FunctionalAck, Identity, Ta1Policy
+from gateway.x12.limits import Limits
+
+DEFAULT_LIMITS = Limits()
+_Choice = TypeVar("_Choice", FunctionalAck, Ta1Policy)
+DEFAULT_CONFIG_FILE = Path("config.yaml")
+EMBEDDED_DEFAULTS: dict[str, dict[str, str]] = {
+    "gateway": {"isa_qualifier": "ZZ", "isa_id": "RLGATEWAY", "gs_id": "RLGATEWAY"},
+    "acknowledgements": {"functional": "997", "ta1": "on-request"},
+    "paths": {"partners": "partners", "mappings": "mappings", "acks": "var/acks",
+              "canonical": "var/canonical", "archive": "var/archive"},
+    # url: SQLite path or a PostgreSQL URL without a password; url_env: the name of an
+    # environment variable holding the whole URL (the only place a password may be).
+    "store": {"url": "sqlite:///var/gateway.sqlite", "url_env": ""},
+    # keys: isa13, and by policy gs06 and / or st02 (comma separated); answer: resend | none
+    "duplicates": {"window_days": "90", "answer": "resend", "keys": "isa13"},
+    "archive": {"retention_days": "0"},  # 0: keep every file's bytes for ever
+    # how long a worker holds a file it is processing; a copy arriving meanwhile is left for
+    # later, one arriving after it (the worker died) resumes the file
+    "processing": {"lease_seconds": "600"},
+    # a JSON POST to webhook_url for each alert (overdue acknowledgements...), signed with
+    # HMAC-SHA256 using the secret in the environment variable secret_env names;
+    # recall_deadline_days: alert when a recall's required action is due this soon and
+    # recipients have not answered
+    "alerts": {"webhook_url": "", "secret_env": "", "recall_deadline_days": "3"},
+    # what one partner file may cost (gateway/x12/limits.py); a breach is a clear rejection
+    "limits": {"file_size": "128MB", "xml_size": "10MB", "segments": "5000000",
+               "groups": "5000", "sets": "100000", "hl_depth": "32",
+               "seconds_per_file": "600"},
+}
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayConfig:
+    source: str
+    identity: Identity
+    ack_policy: AckPolicy
+    paths: dict[str, Path]
+    store_url: str = "sqlite:///var/gateway.sqlite"
+    duplicate_window_days: int = 90
+    resend_on_duplicate: bool = True
+    archive_retention_days: int = 0
+    duplicate_keys: frozenset[str] = frozenset({"isa13"})
+    lease_seconds: int = 600
+    webhook_url: str = ""
+    webhook_secret_env: str = ""
+    recall_deadline_days: int = 3
+    limits: Limits = DEFAULT_LIMITS
+
+
+def load_config(path: Path | None = None) -> GatewayConfig:
+    """Read ``path`` (or ./config.yaml when it exists) over the embedded defaults. Relative
+    ``paths:`` are anchored once, here, at the folder of the config file (with the embedded
+    defaults: the folder config.yaml was looked for in), so no later change of working
+    directory moves them."""
+    chosen = path if path is not None else DEFAULT_CONFIG_FILE
+    anchor = chosen.absolute().parent
+    if path is None and not chosen.exists():
+        return _build("embedded defaults", {}, anchor)
+    return _build(str(chosen), read_yaml_mapping(chosen, empty_ok=True), anchor)
+
+
+def _build(source: str, raw: dict[str, Any], anchor: Path) -> GatewayConfig:
+    unknown = set(raw) - set(EMBEDDED_DEFAULTS)
+    if unknown:
+        raise ConfigError(source, sorted(unknown)[0], "is not a known section "
+                          f"(known: {', '.join(EMBEDDED_DEFAULTS)})")
+    section = {name: _section(source, name, raw.get(name)) for name in EMBEDDED_DEFAULTS}
+    identity = Identity(
+        _isa_value(source, "gateway.isa_qualifier", section["gateway"]["isa_qualifier"], 2),
+        _isa_value(source, "gateway.isa_id", section["gateway"]["isa_id"], 15),
+        _isa_value(source, "gateway.gs_id", section["gateway"]["gs_id"], 15))
+    acks = section["acknowledgements"]
+    policy = AckPolicy(
+        functional=_choice(source, "acknowledgements.functional", acks["functional"],
+                           FunctionalAck),
+        ta1=_choice(source, "acknowledgements.ta1", acks["ta1"], Ta1Policy))
+    paths = {name: _anchored(source, f"paths.{name}", value, anchor)
+             for name, value in section["paths"].items()}
+    duplicates = section["duplicates"]
+    return GatewayConfig(source, identity, policy, paths, _store_url(source, section["store"]),
+                         _whole_number(source, "duplicates.window_days",
+                                       duplicates["window_days"]),
+                         _choice_of(source, "duplicates.answer", duplicates["answer"],
+                                    ("resend", "none")) == "resend",
+                         _whole_number(source, "archive.retention_days",
+                                       section["archive"]["retention_days"]),
+                         _duplicate_keys(source, duplicates["keys"]),
+                         _whole_number(source, "processing.lease_seconds",
+                                       section["processing"]["lease_seconds"],
+                                       unit="seconds"),
+                         *_alerts(source, section["alerts"]),
+                         _limits(source, section["limits"]))
+
+
+def _anchored(source: str, key: str, value: str, anchor: Path) -> Path:
+    """A configured folder: absolute as written, or under ``anchor``; never through '..',
+    which would let a relative folder climb out of the configuration's own folder."""
+    problem = folder_problem(value, "the folder of the configuration file")
+    if problem:
+        raise ConfigError(source, key, problem)
+    return anchor / value
+
+
+def _limits(source: str, limits: dict[str, str]) -> Limits:
+    def count(key: str) -> int:
+        value = _whole_number(source, f"limits.{key}", limits[key], unit="count")
+        if value < 1:
+            raise ConfigError(source, f"limits.{key}", "must be at least 1")
+        return value
+    return Limits(_size(source, "limits.file_size", limits["file_size"]),
+                  _size(source, "limits.xml_size", limits["xml_size"]),
+                  count("segments"), count("groups"), count("sets"), count("hl_depth"),
+                  float(count("seconds_per_file")))
+
+
+_SIZE = re.compile(r"(\d{1,12})\s*(B|KB|MB|GB)?", re.IGNORECASE)
+_SIZE_UNITS = {"": 1, "B": 1, "KB": 1 << 10, "MB": 1 << 20, "GB": 1 << 30}
+
+
+def _size(source: str, key: str, value: str) -> int:
+    """A size such as ``128MB``, ``512 KB`` or ``1048576`` (bytes); units are powers of 1024."""
+    match = _SIZE.fullmatch(value.strip())
+    if match is None or int(match.group(1)) == 0:
+        raise ConfigError(source, key, f"is {value!r}; write a size such as 128MB, 512KB or "
+                          "a number of bytes")
+    return int(match.group(1)) * _SIZE_UNITS[(match.group(2) or "").upper()]
+
+
+def _alerts(source: str, alerts: dict[str, str]) -> tuple[str, str, int]:
+    url = alerts["webhook_url"]
+    if url and not url.startswith(("http://", "https://")):
+        raise ConfigError(source, "alerts.webhook_url", f"is {url!r}; write an http(s) URL")
+    if url and urlsplit(url).password is not None:
+        raise ConfigError(source, "alerts.webhook_url", "holds a password; use secret_env "
+                          "for the signing secret instead")
+    return url, alerts["secret_env"], _whole_number(source, "alerts.recall_deadline_days",
+                                                    alerts["recall_deadline_days"])
+
+
+def _duplicate_keys(source: str, value: str) -> frozenset[str]:
+    keys = frozenset(k.strip() for k in value.split(",") if k.strip())
+    unknown = keys - {"isa13", "gs06", "st02"}
+    if unknown or not keys:
+        raise ConfigError(source, "duplicates.keys", f"is {value!r}; use isa13, gs06 and / or "
+                          "st02, separated by commas")
+    return keys
+
+
+_URL_FORMS = "write sqlite:///PATH (a file) or postgresql+psycopg://USER@HOST[:PORT]/DATABASE"
+_HOST = re.compile(r"[A-Za-z0-9._%:-]+")  # a name, IPv4, or IPv6 (brackets already removed)
+
+
+def _store_url(source: str, store: dict[str, str]) -> str:
+    """The store's URL, checked here so that a URL that cannot work stops the command with
+    the file and key, not with a driver's traceback when it first connects."""
+    name = store["url_env"]
+    if name:
+        value = os.environ.get(name)
+        if not value:
+            raise ConfigError(source, "store.url_env",
+                              f"names {name}, which is not set in the environment")
+        # The value may hold a password: say what is wrong, never what it is.
+        problem = _database_url_problem(value, show_host=False)
+        if problem:
+            raise ConfigError(source, "store.url_env", f"names {name}, whose value {problem}")
+        return value
+    url = store["url"]
+    problem = _database_url_problem(url)
+    if problem:  # the URL itself is not echoed: one that does not parse may hide a password
+        raise ConfigError(source, "store.url", problem)
+    if make_url(url).password:
+        raise ConfigError(source, "store.url", "holds a password; put the whole URL in an "
+                          "environment variable and name it in store.url_env instead")
+    return url
+
+
+def _database_url_problem(text: str, *, show_host: bool = True) -> str | None:
+    """What keeps ``text`` from being a store URL this gateway can open, or None. The scheme
+    and port are named; the host only with ``show_host`` (a mangled URL can leave part of a
+    password in what parses as its host)."""
+    if not text.isprintable():
+        return f"holds a control character; {_URL_FORMS}"
+    try:
+        url = make_url(text)
+    except (ArgumentError, ValueError):
+        return f"is not a database URL; {_URL_FORMS}"
+    backend = url.get_backend_name()
+    if backend not in ("sqlite", "postgresql"):
+        return (f"names the database {backend!r}; the gateway keeps its store in SQLite or "
+                f"PostgreSQL: {_URL_FORMS}")
+    return _driver_problem(url) or _place_problem(url, show_host)
+
+
+def _driver_problem(url: URL) -> str | None:
+    try:
+        url.get_dialect().import_dbapi()
+    except (ArgumentError, ImportError):  # NoSuchModuleError is an ArgumentError
+        return f"names the driver {url.drivername!r}, which is not installed here; {_URL_FORMS}"
+    return None
+
+
+def _place_problem(url: URL, show_host: bool) -> str | None:
+    if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+        return ("is an in-memory database, which forgets everything when the command ends; "
+                "write sqlite:///PATH")
+    if url.host is not None and not _HOST.fullmatch(url.host):
+        named = f" {url.host!r}" if show_host else ""
+        return f"names the host{named}, which is not a host name or IP address"
+    if url.port is not None and not 0 < url.port < 65_536:
+        return f"names the port {url.port}, which is not 1 to 65535"
+    return None
+
+
+def _whole_number(source: str, key: str, value: str, *, unit: str = "days") -> int:
+    if not (value.isascii() and value.isdigit() and len(value) <= 12):
+        what = "a whole number" + ("" if unit == "count" else f" of {unit}")
+        raise ConfigError(source, key, f"is {value!r}; write {what}")
+    return int(value)
+
+
+def _choice_of(source: str, key: str, value: str, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise ConfigError(source, key, f"is {value!r}; use one of {', '.join(allowed)}")
+    return value
+
+
+def _section(source: str, name: str, value: object) -> dict[str, str]:
+    merged = dict(EMBEDDED_DEFAULTS[name])
+    if value is None:
+        return merged
+    if not isinstance(value, dict):
+        raise ConfigError(source, name, "must be a mapping")
+    for key, item in value.items():
+        if key not in merged:
+            raise ConfigError(source, f"{name}.{key}", "is not a known key "
+                              f"(known: {', '.join(merged)})")
+        if not isinstance(item, str | int):
+            raise ConfigError(source, f"{name}.{key}", "must be a single value")
+        merged[key] = str(item)
+    return merged
+
+
+def _isa_value(source: str, key: str, value: str, width: int) -> str:
+    if not value or len(value) > width or not value.isascii() or not value.isprintable():
+        raise ConfigError(source, key, f"must be 1 to {width} printable ASCII characters")
+    return value
+
+
+def _choice(source: str, key: str, value: str, kind: type[_Choice]) -> _Choice:
+    try:
+        return kind(value)
+    except ValueError:
+        allowed = ", ".join(member.value for member in kind)
+        raise ConfigError(source, key, f"is {value!r}; use one of {allowed}") from None
+
+

@@ -1,0 +1,1 @@
+"""Adapters that tell operators what happens: log lines, Prometheus metrics, alert delivery."""
