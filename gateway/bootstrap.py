@@ -2,22 +2,24 @@
 
 `gateway.config` reads config.yaml and the partner files into typed objects; this module
 builds from them what the commands, the daemon, the console and the demo run with: the store,
-the archive, the ingest ports and settings of a partner, the outbound context, a partner's
-transport channel, the alerter. The faces never construct an adapter themselves.
+the archive, the ingest ports and settings of a partner, what every poll runs with, the
+outbound context, a partner's transport channel, the alerter. The faces never construct an
+adapter themselves.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Mapping
-from dataclasses import replace
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import cast
 
-from gateway.app.advice import AdviceAddress
 from gateway.app.ingest import IngestResult, IngestSettings, Ports, replay
-from gateway.app.outbound.terms import Counterparty, Outbound
+from gateway.app.outbound.react import Reactions
+from gateway.app.outbound.terms import Outbound
+from gateway.app.partners import PartnerSettings
+from gateway.app.poll import PollContext, PollRetry, TransferObserver
 from gateway.app.ports import (
     Archive,
     FindingRow,
@@ -26,7 +28,7 @@ from gateway.app.ports import (
     StoredFile,
 )
 from gateway.config.mappings import MappingCatalog
-from gateway.config.partners import Partner, read_partner
+from gateway.config.partners import read_partner
 from gateway.config.settings import GatewayConfig
 from gateway.domain.correlation import keys_of
 from gateway.errors import ConfigError, GatewayError
@@ -37,8 +39,8 @@ from gateway.store.engine import open_engine
 from gateway.store.migrate import check_current, upgrade
 from gateway.store.repository import SqlStore
 from gateway.transport.local import LocalChannel
+from gateway.transport.retry import with_retries
 from gateway.transport.sftp import SftpChannel
-from gateway.x12.advice import ApplicationAdvice
 from gateway.x12.limits import FrontDoorRules
 
 _PARTNER_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")  # as partners.py and cli_args.py read ids
@@ -86,7 +88,7 @@ def open_store(config: GatewayConfig, *, check: bool = True) -> GatewayStore:
 
 
 def ingest_ports(config: GatewayConfig, store: GatewayStore,
-                 partner: Partner | None = None) -> tuple[Ports, IngestSettings]:
+                 partner: PartnerSettings | None = None) -> tuple[Ports, IngestSettings]:
     """The pipeline's ports and settings; a partner's file overrides the gateway's defaults for
     acknowledgements, delimiters and time zone, pins the sender its files must carry and says
     which documents it may send (its role's, or its ``documents``; without a partner file no
@@ -98,32 +100,39 @@ def ingest_ports(config: GatewayConfig, store: GatewayStore,
                               config.resend_on_duplicate, config.duplicate_keys,
                               timedelta(seconds=config.lease_seconds),
                               rules=FrontDoorRules(config.limits))
-    if partner is not None:
-        policy = replace(config.ack_policy, functional=partner.functional_ack, ta1=partner.ta1,
-                         delimiters=partner.delimiters,
-                         reply_to=(partner.isa_qualifier, partner.isa_id))
-        advice = AdviceAddress((partner.isa_qualifier, partner.isa_id), partner.gs_id,
-                               partner.delimiters)
-        settings = replace(settings, policy=policy, timezone=partner.timezone,
-                           expected_sender=(partner.isa_qualifier, partner.isa_id),
-                           rules=FrontDoorRules(config.limits, partner.strict_envelope),
-                           advice_to=advice if partner.application_advice is
-                           ApplicationAdvice.X12_824 else None,
-                           authority=partner.document_authority)
-    return ports, settings
+    return ports, settings if partner is None else settings.for_partner(partner)
+
+
+def poll_context(config: GatewayConfig, store: GatewayStore,
+                 react: Callable[[IngestResult], Reactions], *, settle: float,
+                 retry: PollRetry = with_retries,
+                 observer: TransferObserver | None = None,
+                 channels: Callable[[PartnerSettings], PartnerChannel] | None = None,
+                 ) -> PollContext:
+    """How `gateway run`, `gateway poll` and the demo poll (`poll_partner`): the store and
+    archive, the gateway's ingest settings, each partner's channel (as its file names it,
+    unless ``channels`` opens them), the local clock, and the caller's follow-ups, retries
+    and settle interval."""
+    ports, defaults = ingest_ports(config, store)
+    return PollContext(ports, defaults, store, channels or open_channel, react, retry,
+                       clock=local_now, settle=settle, observer=observer)
+
+
+def local_now() -> datetime:
+    """Now, in this machine's time zone: what files, polls and log lines are stamped with."""
+    return datetime.now().astimezone()
 
 
 def outbound_context(config: GatewayConfig, store: GatewayStore,
-                     partners: Mapping[str, Partner] | None = None) -> Outbound:
+                     partners: Mapping[str, PartnerSettings] | None = None) -> Outbound:
     """What the outbound use cases run with: the store, who we are, and every partner's
-    outbound terms (from ``partners``, or from every partner file that checks out)."""
+    settings (``partners``, or every partner file that checks out)."""
     if partners is None:
         partners = usable_partners(config)
-    return Outbound(store, config.identity,
-                    {p.id: counterparty(p) for p in partners.values()})
+    return Outbound(store, config.identity, {p.id: p for p in partners.values()})
 
 
-def usable_partners(config: GatewayConfig) -> dict[str, Partner]:
+def usable_partners(config: GatewayConfig) -> dict[str, PartnerSettings]:
     """Every partner file without problems (``gateway partners check`` reports the others)."""
     found = {}
     for path in sorted(config.paths["partners"].glob("*.yaml")):
@@ -133,17 +142,7 @@ def usable_partners(config: GatewayConfig) -> dict[str, Partner]:
     return found
 
 
-def counterparty(partner: Partner) -> Counterparty:
-    updates = partner.status_updates
-    return Counterparty(
-        partner.id, partner.name, partner.role, partner.isa_qualifier, partner.isa_id,
-        partner.gs_id, partner.version, partner.delimiters, partner.timezone,
-        partner.returns_policy, updates.form if updates else None,
-        frozenset(s.value for s in updates.states) if updates else frozenset(),
-        partner.recall_notifications, partner.ack_expected_within)
-
-
-def partner_file(config: GatewayConfig, partner_id: str) -> Partner | None:
+def partner_file(config: GatewayConfig, partner_id: str) -> PartnerSettings | None:
     """partners/<id>.yaml, checked; None when the partner has no file. Only an id as partner
     files spell it names a file: anything else is refused before a path is built."""
     if not _PARTNER_ID.fullmatch(partner_id):
@@ -223,7 +222,7 @@ def _document_keys(document: object) -> list[tuple[str, str]]:
     return [(key.kind.value, key.value) for key in keys_of(cast(CanonicalDocument, document))]
 
 
-def open_channel(partner: Partner) -> PartnerChannel:
+def open_channel(partner: PartnerSettings) -> PartnerChannel:
     """The transport a partner's file names, ready to be entered (connected) by the caller."""
     transport = partner.transport
     if transport is None:

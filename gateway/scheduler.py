@@ -32,7 +32,7 @@ import logging
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -42,9 +42,10 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from gateway.app.ingest import IngestResult
-from gateway.app.outbound.react import react
-from gateway.app.poll import PollReport, poll_once, publish_pending
+from gateway.app.ingest import FileControls, IngestResult
+from gateway.app.outbound.react import Reactions, react
+from gateway.app.partners import PartnerSettings
+from gateway.app.poll import PollReport, PollRetry, poll_partner, publish_pending
 from gateway.app.ports import OutboxItem, StoredDocument
 from gateway.app.watchers import (
     AlertMemory,
@@ -58,10 +59,18 @@ from gateway.app.watchers import (
     rejected_file,
     unmapped_file,
 )
-from gateway.bootstrap import alerter, ingest_ports, open_channel, open_store, outbound_context
-from gateway.config.partners import Partner, load_partners
+from gateway.bootstrap import (
+    alerter,
+    local_now,
+    open_channel,
+    open_store,
+    outbound_context,
+    poll_context,
+)
+from gateway.config.partners import load_partners
 from gateway.config.settings import GatewayConfig
 from gateway.errors import ConfigError, PermanentTransportError, TransportError
+from gateway.model.states import REJECTED_STATES
 from gateway.monitoring.logs import RedactingFilter, env_values
 from gateway.monitoring.metrics import GatewayMetrics, StoreSnapshot
 from gateway.transport.retry import with_retries
@@ -69,24 +78,22 @@ from gateway.transport.retry import with_retries
 log = logging.getLogger("gateway.run")
 BACKOFF = timedelta(minutes=15)  # after a permanent failure: nobody fixes a key in seconds
 CATCH_UP = timedelta(days=1)  # documents whose follow-ups a stop may have interrupted
-REJECTED = ("rejected", "not-x12")  # the file states a person must look at
-Retries = Callable[[Callable[[], PollReport]], PollReport]
 
 
 class Daemon:
     def __init__(self, config: GatewayConfig, *, settle: float, reload_every: float = 5.0,
                  outbox_every: float = 30.0, metrics_at: tuple[str, int] | None = None,
-                 redactor: RedactingFilter | None = None, retries: Retries = with_retries,
+                 redactor: RedactingFilter | None = None, retries: PollRetry = with_retries,
                  backoff: timedelta = BACKOFF) -> None:
-        self.config, self.settle, self.reload_every = config, settle, reload_every
+        self.config, self.reload_every = config, reload_every
         self.outbox_every, self.metrics_at, self.redactor = outbox_every, metrics_at, redactor
-        self.retries, self.backoff = retries, backoff
+        self.backoff = backoff
         self.busy: dict[str, threading.Lock] = {}  # per partner: a poll or a send in progress
         self.backed_off: dict[str, datetime] = {}  # partner: until when
         self.unreachable: dict[str, datetime] = {}  # partner: since when (the outage's start)
         self.store = open_store(config)
         self.folder = config.paths["partners"]
-        self.partners: dict[str, Partner] = {}
+        self.partners: dict[str, PartnerSettings] = {}
         self.signature: tuple[tuple[str, float], ...] = ()
         self.stopping = threading.Event()
         self.reacting = threading.Lock()
@@ -96,6 +103,9 @@ class Daemon:
                                                                         alert.partner)
         self.alerts = AlertMemory(self.alerter)
         self.outbound = outbound_context(config, self.store, {})
+        # Polls and outbox sends open a partner's channel the same way.
+        self.polling = poll_context(config, self.store, self._react, settle=settle,
+                                    retry=retries, observer=self.metrics, channels=open_channel)
         self.scheduler = BackgroundScheduler(timezone=UTC, job_defaults={
             "coalesce": True, "max_instances": 1, "misfire_grace_time": 300})
 
@@ -142,7 +152,7 @@ class Daemon:
         partner has a value (0 included), so a dashboard tells "none" from "no data"."""
         zero = dict.fromkeys(self.partners, 0)
         pending = self.store.count_outbound(pending=True)
-        overdue = self.store.count_outbound(overdue_at=_now())
+        overdue = self.store.count_outbound(overdue_at=local_now())
         held = self.store.count_outbound(held=True)
         return StoreSnapshot(zero | pending, zero | overdue, zero | held)
 
@@ -170,7 +180,7 @@ class Daemon:
             self.signature = _signature(self.folder)  # report a broken edit once, not forever
             log.error("partner files not reloaded, the running ones are kept: %s", exc)
 
-    def _schedule(self, partner: Partner, *, new: bool) -> None:
+    def _schedule(self, partner: PartnerSettings, *, new: bool) -> None:
         if partner.cron:
             trigger: Any = CronTrigger.from_crontab(partner.cron, timezone=partner.timezone)
         else:
@@ -184,14 +194,10 @@ class Daemon:
         partner = self.partners.get(partner_id)
         if partner is None or self.stopping.is_set():
             return
-        ports, settings = ingest_ports(self.config, self.store, partner)
         started = time.monotonic()
         try:
             with self._busy(partner_id):
-                report = self.retries(lambda: poll_once(
-                    partner.id, open_channel(partner), ports, settings, self.store,
-                    clock=_now, settle=self.settle, sleep=time.sleep,
-                    after_file=self._after_file, observer=self.metrics))
+                report = poll_partner(partner, self.polling, on_file=self._file_taken)
         except TransportError as exc:
             self._polled(partner_id, started, ok=False)
             self._poll_failed(partner_id, exc)
@@ -216,7 +222,7 @@ class Daemon:
         else:
             log.warning("%s: poll failed after retries, next poll as scheduled: %s",
                         partner_id, exc, extra={"partner": partner_id})
-        since = self.unreachable.setdefault(partner_id, _now())
+        since = self.unreachable.setdefault(partner_id, local_now())
         self.alerts.raise_once(partner_unreachable(partner_id, since, str(exc),
                                                    permanent=permanent))
 
@@ -226,25 +232,22 @@ class Daemon:
             return
         log.info("%s: reachable again (unreachable since %s)", partner_id,
                  f"{since:%Y-%m-%d %H:%M:%S%z}", extra={"partner": partner_id})
-        self.alerts.raise_once(partner_reachable(partner_id, since, _now()))
+        self.alerts.raise_once(partner_reachable(partner_id, since, local_now()))
 
-    def _after_file(self, result: IngestResult) -> None:
-        """Each file a poll took, once committed: count it, log it, alert a rejection, then
-        run its outbound reactions."""
-        stored = self.store.files_by_id([result.file_id]).get(result.file_id)
-        name = stored.original_name if stored else "?"
-        partner = stored.partner if stored else "?"
-        interchanges = self.store.outcomes_of(result.file_id)
+    def _file_taken(self, result: IngestResult) -> None:
+        """Each file a poll took, once committed and before its outbound reactions: count
+        it, log it, alert a rejection. The result says all of it: nothing is read back."""
+        partner, name = result.partner, result.name
         self.metrics.file_taken(partner, result.state,
-                                [s[5] for _c, _o, sets in interchanges for s in sets],
+                                [outcome for _st02, outcome in result.controls.sets],
                                 unmapped=bool(result.unmapped))
         log.info("%s: took %s: file #%d %s", partner, name, result.file_id, result.state,
                  extra={"partner": partner, "file_id": result.file_id, "file": name,
-                        "state": result.state, **_control_numbers(interchanges)})
-        if stored is not None and stored.never_taken:  # over limits.file_size: left there
+                        "state": result.state, **_control_numbers(result.controls)})
+        if result.never_taken:  # over limits.file_size: left there
             self.alerts.raise_once(file_too_large(partner, result.file_id, name,
                                                   result.reason))
-        elif result.state in REJECTED:
+        elif result.state in REJECTED_STATES:
             self.alerts.raise_once(rejected_file(partner, result.file_id, name, result.state,
                                                  result.reason))
         if result.unmapped:
@@ -253,7 +256,6 @@ class Daemon:
         if result.refused:
             self.alerts.raise_once(refused_document(partner, result.file_id, name, result.state,
                                                     result.refused))
-        self._react(result)
 
     # --- the outbox between polls ------------------------------------------------------------
     def _send_outbox(self) -> None:
@@ -267,7 +269,7 @@ class Daemon:
                 continue  # its poll is running and sends what is owed itself
             try:
                 with open_channel(partner) as channel:
-                    sent = publish_pending(partner_id, channel, self.store, clock=_now,
+                    sent = publish_pending(partner_id, channel, self.store, clock=local_now,
                                            observer=self.metrics)
             except TransportError as exc:
                 log.warning("%s: outbox not sent, kept for the next try: %s", partner_id, exc,
@@ -279,23 +281,25 @@ class Daemon:
                 _log_sent(partner_id, name, item)
 
     # --- outbound reactions and acknowledgement SLAs ------------------------------------------
-    def _react(self, result: IngestResult) -> None:
+    def _react(self, result: IngestResult) -> Reactions:
         file_id = result.duplicate_of or result.file_id  # see react_to_file
-        self._react_to(self.store.documents_of_file(file_id), file_id)
+        return self._react_to(self.store.documents_of_file(file_id), file_id)
 
-    def _react_to(self, documents: list[StoredDocument], file_id: int | None) -> None:
+    def _react_to(self, documents: list[StoredDocument], file_id: int | None) -> Reactions:
+        """Their follow-ups, logged (failures also alerted); the store failing is logged
+        and leaves them for the catch-up at the next start."""
         if not documents:
-            return
+            return Reactions()
         fields = {"file_id": file_id} if file_id is not None else {}
         try:
             with self.reacting:  # two partners' polls must not decide the same case at once
-                reactions = react(self.outbound, documents, _now(), file_id)
+                reactions = react(self.outbound, documents, local_now(), file_id)
         except Exception as exc:  # not one document's (react records those): the store?
             log.debug("follow-ups failed", exc_info=True)
             log.error("%s: stored, but its follow-ups failed (retried at the next start): "
                       "%s", f"file #{file_id}" if file_id is not None else "catch-up", exc,
                       extra=fields)
-            return
+            return Reactions()
         for failure in reactions.failures:
             log.error("%s: %s", failure.partner, failure.line(), extra={
                 "partner": failure.partner, "file_id": failure.file_id,
@@ -303,19 +307,20 @@ class Daemon:
             self.alerts.raise_once(follow_up_failed(failure))
         for line in replace(reactions, failures=[]).lines():  # failures: logged above
             log.info("%s", line, extra=fields)
+        return reactions
 
     def _catch_up(self) -> None:
-        self._react_to(self.store.documents_since(_now() - CATCH_UP), None)
+        self._react_to(self.store.documents_since(local_now() - CATCH_UP), None)
 
     def _check_acks(self) -> None:
-        for row in raise_overdue(self.store, self.alerter, _now()):
+        for row in raise_overdue(self.store, self.alerter, local_now()):
             log.warning("%s: acknowledgement of %s %s overdue", row.partner, row.kind,
                         row.control_number,
                         extra={"partner": row.partner, "outbox_kind": row.kind,
                                "outbox_control": row.control_number, "outbox_id": row.id})
 
     def _check_recall_deadlines(self) -> None:
-        raise_recall_deadlines(self.store, self.alerts, _now(),
+        raise_recall_deadlines(self.store, self.alerts, local_now(),
                                self.config.recall_deadline_days)
 
     def _busy(self, partner_id: str) -> threading.Lock:
@@ -325,10 +330,6 @@ class Daemon:
     def _backing_off(self, partner_id: str) -> bool:
         until = self.backed_off.get(partner_id)
         return until is not None and datetime.now(UTC) < until
-
-
-def _now() -> datetime:
-    return datetime.now().astimezone()
 
 
 def _log_report(report: PollReport) -> None:
@@ -346,18 +347,17 @@ def _log_sent(partner: str, name: str, item: OutboxItem) -> None:
                     "outbox_control": item.control_number})
 
 
-def _control_numbers(interchanges: list[tuple[str, str, list[tuple[str, ...]]]]
-                     ) -> dict[str, list[str]]:
+def _control_numbers(controls: FileControls) -> dict[str, list[str]]:
     """ISA13, GS06 and ST02 of a stored file, as log fields (only those it has)."""
     found = {
-        "isa13": [control for control, _outcome, _sets in interchanges],
-        "gs06": list(dict.fromkeys(s[1] for _c, _o, sets in interchanges for s in sets)),
-        "st02": [s[4] for _c, _o, sets in interchanges for s in sets],
+        "isa13": list(controls.interchanges),
+        "gs06": list(controls.groups),
+        "st02": [st02 for st02, _outcome in controls.sets],
     }
     return {key: values for key, values in found.items() if values}
 
 
-def secret_env_names(partners: Iterable[Partner]) -> set[str]:
+def secret_env_names(partners: Iterable[PartnerSettings]) -> set[str]:
     """The environment variables partner files name for keys and passphrases."""
     names = set()
     for partner in partners:

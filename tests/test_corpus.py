@@ -14,10 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from gateway.x12.ack import AckPolicy, Identity, SequentialControlNumbers, build_acknowledgements
+from gateway.x12.ack import AckPolicy, build_acknowledgements
 from gateway.x12.assess import Assessment, Outcome, assess
 from gateway.x12.findings import Location
 from gateway.x12.isa import read_isa
+from gateway.x12.write import Identity, SequentialControlNumbers
 
 CORPUS = Path(os.environ.get("GATEWAY_CORPUS",
                              Path(__file__).resolve().parents[2] / "shared" / "corpus")) / "x12"

@@ -19,7 +19,7 @@ import asyncssh
 import paramiko
 import pytest
 
-from gateway.config.partners import Partner
+from gateway.app.partners import PartnerSettings
 from gateway.demo.server import DemoSftpServer
 from gateway.demo.workspace import (
     MARKER,
@@ -155,7 +155,8 @@ def test_a_folder_that_is_not_a_demo_workspace_is_refused_untouched(tmp_path: Pa
 
 # --- the embedded server, through the gateway's own SFTP adapter ----------------------------
 @pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[Workspace, DemoSftpServer, dict[str, Partner]]]:
+def served(
+        tmp_path: Path) -> Iterator[tuple[Workspace, DemoSftpServer, dict[str, PartnerSettings]]]:
     workspace = prepare(tmp_path / "ws")
     keys = write_client_keys(workspace)
     server = DemoSftpServer({p: workspace.sftp_home(p) for p in PARTNER_IDS},
@@ -166,7 +167,7 @@ def served(tmp_path: Path) -> Iterator[tuple[Workspace, DemoSftpServer, dict[str
 
 
 def test_the_server_serves_each_partner_its_own_folder(
-        served: tuple[Workspace, DemoSftpServer, dict[str, Partner]]) -> None:
+        served: tuple[Workspace, DemoSftpServer, dict[str, PartnerSettings]]) -> None:
     workspace, _server, partners = served
     assert (workspace.root / MARKER).is_file()
     (workspace.sftp_home("odfl") / "outbox" / "214.x12").write_text("ISA...")
@@ -182,7 +183,7 @@ def test_the_server_serves_each_partner_its_own_folder(
 
 
 def test_a_user_cannot_leave_its_folder(
-        served: tuple[Workspace, DemoSftpServer, dict[str, Partner]]) -> None:
+        served: tuple[Workspace, DemoSftpServer, dict[str, PartnerSettings]]) -> None:
     workspace, server, _partners = served
     client = paramiko.SSHClient()
     client.load_host_keys(str(workspace.known_hosts))
@@ -200,7 +201,7 @@ def test_a_user_cannot_leave_its_folder(
 
 
 def test_a_wrong_key_or_an_unknown_host_key_is_refused(
-        served: tuple[Workspace, DemoSftpServer, dict[str, Partner]]) -> None:
+        served: tuple[Workspace, DemoSftpServer, dict[str, PartnerSettings]]) -> None:
     workspace, _server, partners = served
     pinned = workspace.known_hosts.read_text()
     stranger = asyncssh.generate_private_key("ssh-ed25519")

@@ -12,9 +12,9 @@ import pytest
 
 from gateway.config.partners import StatusUpdates, load_partners, read_partner
 from gateway.domain.authority import ROLE_DEFAULTS, PartnerDocument
-from gateway.domain.return_case import CaseState
 from gateway.domain.rma_policy import PolicyRule, Verdict
 from gateway.errors import ConfigError
+from gateway.model.states import CaseState
 from gateway.x12.advice import ApplicationAdvice
 
 REPO = Path(__file__).resolve().parents[1]

@@ -23,16 +23,11 @@ from typing import Any
 import pytest
 import yaml
 
-from gateway.x12.ack import (
-    AckPolicy,
-    Identity,
-    OutboundAck,
-    SequentialControlNumbers,
-    build_acknowledgements,
-)
+from gateway.x12.ack import AckPolicy, OutboundAck, build_acknowledgements
 from gateway.x12.assess import Assessment, assess
 from gateway.x12.findings import Finding, Severity
 from gateway.x12.report import verdict
+from gateway.x12.write import Identity, SequentialControlNumbers
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"

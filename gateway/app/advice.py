@@ -13,14 +13,11 @@ with the reason, never sent.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
 
 from gateway.app.ports import OutboundRecord, OutboxItem
 from gateway.app.translate import UnmappedSet
 from gateway.mapping.engine import REQUIRED_MISSING
-from gateway.x12.ack import Identity
 from gateway.x12.advice import (
     FUNCTIONAL_ID,
     MISSING_DATA,
@@ -32,37 +29,26 @@ from gateway.x12.advice import (
 )
 from gateway.x12.assess import assess
 from gateway.x12.isa import Delimiters
-from gateway.x12.outbound import Envelope, write_interchange
 from gateway.x12.report import where_text
 from gateway.x12.values import X12_CHARACTERS
-from gateway.x12.write import DEFAULT_DELIMITERS
-
-
-class Counters(Protocol):
-    def next_interchange(self) -> int: ...
-
-    def next_group(self) -> int: ...
-
-
-@dataclass(frozen=True, slots=True)
-class AdviceAddress:
-    """Where the 824 goes: the partner's ISA05/ISA06, GS id and delimiters."""
-
-    isa: tuple[str, str]
-    gs_id: str
-    delimiters: Delimiters | None
+from gateway.x12.write import (
+    ControlNumbers,
+    Envelope,
+    Identity,
+    Receiver,
+    write_interchange,
+    writing_delimiters,
+)
 
 
 def advice_record(unmapped: Sequence[UnmappedSet], file_id: int, *, identity: Identity,
-                  address: AdviceAddress, numbers: Counters, now: datetime) -> OutboundRecord:
+                  address: Receiver, numbers: ControlNumbers,
+                  now: datetime) -> OutboundRecord:
     """The outbox record of the 824 for one file's unusable sets (``unmapped`` not empty)."""
-    isa13, gs06 = numbers.next_interchange(), numbers.next_group()
-    version = _version(unmapped)
-    envelope = Envelope(identity, address.isa, address.gs_id, version,
-                        address.delimiters or DEFAULT_DELIMITERS, isa13, gs06)
+    envelope = Envelope.numbered(numbers, identity, address, _version(unmapped))
     key = f"advice:file-{file_id}"
     try:
-        _check_echoable(unmapped, envelope.delimiters)
+        _check_echoable(unmapped, writing_delimiters(envelope.delimiters))
         body = application_advice_824(f"RGW-A{file_id:09d}", now,
                                       [_unusable(s) for s in unmapped])
         written = write_interchange(FUNCTIONAL_ID, [(SET_ID, body)], envelope, now)
@@ -77,8 +63,9 @@ def advice_record(unmapped: Sequence[UnmappedSet], file_id: int, *, identity: Id
 
 
 def _check_echoable(unmapped: Sequence[UnmappedSet], delimiters: Delimiters) -> None:
-    """An ST02 holding one of the delimiters we write with would come out as '?': another
-    set's number. (Possible only when the partner file's delimiters differ from the file's.)"""
+    """An ST02 holding one of the delimiters we write with (the partner file's, with the
+    repetition separator the writer chose) would come out as '?': another set's number.
+    (Possible only when the partner file's delimiters differ from the file's.)"""
     for unusable in unmapped:
         if any(c in "".join(delimiters.all()) for c in unusable.set_control):
             raise ValueError(f"ST02 {unusable.set_control!r} holds one of the delimiters "

@@ -29,7 +29,7 @@ from gateway.app.ports import DocumentReader, StoredDocument, file_number_of
 from gateway.domain.correlation import keys_of, normalize
 from gateway.domain.matching import file_documents, named_by
 from gateway.domain.recall_match import claimed_ids, notice_identity
-from gateway.domain.return_case import CaseState, ReturnCase, document_reference, record_step
+from gateway.domain.return_case import ReturnCase, document_reference, record_step
 from gateway.mapping.build import build
 from gateway.mapping.engine import Context
 from gateway.model import (
@@ -39,6 +39,7 @@ from gateway.model import (
     ReturnShipment,
     ShipmentStatusReport,
 )
+from gateway.model.states import CaseState
 
 CASE_STEP = "case-step"
 _KINDS: dict[str, type[Any]] = {

@@ -36,11 +36,13 @@ import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Protocol
 
-from gateway.app.advice import AdviceAddress, advice_record
+from gateway.app.ack_matching import reconcile_acknowledgements
+from gateway.app.advice import advice_record
 from gateway.app.cases import notice_issuers
+from gateway.app.control_numbers import DurableControlNumbers
 from gateway.app.faults import crash_point
+from gateway.app.partners import PartnerSettings
 from gateway.app.ports import (
     Archive,
     FindingRow,
@@ -55,7 +57,6 @@ from gateway.app.translate import (
     SetTranslation,
     SpecFinder,
     UnmappedSet,
-    is_xml,
     mapping_message,
     translate_x12,
 )
@@ -64,6 +65,8 @@ from gateway.domain.recall_match import claimed_ids
 from gateway.mapping.engine import Issue
 from gateway.model import RecallNotice
 from gateway.model.canonical_json import to_json
+from gateway.model.payload import PayloadKind, payload_kind
+from gateway.model.states import REFUSED_STATES, FileState
 from gateway.recall import (
     RecallResponse,
     RecallResult,
@@ -73,16 +76,16 @@ from gateway.recall import (
     xml_document_kind,
 )
 from gateway.recall.result import error
-from gateway.x12.ack import AckPolicy, Identity, OutboundAck, build_acknowledgements
-from gateway.x12.ack_reader import ReceivedAck, read_acknowledgements
-from gateway.x12.assess import Assessment, InterchangeResult
+from gateway.x12.ack import AckPolicy, OutboundAck, build_acknowledgements
+from gateway.x12.advice import ApplicationAdvice
+from gateway.x12.assess import Assessment, InterchangeResult, Outcome
 from gateway.x12.limits import FrontDoorRules
 from gateway.x12.report import where_text
+from gateway.x12.write import Identity, Receiver
 
 KeyFinder = Callable[[object], Iterable[tuple[str, str]]]
 DEFAULT_RULES = FrontDoorRules()
 REFUSED = "authority.refused"  # the finding (and recall-ack error) of a refused document
-REFUSED_STATES = ("refused", "partially-refused")
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,10 +99,21 @@ class IngestSettings:
     expected_sender: tuple[str, str] | None = None  # the partner's ISA05 / ISA06, when known
     timezone: str = "UTC"  # the partner's zone, for times sent without an X12 time code
     rules: FrontDoorRules = DEFAULT_RULES  # limits per file, strict or lenient envelope
-    advice_to: AdviceAddress | None = None  # an 824 for unusable sets goes here (None: none)
+    advice_to: Receiver | None = None  # an 824 for unusable sets goes here (None: none)
     # what the sender may send (its partner file); None: no partner file, nothing refused by
     # role (a recall notice version still must come from the notice's issuer)
     authority: DocumentAuthority | None = None
+
+    def for_partner(self, partner: PartnerSettings) -> IngestSettings:
+        """These settings as a partner's file overrides them: its acknowledgements,
+        delimiters, time zone and envelope strictness, the sender its files must carry, the
+        documents it may send, and its 824s when it asked for them."""
+        advice = partner.application_advice is ApplicationAdvice.X12_824
+        return replace(self, policy=partner.ack_policy(self.policy), timezone=partner.timezone,
+                       expected_sender=partner.isa,
+                       rules=replace(self.rules, strict_envelope=partner.strict_envelope),
+                       advice_to=partner if advice else None,
+                       authority=partner.document_authority)
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,15 +157,37 @@ class RefusedDocument:
 
 
 @dataclass(frozen=True, slots=True)
+class FileControls:
+    """The control numbers a file's interchanges carried, as they were stored with it: what
+    the daemon's log lines and metrics report about a file it took."""
+
+    interchanges: tuple[str, ...] = ()  # ISA13 of each interchange, in file order
+    groups: tuple[str, ...] = ()  # GS06 of each group, each once
+    sets: tuple[tuple[str, str], ...] = ()  # (ST02, its X12 outcome) of each set
+
+    @classmethod
+    def of(cls, assessment: Assessment) -> FileControls:
+        groups = [g for r in assessment.interchanges for g in r.groups]
+        return cls(tuple(r.interchange.control for r in assessment.interchanges),
+                   tuple(dict.fromkeys(g.group.control for g in groups)),
+                   tuple((s.ts.control, s.outcome.value) for g in groups for s in g.sets))
+
+
+@dataclass(frozen=True, slots=True)
 class IngestResult:
     file_id: int
-    state: str
+    state: FileState
     reason: str | None = None
     duplicate_of: int | None = None
     acknowledgements: tuple[OutboxItem, ...] = ()
     documents: int = 0
     unmapped: tuple[UnmappedSet, ...] = ()  # accepted sets no document came of (see above)
     refused: tuple[RefusedDocument, ...] = ()  # documents outside the sender's authority
+    # Whose file, under the name the partner gave it: set by `ingest` and `replay`.
+    partner: str = ""
+    name: str = ""
+    controls: FileControls = FileControls()  # empty for XML and for files not read as X12
+    never_taken: bool = False  # over limits.file_size: recorded unread, the copy left there
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,38 +198,23 @@ class Ports:
     keys_of: KeyFinder
 
 
-class CounterSource(Protocol):
-    def next_control_number(self, partner: str, kind: str) -> int: ...
-
-
-class DurableControlNumbers:
-    """`ControlNumbers` backed by the store's counters, inside the caller's transaction."""
-
-    def __init__(self, tx: CounterSource, partner: str) -> None:
-        self.tx, self.partner = tx, partner
-
-    def next_interchange(self) -> int:
-        return _nine_digits(self.tx.next_control_number(self.partner, "interchange"))
-
-    def next_group(self) -> int:
-        return _nine_digits(self.tx.next_control_number(self.partner, "group"))
-
-
-def _nine_digits(counter: int) -> int:
-    """ISA13 and GS06 hold at most 9 digits: the counter cycles through 1..999,999,999 (never
-    0, which some partners refuse); a cycle is far longer than any duplicate window."""
-    return (counter - 1) % 999_999_999 + 1
-
-
 def ingest(data: bytes, name: str, partner: str, ports: Ports, settings: IngestSettings, *,
            now: datetime) -> IngestResult:
+    """Archive, record, check, translate and store one file of ``partner``'s, with its
+    acknowledgements queued, in one transaction after the archive (module docstring)."""
+    return replace(_ingest(data, name, partner, ports, settings, now=now), partner=partner,
+                   name=name)
+
+
+def _ingest(data: bytes, name: str, partner: str, ports: Ports, settings: IngestSettings, *,
+            now: datetime) -> IngestResult:
     sha256, key = ports.archive.put(data)
     crash_point("after-archive")
     with ports.store.transaction() as tx:
         earlier = tx.file_by_sha256(partner, sha256)
-        if earlier is not None and earlier.state == "received":
+        if earlier is not None and earlier.state == FileState.RECEIVED:
             if earlier.lease_until is not None and earlier.lease_until > now:
-                return IngestResult(earlier.id, "in-progress",
+                return IngestResult(earlier.id, FileState.IN_PROGRESS,
                                     f"file #{earlier.id} with the same bytes is being "
                                     f"processed (until {earlier.lease_until:%H:%M:%S}); "
                                     "leave this copy for a later poll")
@@ -209,7 +230,7 @@ def ingest(data: bytes, name: str, partner: str, ports: Ports, settings: IngestS
         return run.duplicate(earlier.id, f"the same bytes as file #{earlier.id} "
                              f"({earlier.original_name}), received "
                              f"{earlier.received_at:%Y-%m-%d %H:%M}")
-    if is_xml(data):
+    if payload_kind(data) is PayloadKind.XML:
         return run.xml(data)
     return run.x12(translate_x12(data, ports.find_spec, partner, timezone=settings.timezone,
                                 rules=settings.rules))
@@ -238,9 +259,10 @@ class _FileRun:
                 if self.settings.resend_on_duplicate else []
             for item in answers:
                 tx.add_outbox(self.file_id, self.partner, item, self.now)
-            tx.finish_file(self.file_id, "duplicate", processed_at=self.now, reason=reason,
-                           duplicate_of=earlier_id)
-        return IngestResult(self.file_id, "duplicate", reason, earlier_id, tuple(answers))
+            tx.finish_file(self.file_id, FileState.DUPLICATE, processed_at=self.now,
+                           reason=reason, duplicate_of=earlier_id)
+        return IngestResult(self.file_id, FileState.DUPLICATE, reason, earlier_id,
+                            tuple(answers))
 
     def xml(self, data: bytes) -> IngestResult:
         """A recall notice (answered with a recall-ack) or an affected partner's response to
@@ -254,12 +276,12 @@ class _FileRun:
         rows = [FindingRow(p.code, p.severity.value, p.message, line=p.line, found=p.path)
                 for p in result.errors]
         refused = None if result.response is None else self._refused_response(result.response)
-        state = "accepted" if result.response is not None else "rejected"
+        state = FileState.ACCEPTED if result.response is not None else FileState.REJECTED
         with self.ports.store.transaction() as tx:
             if self.replaying:
                 tx.clear_results(self.file_id)
             if refused is not None:
-                state = "refused"
+                state = FileState.REFUSED
                 rows.append(refused.finding())
             elif result.response is not None:
                 state = self._record_response(tx, result.response, rows)
@@ -271,7 +293,7 @@ class _FileRun:
                             refused=() if refused is None else (refused,))
 
     def _record_response(self, tx: IngestTransaction, response: RecallResponse,
-                         rows: list[FindingRow]) -> str:
+                         rows: list[FindingRow]) -> FileState:
         """Record the answer against our notification (saying so in ``rows``); the state."""
         answered = tx.record_recall_response(_response_row(response, self.partner),
                                              self.file_id)
@@ -280,14 +302,14 @@ class _FileRun:
                 "recall.unknown-notification", "error",
                 f"the response names notification {response.notification_id}, "
                 f"which this gateway never sent to {self.partner}"))
-            return "rejected"
+            return FileState.REJECTED
         if answered != response.notice_id:
             rows.append(FindingRow(
                 "recall.notice-mismatch", "warning",
                 f"the response quotes notice {response.notice_id}, but "
                 f"notification {response.notification_id} was about notice "
                 f"{answered}: recorded against {answered}"))
-        return "accepted"
+        return FileState.ACCEPTED
 
     def recall(self, data: bytes) -> IngestResult:
         result = read_recall(data, max_bytes=self._xml_bytes)
@@ -298,7 +320,8 @@ class _FileRun:
                           result.notice.notice_id if result.notice else None,
                           build_recall_ack(_answered(result, refused), received_at=self.now,
                                            ack_id=ack_id))
-        state = "refused" if refused else "accepted" if result.accepted else "rejected"
+        state = FileState.REFUSED if refused else \
+            FileState.ACCEPTED if result.accepted else FileState.REJECTED
         with self.ports.store.transaction() as tx:
             if self.replaying:
                 tx.clear_results(self.file_id)
@@ -381,7 +404,7 @@ class _FileRun:
             tx.add_findings(self.file_id, mapping_rows(fresh_sets))
             # A replay re-states what the acknowledgements said but changes nothing we sent:
             # the partner's answer was recorded when it arrived.
-            tx.add_findings(self.file_id, _reconcile_acknowledgements(
+            tx.add_findings(self.file_id, reconcile_acknowledgements(
                 tx, replace(assessment, interchanges=fresh), self.partner, self.file_id,
                 self.now, record=not self.replaying))
             tx.add_findings(self.file_id, [r.finding() for r in refused])
@@ -402,7 +425,8 @@ class _FileRun:
         crash_point("after-commit")
         return IngestResult(self.file_id, state, reason,
                             acknowledgements=tuple(items + held), documents=documents,
-                            unmapped=unmapped, refused=tuple(refused))
+                            unmapped=unmapped, refused=tuple(refused),
+                            controls=FileControls.of(assessment))
 
     def _refuse(self, assessment: Assessment, reason: str) -> IngestResult:
         """A file claiming another sender is not this partner's: it is kept and recorded, but
@@ -412,8 +436,8 @@ class _FileRun:
                 tx.clear_results(self.file_id)
             tx.add_findings(self.file_id, [FindingRow("partner.sender-mismatch", "error",
                                                       reason), *_finding_rows(assessment)])
-            tx.finish_file(self.file_id, "rejected", processed_at=self.now, reason=reason)
-        return IngestResult(self.file_id, "rejected", reason)
+            tx.finish_file(self.file_id, FileState.REJECTED, processed_at=self.now, reason=reason)
+        return IngestResult(self.file_id, FileState.REJECTED, reason)
 
     def _save_interchanges(self, tx: IngestTransaction, assessment: Assessment,
                            seen: dict[str, int], translated: list[SetTranslation]) -> None:
@@ -457,52 +481,6 @@ class _FileRun:
             return []
         return [item for control, earlier in seen.items()
                 for item in tx.outbox_of(earlier, sent_only=True) if item.answers == control]
-
-
-def _reconcile_acknowledgements(tx: IngestTransaction, assessment: Assessment, partner: str,
-                                file_id: int, now: datetime, *,
-                                record: bool = True) -> list[FindingRow]:
-    """The partner's TA1s, 997s and 999s, matched to what we sent them: each becomes a
-    finding saying what it answered (or that it answers nothing we sent)."""
-    rows = []
-    for ack in read_acknowledgements(assessment):
-        envelope = ack.kind == "TA1"
-        ours = ack.interchange_control if envelope else ack.group_control
-        state = _ack_state(ack)
-        matched = tx.match_acknowledgement(
-            partner, interchange=ours if envelope else None, group=None if envelope else ours,
-            state=state if record else None, detail=_ack_detail(ack), file_id=file_id, at=now)
-        what = f"{ack.kind} for our {'interchange' if envelope else 'group'} {ours}"
-        if not matched:
-            rows.append(FindingRow("ack.unmatched", "warning",
-                                   f"{what} matches nothing this gateway sent to {partner}",
-                                   interchange_control=ack.from_interchange,
-                                   group_control=ack.from_group, set_control=ack.from_set))
-            continue
-        sent = ", ".join(f"{m.kind} {m.control_number}" for m in matched)
-        rows.append(FindingRow("ack.matched", "info",
-                               f"{what} ({sent}): {state or 'envelope accepted'}"
-                               + (f"; {ack.note}" if ack.note else ""),
-                               interchange_control=ack.from_interchange,
-                               group_control=ack.from_group, set_control=ack.from_set))
-    return rows
-
-
-def _ack_state(ack: ReceivedAck) -> str | None:
-    """What the answer means for what we sent; None: nothing final (a TA1 accepting the
-    envelope says nothing about the documents: their 997 / 999 is still expected)."""
-    if ack.kind == "TA1":
-        return "rejected" if ack.code == "R" else None
-    return {"A": "accepted", "E": "accepted-with-errors",
-            "P": "partially-accepted"}.get(ack.code, "rejected")
-
-
-def _ack_detail(ack: ReceivedAck) -> str:
-    parts = [f"{ack.kind} code {ack.code}" + (f" ({ack.note})" if ack.note else "")]
-    for s in ack.sets:
-        parts.append(f"set {s.set_id} {s.control}: {s.code}"
-                     + "".join(f"; {e}" for e in s.errors))
-    return "\n".join(parts)
 
 
 def _response_row(response: RecallResponse, partner: str) -> RecallResponseRow:
@@ -594,25 +572,25 @@ def _reference(body: dict[str, object]) -> str:
 
 
 def _file_state(assessment: Assessment, seen: dict[str, int],
-                translated: list[SetTranslation]) -> tuple[str, str | None]:
+                translated: list[SetTranslation]) -> tuple[FileState, str | None]:
     if assessment.exit_code == 2:
-        return "not-x12", next((x.message for x in assessment.findings), None)
+        return FileState.NOT_X12, next((x.message for x in assessment.findings), None)
     fresh: list[InterchangeResult] = [r for r in assessment.interchanges
                                       if r.interchange.control not in seen]
     if assessment.interchanges and not fresh:
-        return "duplicate", "interchange control number(s) " + ", ".join(
+        return FileState.DUPLICATE, "interchange control number(s) " + ", ".join(
             f"{c} (already in file #{f})" for c, f in seen.items()) + " seen before"
     unmapped = [s for s in translated if s.unmapped]
     if assessment.accepted and unmapped:
-        return "accepted-unmapped", _unmapped_reason(unmapped)
+        return FileState.ACCEPTED_UNMAPPED, _unmapped_reason(unmapped)
     if assessment.accepted:
-        return "accepted", None
+        return FileState.ACCEPTED, None
     first = next((x for x in assessment.all_findings() if x.is_error), None)
     reason = f"{where_text(assessment, first)}: {first.message}" if first else None
     sets = [s for r in fresh for g in r.groups for s in g.sets]
-    if any(s.outcome.value == "accepted" for s in sets):
-        return "partially-accepted", reason
-    return "rejected", reason
+    if any(s.outcome is Outcome.ACCEPTED for s in sets):
+        return FileState.PARTIALLY_ACCEPTED, reason
+    return FileState.REJECTED, reason
 
 
 def _set_refusal(translated: SetTranslation, authority: DocumentAuthority | None,
@@ -645,15 +623,15 @@ def _st_lines(assessment: Assessment) -> dict[tuple[str, str, str], int]:
     return found
 
 
-def _with_refusals(verdict: tuple[str, str | None], refused: list[RefusedDocument], *,
-                   stored: int) -> tuple[str, str | None]:
+def _with_refusals(verdict: tuple[FileState, str | None], refused: list[RefusedDocument], *,
+                   stored: int) -> tuple[FileState, str | None]:
     """A refusal outweighs the X12 verdict: the file is ``refused`` when nothing of it was
     stored, ``partially-refused`` when other documents of it were."""
-    if not refused or verdict[0] in ("not-x12", "duplicate"):
+    if not refused or verdict[0] in (FileState.NOT_X12, FileState.DUPLICATE):
         return verdict
     first = refused[0]
     more = f" (and {len(refused) - 1} more)" if len(refused) > 1 else ""
-    return ("partially-refused" if stored else "refused",
+    return (FileState.PARTIALLY_REFUSED if stored else FileState.REFUSED,
             f"{first.where} refused{more}: {first.rule}")
 
 
@@ -678,7 +656,7 @@ class ReplayPreview:
     """What `replay` would make of an archived X12 file, worked out without storing anything:
     `gateway replay --dry-run` shows it beside what is stored."""
 
-    state: str
+    state: FileState
     reason: str | None
     documents: list[dict[str, object]]  # the canonical JSON it would store
     findings: list[FindingRow]  # its mapping findings: why a set would not map
@@ -690,7 +668,7 @@ def preview_replay(data: bytes, partner: str, ports: Ports,
                            rules=settings.rules)
     stranger = _foreign_sender(result.assessment, settings.expected_sender)
     if stranger is not None:
-        return ReplayPreview("rejected", stranger, [], mapping_rows(result.sets))
+        return ReplayPreview(FileState.REJECTED, stranger, [], mapping_rows(result.sets))
     lines = _st_lines(result.assessment)
     judged = [(s, _set_refusal(s, settings.authority, lines)) for s in result.sets]
     refused = [r for _, r in judged if r is not None]
@@ -713,7 +691,9 @@ def replay(file: StoredFile, ports: Ports, settings: IngestSettings, *,
                             f"the partner file of {file.partner}, which says what it may send)")
     data = ports.archive.get(file.archive_key)
     run = _FileRun(file.id, file.partner, ports, settings, now, replaying=True)
-    if is_xml(data):
-        return run.xml(data)
-    return run.x12(translate_x12(data, ports.find_spec, file.partner,
-                                 timezone=settings.timezone, rules=settings.rules))
+    if payload_kind(data) is PayloadKind.XML:
+        result = run.xml(data)
+    else:
+        result = run.x12(translate_x12(data, ports.find_spec, file.partner,
+                                       timezone=settings.timezone, rules=settings.rules))
+    return replace(result, partner=file.partner, name=file.original_name)

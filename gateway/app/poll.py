@@ -1,5 +1,9 @@
 """One poll of a partner: take in the files that have stopped growing, then send the outbox.
 
+`poll_partner` is the poll `gateway run`, `gateway poll` and the demo all run: the partner's
+settings over the gateway's, retried when the connection drops, each taken file's follow-ups
+(`gateway.app.outbound.react`) run before the outbox is sent. `poll_once` is one attempt of it.
+
 Order is what makes it safe:
 1. a file is taken only when its size and time did not change across the settle interval;
 2. it is fetched and run through the pipeline, which archives and commits it;
@@ -23,6 +27,8 @@ from typing import Protocol, runtime_checkable
 
 from gateway.app.faults import crash_point
 from gateway.app.ingest import IngestResult, IngestSettings, Ports, ingest
+from gateway.app.outbound.react import Reactions
+from gateway.app.partners import PartnerSettings
 from gateway.app.ports import (
     FileTooLarge,
     FindingRow,
@@ -32,6 +38,8 @@ from gateway.app.ports import (
     RemoteFile,
     SkippedEntry,
 )
+from gateway.model.payload import PayloadKind, payload_kind
+from gateway.model.states import FileState
 from gateway.text_safety import printable
 
 log = logging.getLogger("gateway.run")  # with the daemon's other lines about each poll
@@ -65,6 +73,54 @@ class PollReport:
     # (entry, why) in the inbound folder never to be taken (a link, a pipe, a device, a
     # folder): each reported by the first poll that finds it, not by every poll
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    # What each taken file's follow-ups did, by file id (`poll_partner` runs them).
+    reactions: dict[int, Reactions] = field(default_factory=dict)
+
+
+# Runs one poll attempt again when the connection drops (`gateway.transport.retry`).
+PollRetry = Callable[[Callable[[], PollReport]], PollReport]
+
+
+@dataclass(frozen=True, slots=True)
+class PollContext:
+    """What every poll runs with, whoever runs it (the composition root builds it:
+    `gateway.bootstrap.poll_context`)."""
+
+    ports: Ports
+    defaults: IngestSettings  # the gateway's; each partner's file overrides them
+    outbox: OutboxStore
+    open_channel: Callable[[PartnerSettings], PartnerChannel]  # not yet connected
+    # A taken file's follow-ups (RMA answers, status updates, recall notifications)
+    react: Callable[[IngestResult], Reactions]
+    # Runs one attempt again when the connection drops: a poll is safe to repeat (files
+    # leave the partner only after commit; answers are published under stable names).
+    retry: PollRetry
+    clock: Callable[[], datetime]
+    settle: float  # seconds a file's size and time must hold before it is taken
+    sleep: Callable[[float], None] = time.sleep
+    observer: TransferObserver | None = None
+
+
+def poll_partner(partner: PartnerSettings, context: PollContext, *,
+                 on_file: Callable[[IngestResult], None] | None = None) -> PollReport:
+    """One poll of ``partner`` with its settings: its files taken, each one's follow-ups
+    run (after ``on_file``, which hears of it first: the daemon's log line, metrics and
+    alerts), then what the outbox owes it sent. Raises `TransportError` once retries are
+    spent; files taken before that are committed and were reported to ``on_file``."""
+    settings = context.defaults.for_partner(partner)
+    reactions: dict[int, Reactions] = {}
+
+    def after_file(result: IngestResult) -> None:
+        if on_file is not None:
+            on_file(result)
+        reactions[result.file_id] = context.react(result)
+
+    report = context.retry(lambda: poll_once(
+        partner.id, context.open_channel(partner), context.ports, settings, context.outbox,
+        clock=context.clock, settle=context.settle, sleep=context.sleep, after_file=after_file,
+        observer=context.observer))
+    report.reactions = reactions
+    return report
 
 
 @runtime_checkable
@@ -190,13 +246,15 @@ def refuse_unread(store: IngestStore, partner: str, remote: RemoteFile, limit: i
     with store.transaction() as tx:
         earlier = tx.refused_file(partner, remote.name, remote.size, remote.modified)
         if earlier is not None:
-            return IngestResult(earlier.id, earlier.state, earlier.reason), False
+            return IngestResult(earlier.id, earlier.state, earlier.reason, partner=partner,
+                                name=remote.name, never_taken=True), False
         file_id = tx.record_refused_file(partner, remote.name, size=remote.size,
                                          modified=remote.modified, received_at=now,
                                          reason=reason)
         tx.add_findings(file_id, [FindingRow("file.too-large", "error", reason, found=found,
                                              expected=f"at most {limit} bytes")])
-    return IngestResult(file_id, "rejected", reason), True
+    return IngestResult(file_id, FileState.REJECTED, reason, partner=partner, name=remote.name,
+                        never_taken=True), True
 
 
 def too_large_reason(name: str, size: int, limit: int, *, grew: bool = False) -> str:
@@ -245,5 +303,5 @@ def _stable_files(channel: PartnerChannel, settle: float,
 def acknowledgement_file_name(item: OutboxItem) -> str:
     """The same document always gets the same name: 997_000000012.x12,
     180_000000013.x12, status-xml_RGW-S000000001.xml..."""
-    suffix = "xml" if item.payload.lstrip()[:1] == b"<" else "x12"
+    suffix = "xml" if payload_kind(item.payload) is PayloadKind.XML else "x12"
     return f"{item.kind.replace('+', '-')}_{item.control_number}.{suffix}"

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from gateway.model.states import FileState
+
 
 class Archive(Protocol):
     def put(self, data: bytes) -> tuple[str, str]:
@@ -46,7 +48,7 @@ class StoredFile:
     size: int  # as received, or as listed for a file refused unread
     received_at: datetime
     archive_key: str  # "" for a file refused unread: there are no bytes to show or replay
-    state: str
+    state: FileState
     duplicate_of: int | None
     reason: str | None
     lease_until: datetime | None = None  # while "received": a worker is processing it
@@ -204,7 +206,7 @@ class IngestTransaction(Protocol):
         no archive key; ``modified`` is the partner's listed time."""
         ...
 
-    def finish_file(self, file_id: int, state: str, *, processed_at: datetime,
+    def finish_file(self, file_id: int, state: FileState, *, processed_at: datetime,
                     reason: str | None = None, duplicate_of: int | None = None) -> None: ...
 
     def interchange_seen(self, partner: str, sender_id: str, control_number: str,

@@ -19,18 +19,6 @@ from gateway.x12.assess import (
 )
 from gateway.x12.limits import FrontDoorRules
 
-_BLANK = b" \t\r\n"
-_UTF8_BOM = b"\xef\xbb\xbf"
-_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
-
-
-def is_xml(data: bytes) -> bool:
-    """Recall notices come as XML; everything else goes to the X12 front door."""
-    if data.startswith(_UTF16_BOMS):
-        return True  # X12 is never UTF-16; the recall intake reads UTF-16 XML
-    head = data[len(_UTF8_BOM):] if data.startswith(_UTF8_BOM) else data
-    return head.lstrip(_BLANK)[:1] == b"<"
-
 DEFAULT_RULES = FrontDoorRules()
 SpecFinder = Callable[[str, str | None], MappingSpec | None]
 

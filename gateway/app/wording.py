@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 
 from gateway.app.ports import FindingRow, OutboundRow
 
-FAILED_STATES = ("rejected", "partially-accepted", "not-x12")  # files worth a replay
 # Sent on our account (not acknowledgements): `gateway acks` and the console list these.
 OUR_PURPOSES = ("rma-answer", "status-update", "recall-notification", "application-advice")
 

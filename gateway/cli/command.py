@@ -15,7 +15,7 @@ from typing import Any, NoReturn
 from urllib.parse import unquote, urlsplit
 
 from gateway import __version__
-from gateway.app.translate import is_xml, translate_x12
+from gateway.app.translate import translate_x12
 from gateway.cli import args as cli_args
 from gateway.cli import console as cli_console
 from gateway.cli import demo as cli_demo
@@ -28,19 +28,15 @@ from gateway.config.mappings import MappingCatalog
 from gateway.config.settings import GatewayConfig, load_config
 from gateway.errors import GatewayError
 from gateway.model import canonical_json
+from gateway.model.payload import PayloadKind, payload_kind
 from gateway.monitoring.logs import configure, env_values, escape_unconfigured_logs, timed_if_big
 from gateway.recall import read_recall
 from gateway.scheduler import Daemon
-from gateway.x12.ack import (
-    FunctionalAck,
-    OutboundAck,
-    SequentialControlNumbers,
-    Ta1Policy,
-    build_acknowledgements,
-)
+from gateway.x12.ack import FunctionalAck, OutboundAck, Ta1Policy, build_acknowledgements
 from gateway.x12.assess import Assessment, assess
 from gateway.x12.limits import FrontDoorRules
 from gateway.x12.report import describe, render_text, to_json, verdict
+from gateway.x12.write import SequentialControlNumbers
 
 EXIT_ACCEPTED, EXIT_REJECTED, EXIT_NOT_X12 = 0, 1, 2
 EXIT_USAGE, EXIT_INTERRUPTED, EXIT_INTERNAL = 2, 130, 70
@@ -229,7 +225,7 @@ def _validate(args: argparse.Namespace) -> int:
     codes, documents = [], []
     for path in args.files:
         data = _read(path)
-        if data is not None and is_xml(data):
+        if data is not None and payload_kind(data) is PayloadKind.XML:
             result = read_recall(data, max_bytes=limits.xml_bytes)
             codes.append(0 if result.accepted else EXIT_REJECTED)
             documents.append(cli_recall.to_json(str(path), result))
@@ -274,7 +270,7 @@ def _assess_file(path: Path, rules: FrontDoorRules) -> tuple[Assessment | None, 
 def _ack(args: argparse.Namespace) -> int:
     config = _configured(args)
     data = _read(args.file)
-    if data is not None and is_xml(data):
+    if data is not None and payload_kind(data) is PayloadKind.XML:
         _result, ack = cli_recall.acknowledgement(data, args.interchange_control,
                                                   datetime.now().astimezone(),
                                                   max_bytes=config.limits.xml_bytes)
@@ -368,7 +364,7 @@ class _ProcessRun:
         if data is None:
             self.totals["unreadable"] += 1
             print(f"  {'unreadable':<9} {cli_args.printable(str(path))}: cannot be read")
-        elif is_xml(data):
+        elif payload_kind(data) is PayloadKind.XML:
             self._recall(path, data)
         else:
             self._x12(path, data)

@@ -19,8 +19,8 @@ from gateway.bootstrap import open_store, outbound_context
 from gateway.cli import args as cli_args
 from gateway.config.settings import load_config
 from gateway.domain.matching import AmbiguousReference, one_case
-from gateway.domain.return_case import CaseState
 from gateway.domain.rma_policy import DecisionError, Verdict
+from gateway.model.states import CaseState
 from gateway.text_safety import printable
 
 EXAMPLES = """examples:

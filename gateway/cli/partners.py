@@ -6,21 +6,25 @@ import argparse
 import os
 import secrets
 import sys
-import time
-from datetime import datetime
 from pathlib import Path
 
-from gateway.app.ingest import IngestResult
 from gateway.app.outbound.react import react_to_file
-from gateway.app.poll import SkipsEntries, poll_once
-from gateway.bootstrap import ingest_ports, open_channel, open_store, outbound_context, partner_file
+from gateway.app.partners import PartnerSettings
+from gateway.app.poll import SkipsEntries, poll_partner
+from gateway.bootstrap import (
+    local_now,
+    open_channel,
+    open_store,
+    outbound_context,
+    partner_file,
+    poll_context,
+)
 from gateway.cli import args as cli_args
 from gateway.cli.args import printable
-from gateway.config.partners import Partner, read_partner
+from gateway.config.partners import read_partner
 from gateway.config.settings import load_config
 from gateway.errors import TransportError
-from gateway.transport.retry import with_retries
-from gateway.x12.ack import Identity
+from gateway.x12.write import Identity
 
 EXAMPLES = """examples:
   gateway partners check
@@ -90,7 +94,8 @@ def _check(args: argparse.Namespace) -> int:
     return 1 if bad else 0
 
 
-def _claimed_identities(partners: dict[Path, Partner], ours: Identity) -> dict[Path, list[str]]:
+def _claimed_identities(partners: dict[Path, PartnerSettings],
+                        ours: Identity) -> dict[Path, list[str]]:
     """An ISA identity (qualifier and id) names one party: claimed by two partner files, a
     file from it would pass either partner's sender check; claimed as ours, it is us."""
     claims: dict[tuple[str, str], list[Path]] = {}
@@ -118,7 +123,7 @@ def _isa_identity(qualifier: str, isa_id: str) -> tuple[str, str]:
     return qualifier.strip().upper(), isa_id.strip().upper()
 
 
-def _missing_secrets(partner: Partner) -> list[str]:
+def _missing_secrets(partner: PartnerSettings) -> list[str]:
     """A secret's reference can be right while the secret is absent: say so, never show it."""
     transport = partner.transport
     if transport is None:
@@ -141,19 +146,11 @@ def _poll(args: argparse.Namespace) -> int:
               f"{config.paths['partners']}/", file=sys.stderr)
         return 2
     store = open_store(config)
-    ports, settings = ingest_ports(config, store, partner)
     context = outbound_context(config, store)
-    follow_ups: list[str] = []
-
-    def after_file(result: IngestResult) -> None:
-        follow_ups.extend(react_to_file(context, result, datetime.now().astimezone()).lines())
+    polling = poll_context(config, store, lambda result: react_to_file(
+        context, result, local_now()), settle=args.settle)
     try:
-        # A poll is safe to repeat (files leave the partner only after commit; answers are
-        # published under stable names), so a dropped connection is simply retried.
-        report = with_retries(lambda: poll_once(
-            partner.id, open_channel(partner), ports, settings, store,
-            clock=lambda: datetime.now().astimezone(), settle=args.settle, sleep=time.sleep,
-            after_file=after_file))
+        report = poll_partner(partner, polling)
     except TransportError as exc:
         print(f"gateway: poll of {partner.id} failed: {printable(str(exc))}", file=sys.stderr)
         return 2
@@ -164,7 +161,7 @@ def _poll(args: argparse.Namespace) -> int:
         print(f"left {printable(name)}: {printable(why)}")
     for name, why in report.skipped:  # never to be taken: a link, a pipe, a folder...
         print(f"skipped {printable(name)}: {printable(why)}")
-    for line in follow_ups:
+    for line in (line for done in report.reactions.values() for line in done.lines()):
         print(f"  {printable(line)}")
     for name in report.sent:
         print(f"sent {printable(name)}")

@@ -31,13 +31,7 @@ from gateway.app.ports import (
     StoredDocument,
     StoredFile,
 )
-from gateway.app.translate import is_xml
-from gateway.app.wording import (
-    FAILED_STATES,
-    OUR_PURPOSES,
-    finding_location,
-    terminal_delivery,
-)
+from gateway.app.wording import OUR_PURPOSES, finding_location, terminal_delivery
 from gateway.bootstrap import (
     ReplayAsIngested,
     ReplayRefused,
@@ -55,6 +49,8 @@ from gateway.config.settings import load_config
 from gateway.domain.return_case import ReturnCase
 from gateway.errors import ArchivedBytesMissing, ConfigError
 from gateway.model.canonical_json import to_json
+from gateway.model.payload import PayloadKind, payload_kind
+from gateway.model.states import FAILED_STATES, STORED_STATES, UNTROUBLED_STATES, FileState
 from gateway.monitoring.logs import Progress, timed_if_big
 from gateway.recall import read_recall
 from gateway.text_safety import printable_lines
@@ -90,8 +86,6 @@ FILES_EXAMPLES = """examples:
   gateway files --partner northwind --limit 10
   gateway files --json
 """
-STATES = ("received", "accepted", "accepted-unmapped", "partially-accepted", "rejected",
-          "refused", "partially-refused", "not-x12", "duplicate")
 
 
 _FORMAT = argparse.RawDescriptionHelpFormatter
@@ -174,7 +168,7 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
                                 "error count and the first reason.",
                                 epilog=FILES_EXAMPLES, formatter_class=_FORMAT)
     files.add_argument("--partner", type=cli_args.partner_id)
-    files.add_argument("--state", choices=STATES)
+    files.add_argument("--state", choices=[state.value for state in STORED_STATES])
     files.add_argument("--unmapped", action="store_true",
                        help="only files with a transaction set validation accepted but the "
                        "mapping did not turn into a document (any state)")
@@ -219,11 +213,12 @@ def _ingest(args: argparse.Namespace) -> int:
             with timed_if_big("ingesting", str(path), len(data)):
                 result = ingest(data, path.name, args.partner, ports, settings,
                                 now=datetime.now().astimezone())
-            if partner is None and result.state != "in-progress":  # a replay may use them too
+            if partner is None and result.state != FileState.IN_PROGRESS:
+                # Noted so that a replay may use the gateway's defaults too.
                 note_ingested_without_partner_file(config, store, result.file_id, args.partner)
         reactions = react_to_file(context, result, datetime.now().astimezone())
         results.append({**_result_json(path, result), "follow_ups": reactions.lines()})
-        worst = max(worst, 0 if result.state in ("accepted", "duplicate", "in-progress") else 1)
+        worst = max(worst, 0 if result.state in UNTROUBLED_STATES else 1)
         if not args.json:
             print(_result_line(path, result))
             for line in reactions.lines():
@@ -513,7 +508,7 @@ def _show_replay_diff(store: GatewayStore, ports: Ports, settings: IngestSetting
     would record: why a set still would not map."""
     data = ports.archive.get(stored.archive_key)
     state, findings = stored.state, []
-    if is_xml(data):
+    if payload_kind(data) is PayloadKind.XML:
         result = read_recall(data, max_bytes=settings.rules.limits.xml_bytes)
         after = [to_json(result.notice)] if result.accepted and result.notice else []
     else:

@@ -9,12 +9,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from gateway.app.translate import FileTranslation, is_xml, translate_x12
+from gateway.app.translate import FileTranslation, translate_x12
 from gateway.cli import args as cli_args
 from gateway.cli.recall import describe_recall_error
 from gateway.config.mappings import Example, MappingCatalog
 from gateway.config.settings import load_config
 from gateway.model.canonical_json import to_json
+from gateway.model.payload import PayloadKind, payload_kind
 from gateway.recall import read_recall
 from gateway.text_safety import json_printable, printable
 from gateway.x12.limits import FrontDoorRules
@@ -71,7 +72,7 @@ def _translate(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"gateway: {args.file}: cannot be read: {exc.strerror}", file=sys.stderr)
         return EXIT_UNREADABLE
-    if is_xml(data):
+    if payload_kind(data) is PayloadKind.XML:
         return _translate_recall(args.file, data, limits.xml_bytes)
     result = translate_x12(data, catalog.spec_for, args.partner, rules=FrontDoorRules(limits))
     print(json_printable(json.dumps([to_json(d) for d in result.documents], indent=2,

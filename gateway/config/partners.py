@@ -1,4 +1,5 @@
-"""Partner files: ``partners/<id>.yaml``, one per trading partner, checked before use.
+"""Partner files: ``partners/<id>.yaml``, one per trading partner, checked before use and
+read into a `gateway.app.partners.PartnerSettings` (the one partner type everything else reads).
 
 Every problem names the file, the key and what is wrong, and all of a file's problems are
 reported at once. Secrets are never in these files: a private key is ``{env: NAME}`` or
@@ -18,13 +19,20 @@ narrows that, as ``{allow: [...], deny: [...]}`` or as the exact list.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from gateway.app.partners import (
+    PARTNER_FOLDERS_ANCHOR,
+    PartnerSettings,
+    PartnerTransport,
+    SecretRef,
+    StatusUpdates,
+)
+from gateway.app.partners import folder_problem as folder_problem  # noqa: PLC0414 (settings.py)
 from gateway.config.yaml_files import read_yaml_mapping
 from gateway.domain.authority import (
     ALWAYS_TAKEN,
@@ -34,7 +42,6 @@ from gateway.domain.authority import (
     adjusted_authority,
     role_authority,
 )
-from gateway.domain.return_case import CaseState
 from gateway.domain.rma_policy import (
     REQUEST_REASON_CODES,
     RESPONSE_REASONS,
@@ -42,7 +49,8 @@ from gateway.domain.rma_policy import (
     ReturnsPolicy,
     Verdict,
 )
-from gateway.errors import ConfigError
+from gateway.errors import ConfigError, GatewayError
+from gateway.model.states import CaseState
 from gateway.x12.ack import FunctionalAck, Ta1Policy
 from gateway.x12.advice import ApplicationAdvice
 from gateway.x12.isa import Delimiters
@@ -55,29 +63,6 @@ _SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _RMA_PREFIX = re.compile(r"^[A-Z][A-Z0-9-]{0,9}$")
 _CRON_FIELD = re.compile(r"^[\d*/,\-]+$")
 _KEY_MATERIAL = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----|^(ssh|ecdsa)-[a-z0-9-]+ AAAA")
-
-
-@dataclass(frozen=True, slots=True)
-class SecretRef:
-    """Where a secret is: an environment variable or a file; never the secret itself."""
-
-    env: str | None = None
-    file: Path | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Transport:
-    type: str  # sftp | local
-    inbound: str
-    outbound: str
-    host: str | None = None
-    port: int = 22
-    username: str | None = None
-    private_key: SecretRef | None = None
-    passphrase: SecretRef | None = None
-    known_hosts: Path | None = None
-    after_pickup: str = "delete"  # delete | move:<folder>
-    patterns: tuple[str, ...] = ("*.edi", "*.x12", "*.xml")
 
 
 STATUS_FORMS = ("x12-180", "x12-214", "xml")
@@ -94,52 +79,7 @@ RECALL_FORMS = ("xml", "none")
 _RULE_KEYS = frozenset({"reasons", "max_quantity", "max_value", "decide", "response_reason"})
 
 
-@dataclass(frozen=True, slots=True)
-class StatusUpdates:
-    """What a partner hears when a return case it is part of moves: in which form, on which
-    states."""
-
-    form: str  # x12-180 | x12-214 | xml
-    states: frozenset[CaseState]
-
-
-@dataclass(frozen=True, slots=True)
-class Partner:
-    id: str
-    name: str
-    role: str
-    source: Path
-    isa_qualifier: str
-    isa_id: str
-    gs_id: str
-    version: str = "004010"
-    delimiters: Delimiters | None = None
-    functional_ack: FunctionalAck = FunctionalAck.ACK_997
-    ta1: Ta1Policy = Ta1Policy.ON_REQUEST
-    timezone: str = "UTC"
-    transport: Transport | None = None
-    every_seconds: int | None = None
-    cron: str | None = None
-    returns_policy: ReturnsPolicy | None = None  # a retailer's 180 requests are decided by it
-    status_updates: StatusUpdates | None = None
-    recall_notifications: str = "none"  # xml | none
-    ack_expected_within: timedelta | None = None  # their 997 / 999 is overdue after this
-    # true: an envelope X12 does not allow but the gateway can read (an ISA that is not fixed
-    # width, ISA ids of the wrong length) is rejected; false: accepted and reported (TA1 'E')
-    strict_envelope: bool = False
-    # x12-824: a set that passed X12 validation but could not be used is explained in an 824
-    application_advice: ApplicationAdvice = ApplicationAdvice.NONE
-    # what it may send (``documents``); None: its role's defaults (see `document_authority`)
-    authority: DocumentAuthority | None = None
-    problems: tuple[str, ...] = field(default=(), compare=False)
-
-    @property
-    def document_authority(self) -> DocumentAuthority:
-        """The documents this partner may send: its file's ``documents``, else its role's."""
-        return self.authority or role_authority(self.id, self.role)
-
-
-def load_partners(folder: Path) -> dict[str, Partner]:
+def load_partners(folder: Path) -> dict[str, PartnerSettings]:
     """Every partner file in ``folder``; the first file with problems stops with all of them."""
     partners = {}
     for path in sorted(folder.glob("*.yaml")):
@@ -150,12 +90,21 @@ def load_partners(folder: Path) -> dict[str, Partner]:
     return partners
 
 
-def read_partner(path: Path) -> Partner:
+def read_partner(path: Path) -> PartnerSettings:
     """One partner file; its problems (key: what is wrong) are collected, not raised."""
     raw = read_yaml_mapping(path)
     check = _Checker(path, raw)
     partner = check.partner()
-    return Partner(**{**partner, "problems": tuple(check.problems)})
+    return PartnerSettings(**{**partner, "problems": tuple(check.problems)})
+
+
+def checked_partner(path: Path) -> PartnerSettings:
+    """One partner file as the console lists it, never raising: a file that is not even a
+    YAML mapping is the partner named after the file, with that one problem."""
+    try:
+        return read_partner(path)
+    except GatewayError as exc:
+        return PartnerSettings(path.stem, "", "", path, "", "", "", problems=(str(exc),))
 
 
 class _Checker:
@@ -295,7 +244,7 @@ class _Checker:
             self.fail("timezone", f"is {zone!r}; write a zone such as America/Chicago")
         return zone
 
-    def _transport(self) -> Transport | None:
+    def _transport(self) -> PartnerTransport | None:
         raw = self._section("transport")
         if not raw:
             self.fail("transport", "is missing")
@@ -315,7 +264,7 @@ class _Checker:
             self.fail("transport.patterns", "must be a list of file name patterns")
             patterns = []
         sftp = self._sftp(raw) if kind == "sftp" else {}
-        return Transport(kind, inbound, outbound, after_pickup=after,
+        return PartnerTransport(kind, inbound, outbound, after_pickup=after,
                          patterns=tuple(str(p) for p in patterns), **sftp)
 
     def _folder(self, raw: dict[str, Any], key: str) -> str:
@@ -581,21 +530,6 @@ class _Checker:
             if needed and document not in authority.allowed:
                 self.fail("documents", f"leaves out {document}, but {why} "
                           f"{DESCRIPTIONS[document]}: allow {document}, or drop that key")
-
-
-PARTNER_FOLDERS_ANCHOR = "the folder that holds the partners folder"
-
-
-def folder_problem(value: str, anchor: str) -> str | None:
-    """What keeps ``value`` from being a configured folder, or None. A relative folder is
-    read under ``anchor`` (described in words): '..' would let it climb out, so it is refused
-    anywhere in the path."""
-    if not value.strip() or not value.isprintable():
-        return f"is {value!r}; write a folder name of printable characters"
-    if ".." in PurePosixPath(value).parts:
-        return (f"is {value!r}: '..' is not allowed in a folder; write the folder without it, "
-                f"as an absolute path or one under {anchor}")
-    return None
 
 
 def _found(value: str) -> str:

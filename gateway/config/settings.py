@@ -22,8 +22,9 @@ from sqlalchemy.exc import ArgumentError
 from gateway.config.partners import folder_problem
 from gateway.config.yaml_files import read_yaml_mapping
 from gateway.errors import ConfigError
-from gateway.x12.ack import AckPolicy, FunctionalAck, Identity, Ta1Policy
+from gateway.x12.ack import AckPolicy, FunctionalAck, Ta1Policy
 from gateway.x12.limits import Limits
+from gateway.x12.write import Identity
 
 DEFAULT_LIMITS = Limits()
 _Choice = TypeVar("_Choice", FunctionalAck, Ta1Policy)

@@ -14,30 +14,22 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from gateway.app.partners import PartnerSettings
 from gateway.app.ports import GatewayStore, StoredFile
-from gateway.app.wording import FAILED_STATES
 from gateway.bootstrap import usable_partners
-from gateway.config.partners import read_partner
+from gateway.config.partners import checked_partner
 from gateway.config.settings import GatewayConfig
-from gateway.errors import GatewayError
+from gateway.model.states import FAILED_STATES
 
 RECENT = timedelta(hours=24)
 BACKLOG_ATTENTION = 25  # pending outbox items beyond which a person should look at delivery
 LOOK_BACK_FILES = 5000  # files of the last 24 h counted per partner, at most
 
 
-@dataclass(frozen=True)
-class PartnerFile:
-    id: str
-    name: str
-    role: str
-    source: Path | None  # None: the store knows the partner, no partner file does
-    problems: tuple[str, ...] = ()
-
-
 @dataclass
 class PartnerHealth:
-    partner: PartnerFile
+    partner_id: str
+    settings: PartnerSettings | None  # its partner file; None: the store knows it, no file does
     last_file: StoredFile | None = None
     failed_files_24h: int = 0
     errors_24h: int = 0
@@ -48,15 +40,33 @@ class PartnerHealth:
     reasons: list[str] = field(default_factory=list)
     badge: str = "ok"
 
+    @property
+    def name(self) -> str:
+        return (self.settings.name if self.settings else "") or self.partner_id
 
-def partner_files(config: GatewayConfig) -> list[PartnerFile]:
+    @property
+    def role(self) -> str:
+        """Its role; "?" when its file does not say one we know, "-" when it has no file."""
+        return (self.settings.role or "?") if self.settings else "-"
+
+    @property
+    def source(self) -> Path | None:
+        return self.settings.source if self.settings else None
+
+    @property
+    def problems(self) -> tuple[str, ...]:
+        """What its partner file's checker found wrong (nothing without a file)."""
+        return self.settings.problems if self.settings else ()
+
+
+def partner_files(config: GatewayConfig) -> list[PartnerSettings]:
     """Every partner file: the usable ones, and the broken ones with their problems."""
     usable = usable_partners(config)
-    found = [PartnerFile(p.id, p.name, p.role, p.source) for p in usable.values()]
+    found = list(usable.values())
     sources = {p.source for p in usable.values()}
     for path in sorted(config.paths["partners"].glob("*.yaml")):
         if path not in sources:
-            found.append(_broken(path))
+            found.append(checked_partner(path))
     return sorted(found, key=lambda p: p.id)
 
 
@@ -66,33 +76,34 @@ def partners_health(store: GatewayStore, config: GatewayConfig, now: datetime
     known = {p.id for p in files}
     # A partner the store heard from without a partner file (e.g. `gateway ingest --partner`)
     # is shown too: its problems are still ours.
-    files += [PartnerFile(name, name, "-", None) for name in sorted(partners_in_store(store)
-                                                                     - known)]
-    return [health_of(store, p, now) for p in files]
+    return ([health_of(store, p.id, p, now) for p in files]
+            + [health_of(store, partner_id, None, now)
+               for partner_id in sorted(partners_in_store(store) - known)])
 
 
 def partners_in_store(store: GatewayStore) -> set[str]:
     return store.partners_seen()
 
 
-def health_of(store: GatewayStore, partner: PartnerFile, now: datetime) -> PartnerHealth:
-    recent = store.recent_files(partner=partner.id, since=now - RECENT, limit=LOOK_BACK_FILES)
-    last = store.recent_files(partner=partner.id, limit=1)
+def health_of(store: GatewayStore, partner_id: str, settings: PartnerSettings | None,
+              now: datetime) -> PartnerHealth:
+    recent = store.recent_files(partner=partner_id, since=now - RECENT, limit=LOOK_BACK_FILES)
+    last = store.recent_files(partner=partner_id, limit=1)
     health = PartnerHealth(
-        partner, last[0].file if last else None,
+        partner_id, settings, last[0].file if last else None,
         failed_files_24h=sum(1 for r in recent if r.file.state in FAILED_STATES),
         errors_24h=sum(r.errors for r in recent),
-        backlog=len(store.pending_outbox(partner.id)),
-        overdue=len(store.outbound(partner=partner.id, overdue_at=now)),
-        held=len(store.outbound(partner=partner.id, held=True)),
-        unmapped_files=len(store.recent_files(partner=partner.id, unmapped=True,
+        backlog=len(store.pending_outbox(partner_id)),
+        overdue=len(store.outbound(partner=partner_id, overdue_at=now)),
+        held=len(store.outbound(partner=partner_id, held=True)),
+        unmapped_files=len(store.recent_files(partner=partner_id, unmapped=True,
                                               limit=LOOK_BACK_FILES)))
     _judge(health)
     return health
 
 
 def _judge(health: PartnerHealth) -> None:
-    failing = [*health.partner.problems,
+    failing = [*health.problems,
                *(["the last file was " + health.last_file.state]
                  if health.last_file and health.last_file.state in FAILED_STATES else []),
                *([_count(health.held, "document") + " held as invalid"] if health.held else [])]
@@ -105,7 +116,7 @@ def _judge(health: PartnerHealth) -> None:
         *([f"{health.backlog} items waiting to be sent"]
           if health.backlog >= BACKLOG_ATTENTION else []),
         *(["no partner file: its files were taken with the gateway's defaults"]
-          if health.partner.source is None else [])]
+          if health.settings is None else [])]
     health.reasons = failing + attention
     health.badge = "failing" if failing else "attention" if attention else "ok"
 
@@ -113,11 +124,3 @@ def _judge(health: PartnerHealth) -> None:
 def _count(n: int, thing: str) -> str:
     return f"{n} {thing}{'s' * (n != 1)}"
 
-
-def _broken(path: Path) -> PartnerFile:
-    try:
-        partner = read_partner(path)
-    except GatewayError as exc:  # not even YAML: the whole file is one problem
-        return PartnerFile(path.stem, path.stem, "-", path, (str(exc),))
-    return PartnerFile(partner.id or path.stem, partner.name or path.stem, partner.role or "?",
-                       path, partner.problems)

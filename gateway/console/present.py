@@ -10,24 +10,31 @@ from datetime import datetime
 from decimal import Decimal
 
 from gateway.app.wording import utc_minute
+from gateway.model.states import FileState
 
-FILE_STATES = ("received", "accepted", "accepted-unmapped", "partially-accepted", "rejected",
-               "refused", "partially-refused", "not-x12", "duplicate")
 RAW_CAP_BYTES = 256 * 1024  # a larger file is shown up to here, with a note
 
-# The colour of a state's badge: good, moving, waiting, bad, or neutral.
+# The colour of a state's badge: good, moving, waiting, bad, or neutral. Every file state has
+# its own; the same word elsewhere (an acknowledgement "accepted", a case "received") takes it.
+FILE_TONES = {
+    FileState.RECEIVED: "good", FileState.ACCEPTED: "good",
+    FileState.ACCEPTED_UNMAPPED: "warn", FileState.PARTIALLY_ACCEPTED: "warn",
+    FileState.PARTIALLY_REFUSED: "warn",
+    FileState.REJECTED: "bad", FileState.REFUSED: "bad", FileState.NOT_X12: "bad",
+    FileState.DUPLICATE: "neutral", FileState.IN_PROGRESS: "neutral",
+}
 _TONES = {
-    "good": {"accepted", "ok", "delivered", "received", "closed", "authorized", "sent",
+    "good": {"ok", "delivered", "closed", "authorized", "sent",
              "complete", "completed", "acting", "responded", "in"},
     "info": {"shipped", "in-transit", "requested", "expected", "accepted-with-errors",
              "out", "internal", "issued", "ongoing", "warning"},
-    "warn": {"partially-accepted", "attention", "pending", "partially-authorized",
-             "waiting", "no answer", "not delivered", "accepted-unmapped", "not mapped",
-             "partially-refused"},
-    "bad": {"rejected", "not-x12", "failing", "held", "denied", "overdue", "exception",
-            "error", "cancelled", "failed", "refused"},
+    "warn": {"attention", "pending", "partially-authorized",
+             "waiting", "no answer", "not delivered", "not mapped"},
+    "bad": {"failing", "held", "denied", "overdue", "exception",
+            "error", "cancelled", "failed"},
 }
-TONE_OF = {state: tone for tone, states in _TONES.items() for state in states}
+TONE_OF = {state: tone for tone, states in _TONES.items() for state in states} | {
+    state.value: tone for state, tone in FILE_TONES.items()}
 
 
 def tone(state: str | None) -> str:

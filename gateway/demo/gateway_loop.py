@@ -1,28 +1,33 @@
 """The gateway side of the demo: the use cases `gateway run` schedules, in rounds.
 
-A round polls every partner over SFTP (`poll_once`, with the outbound reactions after each
-file), sends what the outbox still owes (status updates another partner's file caused), and
-checks acknowledgement deadlines (`raise_overdue`). `gateway run`'s `Daemon` does the same on
-APScheduler timers and installs signal handlers, which only the main thread may do, so the demo
-drives the same functions itself: round after round until nothing is left to do. A document
-whose follow-ups fail is alerted (``follow-up-failed-<document id>``, as `gateway run` does)
-and the others' go on.
+A round polls every partner over SFTP (`poll_partner`, as `gateway run` does: the outbound
+reactions after each file), sends what the outbox still owes (status updates another
+partner's file caused), and checks acknowledgement deadlines (`raise_overdue`). `gateway
+run`'s `Daemon` does the same on APScheduler timers and installs signal handlers, which only
+the main thread may do, so the demo drives the same functions itself: round after round until
+nothing is left to do. A document whose follow-ups fail is alerted
+(``follow-up-failed-<document id>``, as `gateway run` does) and the others' go on.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from gateway.app.ingest import IngestResult
 from gateway.app.outbound.react import Reactions, react_to_file
-from gateway.app.poll import poll_once, send_pending
+from gateway.app.partners import PartnerSettings
+from gateway.app.poll import poll_partner, send_pending
 from gateway.app.ports import GatewayStore, OutboundRow
 from gateway.app.watchers import follow_up_failed, raise_overdue
-from gateway.bootstrap import alerter, ingest_ports, open_channel, open_store, outbound_context
-from gateway.config.partners import Partner
+from gateway.bootstrap import (
+    alerter,
+    local_now,
+    open_channel,
+    open_store,
+    outbound_context,
+    poll_context,
+)
 from gateway.config.settings import GatewayConfig
 from gateway.transport.retry import with_retries
 
@@ -53,11 +58,14 @@ class RoundReport:
 
 
 class GatewayLoop:
-    def __init__(self, config: GatewayConfig, partners: Mapping[str, Partner]) -> None:
+    def __init__(self, config: GatewayConfig, partners: Mapping[str, PartnerSettings]) -> None:
         self.config, self.partners = config, dict(partners)
         self.store = open_store(config)
         self.outbound = outbound_context(config, self.store, self.partners)
         self.alerter = alerter(config)
+        self.polling = poll_context(config, self.store, self._react, settle=SETTLE_SECONDS,
+                                    retry=lambda poll: with_retries(
+                                        poll, attempts=2, initial=0.2, jitter=0.1))
 
     def round(self) -> RoundReport:
         report = RoundReport()
@@ -76,22 +84,17 @@ class GatewayLoop:
                 return
         raise RuntimeError(f"the gateway was still busy after {MAX_ROUNDS} rounds")
 
-    def _poll(self, partner: Partner, report: RoundReport) -> None:
-        ports, settings = ingest_ports(self.config, self.store, partner)
-        reactions: dict[int, Reactions] = {}
+    def _react(self, result: IngestResult) -> Reactions:
+        done = react_to_file(self.outbound, result, now())
+        for failure in done.failures:  # recorded by react; the story goes on
+            self.alerter.send(follow_up_failed(failure))
+        return done
 
-        def after_file(result: IngestResult) -> None:
-            reactions[result.file_id] = done = react_to_file(self.outbound, result, now())
-            for failure in done.failures:  # recorded by react; the story goes on
-                self.alerter.send(follow_up_failed(failure))
-
-        polled = with_retries(lambda: poll_once(
-            partner.id, open_channel(partner), ports, settings, self.store, clock=now,
-            settle=SETTLE_SECONDS, sleep=time.sleep, after_file=after_file),
-            attempts=2, initial=0.2, jitter=0.1)
+    def _poll(self, partner: PartnerSettings, report: RoundReport) -> None:
+        polled = poll_partner(partner, self.polling)
         for name, result in polled.taken:
             report.taken.append(FileTaken(partner.id, name, result,
-                                          reactions.get(result.file_id, Reactions()),
+                                          polled.reactions.get(result.file_id, Reactions()),
                                           self.first_error(result), self.ack_notes(result)))
         report.waiting += [(partner.id, name, why) for name, why in polled.waiting]
         if polled.sent:
@@ -128,5 +131,4 @@ def first_error(store: GatewayStore, file_id: int, reason: str | None) -> str | 
     return text
 
 
-def now() -> datetime:
-    return datetime.now().astimezone()
+now = local_now

@@ -14,12 +14,14 @@ from typing import TextIO
 from gateway.app.outbound.decisions import Answer
 from gateway.app.outbound.react import Reactions
 from gateway.demo.gateway_loop import FileTaken, RoundReport
+from gateway.model.states import FileState
 from gateway.text_safety import printable
 
 _CODES = {"bold": "1", "dim": "2", "red": "31", "green": "32", "yellow": "33",
           "blue": "34", "magenta": "35", "cyan": "36"}
-_TONE_OF_STATE = {"accepted": "green", "rejected": "red", "duplicate": "yellow",
-                  "partially-accepted": "yellow", "not-x12": "red"}
+_TONE_OF_STATE = {FileState.ACCEPTED: "green", FileState.REJECTED: "red",
+                  FileState.DUPLICATE: "yellow", FileState.PARTIALLY_ACCEPTED: "yellow",
+                  FileState.NOT_X12: "red"}
 
 
 class Style:

@@ -9,8 +9,8 @@ from typing import TextIO
 
 import asyncssh
 
+from gateway.app.partners import PartnerSettings
 from gateway.bootstrap import upgrade_store
-from gateway.config.partners import Partner
 from gateway.config.settings import GatewayConfig
 from gateway.demo.documents import StoryClock, request_day
 from gateway.demo.gateway_loop import GatewayLoop
@@ -69,7 +69,7 @@ def run_demo(folder: Path, *, out: TextIO, quiet: bool = False,
 
 
 def _introduce(progress: Progress, workspace: Workspace, server: DemoSftpServer,
-               partners: dict[str, Partner]) -> None:
+               partners: dict[str, PartnerSettings]) -> None:
     p = progress
     if p.quiet:
         return

@@ -19,8 +19,8 @@ from gateway.demo.documents import RMA, StoryClock
 from gateway.demo.gateway_loop import GatewayLoop, now
 from gateway.demo.partner_side import PartnerClient
 from gateway.demo.progress import Progress, answer_line
-from gateway.domain.return_case import CaseState
 from gateway.domain.rma_policy import Verdict
+from gateway.model.states import CaseState
 
 NORTHWIND_997_CONTROL = 105  # the retailer's own ISA13 for its 997 (unused by its samples)
 

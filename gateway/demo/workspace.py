@@ -20,7 +20,8 @@ from string import Template
 
 import asyncssh
 
-from gateway.config.partners import Partner, read_partner
+from gateway.app.partners import PartnerSettings
+from gateway.config.partners import read_partner
 from gateway.config.settings import GatewayConfig, load_config
 from gateway.errors import ConfigError, GatewayError
 
@@ -113,7 +114,7 @@ def write_known_hosts(workspace: Workspace, line: str) -> None:
     workspace.known_hosts.write_text(line)
 
 
-def write_partner_files(workspace: Workspace, port: int) -> dict[str, Partner]:
+def write_partner_files(workspace: Workspace, port: int) -> dict[str, PartnerSettings]:
     """partners/<id>.yaml for each partner, read back and checked like `gateway partners
     check` does; any problem stops the demo with the file and key."""
     folder = workspace.root / "partners"

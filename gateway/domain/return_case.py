@@ -81,23 +81,9 @@ from gateway.model import (
     Source,
     StatusEvent,
 )
+from gateway.model.states import CaseState
 
 _T = TypeVar("_T")
-
-
-class CaseState(StrEnum):
-    REQUESTED = "requested"
-    PENDING = "pending"
-    AUTHORIZED = "authorized"
-    PARTIALLY_AUTHORIZED = "partially-authorized"
-    DENIED = "denied"
-    SHIPPED = "shipped"
-    IN_TRANSIT = "in-transit"
-    DELIVERED = "delivered"
-    RECEIVED = "received"
-    CLOSED = "closed"
-    CANCELLED = "cancelled"  # side state, see rule 3
-    EXCEPTION = "exception"  # only ever asserted by a fact; never a case's state (rule 4)
 
 
 MAIN_PATH_RANK: dict[CaseState, int] = {

@@ -39,7 +39,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from gateway.domain.correlation import normalize
-from gateway.domain.return_case import CaseState, ReturnCase
+from gateway.domain.return_case import ReturnCase
 from gateway.model import (
     DatedEvent,
     Disposition,
@@ -52,6 +52,7 @@ from gateway.model import (
     ReturnReasons,
     ReturnStage,
 )
+from gateway.model.states import CaseState
 
 # X12 1293 (RDR02) request reasons and 1294 (RDR03) response reasons, as the request_reason and
 # response_reason tables of mappings/180.yaml list them. Restated because the domain reads no

@@ -18,6 +18,8 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, star
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from gateway.model.states import REJECTED_STATES
+
 # Polls and transfers of everyday EDI files take milliseconds to a minute (a 20 MB ASN).
 _SECONDS_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
 
@@ -106,7 +108,7 @@ class GatewayMetrics:
         """``state`` labels the file (accepted-unmapped among them); ``unmapped`` also counts
         a partially accepted file with an unmapped set."""
         self.files_taken.labels(partner, state).inc()
-        if state in ("rejected", "not-x12"):
+        if state in REJECTED_STATES:
             self.rejects.labels(partner).inc()
         if unmapped:
             self.unmapped.labels(partner).inc()

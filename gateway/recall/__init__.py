@@ -34,7 +34,6 @@ from gateway.recall.routing import xml_document_kind
 from gateway.recall.status import (
     LineItemId,
     RecallHoldRef,
-    ReturnStatus,
     StatusLine,
     StatusUpdate,
     build_status_document,
@@ -42,7 +41,7 @@ from gateway.recall.status import (
 
 __all__ = ["AffectedItem", "LineItemId", "LocationCount", "RecallError", "RecallHoldRef",
            "RecallNotification", "RecallResponse", "RecallResponseResult", "RecallResult",
-           "ResponseStatus", "ReturnStatus", "Severity", "StatusLine", "StatusUpdate",
+           "ResponseStatus", "Severity", "StatusLine", "StatusUpdate",
            "ack_errors", "build_native_notice", "build_recall_ack", "build_recall_notification",
            "build_recall_response", "build_status_document", "read_recall",
            "read_recall_response", "xml_document_kind"]

@@ -1,9 +1,8 @@
 """Return status 1.0 (``urn:returns-gateway:status:1``): a partner is told that a case moved.
 
 `build_status_document` writes a `StatusUpdate` as ``schema/return-status-1.0.xsd``. The update
-is plain values the caller fills from a return case (this package may not import the domain), so
-the states are this module's own `ReturnStatus`, spelled like the case states they report:
-``ReturnStatus(case.state.value)`` converts one.
+is plain values the caller fills from a return case; its state is a `gateway.model.states
+.CaseState` value, one of the `REPORTED_STATES` the schema's StatusCode lists.
 """
 
 from __future__ import annotations
@@ -11,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from enum import StrEnum
 
 from lxml import etree
 
+from gateway.model.states import CaseState
 from gateway.recall.writing import DocumentBuilder, finish, optional_decimal, zoned
 
 NAMESPACE = "urn:returns-gateway:status:1"
@@ -22,21 +21,10 @@ STATUS_SCHEMA = "return-status-1.0.xsd"
 
 _XML = DocumentBuilder(NAMESPACE)
 
-
-class ReturnStatus(StrEnum):
-    """The case states a partner hears about (requested / pending are the partner's own news)."""
-
-    AUTHORIZED = "authorized"
-    PARTIALLY_AUTHORIZED = "partially-authorized"
-    DENIED = "denied"
-    SHIPPED = "shipped"
-    IN_TRANSIT = "in-transit"
-    DELIVERED = "delivered"
-    RECEIVED = "received"
-    CLOSED = "closed"
-    CANCELLED = "cancelled"
-
-
+# The case states a partner hears about, in CaseState's order (requested / pending are the
+# partner's own news; an exception is never a case's state): the schema's StatusCode.
+REPORTED_STATES = tuple(state for state in CaseState if state not in (
+    CaseState.REQUESTED, CaseState.PENDING, CaseState.EXCEPTION))
 # The case references a partner finds its case by, in the schema's words, in writing order.
 REFERENCE_KINDS = ("rma", "request", "purchase-order", "shipment", "bill-of-lading", "pro")
 
@@ -71,7 +59,7 @@ class RecallHoldRef:
 class StatusUpdate:
     document_id: str  # ours: 1-64 of A-Z a-z 0-9 . _ : -
     created_at: datetime  # timezone-aware
-    state: str  # a `ReturnStatus` value: authorized ... cancelled
+    state: str  # a `CaseState` value of REPORTED_STATES: authorized ... cancelled
     at: datetime  # when the case moved (timezone-aware)
     note: str  # plain language, for a person at the partner
     # (kind, value), kinds from REFERENCE_KINDS, at least one, each kind once: ("rma", "RMA7")
@@ -84,11 +72,11 @@ def build_status_document(update: StatusUpdate) -> bytes:
     """``update`` as UTF-8 XML valid against return-status-1.0.xsd.
 
     Raises ValueError when the update cannot make a valid document (no reference, a kind twice,
-    a state outside `ReturnStatus`, a naive datetime, an id the schema refuses): the values come
+    a state outside `REPORTED_STATES`, a naive datetime, an id the schema refuses): the values come
     from the gateway, so that is our bug.
     """
     references = _ordered_references(update.references)
-    state = ReturnStatus(update.state)  # ValueError names the value when it is no state of ours
+    state = _reported(update.state)
     root = _XML.root("ReturnStatusUpdate")
     _XML.add(root, "DocumentId", update.document_id)
     _XML.add(root, "CreatedAt", zoned(update.created_at, "created_at"))
@@ -104,6 +92,15 @@ def build_status_document(update: StatusUpdate) -> bytes:
             "noticeId": hold.notice_id, "shipmentItem": hold.shipment_item,
             "line": None if hold.line_number is None else str(hold.line_number)})
     return finish(root, STATUS_SCHEMA)
+
+
+def _reported(state: str) -> CaseState:
+    """``state`` as the case state it names; ValueError (naming it) when partners never hear
+    of it or it is no case state at all."""
+    if state not in REPORTED_STATES:
+        raise ValueError(f"{state!r} is not a valid reported case state; expected one of "
+                         f"{', '.join(REPORTED_STATES)}")
+    return CaseState(state)
 
 
 def _ordered_references(references: tuple[tuple[str, str], ...]) -> list[tuple[str, str]]:

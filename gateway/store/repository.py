@@ -25,6 +25,7 @@ from gateway.app.ports import (
     StoredFile,
     file_number_of,
 )
+from gateway.model.states import FileState
 from gateway.store.schema import (
     control_counters,
     document_keys,
@@ -235,7 +236,7 @@ class SqlStore:
         retention purge may delete (content-addressed, so a newer file may share them)."""
         newer_or_open = select(received_files.c.archive_key).where(
             (received_files.c.received_at >= _utc(cutoff))
-            | (received_files.c.state == "received"))
+            | (received_files.c.state == FileState.RECEIVED))
         query = (select(received_files.c.archive_key).distinct()
                  .where(received_files.c.received_at < _utc(cutoff),
                         received_files.c.archive_key != "",  # refused unread: no bytes
@@ -330,7 +331,7 @@ class SqlTransaction:
                     received_at: datetime, archive_key: str, lease_until: datetime) -> int:
         return self._insert(received_files, partner=partner, original_name=name[:512],
                             sha256=sha256, size=size, received_at=_utc(received_at),
-                            archive_key=archive_key, state="received",
+                            archive_key=archive_key, state=FileState.RECEIVED,
                             lease_until=_utc(lease_until))
 
     def refused_file(self, partner: str, name: str, size: int,
@@ -355,14 +356,14 @@ class SqlTransaction:
                             reason: str) -> int:
         return self._insert(received_files, partner=partner, original_name=name[:512],
                             sha256="", size=size, received_at=_utc(received_at),
-                            archive_key="", state="rejected", reason=reason,
+                            archive_key="", state=FileState.REJECTED, reason=reason,
                             processed_at=_utc(received_at), listed_modified=modified)
 
     def renew_lease(self, file_id: int, lease_until: datetime) -> None:
         self.connection.execute(update(received_files).where(received_files.c.id == file_id)
                                 .values(lease_until=_utc(lease_until)))
 
-    def finish_file(self, file_id: int, state: str, *, processed_at: datetime,
+    def finish_file(self, file_id: int, state: FileState, *, processed_at: datetime,
                     reason: str | None = None, duplicate_of: int | None = None) -> None:
         self.connection.execute(update(received_files).where(received_files.c.id == file_id)
                                 .values(state=state, processed_at=_utc(processed_at),
@@ -601,7 +602,8 @@ def _outbound_row(row: Any) -> OutboundRow:
 
 def _stored_file(row: Any) -> StoredFile:
     return StoredFile(row.id, row.partner, row.original_name, row.sha256, row.size,
-                      _aware(row.received_at), row.archive_key, row.state, row.duplicate_of,
+                      _aware(row.received_at), row.archive_key, FileState(row.state),
+                      row.duplicate_of,
                       row.reason, _aware(row.lease_until) if row.lease_until else None)
 
 

@@ -9,8 +9,8 @@ relative to those open folders. Only regular files directly in the inbound folde
 opened with O_NOFOLLOW and checked on the open descriptor; a symbolic link (to a secret, to
 another partner's folder), a named pipe, a device or a subfolder whose name matches the
 partner's patterns is skipped and reported once (`LocalChannel.skipped`), never opened.
-Relative folders are read under the folder that holds the partners folder (`folders_anchor`),
-never the working directory.
+Relative folders are read under the folder that holds the partners folder
+(`PartnerSettings.folders_anchor`), never the working directory.
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ import threading
 from pathlib import Path
 from typing import BinaryIO
 
+from gateway.app.partners import PARTNER_FOLDERS_ANCHOR, PartnerSettings, folder_problem
 from gateway.app.ports import FileTooLarge, RemoteFile, SkippedEntry
-from gateway.config.partners import PARTNER_FOLDERS_ANCHOR, Partner, folder_problem
 from gateway.errors import PermanentTransportError, TransientTransportError
 
 _FOLDER_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
@@ -57,19 +57,13 @@ class SkipMemory:
 REPORTED = SkipMemory()
 
 
-def folders_anchor(partner: Partner) -> Path:
-    """What a partner file's relative folders are read under: the folder that holds the
-    partners folder (with the usual layout, the one config.yaml is in), as for known_hosts."""
-    return partner.source.absolute().parent.parent
-
-
 class LocalChannel:
-    def __init__(self, partner: Partner, base: Path | None = None, *,
+    def __init__(self, partner: PartnerSettings, base: Path | None = None, *,
                  memory: SkipMemory = REPORTED) -> None:
         transport = partner.transport
         if transport is None or transport.type != "local":
             raise PermanentTransportError(f"partner {partner.id}: not a local transport")
-        root = base or folders_anchor(partner)
+        root = base or partner.folders_anchor
         self.partner_id = partner.id
         self.inbound = root / _checked(partner.id, "inbound", transport.inbound)
         self.outbound = root / _checked(partner.id, "outbound", transport.outbound)

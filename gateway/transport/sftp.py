@@ -22,8 +22,8 @@ from typing import Any, BinaryIO, NoReturn
 
 import paramiko
 
+from gateway.app.partners import PartnerSettings, PartnerTransport, SecretRef
 from gateway.app.ports import FileTooLarge, RemoteFile
-from gateway.config.partners import Partner, SecretRef, Transport
 from gateway.errors import PermanentTransportError, TransientTransportError, TransportError
 
 log = logging.getLogger(__name__)
@@ -52,7 +52,7 @@ class _PinnedOnly(paramiko.RejectPolicy):  # type: ignore[misc]
 class SftpChannel:
     """One SFTP session to one partner; use as ``with SftpChannel(partner) as channel:``."""
 
-    def __init__(self, partner: Partner, *, timeout: float = 30.0) -> None:
+    def __init__(self, partner: PartnerSettings, *, timeout: float = 30.0) -> None:
         self.partner = partner
         self.timeout = timeout
         transport = partner.transport
@@ -62,7 +62,7 @@ class SftpChannel:
                 or not transport.username or transport.private_key is None:
             self._fail(PermanentTransportError, "configure", "the partner has no complete sftp "
                        "transport (host, username, private_key, known_hosts)")
-        self.transport: Transport = transport
+        self.transport: PartnerTransport = transport
         self._client: Any = None
         self._sftp: Any = None
 
@@ -170,7 +170,7 @@ class SftpChannel:
         if path is None:
             raise FileNotFoundError(errno.ENOENT, "known_hosts is not configured")
         # As partners.py checks it: relative to the working directory or the project folder.
-        for candidate in (path, self.partner.source.parent.parent / path):
+        for candidate in (path, self.partner.folders_anchor / path):
             if candidate.is_file():
                 return candidate
         raise FileNotFoundError(errno.ENOENT, f"{path} does not exist")

@@ -3,7 +3,8 @@
 Rules we follow (and pyx12's own generator does not):
 
 * one outbound interchange per inbound interchange that needs an answer, sent from *our* ISA
-  ids to the partner's, with the partner's delimiters and the caller's control numbers;
+  ids to the partner's, with the partner's delimiters and the caller's control numbers,
+  enveloped and cleaned by the one writer (`gateway.x12.write`) our own documents use too;
 * a TA1 sits right after the ISA, before any GS; alone it makes an interchange with IEA01 = 0;
 * one 997 (or 999) per inbound functional group, each in its own FA group whose GS08 is the real
   version string (004010, 004010VICS, 005010, 005010X231A1), never ISA12;
@@ -21,21 +22,24 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol
 
 from gateway.x12 import findings as f
 from gateway.x12.assess import Assessment, GroupResult, InterchangeResult, Outcome, SetResult
 from gateway.x12.findings import Finding, Level
-from gateway.x12.isa import Delimiters, IsaHeader, separator_problem
-from gateway.x12.values import X12_CHARACTERS, is_alnum, is_digits, is_x12_text
+from gateway.x12.isa import Delimiters, IsaHeader
+from gateway.x12.values import is_digits, is_x12_text
 from gateway.x12.write import (
-    DEFAULT_DELIMITERS,
-    clean_value,
-    isa_segment,
-    render,
-    x12_date,
-    x12_time,
+    ControlNumbers,
+    OutgoingGroup,
+    OutgoingHeader,
+    OutgoingSet,
+    Segment,
+    answer_delimiters,
+    echoable,
+    reply_address,
+    write_x12,
 )
+from gateway.x12.write import Identity as Identity  # noqa: PLC0414 (config and app import it here)
 
 _MAX_AK4_PER_AK3 = 99
 _MAX_CODES = 5
@@ -56,49 +60,12 @@ class Ta1Policy(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class Identity:
-    """Who the gateway is on the wire: ISA05/ISA06 and GS02 of everything it sends."""
-
-    isa_qualifier: str
-    isa_id: str
-    gs_id: str
-
-
-@dataclass(frozen=True, slots=True)
 class AckPolicy:
     functional: FunctionalAck = FunctionalAck.ACK_997
     ta1: Ta1Policy = Ta1Policy.ON_REQUEST
     delimiters: Delimiters | None = None  # None: answer with the delimiters the partner used
     line_break: bool = False  # a newline after each segment terminator
     reply_to: tuple[str, str] | None = None  # partner ISA qualifier and id; None: their ISA05/06
-
-
-class ControlNumbers(Protocol):
-    """Hands out outbound control numbers; a durable implementation comes with the store."""
-
-    def next_interchange(self) -> int: ...
-
-    def next_group(self) -> int: ...
-
-
-_CONTROL_MAX = 999_999_999  # ISA13 and GS06 hold at most nine digits
-
-
-@dataclass(slots=True)
-class SequentialControlNumbers:
-    """In-memory counters starting where the caller says (for commands and tests); after
-    999,999,999 they start again at 1, as the store's durable counters do."""
-
-    interchange: int = 1
-    group: int = 1
-
-    def next_interchange(self) -> int:
-        value, self.interchange = self.interchange, self.interchange % _CONTROL_MAX + 1
-        return value
-
-    def next_group(self) -> int:
-        value, self.group = self.group, self.group % _CONTROL_MAX + 1
-        return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,21 +100,20 @@ def _answer_interchange(result: InterchangeResult, identity: Identity, policy: A
         groups = []
     if ta1 is None and not groups:
         return None
-    delimiters = _outbound_delimiters(header, policy)
-    address = policy.reply_to or _their_address(header, delimiters)
+    delimiters = answer_delimiters(header.delimiters, policy.delimiters)
+    address = policy.reply_to or reply_address(header, delimiters)
     if address is None:
         return None  # ISA05/06 unusable (TA1 005/006 says so) and no configured partner address
-    sender = _Sender(identity, delimiters, numbers, now, address)
     kinds = [_kind_for(g, policy.functional) for g in groups]
-    control = f"{numbers.next_interchange():09d}"
-    segments = [_isa(header, sender, _interchange_version(header, groups), control)]
-    if ta1 is not None:
-        segments.append(_ta1_segment(result, ta1))
-    for group, kind in zip(groups, kinds, strict=True):
-        segments.extend(_functional_group(group, kind, sender))
-    segments.append(["IEA", str(len(groups)), control])
-    text = render(segments, sender.delimiters, line_break=policy.line_break)
-    return OutboundAck(header.control_number, control, ta1[0] if ta1 else None,
+    control = numbers.next_interchange()
+    answer = OutgoingHeader(identity, address, _interchange_version(header, groups), control,
+                            usage=header.usage if header.usage in ("P", "T", "I") else "P")
+    fa_groups = [_functional_group(g, kind, numbers.next_group(), delimiters)
+                 for g, kind in zip(groups, kinds, strict=True)]
+    preface = [] if ta1 is None else [_ta1_segment(result, ta1)]
+    text = write_x12(answer, fa_groups, delimiters, now, preface=preface,
+                     line_break=policy.line_break)
+    return OutboundAck(header.control_number, f"{control:09d}", ta1[0] if ta1 else None,
                        tuple(kinds), text)
 
 
@@ -200,23 +166,6 @@ def _echo_digits(value: str, width: int, *, pad: bool = False) -> str:
 
 
 # --- envelope ------------------------------------------------------------------------------
-def _outbound_delimiters(header: IsaHeader, policy: AckPolicy) -> Delimiters:
-    if policy.delimiters is not None:
-        return policy.delimiters
-    theirs = header.delimiters
-    # A multi-character terminator is one UTF-8 character (``…``): usable as it came.
-    usable = (theirs.element and not separator_problem(theirs.element)
-              and theirs.component and not separator_problem(theirs.component)
-              and theirs.segment and (len(theirs.segment) > 1 or not separator_problem(
-                  theirs.segment, terminator=True)))
-    distinct = len({theirs.element, theirs.segment, theirs.component}) == 3
-    if not (usable and distinct):
-        return DEFAULT_DELIMITERS
-    taken = {theirs.element, theirs.component, theirs.segment}
-    repetition = theirs.repetition or next(c for c in "^{}!" if c not in taken)
-    return Delimiters(theirs.element, theirs.component, theirs.segment, repetition)
-
-
 def _interchange_version(header: IsaHeader, groups: Sequence[GroupResult]) -> str:
     """ISA12 of our answer: 00501 when a group we answer is 005010; a lone TA1 follows theirs."""
     if not groups:
@@ -224,38 +173,6 @@ def _interchange_version(header: IsaHeader, groups: Sequence[GroupResult]) -> st
     if any(g.grammar is not None and g.grammar.family == "005010" for g in groups):
         return "00501"
     return "00401"
-
-
-@dataclass(frozen=True, slots=True)
-class _Sender:
-    """What every outbound segment of one answer is written with."""
-
-    identity: Identity
-    delimiters: Delimiters
-    numbers: ControlNumbers
-    now: datetime
-    address: tuple[str, str]  # the partner's ISA qualifier and id
-
-
-def _their_address(header: IsaHeader, ours: Delimiters) -> tuple[str, str] | None:
-    """The partner's ISA05/ISA06, when they can be written with the delimiters *our* answer
-    uses (which differ from theirs when a policy sets them): never an id that splits it."""
-    qualifier, their_id = header.sender
-    forbidden = set("".join(header.delimiters.all())) | set("".join(ours.all()))
-    usable = (len(qualifier) == 2 and is_alnum(qualifier) and 0 < len(their_id) <= 15
-              and set(their_id) <= X12_CHARACTERS - forbidden)
-    return (qualifier, their_id) if usable else None
-
-
-def _isa(header: IsaHeader, sender: _Sender, version: str, control: str) -> list[str]:
-    their_qualifier, their_id = sender.address
-    isa11 = "U" if version < "00402" else (sender.delimiters.repetition or "^")
-    usage = header.usage if header.usage in ("P", "T", "I") else "P"
-    now = sender.now
-    return isa_segment(["00", "", "00", "", sender.identity.isa_qualifier,
-                        sender.identity.isa_id, their_qualifier, their_id,
-                        x12_date(now, century=False), x12_time(now), isa11, version, control,
-                        "0", usage], sender.delimiters)
 
 
 def _kind_for(group: GroupResult, wanted: FunctionalAck) -> str:
@@ -272,27 +189,24 @@ def _ack_version(group: GroupResult, kind: str) -> str:
     return group.grammar.family if group.grammar is not None else "004010"
 
 
-def _functional_group(group: GroupResult, kind: str, sender: _Sender) -> list[list[str]]:
-    control = str(sender.numbers.next_group())
+def _functional_group(group: GroupResult, kind: str, control: int,
+                      delimiters: Delimiters) -> OutgoingGroup:
+    """One FA group answering ``group``: the partner's GS02 (cut to 15) is its GS03."""
     version = _ack_version(group, kind)
-    body = _ack_body(group, kind, version, sender.delimiters)
-    st = ["ST", kind, "0001"] + (["005010X231A1"] if kind == "999" else [])
-    return [
-        ["GS", "FA", sender.identity.gs_id,
-         clean_value(group.group.sender.strip(), sender.delimiters, 15), x12_date(sender.now),
-         x12_time(sender.now), control, "X", version],
-        st, *body, ["SE", str(len(body) + 2), "0001"],
-        ["GE", "1", control],
-    ]
+    body = _ack_body(group, kind, version, delimiters)
+    convention = "005010X231A1" if kind == "999" else None
+    return OutgoingGroup("FA", group.group.sender.strip()[:15], version, control,
+                         [OutgoingSet(kind, body, convention)])
 
 
 # --- 997 / 999 body ----------------------------------------------------------------------------
+# The writer cleans every value against the delimiters; ``delimiters`` here only decide what
+# can be echoed exactly (an AK2 naming a set, a 999's convention).
 def _ack_body(group: GroupResult, kind: str, version: str,
-              delimiters: Delimiters) -> list[list[str]]:
+              delimiters: Delimiters) -> list[Segment]:
     is_5010 = version.startswith("005010")
     ak1 = ["AK1", group.group.functional_id.strip(), group.group.control.strip()]
-    body = [ak1 + ([clean_value(group.group.version.strip(), delimiters, 12)] if is_5010
-                   else [])]
+    body: list[Segment] = [ak1 + ([group.group.version.strip()[:12]] if is_5010 else [])]
     if group.grammar is not None:  # an unsupported version gets AK1 + AK9 only
         for result in group.sets:
             body.extend(_set_response(result, kind, is_5010, delimiters))
@@ -301,27 +215,26 @@ def _ack_body(group: GroupResult, kind: str, version: str,
 
 
 def _set_response(result: SetResult, kind: str, is_5010: bool,
-                  delimiters: Delimiters) -> Iterator[list[str]]:
+                  delimiters: Delimiters) -> Iterator[Segment]:
     ts = result.ts
     if not _identifiable(ts.set_id, ts.control, delimiters):
         return  # an AK2 cannot name it; AK9 still counts it as received and not accepted
     convention = ts.convention or ""
-    echo = is_5010 and is_x12_text(convention, 1, 35) and clean_value(
-        convention, delimiters, 35) == convention
+    echo = is_5010 and is_x12_text(convention, 1, 35) and echoable(convention, delimiters)
     yield ["AK2", ts.set_id, ts.control] + ([convention] if echo else [])
     for position, tag, errors in _segments_in_error(result.findings):
-        yield _ak3(kind, _segment_id(tag, delimiters), position, errors)
+        yield _ak3(kind, _segment_id(tag), position, errors)
         for finding in [x for x in errors if x.x12 and x.x12.level is Level.ELEMENT][
                 :_MAX_AK4_PER_AK3]:
-            yield _ak4(kind, finding, is_5010, delimiters)
+            yield _ak4(kind, finding, is_5010)
     accepted = result.outcome is Outcome.ACCEPTED
     yield ["IK5" if kind == "999" else "AK5", "A" if accepted else "R", *_set_codes(result)]
 
 
 def _identifiable(set_id: str, control: str, delimiters: Delimiters) -> bool:
     """AK201 needs a 3-digit set id and AK202 a 4 to 9 character control number."""
-    clean = clean_value(control, delimiters, 9) == control
-    return len(set_id) == 3 and is_digits(set_id) and 4 <= len(control) <= 9 and clean
+    return (len(set_id) == 3 and is_digits(set_id) and 4 <= len(control) <= 9
+            and echoable(control, delimiters))
 
 
 def _segments_in_error(findings: list[Finding]) -> list[tuple[int, str, list[Finding]]]:
@@ -334,9 +247,9 @@ def _segments_in_error(findings: list[Finding]) -> list[tuple[int, str, list[Fin
     return [(pos, tag, errors) for pos, (tag, errors) in sorted(by_position.items())]
 
 
-def _segment_id(tag: str, delimiters: Delimiters) -> str:
+def _segment_id(tag: str) -> str:
     """AK301 is an identifier of 2 or 3 characters, even when the partner's tag was not."""
-    return clean_value(tag, delimiters, 3).ljust(2)
+    return tag[:3].ljust(2)
 
 
 def _ak3(kind: str, tag: str, position: int, errors: list[Finding]) -> list[str]:
@@ -357,16 +270,16 @@ def _code_for(finding: Finding, is_5010: bool) -> str:
     return code if is_5010 else _BEFORE_005010.get(finding.x12.level, {}).get(code, code)
 
 
-def _ak4(kind: str, finding: Finding, is_5010: bool, delimiters: Delimiters) -> list[str]:
+def _ak4(kind: str, finding: Finding, is_5010: bool) -> Segment:
     loc = finding.location
     parts = [str(loc.element_position or 0)]
     if loc.component_position or (is_5010 and loc.repetition_position):
         parts.append(str(loc.component_position or ""))
     if is_5010 and loc.repetition_position:
         parts.append(str(loc.repetition_position))
-    bad = clean_value(finding.found or "", delimiters, 99)
+    bad = (finding.found or "")[:99]  # a copy of the bad value: the writer cleans it
     number = loc.element_number or ""  # AK402 is numeric: never a composite's C-number
-    return ["IK4" if kind == "999" else "AK4", delimiters.component.join(parts),
+    return ["IK4" if kind == "999" else "AK4", tuple(parts),
             number if is_digits(number) and len(number) <= 4 else "",
             _code_for(finding, is_5010), bad]
 

@@ -1,19 +1,18 @@
-"""Writing our own outbound X12: 180 answers and notifications, 214 status, in an envelope.
+"""Our own outbound X12: the bodies of 180 answers and notifications and of 214 status.
 
-Two halves, both pure:
+The set builders turn canonical values into the *body* segments of one transaction set (no
+ST/SE), as element lists: `return_answer_180` from a canonical answer document,
+`status_180` / `status_214` from a case state, its moment and the case's references (a mapping
+keyed by `RMA`, `REQUEST`, `PURCHASE_ORDER`, `SHIPMENT`, `BILL_OF_LADING`, `PRO`, `SCAC`, the
+names the outbound use cases keep them under). The one writer, `gateway.x12.write`
+(`write_interchange` / `interchange` with an `Envelope`), wraps them in ST/SE, GS/GE and
+ISA/IEA with the partner's delimiters and the caller's control numbers, as it does our
+acknowledgements.
 
-* set builders turn canonical values into the *body* segments of one transaction set (no
-  ST/SE), as element lists: `return_answer_180` from a canonical answer document,
-  `status_180` / `status_214` from a case state, its moment and the case's references
-  (a mapping keyed by `RMA`, `REQUEST`, `PURCHASE_ORDER`, `SHIPMENT`, `BILL_OF_LADING`, `PRO`,
-  `SCAC`, the names the outbound use cases keep them under);
-* `write_interchange` / `interchange` wrap bodies in ST/SE, one GS/GE and ISA/IEA with the
-  partner's delimiters and the caller's control numbers.
-
-Delimiter safety lives in the envelope half, because only it knows the partner's delimiters:
-every element of every body segment, and every partner-derived envelope value, goes through
-`clean_value`, so a '*' in a party name can never split an element. The builders own lengths
-and code lists instead. They use the 004010 element lengths, which are never longer than the
+Delimiter safety lives in that writer, because only it knows the partner's delimiters: every
+element of every body segment, and every partner-derived envelope value, is cleaned there, so a
+'*' in a party name can never split an element. The builders own lengths and code lists
+instead. They use the 004010 element lengths, which are never longer than the
 005010 ones, so one body is valid in both versions; identifiers that do not fit raise
 ``ValueError`` (cutting an RMA number would silently send a different one), free text is cut.
 
@@ -38,8 +37,7 @@ X12 choices, so that our stock mappings read what we write back the way we mean 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -61,141 +59,10 @@ from gateway.model import (
     ReturnReasons,
     ReturnStage,
 )
-from gateway.x12.ack import Identity
-from gateway.x12.isa import Delimiters, separator_problem
-from gateway.x12.values import is_alnum, is_digits
-from gateway.x12.write import clean_value, isa_segment, render, x12_date, x12_time
+from gateway.x12.values import is_alnum
+from gateway.x12.write import x12_date, x12_time
 
 Segment = list[str]
-SetBody = tuple[str, Sequence[Sequence[str]]]  # (ST01 set id, body segments without ST/SE)
-
-_MAX_CONTROL = 999_999_999
-_REPETITION_CHOICES = "^{}!`"
-
-
-# --- the envelope -----------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class Envelope:
-    sender: Identity  # our ISA05/06 and GS02
-    receiver: tuple[str, str]  # the partner's ISA07 qualifier and ISA08 id
-    receiver_gs: str  # the partner's GS03
-    version: str  # GS08: "004010", "004010VICS", "005010"...; ISA12 is derived (00401, 00501)
-    delimiters: Delimiters  # the partner's (DEFAULT_DELIMITERS when they gave none)
-    interchange_control: int  # ISA13, from the caller's durable counter
-    group_control: int  # GS06
-    ack_requested: bool = False  # ISA14
-    usage: str = "P"  # ISA15
-
-
-@dataclass(frozen=True, slots=True)
-class OutboundInterchange:
-    """What was written, and the numbers to match the partner's TA1 / 997 / 999 against."""
-
-    text: str
-    interchange_control: str  # ISA13 as written (9 digits)
-    group_control: str  # GS06 as written
-    set_controls: tuple[str, ...]  # ST02 of each set, in order
-
-
-def interchange(functional_id: str, sets: Sequence[SetBody], env: Envelope, at: datetime, *,
-                line_break: bool = False) -> str:
-    """The text of one interchange holding one functional group of ``sets``."""
-    return write_interchange(functional_id, sets, env, at, line_break=line_break).text
-
-
-def write_interchange(functional_id: str, sets: Sequence[SetBody], env: Envelope, at: datetime,
-                      *, line_break: bool = False) -> OutboundInterchange:
-    """One interchange, one functional group, the ``sets`` numbered ST02 0001, 0002, ...
-
-    Raises ``ValueError`` for an envelope we could not write correctly (unusable delimiters,
-    an unsupported version, control numbers out of range, no sets)."""
-    delimiters = _usable_delimiters(env.delimiters)
-    isa12 = _isa_version(env.version)
-    _check_envelope(functional_id, sets, env)
-    control = f"{env.interchange_control:09d}"
-    group = str(env.group_control)
-    set_controls = tuple(f"{n:04d}" for n in range(1, len(sets) + 1))
-    segments: list[Sequence[str]] = [_isa(env, delimiters, isa12, control, at)]
-    segments.append(["GS", functional_id, _clean(env.sender.gs_id, delimiters),
-                     _clean(env.receiver_gs.strip(), delimiters), x12_date(at), x12_time(at),
-                     group, "X", env.version.strip().upper()])
-    for (set_id, body), st02 in zip(sets, set_controls, strict=True):
-        segments.append(["ST", set_id, st02])
-        segments.extend([_clean(value, delimiters) for value in segment] for segment in body)
-        segments.append(["SE", str(len(body) + 2), st02])
-    segments.append(["GE", str(len(sets)), group])
-    segments.append(["IEA", "1", control])
-    text = render(segments, delimiters, line_break=line_break)
-    return OutboundInterchange(text, control, group, set_controls)
-
-
-def _clean(value: str, delimiters: Delimiters) -> str:
-    # Same length out as in: '?' stands for each character the partner could not read.
-    return clean_value(value, delimiters, len(value))
-
-
-def _isa(env: Envelope, delimiters: Delimiters, isa12: str, control: str,
-         at: datetime) -> list[str]:
-    # ISA11 is the standards identifier U before 00402 and the repetition separator after.
-    isa11 = "U" if isa12 < "00402" else (delimiters.repetition or "^")
-    qualifier, their_id = env.receiver
-    return isa_segment([
-        "00", "", "00", "", _clean(env.sender.isa_qualifier, delimiters),
-        _clean(env.sender.isa_id, delimiters), _clean(qualifier.strip(), delimiters),
-        _clean(their_id.strip(), delimiters), x12_date(at, century=False), x12_time(at),
-        isa11, isa12, control, "1" if env.ack_requested else "0", env.usage], delimiters)
-
-
-def _usable_delimiters(theirs: Delimiters) -> Delimiters:
-    """The partner's delimiters, with a repetition separator that collides with none of them."""
-    # Control characters (RS, GS, US...) are fine: large carriers use them (isa.py).
-    singles = (theirs.element, theirs.component)
-    if any(len(d) != 1 or separator_problem(d) for d in singles):
-        raise ValueError(f"unusable element/component separator in {theirs!r}")
-    segment = theirs.segment
-    # A multi-byte terminator such as '…' arrives as latin-1 characters ('â', 0x80, 0xA6):
-    # only ASCII letters and digits, and blanks, are refused.
-    if not segment or any(separator_problem(c, terminator=True) for c in segment):
-        raise ValueError(f"unusable segment terminator in {theirs!r}")
-    if len({theirs.element, theirs.component}) < 2 or any(d in segment for d in singles):
-        raise ValueError(f"delimiters must be distinct: {theirs!r}")
-    taken = {theirs.element, theirs.component, *segment}
-    repetition = theirs.repetition
-    if (repetition is None or len(repetition) != 1 or repetition in taken
-            or separator_problem(repetition)):
-        repetition = next(c for c in _REPETITION_CHOICES if c not in taken)
-    return Delimiters(theirs.element, theirs.component, segment, repetition)
-
-
-def _isa_version(version: str) -> str:
-    """ISA12 for a GS08 release: 004010VICS -> 00401. Only the families we have grammars for."""
-    release = version.strip().upper()
-    if not (len(release) <= 12 and is_digits(release[:6]) and release[:4] in ("0040", "0050")
-            and (release[6:] == "" or is_alnum(release[6:]))):
-        raise ValueError(f"cannot write version {version!r}: 0040xx or 0050xx expected")
-    return release[:5]
-
-
-def _check_envelope(functional_id: str, sets: Sequence[SetBody], env: Envelope) -> None:
-    problems = [
-        (len(functional_id) == 2 and functional_id.isascii() and functional_id.isalpha(),
-         f"GS01 must be 2 letters, not {functional_id!r}"),
-        (bool(sets), "an interchange needs at least one transaction set"),
-        (all(len(s) == 3 and is_digits(s) for s, _ in sets), "ST01 must be 3 digits"),
-        (1 <= env.interchange_control <= _MAX_CONTROL, "ISA13 must be 1 to 999999999"),
-        (1 <= env.group_control <= _MAX_CONTROL, "GS06 must be 1 to 999999999"),
-        (len(sets) <= 9999, "ST02 numbering allows at most 9999 sets"),
-        (len(env.sender.isa_qualifier) == 2 and len(env.receiver[0].strip()) == 2,
-         "ISA05 / ISA07 qualifiers are 2 characters"),
-        (0 < len(env.sender.isa_id) <= 15 and 0 < len(env.receiver[1].strip()) <= 15,
-         "ISA06 / ISA08 ids are 1 to 15 characters"),
-        (2 <= len(env.sender.gs_id) <= 15 and 2 <= len(env.receiver_gs.strip()) <= 15,
-         "GS02 / GS03 are 2 to 15 characters"),
-        (env.usage in ("P", "T", "I"), "ISA15 must be P, T or I"),
-    ]
-    for ok, why in problems:
-        if not ok:
-            raise ValueError(why)
 
 
 # --- element values ---------------------------------------------------------------------------

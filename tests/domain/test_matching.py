@@ -25,7 +25,6 @@ from gateway.domain.matching import (
     one_case,
 )
 from gateway.domain.return_case import (
-    CaseState,
     DocumentKind,
     DocumentRef,
     ReturnCase,
@@ -40,6 +39,7 @@ from gateway.model import (
     ShipmentStatus,
     ShipmentStatusReport,
 )
+from gateway.model.states import CaseState
 from tests.domain import (
     PO,
     RMA,

@@ -10,7 +10,6 @@ from hypothesis import strategies as st
 
 from gateway.domain.matching import file_document
 from gateway.domain.return_case import (
-    CaseState,
     DocumentKind,
     ReturnCase,
     TimeSource,
@@ -26,6 +25,7 @@ from gateway.model import (
     ReturnLine,
     ShipmentStatus,
 )
+from gateway.model.states import CaseState
 from tests.domain import (
     EASTERN,
     RMA,

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from gateway.domain.correlation import KeyKind, keys_of, shared_keys
-from gateway.domain.return_case import CaseState, ReturnCase, answer_of, apply
+from gateway.domain.return_case import ReturnCase, answer_of, apply
 from gateway.domain.rma_policy import (
     REQUEST_REASON_CODES,
     RESPONSE_REASONS,
@@ -46,6 +46,7 @@ from gateway.model import (
     ReturnReasons,
     ReturnStage,
 )
+from gateway.model.states import CaseState
 from tests.domain import EASTERN, arrival, granola_recall, request_180
 
 REPO = Path(__file__).resolve().parents[2]

@@ -31,14 +31,16 @@ from gateway.app.cases import NoticeKey, cases_for
 from gateway.app.ingest import IngestResult, ingest, preview_replay, replay
 from gateway.app.outbound.react import react
 from gateway.app.outbound.recalls import latest_by_issuer, latest_notices, latest_versions
+from gateway.app.partners import PartnerSettings
 from gateway.app.ports import FindingRow
 from gateway.app.watchers import Alert, AlertMemory, refused_document
 from gateway.bootstrap import ingest_ports, outbound_context
-from gateway.config.partners import Partner, read_partner
+from gateway.config.partners import read_partner
 from gateway.config.settings import load_config
 from gateway.domain.authority import PartnerDocument, role_authority
 from gateway.domain.recall_match import is_active
-from gateway.domain.return_case import CaseState, ReturnCase
+from gateway.domain.return_case import ReturnCase
+from gateway.model.states import CaseState
 from gateway.monitoring.alerts import Alerter
 from gateway.recall import RecallResponse, ResponseStatus, ack_errors, build_recall_response
 from gateway.scheduler import Daemon
@@ -71,14 +73,14 @@ class Gateway:
     def __init__(self, database_url: str, tmp_path: Path) -> None:
         self.tmp_path = tmp_path
         self.store, self.config = migrated_store(database_url, tmp_path / "archive")
-        self.partners: dict[str, Partner] = {
+        self.partners: dict[str, PartnerSettings] = {
             p: read_partner(REPO / "partners" / f"{p}.yaml") for p in ("northwind", "odfl")}
         for partner_id, text in (("recalls-hub", coordinator("recalls-hub", "RECALLHUB")),
                                  ("safety-board", coordinator("safety-board", "SAFETYBOARD")),
                                  ("acme", VENDOR)):
             self.partners[partner_id] = self.partner_from(partner_id, text)
 
-    def partner_from(self, partner_id: str, text: str) -> Partner:
+    def partner_from(self, partner_id: str, text: str) -> PartnerSettings:
         path = self.tmp_path / f"{partner_id}.yaml"
         path.write_text(text)
         partner = read_partner(path)

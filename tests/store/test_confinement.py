@@ -19,9 +19,10 @@ from pathlib import Path
 
 import pytest
 
+from gateway.app.partners import PartnerSettings
 from gateway.app.poll import PollReport, poll_once
 from gateway.bootstrap import ingest_ports, open_channel
-from gateway.config.partners import Partner, read_partner
+from gateway.config.partners import read_partner
 from gateway.errors import PermanentTransportError, TransientTransportError
 from gateway.store.repository import SqlStore
 from gateway.transport.local import LocalChannel, SkipMemory
@@ -40,7 +41,7 @@ class Site:
     outbox; a secret outside every partner folder."""
 
     root: Path
-    partner: Partner
+    partner: PartnerSettings
     store: SqlStore
     archive: Path
     poll: Callable[[], PollReport]

@@ -21,10 +21,12 @@ from gateway.app.ingest import IngestResult, ingest, replay
 from gateway.app.outbound.decisions import operator_decide
 from gateway.app.outbound.react import react
 from gateway.app.outbound.terms import Outbound
+from gateway.app.partners import PartnerSettings, StatusUpdates
 from gateway.app.watchers import raise_overdue
 from gateway.bootstrap import ingest_ports, outbound_context
-from gateway.config.partners import Partner, read_partner
+from gateway.config.partners import read_partner
 from gateway.domain.rma_policy import DecisionError, Verdict
+from gateway.model.states import CaseState
 from gateway.monitoring.alerts import Alerter
 from gateway.recall import RecallResponse, ResponseStatus, build_recall_response
 from gateway.store.repository import OutboundRow
@@ -64,7 +66,7 @@ class Gateway:
     def __init__(self, database_url: str, tmp_path: Path) -> None:
         self.store, self.config = migrated_store(database_url, tmp_path / "archive")
         (tmp_path / "recalls-hub.yaml").write_text(COORDINATOR)
-        self.partners: dict[str, Partner] = {
+        self.partners: dict[str, PartnerSettings] = {
             p: read_partner(REPO / "partners" / f"{p}.yaml") for p in ("northwind", "odfl")}
         self.partners["recalls-hub"] = read_partner(tmp_path / "recalls-hub.yaml")
         assert not any(p.problems for p in self.partners.values())
@@ -300,8 +302,8 @@ def with_terms(gateway: Gateway, partner: str, **changes: Any) -> None:
 
 
 def test_a_005010_partner_gets_005010_and_xml_status_documents(gateway: Gateway) -> None:
-    with_terms(gateway, "northwind", version="005010", status_form="xml",
-               status_states=frozenset({"in-transit", "delivered", "received"}))
+    with_terms(gateway, "northwind", version="005010", status_updates=StatusUpdates(
+        "xml", frozenset({CaseState.IN_TRANSIT, CaseState.DELIVERED, CaseState.RECEIVED})))
     gateway.take("northwind", story("180-return-request-004010.x12"))
     [answer] = gateway.sent(purpose="rma-answer")
     text = answer.payload.decode("latin-1")
@@ -317,8 +319,8 @@ def test_a_005010_partner_gets_005010_and_xml_status_documents(gateway: Gateway)
 
 
 def test_a_carrier_form_214_names_the_carrier(gateway: Gateway) -> None:
-    with_terms(gateway, "northwind", status_form="x12-214",
-               status_states=frozenset({"in-transit", "delivered"}))
+    with_terms(gateway, "northwind", status_updates=StatusUpdates("x12-214", frozenset(
+        {CaseState.IN_TRANSIT, CaseState.DELIVERED})))
     gateway.take("northwind", story("180-return-request-004010.x12"))
     gateway.take("northwind", story("856-pick-pack-004010.x12"))
     gateway.take("odfl", story("214-status-004010.x12"))

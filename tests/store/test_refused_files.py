@@ -15,10 +15,11 @@ from pathlib import Path
 import pytest
 
 from gateway.app.ingest import IngestSettings, Ports
+from gateway.app.partners import PartnerSettings
 from gateway.app.poll import PollReport, poll_once
 from gateway.app.ports import FileTooLarge
 from gateway.bootstrap import ingest_ports
-from gateway.config.partners import Partner, read_partner
+from gateway.config.partners import read_partner
 from gateway.store.repository import SqlStore
 from gateway.transport.local import LocalChannel
 from gateway.x12.limits import FrontDoorRules, Limits
@@ -34,7 +35,7 @@ class WatchedChannel(LocalChannel):
     """The real local channel, remembering what it was asked to fetch; ``grow`` names files
     the partner is still writing to when we start reading them."""
 
-    def __init__(self, partner: Partner, base: Path, grow: tuple[str, ...] = ()) -> None:
+    def __init__(self, partner: PartnerSettings, base: Path, grow: tuple[str, ...] = ()) -> None:
         super().__init__(partner, base)
         self.fetched: list[str] = []
         self.grow = grow

@@ -9,7 +9,7 @@ import pytest
 from alembic import command
 from sqlalchemy import inspect
 
-from gateway.app.ingest import _nine_digits
+from gateway.app.control_numbers import _nine_digits
 from gateway.app.ports import FindingRow, OutboxItem
 from gateway.store.engine import open_engine
 from gateway.store.migrate import (

@@ -32,7 +32,8 @@ import paramiko
 import pytest
 import yaml
 
-from gateway.config.partners import Partner, read_partner
+from gateway.app.partners import PartnerSettings
+from gateway.config.partners import read_partner
 
 SSHD = Path("/usr/sbin/sshd")
 FOLDERS = ("in", "out", "archive")
@@ -214,7 +215,7 @@ def server(sftp_server: SftpServer) -> SftpServer:
     return sftp_server
 
 
-PartnerFactory = Callable[..., Partner]
+PartnerFactory = Callable[..., PartnerSettings]
 
 
 @pytest.fixture
@@ -226,7 +227,7 @@ def make_partner(server: SftpServer, tmp_path: Path) -> PartnerFactory:
     """
 
     def make(*, key: dict[str, str] | None = None, passphrase: dict[str, str] | None = None,
-             known_hosts: str | None = None, **transport: Any) -> Partner:
+             known_hosts: str | None = None, **transport: Any) -> PartnerSettings:
         (tmp_path / "partners").mkdir(exist_ok=True)
         (tmp_path / "keys").mkdir(exist_ok=True)
         (tmp_path / "keys" / "known_hosts").write_text(

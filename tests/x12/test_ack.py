@@ -6,17 +6,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from gateway.x12.ack import (
-    AckPolicy,
-    FunctionalAck,
-    Identity,
-    OutboundAck,
-    SequentialControlNumbers,
-    Ta1Policy,
-    build_acknowledgements,
-)
+from gateway.x12.ack import AckPolicy, FunctionalAck, OutboundAck, Ta1Policy, build_acknowledgements
 from gateway.x12.assess import assess
 from gateway.x12.isa import Delimiters
+from gateway.x12.write import Identity, SequentialControlNumbers
 from tests.x12.x12text import BODY_214, group, interchange, simple, transaction
 
 US = Identity("ZZ", "RLGATEWAY", "RLGATEWAYAPP")

@@ -10,17 +10,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gateway.x12.ack import (
-    AckPolicy,
-    FunctionalAck,
-    Identity,
-    OutboundAck,
-    SequentialControlNumbers,
-    Ta1Policy,
-    build_acknowledgements,
-)
+from gateway.x12.ack import AckPolicy, FunctionalAck, OutboundAck, Ta1Policy, build_acknowledgements
 from gateway.x12.ack_reader import ReceivedAck, SetAck, read_acknowledgements
 from gateway.x12.assess import Assessment, GroupResult, InterchangeResult, Outcome, assess
+from gateway.x12.write import Identity, SequentialControlNumbers
 from tests.x12.x12text import group, interchange, transaction
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"

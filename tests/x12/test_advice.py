@@ -12,7 +12,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gateway.x12.ack import Identity
 from gateway.x12.advice import (
     MAX_NOTE_LINES,
     MISSING_DATA,
@@ -25,8 +24,7 @@ from gateway.x12.advice import (
 from gateway.x12.assess import Assessment, assess
 from gateway.x12.findings import Severity
 from gateway.x12.isa import Delimiters
-from gateway.x12.outbound import Envelope, write_interchange
-from gateway.x12.write import DEFAULT_DELIMITERS
+from gateway.x12.write import DEFAULT_DELIMITERS, Envelope, Identity, write_interchange
 
 US = Identity("ZZ", "RLGATEWAY", "RLGATEWAY")
 AT = datetime(2026, 1, 2, 3, 4, tzinfo=UTC)

@@ -18,18 +18,13 @@ from typing import Any
 import pytest
 
 from gateway.x12 import validate
-from gateway.x12.ack import (
-    AckPolicy,
-    Identity,
-    OutboundAck,
-    SequentialControlNumbers,
-    build_acknowledgements,
-)
+from gateway.x12.ack import AckPolicy, OutboundAck, build_acknowledgements
 from gateway.x12.assess import Assessment, Outcome, assess
 from gateway.x12.findings import Location, Severity
 from gateway.x12.grammar.layout import segment_layouts
 from gateway.x12.isa import Delimiters, read_isa
 from gateway.x12.limits import FrontDoorRules, Limits
+from gateway.x12.write import Identity, SequentialControlNumbers
 from tests.x12.x12text import group, interchange, transaction
 
 REPO = Path(__file__).resolve().parents[2]

@@ -21,17 +21,11 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gateway.x12.ack import (
-    AckPolicy,
-    FunctionalAck,
-    Identity,
-    SequentialControlNumbers,
-    Ta1Policy,
-    build_acknowledgements,
-)
+from gateway.x12.ack import AckPolicy, FunctionalAck, Ta1Policy, build_acknowledgements
 from gateway.x12.assess import Assessment, Outcome, assess
 from gateway.x12.findings import Location
 from gateway.x12.isa import read_isa
+from gateway.x12.write import Identity, SequentialControlNumbers
 
 VALID = Path(__file__).resolve().parents[2] / "samples" / "valid"
 SAMPLES = ["180-return-request-004010.x12", "180-authorization-005010.x12",

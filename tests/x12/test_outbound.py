@@ -37,20 +37,17 @@ from gateway.model import (
     ShipmentStatus,
     ShipmentStatusReport,
 )
-from gateway.x12.ack import Identity
 from gateway.x12.assess import Assessment, assess
 from gateway.x12.isa import Delimiters
-from gateway.x12.outbound import (
-    NOTIFICATION_DATES,
+from gateway.x12.outbound import NOTIFICATION_DATES, return_answer_180, status_180, status_214
+from gateway.x12.write import (
+    DEFAULT_DELIMITERS,
     Envelope,
+    Identity,
     SetBody,
     interchange,
-    return_answer_180,
-    status_180,
-    status_214,
     write_interchange,
 )
-from gateway.x12.write import DEFAULT_DELIMITERS
 
 MAPPINGS = MappingCatalog(Path(__file__).resolve().parents[2] / "mappings")
 US = Identity("ZZ", "RLGATEWAY", "RLGATEWAY")

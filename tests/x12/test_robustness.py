@@ -8,15 +8,10 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gateway.x12.ack import (
-    AckPolicy,
-    Identity,
-    SequentialControlNumbers,
-    Ta1Policy,
-    build_acknowledgements,
-)
+from gateway.x12.ack import AckPolicy, Ta1Policy, build_acknowledgements
 from gateway.x12.assess import assess
 from gateway.x12.report import render_text, to_json
+from gateway.x12.write import Identity, SequentialControlNumbers
 from tests.x12.x12text import BODY_214, group, interchange, transaction
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "valid"

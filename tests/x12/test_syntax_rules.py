@@ -6,9 +6,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from gateway.x12.ack import AckPolicy, Identity, SequentialControlNumbers, build_acknowledgements
+from gateway.x12.ack import AckPolicy, build_acknowledgements
 from gateway.x12.assess import assess
 from gateway.x12.syntax_rules import blame, rule_in
+from gateway.x12.write import Identity, SequentialControlNumbers
 from tests.x12.x12text import BODY_214, group, interchange, transaction
 
 

@@ -16,7 +16,8 @@ from datetime import datetime
 from gateway.app.cases import CaseView, cases_for, document_from_json
 from gateway.app.faults import crash_point
 from gateway.app.outbound.queue import queue_x12
-from gateway.app.outbound.terms import Counterparty, Outbound
+from gateway.app.outbound.terms import Outbound
+from gateway.app.partners import PartnerSettings
 from gateway.app.ports import StoredDocument
 from gateway.domain.correlation import keys_of, normalize
 from gateway.domain.matching import AmbiguousReference, one_case
@@ -57,12 +58,12 @@ def decide_new_requests(context: Outbound, documents: Iterable[StoredDocument],
     for stored in documents:
         party = context.parties.get(stored.partner)
         request = _request(stored)
-        if request is None or party is None or party.policy is None:
+        if request is None or party is None or party.returns_policy is None:
             continue
         view = cases_for(context.store, request.document_id)
         if _answers(view, request):
             continue  # a person (or an earlier run) already answered it
-        decision = decide(request, party.policy, _held(view, request))
+        decision = decide(request, party.returns_policy, _held(view, request))
         if decision.outcome.value == "pending":
             answers.append(Answer(request.document_id, party.id, "", "pending", False,
                                   decision.lines))
@@ -91,14 +92,14 @@ def operator_decide(context: Outbound, reference: str, verdict: Verdict, *,
     return _send(context, party, request, decision, earlier=earlier, file_id=None, now=now)
 
 
-def _send(context: Outbound, party: Counterparty, request: ReturnAuthorization,
+def _send(context: Outbound, party: PartnerSettings, request: ReturnAuthorization,
           decision: Decision, *, earlier: list[ReturnAuthorization], file_id: int | None,
           now: datetime) -> Answer:
     """Store and queue the answer; ``earlier`` are our previous answers to ``request``."""
     with context.store.transaction() as tx:
         rma = request.rma_number or next(
             (a.rma_number for a in earlier if a.rma_number), None) or \
-            (party.policy or ReturnsPolicy()).rma_number(
+            (party.returns_policy or ReturnsPolicy()).rma_number(
                 tx.next_control_number("gateway", "rma"))
         answer = answer_document(request, decision, rma, now.astimezone())
         key = f"rma-answer:{request.document_id}:{len(earlier) + 1}"

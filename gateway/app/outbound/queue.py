@@ -5,49 +5,51 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from gateway.app.control_numbers import DurableControlNumbers
 from gateway.app.faults import crash_point
-from gateway.app.ingest import DurableControlNumbers
-from gateway.app.outbound.terms import Counterparty, Outbound
+from gateway.app.outbound.terms import Outbound
+from gateway.app.partners import PartnerSettings
 from gateway.app.ports import OutboundRecord, OutboundTransaction, OutboxItem
 from gateway.x12.assess import assess
-from gateway.x12.outbound import Envelope, interchange
 from gateway.x12.report import where_text
-from gateway.x12.write import DEFAULT_DELIMITERS
-
-TransactionSet = tuple[str, Sequence[Sequence[str]]]  # (ST01, body segments without ST / SE)
+from gateway.x12.write import Envelope, SetBody, write_interchange
 
 
-def queue_x12(tx: OutboundTransaction, context: Outbound, party: Counterparty,
-              sets: Sequence[TransactionSet], *, purpose: str, subject: str | None,
+def queue_x12(tx: OutboundTransaction, context: Outbound, party: PartnerSettings,
+              sets: Sequence[SetBody], *, purpose: str, subject: str | None,
               dedupe_key: str, file_id: int | None, now: datetime) -> int | None:
     """One interchange of ``sets`` to ``party``; its outbox id, or None when it already has
     one under ``dedupe_key``. Checked against our own maps first: an invalid document is
     kept *held* with the reason and never sent (nor are control numbers wasted on a re-run)."""
     if tx.outbound_exists(party.id, dedupe_key):
         return None
-    numbers = DurableControlNumbers(tx, party.id)
-    isa13, gs06 = numbers.next_interchange(), numbers.next_group()
-    envelope = Envelope(context.identity, (party.isa_qualifier, party.isa_id), party.gs_id,
-                        party.version, party.delimiters or DEFAULT_DELIMITERS, isa13, gs06)
+    envelope = Envelope.numbered(DurableControlNumbers(tx, party.id), context.identity, party,
+                                 party.version)
     try:
-        text = interchange(_functional_id(sets[0][0]), sets, envelope, now)
+        written = write_interchange(_functional_id(sets[0][0]), sets, envelope, now)
     except ValueError as exc:  # an id of the partner's that X12 cannot carry
         return queue_unwritable(tx, party, sets[0][0], str(exc), purpose=purpose,
                                 subject=subject, dedupe_key=dedupe_key, file_id=file_id,
                                 now=now)
+    isa13 = written.interchange_control
     record = OutboundRecord(
-        OutboxItem(sets[0][0], f"{isa13:09d}", None, text.encode("latin-1")), purpose,
-        subject, dedupe_key, held_because=invalid_because(text),
-        interchange_control=f"{isa13:09d}", group_control=str(gs06),
-        set_controls=",".join(f"{set_id}:{n:04d}" for n, (set_id, _) in
-                              enumerate(sets, start=1)),
-        ack_due=now + party.ack_within if party.ack_within else None, expects_ack=True)
+        OutboxItem(sets[0][0], isa13, None, written.text.encode("latin-1")), purpose,
+        subject, dedupe_key, held_because=invalid_because(written.text),
+        interchange_control=isa13, group_control=written.group_control,
+        set_controls=",".join(f"{set_id}:{st02}" for (set_id, _), st02 in
+                              zip(sets, written.set_controls, strict=True)),
+        ack_due=_ack_due(party, now), expects_ack=True)
     queued = tx.queue_outbound(file_id, party.id, record, now)
     crash_point("outbound-mid-transaction")
     return queued
 
 
-def queue_xml(tx: OutboundTransaction, party: Counterparty, kind: str, document_id: str,
+def _ack_due(party: PartnerSettings, now: datetime) -> datetime | None:
+    """When the partner's 997 / 999 for what we send now is overdue (None: never)."""
+    return now + party.ack_expected_within if party.ack_expected_within else None
+
+
+def queue_xml(tx: OutboundTransaction, party: PartnerSettings, kind: str, document_id: str,
               payload: bytes, *, purpose: str, subject: str | None, dedupe_key: str,
               file_id: int | None, now: datetime) -> int | None:
     """An XML document (already valid against its XSD: the writers check) to ``party``."""
@@ -56,7 +58,7 @@ def queue_xml(tx: OutboundTransaction, party: Counterparty, kind: str, document_
     return tx.queue_outbound(file_id, party.id, record, now)
 
 
-def queue_unwritable(tx: OutboundTransaction, party: Counterparty, kind: str, reason: str, *,
+def queue_unwritable(tx: OutboundTransaction, party: PartnerSettings, kind: str, reason: str, *,
                      purpose: str, subject: str | None, dedupe_key: str,
                      file_id: int | None, now: datetime) -> int | None:
     """A document we owe but cannot write (its data does not fit the form the partner asked

@@ -29,7 +29,8 @@ from typing import Any, Protocol
 from gateway.app.cases import NoticeKey, issued_notices
 from gateway.app.outbound.failures import FollowUpFailure, read_back, recorded
 from gateway.app.outbound.queue import next_document_id, queue_unwritable, queue_xml
-from gateway.app.outbound.terms import Counterparty, Outbound
+from gateway.app.outbound.terms import Outbound
+from gateway.app.partners import PartnerSettings
 from gateway.app.ports import StoredDocument
 from gateway.domain.recall_match import (
     RecallableLine,
@@ -58,7 +59,7 @@ def notify_affected_partners(context: Outbound, now: datetime, file_id: int | No
     notified now. With ``failures``, a holding document that cannot be used, or a partner
     whose notification fails, is recorded there and the others go on; without, it raises."""
     notices = latest_notices(context.store.documents_of_kind("recall-notice"))
-    candidates = [p for p in context.parties.values() if p.recall_form != "none"
+    candidates = [p for p in context.parties.values() if p.recall_notifications != "none"
                   and (partners is None or p.id in partners)]
     if not notices or not candidates:
         return []
@@ -154,7 +155,7 @@ def affected_units(found: list[tuple[StoredDocument, RecallMatch]]) -> Decimal:
     return sum((_units(m) for m in chosen), Decimal(0))
 
 
-def _notify(context: Outbound, party: Counterparty, notice: RecallNotice,
+def _notify(context: Outbound, party: PartnerSettings, notice: RecallNotice,
             found: list[tuple[StoredDocument, RecallMatch]], *, file_id: int | None,
             now: datetime) -> Notified | None:
     key = f"recall:{notice.notice_id}"

@@ -15,7 +15,8 @@ from datetime import datetime
 
 from gateway.app.cases import CaseView, cases_for, document_from_json
 from gateway.app.outbound.queue import next_document_id, queue_unwritable, queue_x12, queue_xml
-from gateway.app.outbound.terms import Counterparty, Outbound
+from gateway.app.outbound.terms import Outbound
+from gateway.app.partners import PartnerSettings
 from gateway.app.ports import OutboundTransaction, StoredDocument
 from gateway.domain.correlation import KeyKind
 from gateway.domain.return_case import CaseEvent, DocumentRef, ReturnCase, document_reference
@@ -79,11 +80,11 @@ def transitions_to_tell(context: Outbound, case: ReturnCase,
     return found
 
 
-def _worth_telling(event: CaseEvent, party: Counterparty,
+def _worth_telling(event: CaseEvent, party: PartnerSettings,
                    stored_by_ref: dict[DocumentRef, StoredDocument]) -> bool:
     if event.state_before == event.state_after:
         return False  # a fact that moved nothing
-    if event.state_after.value not in party.status_states:
+    if not party.hears_of(event.state_after):
         return False
     cause = stored_by_ref.get(event.cause)
     # Their own document, or our answer to them, already told them.
@@ -169,7 +170,7 @@ def _x12_body(set_id: str, transition: Transition, version: str) -> list[list[st
     return status_180(transition.state, transition.at, transition.references, transition.note)
 
 
-def _queue_xml(tx: OutboundTransaction, party: Counterparty, transition: Transition, *,
+def _queue_xml(tx: OutboundTransaction, party: PartnerSettings, transition: Transition, *,
                key: str, file_id: int | None, now: datetime) -> bool:
     document_id = next_document_id(tx, "S")
     try:

@@ -10,7 +10,7 @@ from datetime import datetime
 from gateway.app.cases import CASE_STEP, case_step_body, cases_for
 from gateway.app.outbound.status import Transition, queue_status_updates
 from gateway.app.outbound.terms import Outbound
-from gateway.domain.return_case import CaseState
+from gateway.model.states import CaseState
 
 
 class StepError(ValueError):

@@ -1,35 +1,13 @@
-"""What the outbound use cases need to know about a partner, and about us."""
+"""What every outbound use case runs with: the store, who we are, and each partner's settings."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
 
+from gateway.app.partners import PartnerSettings
 from gateway.app.ports import OutboundStore
-from gateway.domain.rma_policy import ReturnsPolicy
-from gateway.x12.ack import Identity
-from gateway.x12.isa import Delimiters
-
-
-@dataclass(frozen=True, slots=True)
-class Counterparty:
-    """A partner as the outbound side sees it (built from its partner file by bootstrap)."""
-
-    id: str
-    name: str
-    role: str
-    isa_qualifier: str
-    isa_id: str
-    gs_id: str
-    version: str = "004010"
-    delimiters: Delimiters | None = None
-    timezone: str = "UTC"
-    policy: ReturnsPolicy | None = None  # how its 180 requests are decided; None: by a person
-    status_form: str | None = None  # x12-180 | x12-214 | xml; None: no status updates
-    status_states: frozenset[str] = frozenset()
-    recall_form: str = "none"  # xml | none
-    ack_within: timedelta | None = None  # its 997 for what we send is overdue after this
+from gateway.x12.write import Identity
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,4 +16,4 @@ class Outbound:
 
     store: OutboundStore
     identity: Identity  # who we are on the wire
-    parties: Mapping[str, Counterparty] = field(default_factory=dict)
+    parties: Mapping[str, PartnerSettings] = field(default_factory=dict)  # by partner id

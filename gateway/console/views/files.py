@@ -7,15 +7,15 @@ from werkzeug.wrappers import Response
 
 from gateway.app.outbound.react import react_to_file
 from gateway.app.ports import StoredFile
-from gateway.app.wording import FAILED_STATES
 from gateway.bootstrap import ReplayAsIngested, file_archive, outbound_context
 from gateway.errors import ArchivedBytesMissing, GatewayError
+from gateway.model.states import FAILED_STATES, STORED_STATES, FileState
 
 from ..auth import require_admin
 from ..context import console
 from ..health import partner_files, partners_in_store
 from ..params import FILE_ROUTE, text_arg
-from ..present import FILE_STATES, RAW_CAP_BYTES
+from ..present import RAW_CAP_BYTES
 from ..rawfile import raw_view
 
 blueprint = Blueprint("files", __name__)
@@ -28,7 +28,7 @@ def index() -> str:
     context = console()
     partner = text_arg("partner", MAX_PARTNER)
     state = text_arg("state", MAX_PARTNER)
-    if state is not None and state not in FILE_STATES:
+    if state is not None and state not in STORED_STATES:
         state = None
     unmapped = text_arg("unmapped", 1) == "1"  # only files with a set that did not map
     rows = context.store.recent_files(partner=partner, state=state, limit=PAGE_SIZE,
@@ -36,7 +36,7 @@ def index() -> str:
     partners = sorted({p.id for p in partner_files(context.config)}
                       | partners_in_store(context.store))
     return render_template("files.html", rows=rows, partner=partner, state=state,
-                           unmapped=unmapped, partners=partners, states=FILE_STATES,
+                           unmapped=unmapped, partners=partners, states=STORED_STATES,
                            page_size=PAGE_SIZE)
 
 
@@ -79,7 +79,7 @@ def replay_file(file_id: int) -> Response:
                                context.now())
     flash(f"Replayed file #{file_id}: {stored.state} → {result.state}, {documents}."
           + "".join(f" {line}." for line in follow_ups.lines()),
-          "good" if result.state == "accepted" and not follow_ups.failures else "warn")
+          "good" if result.state == FileState.ACCEPTED and not follow_ups.failures else "warn")
     return redirect(url_for("files.show", file_id=file_id))
 
 
