@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import cast
 
+from gateway.app.delivery import Subscription, WebhookSender
 from gateway.app.ingest import IngestResult, IngestSettings, Ports, replay
 from gateway.app.outbound.react import Reactions
 from gateway.app.outbound.terms import Outbound
@@ -30,6 +31,7 @@ from gateway.app.ports import (
 from gateway.config.mappings import MappingCatalog
 from gateway.config.partners import read_partner
 from gateway.config.settings import GatewayConfig
+from gateway.config.subscribers import load_subscribers
 from gateway.domain.correlation import keys_of
 from gateway.errors import ConfigError, GatewayError
 from gateway.model import CanonicalDocument
@@ -41,6 +43,7 @@ from gateway.store.repository import SqlStore
 from gateway.transport.local import LocalChannel
 from gateway.transport.retry import with_retries
 from gateway.transport.sftp import SftpChannel
+from gateway.transport.webhook import HttpWebhookSender
 from gateway.x12.limits import FrontDoorRules
 
 _PARTNER_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")  # as partners.py and cli_args.py read ids
@@ -116,6 +119,15 @@ def poll_context(config: GatewayConfig, store: GatewayStore,
     ports, defaults = ingest_ports(config, store)
     return PollContext(ports, defaults, store, channels or open_channel, react, retry,
                        clock=local_now, settle=settle, observer=observer)
+
+
+def subscribers(config: GatewayConfig) -> dict[str, Subscription]:
+    """Every subscriber file (``subscribers/<name>.yaml``), checked; none without the folder."""
+    return load_subscribers(config.paths["subscribers"])
+
+
+def webhook_sender() -> WebhookSender:
+    return HttpWebhookSender()
 
 
 def local_now() -> datetime:

@@ -21,6 +21,9 @@ from the partner files at start and whenever those files change, and are never s
 - every log line carries what it is about (partner, file id and name, control numbers, the
   outbox kind and control number) as fields, for `--log-format json`;
 - `--metrics-port` serves Prometheus metrics (gateway.monitoring.metrics);
+- each subscriber of the event feed (``subscribers/<name>.yaml``) has a job of its own, in
+  threads of its own, that delivers what it is owed (gateway.app.delivery): a slow or dead
+  subscriber holds up neither the polls nor the other subscribers;
 - partner files are re-read when they change; a broken edit is reported and the running
   configuration kept;
 - SIGTERM / SIGINT stop taking new polls and wait for the ones in flight to finish.
@@ -38,10 +41,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from gateway.app.delivery import Subscription, deliver_round
 from gateway.app.ingest import FileControls, IngestResult
 from gateway.app.outbound.react import Reactions, react
 from gateway.app.partners import PartnerSettings
@@ -66,6 +71,8 @@ from gateway.bootstrap import (
     open_store,
     outbound_context,
     poll_context,
+    subscribers,
+    webhook_sender,
 )
 from gateway.config.partners import load_partners
 from gateway.config.settings import GatewayConfig
@@ -77,6 +84,7 @@ from gateway.transport.retry import with_retries
 
 log = logging.getLogger("gateway.run")
 BACKOFF = timedelta(minutes=15)  # after a permanent failure: nobody fixes a key in seconds
+DELIVERY = "delivery"  # the executor whose threads deliver the event feed to subscribers
 CATCH_UP = timedelta(days=1)  # documents whose follow-ups a stop may have interrupted
 
 
@@ -84,10 +92,10 @@ class Daemon:
     def __init__(self, config: GatewayConfig, *, settle: float, reload_every: float = 5.0,
                  outbox_every: float = 30.0, metrics_at: tuple[str, int] | None = None,
                  redactor: RedactingFilter | None = None, retries: PollRetry = with_retries,
-                 backoff: timedelta = BACKOFF) -> None:
+                 backoff: timedelta = BACKOFF, deliver_every: float = 5.0) -> None:
         self.config, self.reload_every = config, reload_every
         self.outbox_every, self.metrics_at, self.redactor = outbox_every, metrics_at, redactor
-        self.backoff = backoff
+        self.backoff, self.deliver_every = backoff, deliver_every
         self.busy: dict[str, threading.Lock] = {}  # per partner: a poll or a send in progress
         self.backed_off: dict[str, datetime] = {}  # partner: until when
         self.unreachable: dict[str, datetime] = {}  # partner: since when (the outage's start)
@@ -106,8 +114,11 @@ class Daemon:
         # Polls and outbox sends open a partner's channel the same way.
         self.polling = poll_context(config, self.store, self._react, settle=settle,
                                     retry=retries, observer=self.metrics, channels=open_channel)
+        # Subscribers get threads of their own: a slow one never holds up a poll.
         self.scheduler = BackgroundScheduler(timezone=UTC, job_defaults={
-            "coalesce": True, "max_instances": 1, "misfire_grace_time": 300})
+            "coalesce": True, "max_instances": 1, "misfire_grace_time": 300}, executors={
+            "default": ThreadPoolExecutor(10), DELIVERY: ThreadPoolExecutor(4)})
+        self.sender = webhook_sender()
 
     def run(self) -> int:
         self._load()  # a broken partner file at start-up stops here, naming file and key
@@ -121,6 +132,10 @@ class Daemon:
             seconds=self.outbox_every), id="check-recall-deadlines",
             next_run_time=datetime.now(UTC))
         self.scheduler.add_job(self._catch_up, id="catch-up")  # once, now
+        for subscription in subscribers(self.config).values():  # a broken file stops here
+            self.scheduler.add_job(self._deliver, IntervalTrigger(seconds=self.deliver_every),
+                                   args=[subscription], id=f"deliver:{subscription.name}",
+                                   executor=DELIVERY, next_run_time=datetime.now(UTC))
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: self.stopping.set())
         server = self._serve_metrics()
@@ -311,6 +326,22 @@ class Daemon:
 
     def _catch_up(self) -> None:
         self._react_to(self.store.documents_since(local_now() - CATCH_UP), None)
+
+    def _deliver(self, subscription: Subscription) -> None:
+        """One delivery round for one subscriber (its own job, its own thread)."""
+        if self.stopping.is_set():
+            return
+        try:
+            report = deliver_round(subscription, self.store, self.sender, clock=local_now)
+        except ConfigError as exc:  # its secret is missing: nothing sent, nothing counted
+            log.error("%s: events not delivered: %s", subscription.name, exc,
+                      extra={"subscriber": subscription.name})
+            return
+        fields = {"subscriber": subscription.name, "delivered": len(report.delivered)}
+        if report.failed or report.dead_lettered:
+            log.warning("%s", report.line(), extra=fields)
+        elif report.delivered:
+            log.info("%s", report.line(), extra=fields)
 
     def _check_acks(self) -> None:
         for row in raise_overdue(self.store, self.alerter, local_now()):

@@ -34,7 +34,9 @@ from tests.test_help import sub_parsers
 SMALL_FILE = REPO / "samples" / "valid" / "997-inbound-004010.x12"
 VALID = {"file": str(SMALL_FILE), "files": str(SMALL_FILE), "paths": str(SMALL_FILE),
          "partner": "northwind", "reference": "RMA7734021", "notice": "26-031"}
-VALID_IN = {("gateway replay", "files"): "#1"}  # where a name means something else
+VALID_IN = {("gateway replay", "files"): "#1",  # where a name means something else
+            ("gateway subscriptions replay", "name"): "wms",
+            ("gateway subscriptions replay", "cursor"): "1"}
 PARSER = cli._parser()
 LEAVES = {name: parser for name, parser in sub_parsers(PARSER)
           if not any(isinstance(a, argparse._SubParsersAction) for a in parser._actions)}

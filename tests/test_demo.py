@@ -102,6 +102,23 @@ def test_the_progress_says_who_did_what(first_run: tuple[Path, str]) -> None:
     assert "\033[" not in output  # not a terminal: no colour codes
 
 
+def test_an_internal_system_takes_the_feed_as_signed_webhooks(first_run: tuple[Path, str]
+                                                               ) -> None:
+    workspace, output = first_run
+    line = re.search(r"warehouse +the internal system on http://127\.0\.0\.1:\d+/\S+ took "
+                     r"(\d+) events as signed webhooks \((\d+) verified, 0 forged\); "
+                     rf"case {RMA}: (.*)", output)
+    assert line is not None, output
+    assert int(line[1]) == int(line[2]) > 0  # every one verified by the receiver
+    assert "document.received" in line[3] and "document.sent" in line[3]  # our RMA answer
+    [status] = gateway_json(workspace, "subscriptions", "status")
+    assert (status["name"], status["lag"], status["failures"]) == ("warehouse", 0, 0)
+    assert status["delivered_cursor"] == int(line[1])
+    secret = (workspace / "keys" / "warehouse.whsec").read_text().strip()
+    assert secret.startswith("whsec_") and secret not in output  # never printed
+    assert "connect a real internal system" in output
+
+
 def test_the_store_holds_what_the_summary_says(first_run: tuple[Path, str]) -> None:
     workspace, _output = first_run
     sent = gateway_json(workspace, "acks")

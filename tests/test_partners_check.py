@@ -179,6 +179,9 @@ BAD_PARTNER_COMMANDS = {
     "gateway mappings test": ["mappings", "test", "{bad}"],
     "gateway partners test": ["partners", "test", "{bad}"],
     "gateway poll": ["poll", "{bad}"],
+    "gateway events": ["events", "--partner", "{bad}"],
+    "gateway export events": ["export", "events", "--partner", "{bad}"],
+    "gateway export documents": ["export", "documents", "--partner", "{bad}"],
 }
 BAD_IDS = ["../evil", "evil/../../northwind", "Northwind", "north wind", "north_wind", "",
            "nw\x1b[2J", "a" * 65, "/etc/passwd"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from gateway.app.events import ack_event
 from gateway.app.ports import FindingRow, IngestTransaction
 from gateway.x12.ack_reader import ReceivedAck, read_acknowledgements
 from gateway.x12.assess import Assessment
@@ -35,6 +36,11 @@ def reconcile_acknowledgements(tx: IngestTransaction, assessment: Assessment, pa
                                    interchange_control=ack.from_interchange,
                                    group_control=ack.from_group, set_control=ack.from_set))
             continue
+        if record:  # a replay re-states the finding; the event was written on arrival
+            tx.add_event(ack_event(
+                partner, file_id, now, kind=ack.kind, answers="interchange" if envelope
+                else "group", control=ours, state=state,
+                matched=[f"{m.kind} {m.control_number}" for m in matched], note=ack.note))
         sent = ", ".join(f"{m.kind} {m.control_number}" for m in matched)
         rows.append(FindingRow("ack.matched", "info",
                                f"{what} ({sent}): {state or 'envelope accepted'}"

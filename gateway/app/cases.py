@@ -152,11 +152,12 @@ def _documents_of(cases: tuple[ReturnCase, ...], stored: list[StoredDocument],
                  or stepped.get(item.id, set()) & ids)
 
 
-def case_step_body(state: CaseState, at: datetime, note: str, keys: Iterable[str]) -> str:
-    """A step no document proves (goods received at the dock, case closed), as stored. Its
-    ``keys`` are the case's correlation key values, so the case finds it again."""
-    return json.dumps({"kind": CASE_STEP, "state": state.value, "at": at.isoformat(),
-                       "note": note, "case_keys": sorted(keys)})
+def case_step_body(state: CaseState, at: datetime, note: str,
+                   keys: Iterable[str]) -> dict[str, object]:
+    """A step no document proves (goods received at the dock, case closed), as stored (its
+    JSON). Its ``keys`` are the case's correlation key values, so the case finds it again."""
+    return {"kind": CASE_STEP, "state": state.value, "at": at.isoformat(), "note": note,
+            "case_keys": sorted(keys)}
 
 
 def _with_steps(cases: tuple[ReturnCase, ...], steps: Iterable[StoredDocument]

@@ -13,7 +13,9 @@ import signal
 INGEST_POINTS = ("after-archive", "after-record", "mid-transaction", "after-commit")
 # Queuing our own documents (gateway.app.outbound) and publishing what the outbox owes.
 OUTBOUND_POINTS = ("outbound-mid-transaction", "after-outbound-commit", "after-publish")
-POINTS = INGEST_POINTS + OUTBOUND_POINTS
+# Delivering the event feed: the subscriber took the event, its record is not yet written.
+DELIVERY_POINTS = ("after-webhook-post",)
+POINTS = INGEST_POINTS + OUTBOUND_POINTS + DELIVERY_POINTS
 
 
 def crash_point(name: str) -> None:

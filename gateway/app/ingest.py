@@ -8,8 +8,9 @@
 3. Validation and translation are pure work, done outside any transaction.
 4. One transaction then writes the interchanges and sets with their outcomes, every finding,
    the canonical documents and the acknowledgements owed (the outbox), consuming durable
-   control numbers. An interchange whose ISA13 this partner already sent inside the duplicate
-   window is held back and answered like a duplicate file. A crash leaves all of it or none.
+   control numbers, and the events that tell internal systems so (`gateway.app.events`). An
+   interchange whose ISA13 this partner already sent inside the duplicate window is held back
+   and answered like a duplicate file. A crash leaves all of it or none.
 
 A set validation accepted but its mapping could not turn into a document (a required field
 missing, a value the model cannot take, a transform that failed or raised) is *unmapped*: its
@@ -32,7 +33,6 @@ documents of it were. Without a partner file (``authority`` None) the role rule 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -41,6 +41,7 @@ from gateway.app.ack_matching import reconcile_acknowledgements
 from gateway.app.advice import advice_record
 from gateway.app.cases import notice_issuers
 from gateway.app.control_numbers import DurableControlNumbers
+from gateway.app.events import file_event, record_document
 from gateway.app.faults import crash_point
 from gateway.app.partners import PartnerSettings
 from gateway.app.ports import (
@@ -165,6 +166,10 @@ class FileControls:
     groups: tuple[str, ...] = ()  # GS06 of each group, each once
     sets: tuple[tuple[str, str], ...] = ()  # (ST02, its X12 outcome) of each set
 
+    def as_json(self) -> dict[str, object]:
+        return {"interchanges": list(self.interchanges), "groups": list(self.groups),
+                "sets": [{"control": st02, "outcome": outcome} for st02, outcome in self.sets]}
+
     @classmethod
     def of(cls, assessment: Assessment) -> FileControls:
         groups = [g for r in assessment.interchanges for g in r.groups]
@@ -225,7 +230,7 @@ def _ingest(data: bytes, name: str, partner: str, ports: Ports, settings: Ingest
                                      received_at=now, archive_key=key,
                                      lease_until=now + settings.lease)
     crash_point("after-record")
-    run = _FileRun(file_id, partner, ports, settings, now)
+    run = _FileRun(file_id, partner, name, ports, settings, now)
     if earlier is not None:
         return run.duplicate(earlier.id, f"the same bytes as file #{earlier.id} "
                              f"({earlier.original_name}), received "
@@ -242,6 +247,7 @@ class _FileRun:
 
     file_id: int
     partner: str
+    name: str  # as the partner named the file
     ports: Ports
     settings: IngestSettings
     now: datetime
@@ -251,6 +257,15 @@ class _FileRun:
     def _xml_bytes(self) -> int:
         return self.settings.rules.limits.xml_bytes
 
+    def _finish(self, tx: IngestTransaction, state: FileState, reason: str | None, *,
+                duplicate_of: int | None = None, controls: FileControls | None = None) -> None:
+        """The file's state, and the event that says so, in the same transaction."""
+        tx.finish_file(self.file_id, state, processed_at=self.now, reason=reason,
+                       duplicate_of=duplicate_of)
+        tx.add_event(file_event(self.file_id, self.partner, self.name, state, reason=reason,
+                                at=self.now, controls=controls.as_json() if controls else None,
+                                replayed=self.replaying, duplicate_of=duplicate_of))
+
     def duplicate(self, earlier_id: int, reason: str) -> IngestResult:
         with self.ports.store.transaction() as tx:
             # Answers still waiting in the outbox will go out anyway: copying them would send
@@ -259,8 +274,7 @@ class _FileRun:
                 if self.settings.resend_on_duplicate else []
             for item in answers:
                 tx.add_outbox(self.file_id, self.partner, item, self.now)
-            tx.finish_file(self.file_id, FileState.DUPLICATE, processed_at=self.now,
-                           reason=reason, duplicate_of=earlier_id)
+            self._finish(tx, FileState.DUPLICATE, reason, duplicate_of=earlier_id)
         return IngestResult(self.file_id, FileState.DUPLICATE, reason, earlier_id,
                             tuple(answers))
 
@@ -288,7 +302,7 @@ class _FileRun:
             tx.add_findings(self.file_id, rows)
             reason = refused.rule if refused is not None else \
                 next((r.message for r in rows if r.severity == "error"), None)
-            tx.finish_file(self.file_id, state, processed_at=self.now, reason=reason)
+            self._finish(tx, state, reason)
         return IngestResult(self.file_id, state, reason,
                             refused=() if refused is None else (refused,))
 
@@ -334,8 +348,7 @@ class _FileRun:
                 documents = 1
             if not self.replaying:
                 tx.add_outbox(self.file_id, self.partner, item, self.now)
-            tx.finish_file(self.file_id, state, processed_at=self.now,
-                           reason=refused.rule if refused else None)
+            self._finish(tx, state, refused.rule if refused else None)
         answered = () if self.replaying else (item,)
         return IngestResult(self.file_id, state, refused.rule if refused else None,
                             acknowledgements=answered, documents=documents,
@@ -421,7 +434,7 @@ class _FileRun:
             crash_point("mid-transaction")
             state, reason = _with_refusals(_file_state(assessment, seen, fresh_sets), refused,
                                            stored=documents)
-            tx.finish_file(self.file_id, state, processed_at=self.now, reason=reason)
+            self._finish(tx, state, reason, controls=FileControls.of(assessment))
         crash_point("after-commit")
         return IngestResult(self.file_id, state, reason,
                             acknowledgements=tuple(items + held), documents=documents,
@@ -436,7 +449,7 @@ class _FileRun:
                 tx.clear_results(self.file_id)
             tx.add_findings(self.file_id, [FindingRow("partner.sender-mismatch", "error",
                                                       reason), *_finding_rows(assessment)])
-            tx.finish_file(self.file_id, FileState.REJECTED, processed_at=self.now, reason=reason)
+            self._finish(tx, FileState.REJECTED, reason)
         return IngestResult(self.file_id, FileState.REJECTED, reason)
 
     def _save_interchanges(self, tx: IngestTransaction, assessment: Assessment,
@@ -471,9 +484,8 @@ class _FileRun:
 
     def _save_document(self, tx: IngestTransaction, body: dict[str, object],
                        document: object) -> None:
-        tx.add_document(self.file_id, self.partner, kind=str(body["kind"]),
-                        reference=_reference(body), body=json.dumps(body),
-                        keys=self.ports.keys_of(document), created_at=self.now)
+        record_document(tx, self.file_id, self.partner, body=body, reference=_reference(body),
+                        keys=self.ports.keys_of(document), at=self.now)
 
     def _earlier_answers(self, tx: IngestTransaction, seen: dict[str, int]) -> list[OutboxItem]:
         """A held-back interchange is answered with what its first arrival was answered."""
@@ -690,7 +702,8 @@ def replay(file: StoredFile, ports: Ports, settings: IngestSettings, *,
         return IngestResult(file.id, file.state, f"{file.reason or 'refused'} (replay it with "
                             f"the partner file of {file.partner}, which says what it may send)")
     data = ports.archive.get(file.archive_key)
-    run = _FileRun(file.id, file.partner, ports, settings, now, replaying=True)
+    run = _FileRun(file.id, file.partner, file.original_name, ports, settings, now,
+                   replaying=True)
     if payload_kind(data) is PayloadKind.XML:
         result = run.xml(data)
     else:

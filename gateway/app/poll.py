@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
+from gateway.app.events import file_event
 from gateway.app.faults import crash_point
 from gateway.app.ingest import IngestResult, IngestSettings, Ports, ingest
 from gateway.app.outbound.react import Reactions
@@ -253,6 +254,8 @@ def refuse_unread(store: IngestStore, partner: str, remote: RemoteFile, limit: i
                                          reason=reason)
         tx.add_findings(file_id, [FindingRow("file.too-large", "error", reason, found=found,
                                              expected=f"at most {limit} bytes")])
+        tx.add_event(file_event(file_id, partner, remote.name, FileState.REJECTED,
+                                reason=reason, at=now))
     return IngestResult(file_id, FileState.REJECTED, reason, partner=partner, name=remote.name,
                         never_taken=True), True
 

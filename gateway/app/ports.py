@@ -7,12 +7,14 @@ SQLite or PostgreSQL.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from gateway.app.delivery import SubscriberState
+from gateway.app.events import EventRecord, StoredEvent
 from gateway.model.states import FileState
 
 
@@ -267,6 +269,10 @@ class IngestTransaction(Protocol):
         or None when no notification of ours to this partner has that id."""
         ...
 
+    def add_event(self, event: EventRecord) -> None:
+        """Keep ``event`` with this transaction (`gateway.app.events`)."""
+        ...
+
 
 class OutboundTransaction(Protocol):
     """What queuing our own documents needs, inside one database transaction."""
@@ -287,6 +293,8 @@ class OutboundTransaction(Protocol):
     def add_recall_recipient(self, notice_id: str, partner: str, *, notification_id: str,
                              outbox_id: int | None, affected_units: str,
                              affected_items: str, notified_at: datetime) -> None: ...
+
+    def add_event(self, event: EventRecord) -> None: ...
 
 
 class OutboundStore(Protocol):
@@ -339,6 +347,48 @@ class GatewayStore(Protocol):
 
     def partners_seen(self) -> set[str]:
         """Every partner a file was ever received from."""
+        ...
+
+    def events_after(self, cursor: int, *, types: Iterable[str] = (),
+                     partners: Iterable[str] = (), limit: int = 100) -> list[StoredEvent]:
+        """The event feed: at most ``limit`` events after ``cursor``, oldest first."""
+        ...
+
+    def each_event(self, *, since: datetime | None = None, types: Iterable[str] = (),
+                   partners: Iterable[str] = ()) -> Iterator[StoredEvent]:
+        """Every matching event, oldest first, streamed (exports)."""
+        ...
+
+    def last_event_cursor(self) -> int:
+        """The cursor of the newest event committed (0: none yet)."""
+        ...
+
+    def count_events_after(self, cursor: int, *, types: Iterable[str] = (),
+                           partners: Iterable[str] = ()) -> int:
+        """How many matching events come after ``cursor`` (a subscriber's lag)."""
+        ...
+
+    def each_document(self, *, since: datetime | None = None,
+                      partner: str | None = None) -> Iterator[StoredDocument]:
+        """Every matching document, oldest first, streamed (exports)."""
+        ...
+
+    # --- subscribers of the feed (gateway.app.delivery's DeliveryStore, and the commands)
+    def subscriber_state(self, name: str) -> SubscriberState: ...
+
+    def record_delivered(self, name: str, cursor: int, at: datetime) -> None: ...
+
+    def record_failure(self, name: str, error: str, retry_at: datetime) -> int: ...
+
+    def dead_letter(self, name: str, event: StoredEvent, attempts: int, error: str,
+                    at: datetime) -> None: ...
+
+    def rewind_subscriber(self, name: str, cursor: int) -> None:
+        """Deliver again from ``cursor`` on (its dead letters from there too)."""
+        ...
+
+    def dead_letters_of(self, name: str) -> list[tuple[int, str, int, str]]:
+        """(cursor, event id, attempts, last error) of each event it would not take."""
         ...
 
     def recent_files(self, *, partner: str | None = None, state: str | None = None,

@@ -19,6 +19,7 @@ from gateway.app.translate import translate_x12
 from gateway.cli import args as cli_args
 from gateway.cli import console as cli_console
 from gateway.cli import demo as cli_demo
+from gateway.cli import feed as cli_feed
 from gateway.cli import outbound as cli_outbound
 from gateway.cli import partners as cli_partners
 from gateway.cli import recall as cli_recall
@@ -162,6 +163,7 @@ def _parser() -> argparse.ArgumentParser:
     cli_store.add_commands(commands)
     cli_partners.add_commands(commands)
     cli_outbound.add_commands(commands)
+    cli_feed.add_commands(commands)
     cli_demo.add_commands(commands)
     cli_console.add_commands(commands)
     run = commands.add_parser(

@@ -32,7 +32,8 @@ DEFAULT_CONFIG_FILE = Path("config.yaml")
 EMBEDDED_DEFAULTS: dict[str, dict[str, str]] = {
     "gateway": {"isa_qualifier": "ZZ", "isa_id": "RLGATEWAY", "gs_id": "RLGATEWAY"},
     "acknowledgements": {"functional": "997", "ta1": "on-request"},
-    "paths": {"partners": "partners", "mappings": "mappings", "acks": "var/acks",
+    "paths": {"partners": "partners", "subscribers": "subscribers", "mappings": "mappings",
+              "acks": "var/acks",
               "canonical": "var/canonical", "archive": "var/archive"},
     # url: SQLite path or a PostgreSQL URL without a password; url_env: the name of an
     # environment variable holding the whole URL (the only place a password may be).

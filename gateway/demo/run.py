@@ -12,8 +12,9 @@ import asyncssh
 from gateway.app.partners import PartnerSettings
 from gateway.bootstrap import upgrade_store
 from gateway.config.settings import GatewayConfig
-from gateway.demo.documents import StoryClock, request_day
+from gateway.demo.documents import RMA, StoryClock, request_day
 from gateway.demo.gateway_loop import GatewayLoop
+from gateway.demo.internal_system import InternalSystem
 from gateway.demo.partner_side import PartnerClient, PartnerLogin
 from gateway.demo.progress import Progress
 from gateway.demo.scenario import Story
@@ -45,7 +46,7 @@ def run_demo(folder: Path, *, out: TextIO, quiet: bool = False,
     partner_keys = {p: asyncssh.generate_private_key("ssh-ed25519") for p in PARTNER_IDS}
     server = DemoSftpServer({p: workspace.sftp_home(p) for p in PARTNER_IDS},
                             {p: [gateway_keys[p], partner_keys[p]] for p in PARTNER_IDS})
-    with server:
+    with server, InternalSystem() as warehouse:
         write_known_hosts(workspace, server.known_hosts_line())
         partners = write_partner_files(workspace, server.port)
         config = write_config(workspace)
@@ -57,6 +58,7 @@ def run_demo(folder: Path, *, out: TextIO, quiet: bool = False,
                                                      server.known_hosts_line()))
                        for p in PARTNER_IDS}
             Story(gateway, clients, samples, progress, StoryClock(), request_day()).run()
+            _hand_over(progress, gateway, warehouse, workspace)
             print_summary(gateway.store, progress, workspace.config_file)
             progress.print(f"  done in {time.monotonic() - started:.1f} s; the demo's SFTP "
                            "server is " + ("still running" if keep_running else "stopped"),
@@ -66,6 +68,17 @@ def run_demo(folder: Path, *, out: TextIO, quiet: bool = False,
         finally:
             gateway.store.close()
     return 0
+
+
+def _hand_over(progress: Progress, gateway: GatewayLoop, warehouse: InternalSystem,
+               workspace: Workspace) -> None:
+    """The internal system behind the gateway takes the event feed, as `gateway run` sends it."""
+    delivered = warehouse.take_feed(gateway.store, warehouse.subscribe(workspace))
+    about = warehouse.about_case(RMA)
+    progress.says("warehouse", f"the internal system on {warehouse.url} took {delivered} "
+                  f"events as signed webhooks ({len(warehouse.received)} verified, "
+                  f"{warehouse.forged} forged); case {RMA}: " + ", ".join(
+                      f"{count} {kind}" for kind, count in sorted(about.items())), "cyan")
 
 
 def _introduce(progress: Progress, workspace: Workspace, server: DemoSftpServer,

@@ -11,6 +11,8 @@ from typing import Any
 from sqlalchemy import Connection, Engine, and_, delete, func, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from gateway.app.delivery import SubscriberState
+from gateway.app.events import EventRecord, StoredEvent
 from gateway.app.ports import (
     AckMatch,
     ConsoleSessionStore,
@@ -26,6 +28,7 @@ from gateway.app.ports import (
     file_number_of,
 )
 from gateway.model.states import FileState
+from gateway.store import deliveries, event_log
 from gateway.store.schema import (
     control_counters,
     document_keys,
@@ -47,7 +50,46 @@ class SqlStore:
     @contextmanager
     def transaction(self) -> Iterator[SqlTransaction]:
         with self.engine.begin() as connection:
-            yield SqlTransaction(connection)
+            tx = SqlTransaction(connection)
+            yield tx
+            tx.events.flush(connection)  # the last write: see gateway.store.event_log
+
+    # --- the event feed (gateway.app.events) --------------------------------------------------
+    def events_after(self, cursor: int, *, types: Iterable[str] = (),
+                     partners: Iterable[str] = (), limit: int = 100) -> list[StoredEvent]:
+        return event_log.events_after(self.engine, cursor, types=types, partners=partners,
+                                      limit=limit)
+
+    def each_event(self, *, since: datetime | None = None, types: Iterable[str] = (),
+                   partners: Iterable[str] = ()) -> Iterator[StoredEvent]:
+        return event_log.each_event(self.engine, since=since, types=types, partners=partners)
+
+    def last_event_cursor(self) -> int:
+        return event_log.last_cursor(self.engine)
+
+    def count_events_after(self, cursor: int, *, types: Iterable[str] = (),
+                           partners: Iterable[str] = ()) -> int:
+        return event_log.count_after(self.engine, cursor, types=types, partners=partners)
+
+    # --- subscribers of the feed (gateway.app.delivery) ----------------------------------
+    def subscriber_state(self, name: str) -> SubscriberState:
+        return deliveries.state_of(self.engine, name)
+
+    def record_delivered(self, name: str, cursor: int, at: datetime) -> None:
+        deliveries.delivered(self.engine, name, cursor, at)
+
+    def record_failure(self, name: str, error: str, retry_at: datetime) -> int:
+        return deliveries.failed(self.engine, name, error, retry_at)
+
+    def dead_letter(self, name: str, event: StoredEvent, attempts: int, error: str,
+                    at: datetime) -> None:
+        deliveries.dead_letter(self.engine, name, event, attempts=attempts, error=error, at=at)
+
+    def rewind_subscriber(self, name: str, cursor: int) -> None:
+        deliveries.rewind(self.engine, name, cursor)
+
+    def dead_letters_of(self, name: str) -> list[tuple[int, str, int, str]]:
+        return deliveries.dead_letters_of(self.engine, name)
 
     def close(self) -> None:
         """Let go of the database connections (the demo does, before it wipes its folder)."""
@@ -253,6 +295,19 @@ class SqlStore:
         with self.engine.connect() as connection:
             return _documents(connection, select(documents).where(documents.c.kind == kind))
 
+    def each_document(self, *, since: datetime | None = None,
+                      partner: str | None = None) -> Iterator[StoredDocument]:
+        """Every matching document, oldest first, read in batches (exports)."""
+        query = select(documents).order_by(documents.c.id)
+        if since is not None:
+            query = query.where(documents.c.created_at >= _utc(since))
+        if partner is not None:
+            query = query.where(documents.c.partner == partner)
+        with self.engine.connect() as connection:
+            for row in connection.execution_options(yield_per=1000).execute(query):
+                yield StoredDocument(row.id, row.file_id, row.partner, row.kind, row.reference,
+                                     row.body, _aware(row.created_at), row.direction)
+
     def files_by_id(self, ids: Iterable[int]) -> dict[int, StoredFile]:
         with self.engine.connect() as connection:
             rows = connection.execute(select(received_files)
@@ -311,6 +366,10 @@ class SqlTransaction:
 
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
+        self.events = event_log.PendingEvents()
+
+    def add_event(self, event: EventRecord) -> None:
+        self.events.add(event)
 
     def file_by_sha256(self, partner: str, sha256: str) -> StoredFile | None:
         """The first file with these bytes from this partner. Serialized with any other

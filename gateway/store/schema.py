@@ -208,3 +208,53 @@ console_sessions = Table(
     Column("ended_because", String(16)),  # signed-out | signed-out-all | idle | lifetime
     Index("ix_console_sessions_created_at", "created_at"),
 )
+
+# The event feed (`gateway.app.events`): one row for each thing an internal system may want to
+# hear of, written in the transaction of what it describes. The cursor comes from
+# event_cursors, taken as the transaction's last write, so cursors rise in commit order: a
+# reader paging with "after this cursor" never skips an event committed later under a smaller one.
+event_cursors = Table(
+    "event_cursors", metadata,
+    Column("feed", String(16), primary_key=True),  # "events": the one feed
+    Column("last_value", BigInteger, nullable=False),
+)
+
+events = Table(
+    "events", metadata,
+    Column("cursor", BigInteger, primary_key=True, autoincrement=False),
+    Column("event_id", String(40), nullable=False),  # evt_ + 32 hex: stable across deliveries
+    Column("type", String(48), nullable=False),  # document.received, file.rejected, ...
+    Column("partner", String(64)),  # whose file or document; None: the gateway's own
+    Column("occurred_at", Moment, nullable=False),
+    Column("file_id", Id),
+    Column("document_id", Id),
+    Column("keys", Text, nullable=False),  # JSON [[kind, value], ...]: the case keys
+    Column("data", Text, nullable=False),  # JSON: the type's payload
+    UniqueConstraint("event_id", name="uq_events_event_id"),
+    Index("ix_events_type", "type", "cursor"),
+    Index("ix_events_partner", "partner", "cursor"),
+)
+
+# Where each subscriber (`gateway.app.delivery`) stands in the feed: every event up to
+# delivered_cursor was delivered or dead-lettered; failures count the next event's failures.
+subscriber_state = Table(
+    "subscriber_state", metadata,
+    Column("name", String(64), primary_key=True),
+    Column("delivered_cursor", BigInteger, nullable=False),
+    Column("failures", Integer, nullable=False),
+    Column("last_error", Text),
+    Column("next_attempt_at", Moment),
+    Column("last_delivered_at", Moment),
+)
+
+# Events a subscriber would not take after max_attempts: kept with why, for a person to
+# replay (`gateway subscriptions replay`).
+dead_letters = Table(
+    "dead_letters", metadata,
+    Column("subscriber", String(64), primary_key=True),
+    Column("cursor", BigInteger, primary_key=True),
+    Column("event_id", String(40), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("last_error", Text, nullable=False),
+    Column("dead_at", Moment, nullable=False),
+)

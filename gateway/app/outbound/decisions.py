@@ -8,12 +8,12 @@ changing their mind) is a new answer under the same RMA number.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
 from gateway.app.cases import CaseView, cases_for, document_from_json
+from gateway.app.events import record_document
 from gateway.app.faults import crash_point
 from gateway.app.outbound.queue import queue_x12
 from gateway.app.outbound.terms import Outbound
@@ -108,11 +108,10 @@ def _send(context: Outbound, party: PartnerSettings, request: ReturnAuthorizatio
                               purpose="rma-answer", subject=request.document_id,
                               dedupe_key=key, file_id=file_id, now=now)
         if outbox_id is not None:
-            body = to_json(answer)
-            tx.add_document(file_id, party.id, kind=str(body["kind"]),
-                            reference=answer.document_id, body=json.dumps(body),
-                            keys=[(k.kind.value, k.value) for k in keys_of(answer)],
-                            created_at=now, direction="out")
+            record_document(tx, file_id, party.id, body=to_json(answer),
+                            reference=answer.document_id,
+                            keys=[(k.kind.value, k.value) for k in keys_of(answer)], at=now,
+                            direction="out")
     crash_point("after-outbound-commit")
     return Answer(request.document_id, party.id, rma, decision.outcome.value,
                   outbox_id is not None, decision.lines)

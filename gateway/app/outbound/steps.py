@@ -7,7 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from gateway.app.cases import CASE_STEP, case_step_body, cases_for
+from gateway.app.cases import case_step_body, cases_for
+from gateway.app.events import record_document
 from gateway.app.outbound.status import Transition, queue_status_updates
 from gateway.app.outbound.terms import Outbound
 from gateway.model.states import CaseState
@@ -37,9 +38,10 @@ def record_case_step(context: Outbound, reference: str, state: CaseState, *, not
     if case.state is state:
         return RecordedStep(case.case_id, state, now, already=True)
     with context.store.transaction() as tx:
-        tx.add_document(None, "gateway", kind=CASE_STEP, reference=reference[:80],
+        record_document(tx, None, "gateway",
                         body=case_step_body(state, now, note, {k.value for k in case.keys}),
-                        keys=[(key.kind.value, key.value) for key in case.keys],
-                        created_at=now, direction="internal")
+                        reference=reference[:80],
+                        keys=[(key.kind.value, key.value) for key in case.keys], at=now,
+                        direction="internal")
     updates = queue_status_updates(context, [reference], now)
     return RecordedStep(case.case_id, state, now, already=False, updates=tuple(updates))

@@ -1,0 +1,146 @@
+"""The event feed: what internal systems hear of, written with what it describes.
+
+Every event is added inside the transaction that stores what it describes (`record_document`
+stores a document *and* its event; ingest finishes a file with its `file_event`), so an event
+exists exactly when its subject was committed: none for anything rolled back, none lost to a
+crash after the commit. The store gives each committed event a cursor that rises in commit
+order (`gateway.store.schema.events`); readers page with "after this cursor".
+
+The published form of an event is its `StoredEvent.envelope` (``schemas/event-1.0.json``):
+a stable id, the cursor, the type, when it happened, the partner, the case keys, and ``data``
+whose shape the type decides:
+
+* ``document.received`` / ``document.sent`` / ``document.recorded``: a partner's document we
+  stored, one of ours we send (an RMA answer), a step a person recorded on a case; ``data``
+  holds its id, kind, reference, direction and the canonical JSON (``schemas/canonical-1.0.json``);
+* ``file.<state>`` (``file.accepted``, ``file.rejected``, ``file.not-x12``, ...): a received
+  file finished processing, with its name, state, reason and control numbers;
+* ``ack.received``: a partner's TA1 / 997 / 999 about something we sent, with what it matched.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Protocol
+
+from gateway.model.states import FileState
+
+EVENT_SCHEMA_VERSION = "1.0"
+
+
+class EventType(StrEnum):
+    DOCUMENT_RECEIVED = "document.received"
+    DOCUMENT_SENT = "document.sent"
+    DOCUMENT_RECORDED = "document.recorded"
+    ACK_RECEIVED = "ack.received"
+
+
+# A received file's last word: one event type per state a file can finish in.
+FILE_EVENT_TYPES: dict[FileState, str] = {
+    state: f"file.{state.value}" for state in FileState
+                    if state not in (FileState.RECEIVED, FileState.IN_PROGRESS)}
+EVENT_TYPES = (*(t.value for t in EventType), *FILE_EVENT_TYPES.values())
+_DOCUMENT_EVENTS = {"in": EventType.DOCUMENT_RECEIVED, "out": EventType.DOCUMENT_SENT,
+                    "internal": EventType.DOCUMENT_RECORDED}
+
+
+def new_event_id() -> str:
+    return f"evt_{uuid.uuid4().hex}"
+
+
+@dataclass(frozen=True, slots=True)
+class EventRecord:
+    """An event as the use cases add it; the store gives it its cursor at commit."""
+
+    type: str
+    partner: str | None
+    occurred_at: datetime
+    data: Mapping[str, Any]
+    keys: tuple[tuple[str, str], ...] = ()  # (kind, value): rma, purchase-order, ...
+    file_id: int | None = None
+    document_id: int | None = None
+    event_id: str = field(default_factory=new_event_id)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    """An event as the store keeps it, with the cursor it was committed under."""
+
+    cursor: int
+    event_id: str
+    type: str
+    partner: str | None
+    occurred_at: datetime
+    keys: tuple[tuple[str, str], ...]
+    data: dict[str, Any]
+    file_id: int | None = None
+    document_id: int | None = None
+
+    def envelope(self) -> dict[str, Any]:
+        """The published form (``schemas/event-1.0.json``)."""
+        return {
+            "specversion": EVENT_SCHEMA_VERSION,
+            "id": self.event_id,
+            "cursor": self.cursor,
+            "type": self.type,
+            "occurred_at": self.occurred_at.isoformat(),
+            "partner": self.partner,
+            "keys": [{"kind": kind, "value": value} for kind, value in self.keys],
+            "file_id": self.file_id,
+            "document_id": self.document_id,
+            "data": self.data,
+        }
+
+
+class EventWriter(Protocol):
+    def add_event(self, event: EventRecord) -> None:
+        """Keep ``event`` with this transaction: committed with it, or not at all."""
+        ...
+
+
+class DocumentWriter(EventWriter, Protocol):
+    def add_document(self, file_id: int | None, partner: str, *, kind: str, reference: str,
+                     body: str, keys: Iterable[tuple[str, str]], created_at: datetime,
+                     direction: str = "in") -> int: ...
+
+
+def record_document(tx: DocumentWriter, file_id: int | None, partner: str, *,
+                    body: Mapping[str, Any], reference: str, keys: Iterable[tuple[str, str]],
+                    at: datetime, direction: str = "in") -> int:
+    """Store a canonical document (``body``, its JSON) and its event in ``tx``; its id."""
+    keys = tuple(sorted(set(keys)))
+    kind = str(body["kind"])
+    document_id = tx.add_document(file_id, partner, kind=kind, reference=reference,
+                                  body=json.dumps(body), keys=keys, created_at=at,
+                                  direction=direction)
+    tx.add_event(EventRecord(
+        _DOCUMENT_EVENTS[direction], partner, at,
+        {"document_id": document_id, "kind": kind, "reference": reference,
+         "direction": direction, "document": body},
+        keys=keys, file_id=file_id, document_id=document_id))
+    return document_id
+
+
+def file_event(file_id: int, partner: str, name: str, state: FileState, *,
+               reason: str | None, at: datetime, controls: Mapping[str, Any] | None = None,
+               replayed: bool = False, duplicate_of: int | None = None) -> EventRecord:
+    """A received file finished in ``state`` (not "received" nor "in-progress")."""
+    return EventRecord(FILE_EVENT_TYPES[state], partner, at, {
+        "file_id": file_id, "name": name, "state": state.value, "reason": reason,
+        "duplicate_of": duplicate_of, "replayed": replayed, **(controls or {})},
+        file_id=file_id)
+
+
+def ack_event(partner: str, file_id: int, at: datetime, *, kind: str, answers: str,
+              control: str | None, state: str | None, matched: list[str], note: str | None
+              ) -> EventRecord:
+    """A partner's TA1 / 997 / 999 (``kind``) about our ``answers`` (interchange or group)
+    ``control``: what it says (``state``; None: the envelope only) and what it matched."""
+    return EventRecord(EventType.ACK_RECEIVED, partner, at, {
+        "kind": kind, "answers": answers, "control": control, "state": state,
+        "matched": matched, "note": note}, file_id=file_id)

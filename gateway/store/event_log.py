@@ -1,0 +1,116 @@
+"""The event feed's table: events are held by their transaction and written as its last act.
+
+`PendingEvents` collects what a transaction adds (`gateway.app.events.EventRecord`) and
+`flush` writes them just before the commit, taking their cursors from the feed's counter
+(``event_cursors``) in one statement. That statement locks the counter's row until the
+commit (PostgreSQL; SQLite locks the whole database for any write), so transactions that write
+events commit one after another in cursor order; and it is the transaction's last lock, so it
+cannot deadlock with the control-number counters taken earlier. A reader paging "after cursor
+N" therefore never misses an event that commits later under a smaller cursor.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, func, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from gateway.app.events import EventRecord, StoredEvent
+from gateway.store.schema import event_cursors, events
+
+_FEED = "events"  # the event_cursors row the cursors come from
+_STREAM_BATCH = 1000
+
+
+class PendingEvents:
+    def __init__(self) -> None:
+        self.records: list[EventRecord] = []
+
+    def add(self, event: EventRecord) -> None:
+        self.records.append(event)
+
+    def flush(self, connection: Connection) -> None:
+        """Write the events added so far, with the next cursors (call just before commit)."""
+        if not self.records:
+            return
+        last = _take_cursors(connection, len(self.records))
+        first = last - len(self.records) + 1
+        connection.execute(insert(events), [
+            _row(cursor, record) for cursor, record in enumerate(self.records, start=first)])
+        self.records.clear()
+
+
+def _take_cursors(connection: Connection, count: int) -> int:
+    """Advance the event counter by ``count``; its new value (the last cursor taken)."""
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(event_cursors).values(feed=_FEED, last_value=count)
+    statement = statement.on_conflict_do_update(
+        index_elements=["feed"], set_={"last_value": event_cursors.c.last_value + count},
+    ).returning(event_cursors.c.last_value)
+    return int(connection.execute(statement).scalar_one())
+
+
+def _row(cursor: int, record: EventRecord) -> dict[str, Any]:
+    return {"cursor": cursor, "event_id": record.event_id, "type": record.type,
+            "partner": record.partner, "occurred_at": record.occurred_at.astimezone(UTC),
+            "file_id": record.file_id, "document_id": record.document_id,
+            "keys": json.dumps([list(k) for k in record.keys]),
+            "data": json.dumps(record.data, sort_keys=True, default=str)}
+
+
+def events_after(engine: Engine, cursor: int, *, types: Iterable[str] = (),
+                 partners: Iterable[str] = (), limit: int = 100) -> list[StoredEvent]:
+    """At most ``limit`` events with a cursor above ``cursor``, oldest first."""
+    with engine.connect() as connection:
+        rows = connection.execute(_query(types, partners).where(events.c.cursor > cursor)
+                                  .limit(limit))
+        return [_stored(row) for row in rows]
+
+
+def each_event(engine: Engine, *, since: datetime | None = None, types: Iterable[str] = (),
+               partners: Iterable[str] = ()) -> Iterator[StoredEvent]:
+    """Every matching event, oldest first, read in batches: memory stays flat however many."""
+    query = _query(types, partners)
+    if since is not None:
+        query = query.where(events.c.occurred_at >= since.astimezone(UTC))
+    with engine.connect() as connection:
+        result = connection.execution_options(yield_per=_STREAM_BATCH).execute(query)
+        for row in result:
+            yield _stored(row)
+
+
+def count_after(engine: Engine, cursor: int, *, types: Iterable[str] = (),
+                partners: Iterable[str] = ()) -> int:
+    """How many matching events there are after ``cursor`` (a subscriber's lag)."""
+    query = _query(types, partners).where(events.c.cursor > cursor).order_by(None)
+    with engine.connect() as connection:
+        return int(connection.execute(
+            select(func.count()).select_from(query.subquery())).scalar_one())
+
+
+def last_cursor(engine: Engine) -> int:
+    with engine.connect() as connection:
+        found = connection.execute(select(event_cursors.c.last_value).where(
+            event_cursors.c.feed == _FEED)).scalar()
+    return int(found or 0)
+
+
+def _query(types: Iterable[str], partners: Iterable[str]) -> Any:
+    query = select(events).order_by(events.c.cursor)
+    if wanted := list(types):
+        query = query.where(events.c.type.in_(wanted))
+    if whose := list(partners):
+        query = query.where(events.c.partner.in_(whose))
+    return query
+
+
+def _stored(row: Any) -> StoredEvent:
+    occurred = row.occurred_at
+    occurred = occurred if occurred.tzinfo else occurred.replace(tzinfo=UTC)  # SQLite: naive
+    return StoredEvent(row.cursor, row.event_id, row.type, row.partner, occurred,
+                       tuple((k, v) for k, v in json.loads(row.keys)), json.loads(row.data),
+                       file_id=row.file_id, document_id=row.document_id)
