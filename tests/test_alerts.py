@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from standardwebhooks import Webhook, WebhookVerificationError
 
 from gateway.app.ports import RemoteFile
 from gateway.app.watchers import Alert, AlertMemory, raise_recall_deadlines
@@ -236,3 +237,15 @@ def test_a_failing_webhook_is_retried_with_capped_backoff_and_never_raises(
     # Nobody listening at all: still only a log line.
     Alerter("http://127.0.0.1:9/hook", attempts=2, max_wait=0).send(
         Alert("rejected-file-10", "rejected-file", "northwind", "file #10", {}))
+
+
+def test_alerts_are_signed_as_the_event_feed_is_standard_webhooks(hook: Hook) -> None:
+    alerter = Alerter(hook.url, SECRET.encode())
+    alerter.send(Alert("rejected-file-11", "rejected-file", "northwind", "file #11", {}))
+    [(headers, body)] = hook.received
+    # The receiver's side: the standardwebhooks library with the same secret's bytes.
+    assert Webhook(SECRET.encode()).verify(body, headers)["id"] == "rejected-file-11"
+    assert {k.lower(): v for k, v in headers.items()}["webhook-id"] == "rejected-file-11"
+    with pytest.raises(WebhookVerificationError):
+        Webhook(b"another secret").verify(body, headers)
+    assert signed(headers, body)  # the earlier headers still come, for older receivers

@@ -111,6 +111,7 @@ def test_an_internal_system_takes_the_feed_as_signed_webhooks(first_run: tuple[P
     assert line is not None, output
     assert int(line[1]) == int(line[2]) > 0  # every one verified by the receiver
     assert "document.received" in line[3] and "document.sent" in line[3]  # our RMA answer
+    assert "case.state-changed" in line[3] and "2 recall.hold-placed" in line[3]
     [status] = gateway_json(workspace, "subscriptions", "status")
     assert (status["name"], status["lag"], status["failures"]) == ("warehouse", 0, 0)
     assert status["delivered_cursor"] == int(line[1])

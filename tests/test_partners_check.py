@@ -182,6 +182,8 @@ BAD_PARTNER_COMMANDS = {
     "gateway events": ["events", "--partner", "{bad}"],
     "gateway export events": ["export", "events", "--partner", "{bad}"],
     "gateway export documents": ["export", "documents", "--partner", "{bad}"],
+    "gateway export cases": ["export", "cases", "--partner", "{bad}"],
+    "gateway export lines": ["export", "lines", "--partner", "{bad}"],
 }
 BAD_IDS = ["../evil", "evil/../../northwind", "Northwind", "north wind", "north_wind", "",
            "nw\x1b[2J", "a" * 65, "/etc/passwd"]

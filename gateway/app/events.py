@@ -15,7 +15,9 @@ whose shape the type decides:
   holds its id, kind, reference, direction and the canonical JSON (``schemas/canonical-1.0.json``);
 * ``file.<state>`` (``file.accepted``, ``file.rejected``, ``file.not-x12``, ...): a received
   file finished processing, with its name, state, reason and control numbers;
-* ``ack.received``: a partner's TA1 / 997 / 999 about something we sent, with what it matched.
+* ``ack.received``: a partner's TA1 / 997 / 999 about something we sent, with what it matched;
+* ``case.state-changed`` and ``recall.hold-placed``: a return case moved, or a line of it is
+  held by a recall (`gateway.app.case_events`).
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ class EventType(StrEnum):
     DOCUMENT_SENT = "document.sent"
     DOCUMENT_RECORDED = "document.recorded"
     ACK_RECEIVED = "ack.received"
+    CASE_STATE_CHANGED = "case.state-changed"
+    RECALL_HOLD_PLACED = "recall.hold-placed"
 
 
 # A received file's last word: one event type per state a file can finish in.
@@ -64,6 +68,9 @@ class EventRecord:
     keys: tuple[tuple[str, str], ...] = ()  # (kind, value): rma, purchase-order, ...
     file_id: int | None = None
     document_id: int | None = None
+    # What makes it the same event when something is derived again (a case's moves after a
+    # re-run of the follow-ups): the store keeps one event per key. None: none needed.
+    dedupe_key: str | None = None
     event_id: str = field(default_factory=new_event_id)
 
 

@@ -296,6 +296,10 @@ class OutboundTransaction(Protocol):
 
     def add_event(self, event: EventRecord) -> None: ...
 
+    def event_recorded(self, dedupe_key: str) -> bool:
+        """Whether an event with this dedupe key is in the feed (or added in this one)."""
+        ...
+
 
 class OutboundStore(Protocol):
     def transaction(self) -> AbstractContextManager[OutboundTransaction]: ...

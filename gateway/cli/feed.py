@@ -14,6 +14,13 @@ from datetime import datetime, time
 from pathlib import Path
 from typing import Any, TextIO
 
+from gateway.app.case_export import (
+    CASE_COLUMNS,
+    LINE_COLUMNS,
+    case_row,
+    each_case,
+    line_rows,
+)
 from gateway.app.delivery import Subscription, deliver_round
 from gateway.app.events import EVENT_TYPES
 from gateway.app.ports import StoredDocument
@@ -27,6 +34,8 @@ EXAMPLES = """examples:
   gateway events --after 1200 --type document.received --type file.rejected
   gateway export events --format jsonl --since 2026-12-01 > events.jsonl
   gateway export documents --format csv --partner northwind --output northwind.csv
+  gateway export cases --format csv
+  gateway export lines --format csv --since 2026-11-01 --output lines.csv
   gateway subscriptions status
   gateway subscriptions deliver wms
   gateway subscriptions replay wms --from 1200
@@ -56,14 +65,17 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     events.set_defaults(run=_events)
 
     export = commands.add_parser(
-        "export", help="events or documents as JSON lines or CSV, streamed",
+        "export", help="events, documents, return cases or lines as JSON lines or CSV",
         description="Writes every matching row, oldest first, reading the store in batches: "
         "memory stays flat however many rows. CSV cells that a spreadsheet would run as a "
         "formula are written with a leading apostrophe.",
         epilog=EXAMPLES, formatter_class=_FORMAT)
     kinds = export.add_subparsers(dest="what", required=True, metavar="WHAT")
     for what, text in (("events", "the event feed, as `gateway events` prints it"),
-                       ("documents", "every stored canonical document, with its JSON")):
+                       ("documents", "every stored canonical document, with its JSON"),
+                       ("cases", "every return case: state, decision, keys, partners, holds"),
+                       ("lines", "every line of every return case: item, quantity, reasons, "
+                        "disposition, serials, lots, recall holds")):
         one = kinds.add_parser(what, help=text, description=f"Export {text}.",
                                epilog=EXAMPLES, formatter_class=_FORMAT)
         one.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
@@ -142,10 +154,18 @@ def _export(args: argparse.Namespace) -> int:
             since=since, types=args.types or (),
             partners=[args.partner] if args.partner else ()))
         columns: tuple[str, ...] = EVENT_COLUMNS
-    else:
+    elif args.what == "documents":
         rows = (_document_row(d) for d in store.each_document(since=since,
                                                                 partner=args.partner))
         columns = DOCUMENT_COLUMNS
+    elif args.what == "cases":
+        rows = (case_row(case, partners) for case, partners in each_case(
+            store, since=since, partner=args.partner))
+        columns = CASE_COLUMNS
+    else:
+        rows = (row for case, _partners in each_case(store, since=since, partner=args.partner)
+                for row in line_rows(case))
+        columns = LINE_COLUMNS
     with _opened(args.output) as out:
         written = _write(out, rows, args.format, columns)
     if args.output is not None:

@@ -1,9 +1,13 @@
 """Alert delivery: a log line always, and a signed webhook when one is configured.
 
-The webhook gets a JSON body and three headers a receiver can check: ``X-Gateway-Alert-Id``
-(stable per alert, for de-duplication on their side), ``X-Gateway-Timestamp`` (Unix seconds)
-and ``X-Gateway-Signature: sha256=<hex>``, an HMAC-SHA256 of ``"<timestamp>.<body>"`` with the
-shared secret (from the environment variable ``alerts.secret_env`` names; never in a file).
+The webhook gets a JSON body signed as the event feed's webhooks are, by the Standard Webhooks
+convention (``webhook-id``: the alert id, stable for de-duplication; ``webhook-timestamp``;
+``webhook-signature``, made by the ``standardwebhooks`` library with the shared secret's bytes,
+so a receiver verifies with ``Webhook(secret_bytes).verify(body, headers)``). The secret comes
+from the environment variable ``alerts.secret_env`` names, never a file. The earlier headers
+are still sent for receivers written against them (deprecated): ``X-Gateway-Alert-Id``,
+``X-Gateway-Timestamp`` and ``X-Gateway-Signature: sha256=<hex>``, an HMAC-SHA256 of
+``"<timestamp>.<body>"``.
 A failed delivery is retried with exponential backoff (0.5 s, 1 s, 2 s... capped at 5 s), then
 logged; it never stops the gateway: `Alerter.send` does not raise. Which conditions are
 alerted, and their ids, is `gateway.app.watchers`.
@@ -20,7 +24,9 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
+from datetime import UTC, datetime
 
+from standardwebhooks import Webhook
 from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from gateway.app.watchers import Alert
@@ -70,12 +76,17 @@ class Alerter:
     def _post(self, alert: Alert) -> None:
         body = json.dumps({"id": alert.id, "kind": alert.kind, "partner": alert.partner,
                            "message": alert.message, "details": alert.details}).encode()
-        stamp = str(int(self.clock()))
+        moment = self.clock()
+        stamp = str(int(moment))
         headers = {"Content-Type": "application/json", "X-Gateway-Alert-Id": alert.id,
-                   "X-Gateway-Timestamp": stamp}
+                   "X-Gateway-Timestamp": stamp, "webhook-id": alert.id,
+                   "webhook-timestamp": stamp}
         if self.secret:
+            # sign() reads the moment as UTC whatever its zone says: give it UTC.
+            headers["webhook-signature"] = Webhook(self.secret).sign(
+                alert.id, datetime.fromtimestamp(int(moment), UTC), body.decode())
             digest = hmac.new(self.secret, stamp.encode() + b"." + body, hashlib.sha256)
-            headers["X-Gateway-Signature"] = f"sha256={digest.hexdigest()}"
+            headers["X-Gateway-Signature"] = f"sha256={digest.hexdigest()}"  # deprecated
         request = urllib.request.Request(str(self.webhook_url), data=body, headers=headers,
                                          method="POST")
         with urllib.request.urlopen(request, timeout=self.timeout) as response:

@@ -23,7 +23,7 @@ from gateway.app.events import EventRecord, StoredEvent
 from gateway.store.schema import event_cursors, events
 
 _FEED = "events"  # the event_cursors row the cursors come from
-_STREAM_BATCH = 1000
+_STREAM_BATCH = 250  # events per page of an export: each holds its parsed JSON
 
 
 class PendingEvents:
@@ -32,6 +32,9 @@ class PendingEvents:
 
     def add(self, event: EventRecord) -> None:
         self.records.append(event)
+
+    def holds(self, dedupe_key: str) -> bool:
+        return any(record.dedupe_key == dedupe_key for record in self.records)
 
     def flush(self, connection: Connection) -> None:
         """Write the events added so far, with the next cursors (call just before commit)."""
@@ -42,6 +45,11 @@ class PendingEvents:
         connection.execute(insert(events), [
             _row(cursor, record) for cursor, record in enumerate(self.records, start=first)])
         self.records.clear()
+
+
+def recorded(connection: Connection, dedupe_key: str) -> bool:
+    return connection.execute(select(events.c.cursor).where(
+        events.c.dedupe_key == dedupe_key)).first() is not None
 
 
 def _take_cursors(connection: Connection, count: int) -> int:
@@ -59,7 +67,8 @@ def _row(cursor: int, record: EventRecord) -> dict[str, Any]:
             "partner": record.partner, "occurred_at": record.occurred_at.astimezone(UTC),
             "file_id": record.file_id, "document_id": record.document_id,
             "keys": json.dumps([list(k) for k in record.keys]),
-            "data": json.dumps(record.data, sort_keys=True, default=str)}
+            "data": json.dumps(record.data, sort_keys=True, default=str),
+            "dedupe_key": record.dedupe_key}
 
 
 def events_after(engine: Engine, cursor: int, *, types: Iterable[str] = (),
@@ -73,14 +82,21 @@ def events_after(engine: Engine, cursor: int, *, types: Iterable[str] = (),
 
 def each_event(engine: Engine, *, since: datetime | None = None, types: Iterable[str] = (),
                partners: Iterable[str] = ()) -> Iterator[StoredEvent]:
-    """Every matching event, oldest first, read in batches: memory stays flat however many."""
+    """Every matching event, oldest first, a page at a time, each page read in a short
+    transaction of its own: memory stays flat however many, and a long export never holds
+    the database (SQLite's transactions lock it for writers) while the gateway works."""
     query = _query(types, partners)
     if since is not None:
         query = query.where(events.c.occurred_at >= since.astimezone(UTC))
-    with engine.connect() as connection:
-        result = connection.execution_options(yield_per=_STREAM_BATCH).execute(query)
-        for row in result:
-            yield _stored(row)
+    after = 0
+    while True:
+        with engine.connect() as connection:
+            page = [_stored(row) for row in connection.execute(
+                query.where(events.c.cursor > after).limit(_STREAM_BATCH))]
+        yield from page
+        if len(page) < _STREAM_BATCH:
+            return
+        after = page[-1].cursor
 
 
 def count_after(engine: Engine, cursor: int, *, types: Iterable[str] = (),

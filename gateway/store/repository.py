@@ -42,6 +42,8 @@ from gateway.store.schema import (
 )
 from gateway.store.sessions import SqlConsoleSessions
 
+_PAGE = 1000  # rows an export reads per short transaction
+
 
 class SqlStore:
     def __init__(self, engine: Engine) -> None:
@@ -297,16 +299,25 @@ class SqlStore:
 
     def each_document(self, *, since: datetime | None = None,
                       partner: str | None = None) -> Iterator[StoredDocument]:
-        """Every matching document, oldest first, read in batches (exports)."""
+        """Every matching document, oldest first, a page at a time in short transactions
+        (exports: flat memory, and the database is never held while the gateway works)."""
         query = select(documents).order_by(documents.c.id)
         if since is not None:
             query = query.where(documents.c.created_at >= _utc(since))
         if partner is not None:
             query = query.where(documents.c.partner == partner)
-        with self.engine.connect() as connection:
-            for row in connection.execution_options(yield_per=1000).execute(query):
-                yield StoredDocument(row.id, row.file_id, row.partner, row.kind, row.reference,
-                                     row.body, _aware(row.created_at), row.direction)
+        after = 0
+        while True:
+            with self.engine.connect() as connection:
+                page = [StoredDocument(row.id, row.file_id, row.partner, row.kind,
+                                       row.reference, row.body, _aware(row.created_at),
+                                       row.direction)
+                        for row in connection.execute(
+                            query.where(documents.c.id > after).limit(_PAGE))]
+            yield from page
+            if len(page) < _PAGE:
+                return
+            after = page[-1].id
 
     def files_by_id(self, ids: Iterable[int]) -> dict[int, StoredFile]:
         with self.engine.connect() as connection:
@@ -370,6 +381,9 @@ class SqlTransaction:
 
     def add_event(self, event: EventRecord) -> None:
         self.events.add(event)
+
+    def event_recorded(self, dedupe_key: str) -> bool:
+        return self.events.holds(dedupe_key) or event_log.recorded(self.connection, dedupe_key)
 
     def file_by_sha256(self, partner: str, sha256: str) -> StoredFile | None:
         """The first file with these bytes from this partner. Serialized with any other

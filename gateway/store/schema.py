@@ -120,6 +120,11 @@ documents = Table(
     Column("reference", String(80), nullable=False),  # BGN02 / BSN02 / B1001 / notice id
     Column("body", Text, nullable=False),  # canonical JSON
     Column("created_at", Moment, nullable=False),
+    # A case is looked up by a document's own reference, with every recall notice (by kind),
+    # and a file's documents by file: without these, every lookup read the whole table.
+    Index("ix_documents_reference", "reference"),
+    Index("ix_documents_kind", "kind"),
+    Index("ix_documents_file", "file_id"),
 )
 
 document_keys = Table(
@@ -230,7 +235,9 @@ events = Table(
     Column("document_id", Id),
     Column("keys", Text, nullable=False),  # JSON [[kind, value], ...]: the case keys
     Column("data", Text, nullable=False),  # JSON: the type's payload
+    Column("dedupe_key", String(160)),  # one event per key (a case's move); None: no key
     UniqueConstraint("event_id", name="uq_events_event_id"),
+    UniqueConstraint("dedupe_key", name="uq_events_dedupe_key"),
     Index("ix_events_type", "type", "cursor"),
     Index("ix_events_partner", "partner", "cursor"),
 )

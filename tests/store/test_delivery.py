@@ -218,8 +218,8 @@ def test_a_broken_subscriber_file_names_the_key(tmp_path: Path, text: str,
     assert "wms.yaml" in str(caught.value)
 
 
-def test_a_crash_between_post_and_record_sends_that_event_again_and_loses_none(
-        tmp_path: Path, database_url: str, receiver: Receiver) -> None:
+def subscribed_workspace(tmp_path: Path, database_url: str, receiver: Receiver) -> Path:
+    """A project with the wms subscriber file and one ingested 856 (its events 1 to 3)."""
     root = crash.workspace(tmp_path, database_url)
     (root / "subscribers").mkdir()
     (root / "subscribers" / "wms.yaml").write_text(
@@ -227,6 +227,12 @@ def test_a_crash_between_post_and_record_sends_that_event_again_and_loses_none(
     assert crash.gateway(root, "db", "upgrade").returncode == 0
     assert crash.gateway(root, "ingest", "--partner", "northwind",
                          str(crash.SAMPLE)).returncode == 0
+    return root
+
+
+def test_a_crash_between_post_and_record_sends_that_event_again_and_loses_none(
+        tmp_path: Path, database_url: str, receiver: Receiver) -> None:
+    root = subscribed_workspace(tmp_path, database_url, receiver)
 
     def deliver(crash_at: str | None = None) -> subprocess.CompletedProcess[str]:
         env = {"PATH": "/usr/bin:/bin", "WMS_SECRET": SECRET,
@@ -240,18 +246,19 @@ def test_a_crash_between_post_and_record_sends_that_event_again_and_loses_none(
     assert receiver.cursors() == [1]  # taken by the subscriber, not recorded by us
     finished = deliver()
     assert finished.returncode == 0, finished.stdout + finished.stderr
-    assert receiver.cursors() == [1, 1, 2]  # the one in flight again, then the rest, in order
+    # The one in flight again, then the rest (the file, the case's move), in order.
+    assert receiver.cursors() == [1, 1, 2, 3]
     assert receiver.ids[0] == receiver.ids[1]  # the same webhook-id: the receiver dedupes
 
     store = open_store(load_config(root / "config.yaml"))
     try:
-        assert store.subscriber_state("wms").delivered_cursor == 2
+        assert store.subscriber_state("wms").delivered_cursor == 3
     finally:
         store.close()
     status = crash.gateway(root, "subscriptions", "status", "--json")
     [row] = json.loads(status.stdout)
     assert (row["name"], row["delivered_cursor"], row["lag"], row["dead_letters"]) == (
-        "wms", 2, 0, 0)
+        "wms", 3, 0, 0)
     assert SECRET not in status.stdout + status.stderr  # the secret is never shown
 
 
@@ -270,13 +277,7 @@ def test_lag_counts_only_what_the_subscriber_asked_for(gateway: Gateway,
 def test_the_daemon_delivers_in_threads_of_its_own(
         tmp_path: Path, database_url: str, receiver: Receiver,
         monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
-    root = crash.workspace(tmp_path, database_url)
-    (root / "subscribers").mkdir()
-    (root / "subscribers" / "wms.yaml").write_text(
-        f"url: {receiver.url}\nsecret: {{env: WMS_SECRET}}\n")
-    assert crash.gateway(root, "db", "upgrade").returncode == 0
-    assert crash.gateway(root, "ingest", "--partner", "northwind",
-                         str(crash.SAMPLE)).returncode == 0
+    root = subscribed_workspace(tmp_path, database_url, receiver)
     monkeypatch.chdir(root)
     daemon = Daemon(load_config(root / "config.yaml"), settle=0)
     try:
@@ -284,8 +285,8 @@ def test_the_daemon_delivers_in_threads_of_its_own(
         caplog.set_level("INFO")
         [wms] = subscribers(daemon.config).values()
         daemon._deliver(wms)
-        assert receiver.cursors() == [1, 2]
-        assert any("wms: 2 delivered" in r.getMessage() for r in caplog.records)
+        assert receiver.cursors() == [1, 2, 3]
+        assert any("wms: 3 delivered" in r.getMessage() for r in caplog.records)
         monkeypatch.delenv("WMS_SECRET")
         daemon.store.rewind_subscriber("wms", 1)
         daemon._deliver(wms)  # a missing secret: said, nothing raised out of the job

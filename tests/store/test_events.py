@@ -16,8 +16,10 @@ import pytest
 from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry, Resource
 
+from gateway.app.case_export import CASE_COLUMNS, LINE_COLUMNS, case_row, each_case, line_rows
 from gateway.app.events import EventRecord, StoredEvent
 from gateway.app.faults import INGEST_POINTS
+from gateway.app.outbound.react import react
 from gateway.app.outbound.steps import record_case_step
 from gateway.bootstrap import ingest_ports, open_store
 from gateway.cli import main
@@ -59,8 +61,10 @@ def test_a_return_story_is_told_by_its_events_in_commit_order(gateway: Gateway) 
     assert types == [
         "document.received", "file.accepted",  # the request, then its file
         "document.sent",  # our 180 answer (by the returns policy), in its own transaction
-        "document.received", "file.accepted",  # the 856
-        "document.received", "file.accepted",  # the carrier's 214
+        "case.state-changed", "case.state-changed",  # requested, then authorized
+        "document.received", "file.accepted", "case.state-changed",  # the 856: shipped
+        "document.received", "file.accepted",  # the carrier's 214: in transit, delivered
+        "case.state-changed", "case.state-changed",
         "ack.received", "file.accepted"]  # Northwind's 997 for our answer
     check = validator()
     for event in events:
@@ -70,10 +74,20 @@ def test_a_return_story_is_told_by_its_events_in_commit_order(gateway: Gateway) 
     stored = {d.id: d for d in gateway.store.documents_since(NOW - timedelta(days=30))}
     assert request.data["document"] == json.loads(stored[request.document_id or 0].body)
     assert answer_event.data["direction"] == "out" and answer_event.partner == "northwind"
-    ack = events[7].data
+    moves = [e for e in events if e.type == "case.state-changed"]
+    assert [m.data["state_after"] for m in moves] == [
+        "requested", "authorized", "shipped", "in-transit", "delivered"]
+    assert [m.partner for m in moves] == ["northwind"] * 3 + ["odfl"] * 2  # who moved it
+    assert all(("rma", "RMA7734021") in m.keys for m in moves)
+    # The follow-ups run again (a restart's catch-up): no move is told twice.
+    react(gateway.outbound, gateway.store.documents_since(NOW - timedelta(days=30)),
+          NOW + timedelta(hours=2))
+    assert len(feed(gateway.store)) == len(events)
+    ack = events[12].data
     assert (ack["kind"], ack["answers"], ack["state"]) == ("997", "group", "accepted")
     assert ack["matched"] == [f"180 {answer.control_number}"]
     assert events[1].data["name"] == "rma.x12" and events[1].data["interchanges"]
+    assert events[3].data["case_id"] and events[4].data["state_before"] == "requested"
 
 
 def test_a_rolled_back_transaction_leaves_no_event_and_no_cursor(gateway: Gateway) -> None:
@@ -95,9 +109,10 @@ def test_rejected_files_and_recorded_steps_are_events_too(gateway: Gateway) -> N
     events = feed(gateway.store)
     rejected = next(e for e in events if e.type.startswith("file.") and e.partner == "odfl")
     assert rejected.type == "file.rejected" and rejected.data["reason"]
-    step = events[-1] if events[-1].type == "document.recorded" else next(
-        e for e in events if e.type == "document.recorded")
+    step = next(e for e in events if e.type == "document.recorded")
     assert step.data["document"]["state"] == "received" and step.partner == "gateway"
+    assert (events[-1].type, events[-1].partner) == ("case.state-changed", "gateway")
+    assert events[-1].data["state_after"] == "received" and events[-1].cursor > step.cursor
     for event in events:
         validator().validate(event.envelope())
 
@@ -134,10 +149,12 @@ def test_a_crash_at_any_point_loses_no_event_and_doubles_none(
     finally:
         store.close()
     types = [e.type for e in events]
-    if point == "after-commit":  # the first run committed: the copy is a duplicate
-        assert types == ["document.received", "file.accepted", "file.duplicate"]
+    if point == "after-commit":  # the first run committed: the copy is a duplicate, whose
+        # follow-ups are its original's (the crash came before them): the case move comes now
+        assert types == ["document.received", "file.accepted", "file.duplicate",
+                         "case.state-changed"]
     else:  # nothing of the first run was committed, its events neither
-        assert types == ["document.received", "file.accepted"]
+        assert types == ["document.received", "file.accepted", "case.state-changed"]
     assert [e.cursor for e in events] == list(range(1, len(events) + 1))
 
 
@@ -171,8 +188,9 @@ def test_the_feed_and_the_exports_from_the_command_line(
 
     code, out, _ = run_cli(root, monkeypatch, capsys, "export", "events", "--format", "csv")
     rows = list(csv.DictReader(io.StringIO(out)))
-    assert [r["type"] for r in rows] == ["document.received", "file.accepted", "file.not-x12"]
-    assert json.loads(rows[2]["data"])["name"] == hostile.name  # nested JSON stays JSON
+    assert [r["type"] for r in rows] == ["document.received", "file.accepted",
+                                         "case.state-changed", "file.not-x12"]
+    assert json.loads(rows[3]["data"])["name"] == hostile.name  # nested JSON stays JSON
     code, out, _ = run_cli(root, monkeypatch, capsys, "export", "documents", "--format", "csv",
                            "--partner", "northwind")
     [document] = list(csv.DictReader(io.StringIO(out)))
@@ -181,8 +199,9 @@ def test_the_feed_and_the_exports_from_the_command_line(
     target = root / "events.jsonl"
     code, _, err = run_cli(root, monkeypatch, capsys, "export", "events", "--output",
                            str(target), "--since", "2000-01-01")
-    assert code == 0 and "3 events written" in err
-    assert [json.loads(line)["cursor"] for line in target.read_text().splitlines()] == [1, 2, 3]
+    assert code == 0 and "4 events written" in err
+    assert [json.loads(line)["cursor"] for line in target.read_text().splitlines()] == [
+        1, 2, 3, 4]
 
 
 def test_a_spreadsheet_formula_in_partner_text_is_defused() -> None:
@@ -191,3 +210,23 @@ def test_a_spreadsheet_formula_in_partner_text_is_defused() -> None:
     assert _cell("+1") == "'+1" and _cell("@SUM(A1)") == "'@SUM(A1)"
     assert _cell("plain.x12") == "plain.x12" and _cell(-5) == "-5" and _cell(None) == ""
     assert _cell({"a": [1]}) == '{"a":[1]}'
+
+
+def test_cases_and_their_lines_export_once_each(gateway: Gateway) -> None:
+    gateway.take("northwind", story("180-return-request-004010.x12"))
+    gateway.take("northwind", story("856-pick-pack-004010.x12"))
+    gateway.take("odfl", story("214-status-004010.x12"))
+    cases = list(each_case(gateway.store))
+    assert len(cases) == 1  # three documents and our answer: one return
+    [(case, partners)] = cases
+    row = case_row(case, partners)
+    assert set(row) == set(CASE_COLUMNS)
+    assert (row["rma"], row["state"], row["decision"]) == ("RMA7734021", "delivered",
+                                                           "authorized")
+    assert row["partners"] == ["northwind", "odfl"] and row["lines"] == 2
+    lines = list(line_rows(case))
+    assert [set(r) == set(LINE_COLUMNS) for r in lines] == [True, True]
+    assert [(r["line_number"], r["quantity"], r["unit"]) for r in lines] == [
+        (1, "2", "EA"), (2, "1", "EA")]
+    assert lines[0]["item_ids"] == ["upc:614141000364"] and lines[0]["serials"]
+    assert list(each_case(gateway.store, partner="odfl")) == []  # no request of its own

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from gateway.app.case_events import record_case_events
 from gateway.app.ingest import IngestResult
 from gateway.app.outbound.decisions import Answer, decide_new_requests
 from gateway.app.outbound.failures import FollowUpFailure, read_back, recorded
@@ -61,6 +62,7 @@ def react(context: Outbound, documents: Iterable[StoredDocument], now: datetime,
     documents = list(documents)
     reactions = Reactions()
     cases_done: set[str] = set()  # a case is told about once per run, whichever its document
+    cases_in_feed: set[str] = set()  # and its moves written to the event feed once
     for document in documents:
         with recorded(reactions.failures, [document], "reading the stored document"):
             read_back(document)
@@ -72,6 +74,8 @@ def react(context: Outbound, documents: Iterable[StoredDocument], now: datetime,
             with recorded(reactions.failures, [document], "status updates"):
                 reactions.updates += queue_status_updates(context, [document.reference], now,
                                                           file_id, seen=cases_done)
+        with recorded(reactions.failures, [document], "case events"):
+            record_case_events(context.store, [document.reference], now, seen=cases_in_feed)
     _notify(context, documents, now, file_id, reactions)
     return reactions
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from gateway.app.case_events import record_case_events
 from gateway.app.cases import case_step_body, cases_for
 from gateway.app.events import record_document
 from gateway.app.outbound.status import Transition, queue_status_updates
@@ -44,4 +45,5 @@ def record_case_step(context: Outbound, reference: str, state: CaseState, *, not
                         keys=[(key.kind.value, key.value) for key in case.keys], at=now,
                         direction="internal")
     updates = queue_status_updates(context, [reference], now)
+    record_case_events(context.store, [reference], now)
     return RecordedStep(case.case_id, state, now, already=False, updates=tuple(updates))

@@ -42,8 +42,10 @@ def upgrade() -> None:
                   nullable=True),
         sa.Column('keys', sa.Text(), nullable=False),
         sa.Column('data', sa.Text(), nullable=False),
+        sa.Column('dedupe_key', sa.String(length=160), nullable=True),
         sa.PrimaryKeyConstraint('cursor'),
         sa.UniqueConstraint('event_id', name='uq_events_event_id'),
+        sa.UniqueConstraint('dedupe_key', name='uq_events_dedupe_key'),
     )
     op.create_index('ix_events_type', 'events', ['type', 'cursor'])
     op.create_index('ix_events_partner', 'events', ['partner', 'cursor'])
