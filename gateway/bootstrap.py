@@ -42,7 +42,6 @@ from gateway.store.migrate import check_current, upgrade
 from gateway.store.repository import SqlStore
 from gateway.transport.local import LocalChannel
 from gateway.transport.retry import with_retries
-from gateway.transport.sftp import SftpChannel
 from gateway.transport.webhook import HttpWebhookSender
 from gateway.x12.limits import FrontDoorRules
 
@@ -241,4 +240,6 @@ def open_channel(partner: PartnerSettings) -> PartnerChannel:
         raise ConfigError(str(partner.source), "transport", "is missing")
     if transport.type == "local":
         return LocalChannel(partner)
+    # paramiko is loaded by the first SFTP channel: commands that open none start lighter.
+    from gateway.transport.sftp import SftpChannel  # noqa: PLC0415
     return SftpChannel(partner)

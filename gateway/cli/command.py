@@ -32,7 +32,6 @@ from gateway.model import canonical_json
 from gateway.model.payload import PayloadKind, payload_kind
 from gateway.monitoring.logs import configure, env_values, escape_unconfigured_logs, timed_if_big
 from gateway.recall import read_recall
-from gateway.scheduler import Daemon
 from gateway.x12.ack import FunctionalAck, OutboundAck, Ta1Policy, build_acknowledgements
 from gateway.x12.assess import Assessment, assess
 from gateway.x12.limits import FrontDoorRules
@@ -204,6 +203,8 @@ def _run_daemon(args: argparse.Namespace) -> int:
     for chatty in ("apscheduler", "alembic"):  # their INFO lines say nothing an operator needs
         logging.getLogger(chatty).setLevel(logging.WARNING)
     metrics_at = None if args.metrics_port is None else (args.metrics_host, args.metrics_port)
+    # APScheduler and the Prometheus client are loaded only when the daemon runs.
+    from gateway.scheduler import Daemon  # noqa: PLC0415
     return Daemon(config, settle=args.settle, outbox_every=args.outbox_every,
                   metrics_at=metrics_at, redactor=redactor).run()
 

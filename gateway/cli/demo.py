@@ -7,8 +7,6 @@ import sys
 from pathlib import Path
 
 from gateway.cli import args as cli_args
-from gateway.demo.run import run_demo
-from gateway.demo.workspace import WorkspaceRefused
 
 DEFAULT_WORKSPACE = Path("var/demo")
 EXAMPLES = """examples:
@@ -47,6 +45,9 @@ def _demo(args: argparse.Namespace) -> int:
         print("gateway: the demo writes its own configuration into its workspace; "
               "--config is not used", file=sys.stderr)
         return 2
+    # The demo's SFTP server (asyncssh) is loaded only when the demo runs.
+    from gateway.demo.run import run_demo  # noqa: PLC0415
+    from gateway.demo.workspace import WorkspaceRefused  # noqa: PLC0415
     try:
         return run_demo(args.workspace, out=sys.stdout, quiet=args.quiet,
                         keep_running=args.keep_running)

@@ -12,7 +12,8 @@ from flask import Flask
 from waitress import serve
 from waitress.server import create_server
 
-DEFAULT_PORT = 8470
+from gateway.console import DEFAULT_PORT as DEFAULT_PORT  # noqa: PLC0414 (re-exported)
+
 THREADS = 4
 # Waitress clears X-Forwarded-* unless one proxy address is configured in it; the console's
 # own middleware (proxy.py) keeps them only from the proxies --trusted-proxy names and removes
