@@ -16,6 +16,7 @@ whose shape the type decides:
 * ``file.<state>`` (``file.accepted``, ``file.rejected``, ``file.not-x12``, ...): a received
   file finished processing, with its name, state, reason and control numbers;
 * ``ack.received``: a partner's TA1 / 997 / 999 about something we sent, with what it matched;
+  ``ack.overdue``: what we sent was not acknowledged by its partner's deadline;
 * ``case.state-changed`` and ``recall.hold-placed``: a return case moved, or a line of it is
   held by a recall (`gateway.app.case_events`).
 """
@@ -40,6 +41,7 @@ class EventType(StrEnum):
     DOCUMENT_SENT = "document.sent"
     DOCUMENT_RECORDED = "document.recorded"
     ACK_RECEIVED = "ack.received"
+    ACK_OVERDUE = "ack.overdue"
     CASE_STATE_CHANGED = "case.state-changed"
     RECALL_HOLD_PLACED = "recall.hold-placed"
 

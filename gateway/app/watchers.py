@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
+from gateway.app.events import EventRecord, EventType
 from gateway.app.ingest import RefusedDocument
 from gateway.app.outbound.failures import FollowUpFailure
 from gateway.app.outbound.recalls import latest_notices
@@ -75,8 +76,24 @@ def raise_overdue(store: GatewayStore, alerter: AlertSink, now: datetime) -> lis
              "subject": row.subject, "due": row.ack_due.isoformat(),
              "sent": row.sent_at.isoformat() if row.sent_at else None}))
     if fresh:
+        _record_overdue(store, fresh, now)
         store.mark_alerted([row.id for row in fresh], now)
     return fresh
+
+
+def _record_overdue(store: GatewayStore, rows: list[OutboundRow], now: datetime) -> None:
+    """An ``ack.overdue`` event per row, once each (before the rows are marked alerted: a
+    crash in between alerts again at the next tick, and the event is not written twice)."""
+    with store.transaction() as tx:
+        for row in rows:
+            key = f"ack-overdue:{row.id}"
+            if not tx.event_recorded(key):
+                tx.add_event(EventRecord(EventType.ACK_OVERDUE, row.partner, now, {
+                    "outbox_id": row.id, "kind": row.kind, "purpose": row.purpose,
+                    "control_number": row.control_number, "subject": row.subject,
+                    "sent_at": row.sent_at.isoformat() if row.sent_at else None,
+                    "due": row.ack_due.isoformat() if row.ack_due else None},
+                    dedupe_key=key))
 
 
 class AlertMemory:

@@ -21,10 +21,12 @@ from gateway.app.events import EventRecord, StoredEvent
 from gateway.app.faults import INGEST_POINTS
 from gateway.app.outbound.react import react
 from gateway.app.outbound.steps import record_case_step
+from gateway.app.watchers import raise_overdue
 from gateway.bootstrap import ingest_ports, open_store
 from gateway.cli import main
 from gateway.config.settings import load_config
 from gateway.model.states import CaseState
+from gateway.monitoring.alerts import Alerter
 from tests.store import test_crash as crash
 from tests.store.test_outbound import NOW, Gateway, ack_997, story
 from tests.store.test_outbound import gateway as gateway  # noqa: PLC0414 (the fixture)
@@ -230,3 +232,16 @@ def test_cases_and_their_lines_export_once_each(gateway: Gateway) -> None:
         (1, "2", "EA"), (2, "1", "EA")]
     assert lines[0]["item_ids"] == ["upc:614141000364"] and lines[0]["serials"]
     assert list(each_case(gateway.store, partner="odfl")) == []  # no request of its own
+
+
+def test_an_overdue_acknowledgement_is_an_event_once(gateway: Gateway) -> None:
+    gateway.take("northwind", story("180-return-request-004010.x12"))
+    [answer] = gateway.sent(purpose="rma-answer")
+    gateway.store.mark_sent(answer.id, NOW)
+    assert raise_overdue(gateway.store, Alerter(), NOW + timedelta(hours=3)) == []  # SLA: 4h
+    [alerted] = raise_overdue(gateway.store, Alerter(), NOW + timedelta(hours=5))
+    assert raise_overdue(gateway.store, Alerter(), NOW + timedelta(hours=6)) == []
+    overdue = [e for e in feed(gateway.store) if e.type == "ack.overdue"]
+    assert len(overdue) == 1 and overdue[0].partner == "northwind"
+    assert (overdue[0].data["outbox_id"], overdue[0].data["kind"]) == (alerted.id, "180")
+    validator().validate(overdue[0].envelope())
