@@ -6,13 +6,14 @@ crash loses at most the record of the one event in flight (sent again: at least 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 
 from gateway.app.delivery import SubscriberState
 from gateway.app.events import StoredEvent
+from gateway.store.columns import aware, utc
 from gateway.store.schema import dead_letters, subscriber_state
 
 
@@ -31,7 +32,7 @@ def state_of(engine: Engine, name: str) -> SubscriberState:
 def delivered(engine: Engine, name: str, cursor: int, at: datetime) -> None:
     with engine.begin() as connection:
         _upsert(connection, name, delivered_cursor=cursor, failures=0, last_error=None,
-                next_attempt_at=None, last_delivered_at=_utc(at))
+                next_attempt_at=None, last_delivered_at=utc(at))
 
 
 def failed(engine: Engine, name: str, error: str, retry_at: datetime) -> int:
@@ -40,7 +41,7 @@ def failed(engine: Engine, name: str, error: str, retry_at: datetime) -> int:
             subscriber_state.c.name == name).with_for_update()).first()
         failures = (row.failures if row else 0) + 1
         values = {"failures": failures, "last_error": error[:2000],
-                  "next_attempt_at": _utc(retry_at)}
+                  "next_attempt_at": utc(retry_at)}
         if row is None:
             connection.execute(insert(subscriber_state).values(
                 name=name, delivered_cursor=0, **values))
@@ -57,7 +58,7 @@ def dead_letter(engine: Engine, name: str, event: StoredEvent, *, attempts: int,
                                                       dead_letters.c.cursor == event.cursor))
         connection.execute(insert(dead_letters).values(
             subscriber=name, cursor=event.cursor, event_id=event.event_id, attempts=attempts,
-            last_error=error[:2000], dead_at=_utc(at)))
+            last_error=error[:2000], dead_at=utc(at)))
         _upsert(connection, name, delivered_cursor=event.cursor, failures=0,
                 last_error=error[:2000], next_attempt_at=None)
 
@@ -87,11 +88,5 @@ def _upsert(connection: Connection, name: str, **values: Any) -> None:
             name=name, **{"delivered_cursor": 0, "failures": 0, **values}))
 
 
-def _utc(moment: datetime) -> datetime:
-    return moment.astimezone(UTC)
-
-
 def _aware(moment: datetime | None) -> datetime | None:
-    if moment is None:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # SQLite keeps naive UTC
+    return None if moment is None else aware(moment)

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, func, insert, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from gateway.app.events import EventRecord, StoredEvent
+from gateway.store.columns import advance_counter, aware, utc
 from gateway.store.schema import event_cursors, events
 
 _FEED = "events"  # the event_cursors row the cursors come from
@@ -54,17 +54,12 @@ def recorded(connection: Connection, dedupe_key: str) -> bool:
 
 def _take_cursors(connection: Connection, count: int) -> int:
     """Advance the event counter by ``count``; its new value (the last cursor taken)."""
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(event_cursors).values(feed=_FEED, last_value=count)
-    statement = statement.on_conflict_do_update(
-        index_elements=["feed"], set_={"last_value": event_cursors.c.last_value + count},
-    ).returning(event_cursors.c.last_value)
-    return int(connection.execute(statement).scalar_one())
+    return advance_counter(connection, event_cursors, {"feed": _FEED}, count)
 
 
 def _row(cursor: int, record: EventRecord) -> dict[str, Any]:
     return {"cursor": cursor, "event_id": record.event_id, "type": record.type,
-            "partner": record.partner, "occurred_at": record.occurred_at.astimezone(UTC),
+            "partner": record.partner, "occurred_at": utc(record.occurred_at),
             "file_id": record.file_id, "document_id": record.document_id,
             "keys": json.dumps([list(k) for k in record.keys]),
             "data": json.dumps(record.data, sort_keys=True, default=str),
@@ -87,7 +82,7 @@ def each_event(engine: Engine, *, since: datetime | None = None, types: Iterable
     the database (SQLite's transactions lock it for writers) while the gateway works."""
     query = _query(types, partners)
     if since is not None:
-        query = query.where(events.c.occurred_at >= since.astimezone(UTC))
+        query = query.where(events.c.occurred_at >= utc(since))
     after = 0
     while True:
         with engine.connect() as connection:
@@ -125,8 +120,6 @@ def _query(types: Iterable[str], partners: Iterable[str]) -> Any:
 
 
 def _stored(row: Any) -> StoredEvent:
-    occurred = row.occurred_at
-    occurred = occurred if occurred.tzinfo else occurred.replace(tzinfo=UTC)  # SQLite: naive
-    return StoredEvent(row.cursor, row.event_id, row.type, row.partner, occurred,
+    return StoredEvent(row.cursor, row.event_id, row.type, row.partner, aware(row.occurred_at),
                        tuple((k, v) for k, v in json.loads(row.keys)), json.loads(row.data),
                        file_id=row.file_id, document_id=row.document_id)

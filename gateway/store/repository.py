@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, delete, func, insert, select, text, update
@@ -29,6 +29,7 @@ from gateway.app.ports import (
 )
 from gateway.model.states import FileState
 from gateway.store import deliveries, event_log
+from gateway.store.columns import advance_counter, aware, utc
 from gateway.store.schema import (
     control_counters,
     document_keys,
@@ -125,7 +126,7 @@ class SqlStore:
         conditions = [c for c in (
             received_files.c.partner == partner if partner else None,
             received_files.c.state == state if state else None,
-            received_files.c.received_at >= _utc(since) if since else None,
+            received_files.c.received_at >= utc(since) if since else None,
             not_mapped.c.sets > 0 if unmapped else None) if c is not None]
         if conditions:
             query = query.where(and_(*conditions))
@@ -158,10 +159,10 @@ class SqlStore:
         with self.engine.begin() as connection:
             row = connection.execute(select(outbox.c.created_at, outbox.c.ack_due)
                                      .where(outbox.c.id == outbox_id)).first()
-            values: dict[str, Any] = {"state": "sent", "sent_at": _utc(sent_at)}
+            values: dict[str, Any] = {"state": "sent", "sent_at": utc(sent_at)}
             if row is not None and row.ack_due is not None:
-                values["ack_due"] = _utc(sent_at) + (_aware(row.ack_due)
-                                                     - _aware(row.created_at))
+                values["ack_due"] = utc(sent_at) + (aware(row.ack_due)
+                                                     - aware(row.created_at))
             connection.execute(update(outbox).where(outbox.c.id == outbox_id).values(**values))
 
     def outbound(self, *, partner: str | None = None, subjects: Iterable[str] = (),
@@ -189,7 +190,7 @@ class SqlStore:
     def mark_alerted(self, outbox_ids: Iterable[int], at: datetime) -> None:
         with self.engine.begin() as connection:
             connection.execute(update(outbox).where(outbox.c.id.in_(list(outbox_ids)))
-                               .values(alerted_at=_utc(at)))
+                               .values(alerted_at=utc(at)))
 
     def recall_recipients_of(self, notice_id: str) -> list[RecallRecipient]:
         query = (select(recall_recipients, outbox.c.state.label("outbox_state"),
@@ -199,10 +200,10 @@ class SqlStore:
                  .order_by(recall_recipients.c.partner))
         with self.engine.connect() as connection:
             return [RecallRecipient(
-                row.partner, row.notification_id, _aware(row.notified_at),
-                _aware(row.sent_at) if row.sent_at else None, row.affected_units,
+                row.partner, row.notification_id, aware(row.notified_at),
+                aware(row.sent_at) if row.sent_at else None, row.affected_units,
                 row.affected_items or "[]",
-                _aware(row.responded_at) if row.responded_at else None,
+                aware(row.responded_at) if row.responded_at else None,
                 row.response_status, row.units_found, row.units_returned, row.response_note)
                 for row in connection.execute(query)]
 
@@ -268,9 +269,9 @@ class SqlStore:
         if partner:
             query = query.where(received_files.c.partner == partner)
         if since is not None:
-            query = query.where(received_files.c.received_at >= _utc(since))
+            query = query.where(received_files.c.received_at >= utc(since))
         if until is not None:
-            query = query.where(received_files.c.received_at < _utc(until))
+            query = query.where(received_files.c.received_at < utc(until))
         with self.engine.connect() as connection:
             return [_stored_file(row) for row in
                     connection.execute(query.order_by(received_files.c.id))]
@@ -279,10 +280,10 @@ class SqlStore:
         """Archive keys only finished files received before ``cutoff`` use: the bytes a
         retention purge may delete (content-addressed, so a newer file may share them)."""
         newer_or_open = select(received_files.c.archive_key).where(
-            (received_files.c.received_at >= _utc(cutoff))
+            (received_files.c.received_at >= utc(cutoff))
             | (received_files.c.state == FileState.RECEIVED))
         query = (select(received_files.c.archive_key).distinct()
-                 .where(received_files.c.received_at < _utc(cutoff),
+                 .where(received_files.c.received_at < utc(cutoff),
                         received_files.c.archive_key != "",  # refused unread: no bytes
                         received_files.c.archive_key.not_in(newer_or_open)))
         with self.engine.connect() as connection:
@@ -291,7 +292,7 @@ class SqlStore:
     def documents_since(self, since: datetime) -> list[StoredDocument]:
         with self.engine.connect() as connection:
             return _documents(connection, select(documents).where(
-                documents.c.created_at >= _utc(since), documents.c.direction == "in"))
+                documents.c.created_at >= utc(since), documents.c.direction == "in"))
 
     def documents_of_kind(self, kind: str) -> list[StoredDocument]:
         with self.engine.connect() as connection:
@@ -303,14 +304,14 @@ class SqlStore:
         (exports: flat memory, and the database is never held while the gateway works)."""
         query = select(documents).order_by(documents.c.id)
         if since is not None:
-            query = query.where(documents.c.created_at >= _utc(since))
+            query = query.where(documents.c.created_at >= utc(since))
         if partner is not None:
             query = query.where(documents.c.partner == partner)
         after = 0
         while True:
             with self.engine.connect() as connection:
                 page = [StoredDocument(row.id, row.file_id, row.partner, row.kind,
-                                       row.reference, row.body, _aware(row.created_at),
+                                       row.reference, row.body, aware(row.created_at),
                                        row.direction)
                         for row in connection.execute(
                             query.where(documents.c.id > after).limit(_PAGE))]
@@ -403,9 +404,9 @@ class SqlTransaction:
     def record_file(self, partner: str, name: str, *, sha256: str, size: int,
                     received_at: datetime, archive_key: str, lease_until: datetime) -> int:
         return self._insert(received_files, partner=partner, original_name=name[:512],
-                            sha256=sha256, size=size, received_at=_utc(received_at),
+                            sha256=sha256, size=size, received_at=utc(received_at),
                             archive_key=archive_key, state=FileState.RECEIVED,
-                            lease_until=_utc(lease_until))
+                            lease_until=utc(lease_until))
 
     def refused_file(self, partner: str, name: str, size: int,
                      modified: float | None) -> StoredFile | None:
@@ -428,18 +429,18 @@ class SqlTransaction:
                             modified: float | None, received_at: datetime,
                             reason: str) -> int:
         return self._insert(received_files, partner=partner, original_name=name[:512],
-                            sha256="", size=size, received_at=_utc(received_at),
+                            sha256="", size=size, received_at=utc(received_at),
                             archive_key="", state=FileState.REJECTED, reason=reason,
-                            processed_at=_utc(received_at), listed_modified=modified)
+                            processed_at=utc(received_at), listed_modified=modified)
 
     def renew_lease(self, file_id: int, lease_until: datetime) -> None:
         self.connection.execute(update(received_files).where(received_files.c.id == file_id)
-                                .values(lease_until=_utc(lease_until)))
+                                .values(lease_until=utc(lease_until)))
 
     def finish_file(self, file_id: int, state: FileState, *, processed_at: datetime,
                     reason: str | None = None, duplicate_of: int | None = None) -> None:
         self.connection.execute(update(received_files).where(received_files.c.id == file_id)
-                                .values(state=state, processed_at=_utc(processed_at),
+                                .values(state=state, processed_at=utc(processed_at),
                                         reason=reason,
                                         duplicate_of=duplicate_of))
 
@@ -450,7 +451,7 @@ class SqlTransaction:
                 interchanges.c.partner == partner, interchanges.c.sender_id == sender_id,
                 interchanges.c.control_number == control_number,
                 interchanges.c.outcome != "duplicate",
-                interchanges.c.received_at >= _utc(since))
+                interchanges.c.received_at >= utc(since))
             .order_by(interchanges.c.id).limit(1)).first()
         return int(row.file_id) if row is not None else None
 
@@ -470,7 +471,7 @@ class SqlTransaction:
             select(interchanges.c.file_id)
             .join(transaction_sets, transaction_sets.c.interchange_id == interchanges.c.id)
             .where(interchanges.c.partner == partner, interchanges.c.outcome != "duplicate",
-                   interchanges.c.received_at >= _utc(since), *conditions)
+                   interchanges.c.received_at >= utc(since), *conditions)
             .order_by(interchanges.c.id).limit(1)).first()
         return int(row.file_id) if row is not None else None
 
@@ -481,7 +482,7 @@ class SqlTransaction:
                             sender_qualifier=sender[0][:2], sender_id=sender[1][:15],
                             receiver_id=receiver_id[:15], control_number=control_number[:9],
                             version=version[:5], outcome=outcome,
-                            received_at=_utc(received_at))
+                            received_at=utc(received_at))
 
     def add_set(self, interchange_id: int, group: tuple[str, str, str, str],
                 set_id: str, control_number: str, outcome: str, *,
@@ -503,7 +504,7 @@ class SqlTransaction:
                      direction: str = "in") -> int:
         document_id = self._insert(documents, file_id=file_id, partner=partner, kind=kind,
                                    reference=reference[:80], body=body,
-                                   created_at=_utc(created_at), direction=direction)
+                                   created_at=utc(created_at), direction=direction)
         rows = [{"document_id": document_id, "kind": k[:32], "value": v[:80]}
                 for k, v in sorted(set(keys))]
         if rows:
@@ -514,7 +515,7 @@ class SqlTransaction:
                    created_at: datetime) -> int:
         return self._insert(outbox, partner=partner, file_id=file_id, kind=item.kind,
                             control_number=item.control_number, answers=item.answers,
-                            payload=item.payload, state="pending", created_at=_utc(created_at))
+                            payload=item.payload, state="pending", created_at=utc(created_at))
 
     def outbox_of(self, file_id: int, *, sent_only: bool = False) -> list[OutboxItem]:
         query = select(outbox).where(outbox.c.file_id == file_id).order_by(outbox.c.id)
@@ -552,13 +553,13 @@ class SqlTransaction:
         values = dict(
             partner=partner, file_id=file_id, kind=item.kind,
             control_number=item.control_number, answers=item.answers, payload=item.payload,
-            state="held" if record.held_because else "pending", created_at=_utc(created_at),
+            state="held" if record.held_because else "pending", created_at=utc(created_at),
             purpose=record.purpose, subject=(record.subject or "")[:80] or None,
             dedupe_key=record.dedupe_key[:200], reason=record.held_because,
             interchange_control=record.interchange_control,
             group_control=record.group_control, set_controls=record.set_controls,
             ack_state="expected" if record.expects_ack and not record.held_because else None,
-            ack_due=_utc(record.ack_due) if record.ack_due else None)
+            ack_due=utc(record.ack_due) if record.ack_due else None)
         dialect = postgresql if self.connection.dialect.name == "postgresql" else sqlite
         statement = dialect.insert(outbox).values(**values).on_conflict_do_nothing(
             index_elements=["partner", "dedupe_key"]).returning(outbox.c.id)
@@ -573,7 +574,7 @@ class SqlTransaction:
         self.connection.execute(dialect.insert(recall_recipients).values(
             notice_id=notice_id[:80], partner=partner, notification_id=notification_id,
             outbox_id=outbox_id, affected_units=affected_units, affected_items=affected_items,
-            notified_at=_utc(notified_at)).on_conflict_do_nothing(
+            notified_at=utc(notified_at)).on_conflict_do_nothing(
             index_elements=["notice_id", "partner"]))
 
     def match_acknowledgement(self, partner: str, *, interchange: str | None,
@@ -595,7 +596,7 @@ class SqlTransaction:
             if row.ack_state == "rejected" and state != "rejected":
                 continue
             self.connection.execute(update(outbox).where(outbox.c.id == row.id).values(
-                ack_state=state, ack_at=_utc(at), ack_detail=detail[:4000],
+                ack_state=state, ack_at=utc(at), ack_detail=detail[:4000],
                 ack_file_id=file_id))
         return [AckMatch(row.id, row.kind, row.control_number, row.subject,
                          state or row.ack_state) for row in rows]
@@ -608,21 +609,15 @@ class SqlTransaction:
             return None
         self.connection.execute(update(recall_recipients).where(
             recall_recipients.c.id == row.id).values(
-            responded_at=_utc(response.responded_at), response_status=response.status,
+            responded_at=utc(response.responded_at), response_status=response.status,
             units_found=response.units_found, units_returned=response.units_returned,
             response_note=response.note, response_file_id=file_id))
         return str(row.notice_id)
 
     def next_control_number(self, partner: str, kind: str) -> int:
-        """One statement, atomic on both databases: insert 1 or add 1, and read it back."""
-        dialect = postgresql if self.connection.dialect.name == "postgresql" else sqlite
-        statement = dialect.insert(control_counters).values(partner=partner, kind=kind,
-                                                            last_value=1)
-        statement = statement.on_conflict_do_update(
-            index_elements=["partner", "kind"],
-            set_={"last_value": control_counters.c.last_value + 1},
-        ).returning(control_counters.c.last_value)
-        return int(self.connection.execute(statement).scalar_one())
+        """Insert 1 or add 1, and read it back, in one statement."""
+        return advance_counter(self.connection, control_counters,
+                               {"partner": partner, "kind": kind}, 1)
 
     def _insert(self, table: Any, **values: Any) -> int:
         result = self.connection.execute(insert(table).values(**values))
@@ -641,7 +636,7 @@ def _unmapped_counts() -> Any:
 
 def _documents(connection: Connection, query: Any) -> list[StoredDocument]:
     return [StoredDocument(row.id, row.file_id, row.partner, row.kind, row.reference, row.body,
-                           _aware(row.created_at), row.direction)
+                           aware(row.created_at), row.direction)
             for row in connection.execute(query.order_by(documents.c.id))]
 
 
@@ -657,7 +652,7 @@ def _outbound_conditions(*, partner: str | None = None, subjects: Iterable[str] 
         conditions.append(outbox.c.purpose.in_(purposes))
     if overdue_at is not None:
         conditions += [outbox.c.ack_state == "expected", outbox.c.state == "sent",
-                       outbox.c.ack_due < _utc(overdue_at)]
+                       outbox.c.ack_due < utc(overdue_at)]
     if held:
         conditions.append(outbox.c.state == "held")
     return conditions
@@ -665,9 +660,9 @@ def _outbound_conditions(*, partner: str | None = None, subjects: Iterable[str] 
 
 def _outbound_row(row: Any) -> OutboundRow:
     def moment(value: datetime | None) -> datetime | None:
-        return _aware(value) if value is not None else None
+        return aware(value) if value is not None else None
     return OutboundRow(row.id, row.partner, row.file_id, row.kind, row.purpose,
-                       row.control_number, row.subject, row.state, _aware(row.created_at),
+                       row.control_number, row.subject, row.state, aware(row.created_at),
                        moment(row.sent_at), row.reason, row.ack_state, moment(row.ack_due),
                        moment(row.ack_at), row.ack_detail, moment(row.alerted_at),
                        bytes(row.payload))
@@ -675,18 +670,9 @@ def _outbound_row(row: Any) -> OutboundRow:
 
 def _stored_file(row: Any) -> StoredFile:
     return StoredFile(row.id, row.partner, row.original_name, row.sha256, row.size,
-                      _aware(row.received_at), row.archive_key, FileState(row.state),
+                      aware(row.received_at), row.archive_key, FileState(row.state),
                       row.duplicate_of,
-                      row.reason, _aware(row.lease_until) if row.lease_until else None)
-
-
-def _utc(moment: datetime) -> datetime:
-    """Moments are stored in UTC on every database (SQLite keeps no time zone)."""
-    return moment.astimezone(UTC)
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+                      row.reason, aware(row.lease_until) if row.lease_until else None)
 
 
 def _clipped(row: FindingRow) -> dict[str, Any]:

@@ -5,11 +5,12 @@ lets no one sign in as anybody."""
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import Engine, delete, insert, select, update
 
 from gateway.app.ports import ConsoleSession
+from gateway.store.columns import aware, utc
 from gateway.store.schema import console_sessions
 
 
@@ -20,7 +21,7 @@ class SqlConsoleSessions:
     def start(self, session_id: str, role: str, at: datetime) -> None:
         with self.engine.begin() as connection:
             connection.execute(insert(console_sessions).values(
-                id=_key(session_id), role=role, created_at=_utc(at), last_seen=_utc(at)))
+                id=_key(session_id), role=role, created_at=utc(at), last_seen=utc(at)))
 
     def find(self, session_id: str) -> ConsoleSession | None:
         query = select(console_sessions).where(console_sessions.c.id == _key(session_id))
@@ -28,8 +29,8 @@ class SqlConsoleSessions:
             row = connection.execute(query).first()
         if row is None:
             return None
-        return ConsoleSession(row.role, _aware(row.created_at), _aware(row.last_seen),
-                              _aware(row.ended_at) if row.ended_at else None,
+        return ConsoleSession(row.role, aware(row.created_at), aware(row.last_seen),
+                              aware(row.ended_at) if row.ended_at else None,
                               row.ended_because)
 
     def touch(self, session_id: str, at: datetime) -> None:
@@ -37,26 +38,26 @@ class SqlConsoleSessions:
             connection.execute(update(console_sessions)
                                .where(console_sessions.c.id == _key(session_id),
                                       console_sessions.c.ended_at.is_(None))
-                               .values(last_seen=_utc(at)))
+                               .values(last_seen=utc(at)))
 
     def end(self, session_id: str, at: datetime, because: str) -> None:
         with self.engine.begin() as connection:
             connection.execute(update(console_sessions)
                                .where(console_sessions.c.id == _key(session_id),
                                       console_sessions.c.ended_at.is_(None))
-                               .values(ended_at=_utc(at), ended_because=because))
+                               .values(ended_at=utc(at), ended_because=because))
 
     def end_all(self, at: datetime, because: str) -> int:
         with self.engine.begin() as connection:
             result = connection.execute(update(console_sessions)
                                         .where(console_sessions.c.ended_at.is_(None))
-                                        .values(ended_at=_utc(at), ended_because=because))
+                                        .values(ended_at=utc(at), ended_because=because))
         return int(result.rowcount)
 
     def forget_started_before(self, cutoff: datetime) -> int:
         with self.engine.begin() as connection:
             result = connection.execute(delete(console_sessions)
-                                        .where(console_sessions.c.created_at < _utc(cutoff)))
+                                        .where(console_sessions.c.created_at < utc(cutoff)))
         return int(result.rowcount)
 
 
@@ -64,10 +65,3 @@ def _key(session_id: str) -> str:
     return hashlib.sha256(session_id.encode()).hexdigest()
 
 
-def _utc(moment: datetime) -> datetime:
-    """Moments are stored in UTC on every database (SQLite keeps no time zone)."""
-    return moment.astimezone(UTC)
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment

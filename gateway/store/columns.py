@@ -1,0 +1,30 @@
+"""What every store module does the same way: moments in UTC, and counters advanced in place."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Table
+from sqlalchemy.dialects import postgresql, sqlite
+
+
+def utc(moment: datetime) -> datetime:
+    """Moments are stored in UTC on every database (SQLite keeps no time zone)."""
+    return moment.astimezone(UTC)
+
+
+def aware(moment: datetime) -> datetime:
+    """A stored moment read back: SQLite returns it naive, in UTC."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+def advance_counter(connection: Connection, table: Table, key: dict[str, Any], by: int) -> int:
+    """Add ``by`` to the ``last_value`` of ``table``'s row ``key`` (made at ``by`` when new)
+    and read it back: one statement, atomic on both databases, the row locked to the commit."""
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(table).values(**key, last_value=by)
+    statement = statement.on_conflict_do_update(
+        index_elements=list(key), set_={"last_value": table.c.last_value + by},
+    ).returning(table.c.last_value)
+    return int(connection.execute(statement).scalar_one())
