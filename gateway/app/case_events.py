@@ -22,7 +22,7 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Protocol
 
-from gateway.app.cases import CASE_STEP, CaseView, cases_for, document_from_json
+from gateway.app.cases import case_documents, cases_for
 from gateway.app.events import EventRecord, EventType, EventWriter
 from gateway.app.ports import DocumentReader
 from gateway.domain.recall_match import RecallMatch
@@ -31,7 +31,6 @@ from gateway.domain.return_case import (
     DocumentKind,
     DocumentRef,
     ReturnCase,
-    document_reference,
 )
 
 
@@ -54,11 +53,12 @@ def record_case_events(store: CaseEventStore, references: Iterable[str], now: da
     written = 0
     for reference in references:
         view = cases_for(store, reference)
-        senders = _senders(view)
         for case in view.cases:
             if case.case_id in seen:
                 continue
             seen.add(case.case_id)
+            senders = {ref: stored.partner
+                       for ref, (stored, _) in case_documents(view, case).items()}
             written += _record(store, [*_moves(case, senders), *_holds(case, now)])
     return written
 
@@ -71,16 +71,6 @@ def _record(store: CaseEventStore, events: list[EventRecord]) -> int:
                 tx.add_event(event)
                 written += 1
     return written
-
-
-def _senders(view: CaseView) -> dict[DocumentRef, str]:
-    """Who sent each document of the cases, by the reference their timelines name it with."""
-    found = {}
-    for stored in view.documents:
-        document = document_from_json(stored) if stored.kind != CASE_STEP else None
-        if document is not None:
-            found[document_reference(document)] = stored.partner
-    return found
 
 
 def _moves(case: ReturnCase, senders: dict[DocumentRef, str]) -> list[EventRecord]:

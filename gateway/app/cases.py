@@ -29,7 +29,7 @@ from gateway.app.ports import DocumentReader, StoredDocument, file_number_of
 from gateway.domain.correlation import keys_of, normalize
 from gateway.domain.matching import file_documents, named_by
 from gateway.domain.recall_match import claimed_ids, notice_identity
-from gateway.domain.return_case import ReturnCase, document_reference, record_step
+from gateway.domain.return_case import DocumentRef, ReturnCase, document_reference, record_step
 from gateway.mapping.build import build
 from gateway.mapping.engine import Context
 from gateway.model import (
@@ -53,6 +53,24 @@ class CaseView:
     # The stored documents of those cases (with the recall notices and steps applied to them);
     # with no case, the documents the reference names exactly.
     documents: tuple[StoredDocument, ...]
+
+
+# A case's stored documents, each read back, by the reference its timeline names it with.
+CaseDocuments = dict[DocumentRef, tuple[StoredDocument, CanonicalDocument]]
+
+
+def case_documents(view: CaseView, case: ReturnCase) -> CaseDocuments:
+    """The stored documents of ``case`` (one of ``view``'s), each read once (a recorded step
+    is not a document: it has no reference in the timeline's terms)."""
+    found = {}
+    for stored in view.documents:
+        document = document_from_json(stored) if stored.kind != CASE_STEP else None
+        if document is None:
+            continue
+        ref = document_reference(document)
+        if ref in case.documents:
+            found[ref] = (stored, document)
+    return found
 
 
 def document_from_json(stored: StoredDocument) -> CanonicalDocument | None:

@@ -13,13 +13,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from gateway.app.cases import CaseView, cases_for, document_from_json
+from gateway.app.cases import CaseDocuments, case_documents, cases_for
 from gateway.app.outbound.queue import next_document_id, queue_unwritable, queue_x12, queue_xml
 from gateway.app.outbound.terms import Outbound
 from gateway.app.partners import PartnerSettings
 from gateway.app.ports import OutboundTransaction, StoredDocument
 from gateway.domain.correlation import KeyKind
-from gateway.domain.return_case import CaseEvent, DocumentRef, ReturnCase, document_reference
+from gateway.domain.return_case import CaseEvent, DocumentRef, ReturnCase
 from gateway.model import CanonicalDocument, ReturnShipment, ShipmentStatusReport
 from gateway.recall import StatusUpdate, build_status_document
 from gateway.recall.status import REFERENCE_KINDS
@@ -53,13 +53,10 @@ def queue_status_updates(context: Outbound, references: Iterable[str], now: date
             if case.case_id in seen:
                 continue
             seen.add(case.case_id)
-            for transition in transitions_to_tell(context, case, _documents_of(view, case)):
+            for transition in transitions_to_tell(context, case, case_documents(view, case)):
                 if _queue(context, transition, file_id, now):
                     queued.append(transition)
     return queued
-
-
-CaseDocuments = dict[DocumentRef, tuple[StoredDocument, CanonicalDocument]]
 
 
 def transitions_to_tell(context: Outbound, case: ReturnCase,
@@ -98,19 +95,6 @@ def _participants(stored: Iterable[StoredDocument]) -> list[tuple[str, str]]:
         if document.direction == "in":
             first.setdefault(document.partner, document.reference)
     return sorted(first.items())
-
-
-def _documents_of(view: CaseView, case: ReturnCase) -> CaseDocuments:
-    """The stored documents of ``case``, each read once, by the reference the case knows."""
-    found = {}
-    for stored in view.documents:
-        document = document_from_json(stored) if stored.kind != "case-step" else None
-        if document is None:
-            continue
-        ref = document_reference(document)
-        if ref in case.documents:
-            found[ref] = (stored, document)
-    return found
 
 
 _KEY_NAMES = {KeyKind.RMA: "rma", KeyKind.PURCHASE_ORDER: "purchase-order",
