@@ -111,20 +111,21 @@ def deliver_round(subscription: Subscription, store: DeliveryStore, sender: Webh
         return report
     events = store.events_after(state.delivered_cursor, types=subscription.types,
                                 partners=subscription.partners, limit=subscription.batch)
-    run = _Round(subscription, store, sender, clock, report)
+    run = _Round(subscription, store, sender, clock, report, state.failures)
     for event in events:
         if not run.deliver(event):
             break
     return report
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Round:
     subscription: Subscription
     store: DeliveryStore
     sender: WebhookSender
     clock: Callable[[], datetime]
     report: RoundReport
+    failures: int  # of the event after the delivered cursor, so far
 
     def deliver(self, event: StoredEvent) -> bool:
         """Send one event and record what came of it; whether the round goes on."""
@@ -140,11 +141,13 @@ class _Round:
     def _failed(self, event: StoredEvent, error: str) -> bool:
         """Count the failure: back off and stop, or at max_attempts dead-letter it and go on."""
         name, most = self.subscription.name, self.subscription.max_attempts
-        so_far = self.store.subscriber_state(name).failures + 1
-        failures = self.store.record_failure(name, error, self.clock() + _backoff(so_far))
+        failures = self.store.record_failure(name, error,
+                                             self.clock() + _backoff(self.failures + 1))
+        self.failures = failures
         if failures >= most:
             self.store.dead_letter(name, event, failures, error, self.clock())
             self.report.dead_lettered.append(event.cursor)
+            self.failures = 0  # the next event starts afresh
             return True
         self.report.failed = f"event {event.cursor}: {error} (failure {failures} of {most})"
         return False

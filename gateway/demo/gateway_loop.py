@@ -72,7 +72,7 @@ class GatewayLoop:
         for partner in self.partners.values():
             self._poll(partner, report)
         self._send_outbox(report)
-        report.overdue = raise_overdue(self.store, self.alerter, now())
+        report.overdue = raise_overdue(self.store, self.alerter, local_now())
         return report
 
     def until_idle(self, show: Callable[[RoundReport], None]) -> None:
@@ -85,7 +85,7 @@ class GatewayLoop:
         raise RuntimeError(f"the gateway was still busy after {MAX_ROUNDS} rounds")
 
     def _react(self, result: IngestResult) -> Reactions:
-        done = react_to_file(self.outbound, result, now())
+        done = react_to_file(self.outbound, result, local_now())
         for failure in done.failures:  # recorded by react; the story goes on
             self.alerter.send(follow_up_failed(failure))
         return done
@@ -113,7 +113,7 @@ class GatewayLoop:
         for partner_id in owed:
             partner = self.partners[partner_id]
             with open_channel(partner) as channel:
-                sent = send_pending(partner_id, channel, self.store, clock=now)
+                sent = send_pending(partner_id, channel, self.store, clock=local_now)
             if sent:
                 report.sent.setdefault(partner_id, []).extend(sent)
 
@@ -130,5 +130,3 @@ def first_error(store: GatewayStore, file_id: int, reason: str | None) -> str | 
         text += f", expected {finding.expected}." if finding.expected else "."
     return text
 
-
-now = local_now

@@ -14,9 +14,10 @@ from pathlib import Path
 from gateway.app.outbound.decisions import operator_decide
 from gateway.app.outbound.status import queue_status_updates
 from gateway.app.outbound.steps import record_case_step
+from gateway.bootstrap import local_now
 from gateway.demo import documents
 from gateway.demo.documents import RMA, StoryClock
-from gateway.demo.gateway_loop import GatewayLoop, now
+from gateway.demo.gateway_loop import GatewayLoop
 from gateway.demo.partner_side import PartnerClient
 from gateway.demo.progress import Progress, answer_line
 from gateway.domain.rma_policy import Verdict
@@ -65,11 +66,11 @@ class Story:
         self.drop("northwind", "180-return-request-2.x12", documents.second_request(self.day),
                   f"return request {request}: a kettle 'not as expected'")
         answer = operator_decide(self.gateway.outbound, request, Verdict.AUTHORIZE, lines=None,
-                                 reason=None, now=now())
+                                 reason=None, now=local_now())
         self.progress.says("a person", f"authorizes it (as `gateway rma authorize {request}` "
                            "does, through gateway.app.outbound.decisions.operator_decide)")
         self.progress.says("gateway", answer_line(answer))
-        queue_status_updates(self.gateway.outbound, [answer.request], now())
+        queue_status_updates(self.gateway.outbound, [answer.request], local_now())
         self.settle()
 
     def vendor_confirms(self) -> None:
@@ -100,7 +101,7 @@ class Story:
         retailer = self.partners["northwind"]
         answer_name, answer = self.rma_answer(retailer.received("180_"))
         self.drop("northwind", "997-for-our-answer.x12",
-                  documents.functional_ack(answer, NORTHWIND_997_CONTROL, now()),
+                  documents.functional_ack(answer, NORTHWIND_997_CONTROL, local_now()),
                   f"its 997 accepting our RMA answer {answer_name}")
         name, notification = next(iter(retailer.received("recall-notification_").items()))
         self.drop("northwind", "recall-response-26-031.xml",
@@ -116,7 +117,7 @@ class Story:
     def goods_received(self) -> None:
         self.clock.wait_past_last()  # the dock checks the goods in after the carrier's events
         step = record_case_step(self.gateway.outbound, RMA, CaseState.RECEIVED,
-                                note="2 cartons checked in at the dock (demo)", now=now())
+                                note="2 cartons checked in at the dock (demo)", now=local_now())
         self.progress.says("a person", f"records {RMA} as received at the dock (as "
                            f"`gateway rma receive {RMA}` does)")
         for update in step.updates:
