@@ -21,11 +21,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Protocol
 
 from gateway.app.events import StoredEvent
 from gateway.app.faults import crash_point
+from gateway.app.partners import SecretRef
 
 BACKOFF_CAP = timedelta(minutes=30)
 
@@ -34,8 +34,7 @@ BACKOFF_CAP = timedelta(minutes=30)
 class Subscription:
     name: str  # its file's name: subscribers/<name>.yaml
     url: str
-    secret_env: str | None = None  # where its Standard Webhooks secret (whsec_...) is
-    secret_file: Path | None = None
+    secret: SecretRef  # where its Standard Webhooks secret (whsec_...) is
     types: frozenset[str] = frozenset()  # empty: every type
     partners: frozenset[str] = frozenset()  # empty: every partner
     max_attempts: int = 10  # failures of one event before it is dead-lettered

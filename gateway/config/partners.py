@@ -33,6 +33,7 @@ from gateway.app.partners import (
     StatusUpdates,
 )
 from gateway.app.partners import folder_problem as folder_problem  # noqa: PLC0414 (settings.py)
+from gateway.config.secrets import secret_ref
 from gateway.config.yaml_files import read_yaml_mapping
 from gateway.domain.authority import (
     ALWAYS_TAKEN,
@@ -62,7 +63,6 @@ _DURATION = re.compile(r"^(\d+)\s*(s|m|h|d)$")
 _SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _RMA_PREFIX = re.compile(r"^[A-Z][A-Z0-9-]{0,9}$")
 _CRON_FIELD = re.compile(r"^[\d*/,\-]+$")
-_KEY_MATERIAL = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----|^(ssh|ecdsa)-[a-z0-9-]+ AAAA")
 
 
 STATUS_FORMS = ("x12-180", "x12-214", "xml")
@@ -298,23 +298,7 @@ class _Checker:
                 "known_hosts": Path(str(known_hosts)) if known_hosts else None}
 
     def _secret(self, raw: dict[str, Any], key: str, *, required: bool) -> SecretRef | None:
-        value = raw.get(key)
-        name = f"transport.{key}"
-        if value is None:
-            if required:
-                self.fail(name, "is missing: write {env: VARIABLE} or {file: path}")
-            return None
-        if isinstance(value, str):
-            looks_like_key = bool(_KEY_MATERIAL.search(value))
-            self.fail(name, "holds a secret itself" if looks_like_key else
-                      "must be {env: VARIABLE} or {file: path}, never the secret itself")
-            return None
-        if not isinstance(value, dict) or set(value) not in ({"env"}, {"file"}):
-            self.fail(name, "must be {env: VARIABLE} or {file: path}")
-            return None
-        if "env" in value:
-            return SecretRef(env=str(value["env"]))
-        return SecretRef(file=Path(str(value["file"])))
+        return secret_ref(raw.get(key), f"transport.{key}", self.fail, required=required)
 
     def _schedule(self) -> dict[str, Any]:
         raw = self._section("schedule")

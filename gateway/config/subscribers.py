@@ -21,6 +21,8 @@ from urllib.parse import urlsplit
 
 from gateway.app.delivery import Subscription
 from gateway.app.events import EVENT_TYPES
+from gateway.app.partners import SecretRef
+from gateway.config.secrets import secret_ref
 from gateway.config.yaml_files import read_yaml_mapping
 from gateway.errors import ConfigError
 
@@ -50,7 +52,7 @@ def read_subscriber(path: Path) -> Subscription:
     for key in sorted(set(raw) - _KNOWN, key=str):
         fail(str(key), f"is not a known key (known: {', '.join(sorted(_KNOWN))})")
     url = _url(raw.get("url"), fail)
-    secret_env, secret_file = _secret(raw.get("secret"), path, fail)
+    secret = _anchored(secret_ref(raw.get("secret"), "secret", fail, required=True), path)
     types = _names(raw.get("types"), "types", fail, allowed=EVENT_TYPES)
     partners = _names(raw.get("partners"), "partners", fail)
     attempts = _whole(raw.get("max_attempts", 10), "max_attempts", 1, 1000, fail)
@@ -59,8 +61,8 @@ def read_subscriber(path: Path) -> Subscription:
         raise ConfigError(str(path), problems[0].split(":")[0],
                           "; ".join(problems) if len(problems) > 1 else
                           problems[0].split(": ", 1)[1])
-    return Subscription(path.stem, url, secret_env, secret_file, types, partners, attempts,
-                        float(timeout))
+    assert secret is not None  # else a problem was found above
+    return Subscription(path.stem, url, secret, types, partners, attempts, float(timeout))
 
 
 def _url(value: Any, fail: Any) -> str:
@@ -73,14 +75,11 @@ def _url(value: Any, fail: Any) -> str:
     return text
 
 
-def _secret(value: Any, path: Path, fail: Any) -> tuple[str | None, Path | None]:
-    if isinstance(value, dict) and set(value) == {"env"} and str(value["env"]).strip():
-        return str(value["env"]).strip(), None
-    if isinstance(value, dict) and set(value) == {"file"} and str(value["file"]).strip():
-        file = Path(str(value["file"]))
-        return None, file if file.is_absolute() else path.absolute().parent.parent / file
-    fail("secret", "must be {env: VARIABLE} or {file: path}, never the secret itself")
-    return None, None
+def _anchored(secret: SecretRef | None, path: Path) -> SecretRef | None:
+    """A relative secret file is read under the folder that holds the subscribers folder."""
+    if secret is None or secret.file is None or secret.file.is_absolute():
+        return secret
+    return SecretRef(file=path.absolute().parent.parent / secret.file)
 
 
 def _names(value: Any, key: str, fail: Any, *,

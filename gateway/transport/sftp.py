@@ -22,9 +22,10 @@ from typing import Any, BinaryIO, NoReturn
 
 import paramiko
 
-from gateway.app.partners import PartnerSettings, PartnerTransport, SecretRef
+from gateway.app.partners import PartnerSettings, PartnerTransport
 from gateway.app.ports import FileTooLarge, RemoteFile
 from gateway.errors import PermanentTransportError, TransientTransportError, TransportError
+from gateway.transport.secrets import SecretUnavailable, read_secret
 
 log = logging.getLogger(__name__)
 
@@ -178,8 +179,8 @@ class SftpChannel:
     def _private_key(self) -> Any:
         ref = self.transport.private_key
         assert ref is not None  # checked in __init__
-        text = _read_secret(ref, "private_key")
-        passphrase = _read_secret(self.transport.passphrase, "passphrase") \
+        text = read_secret(ref, "private_key")
+        passphrase = read_secret(self.transport.passphrase, "passphrase") \
             if self.transport.passphrase else None
         return _parse_key(text, passphrase)
 
@@ -242,7 +243,7 @@ class SftpChannel:
             yield
         except TransportError:
             raise
-        except _SecretError as exc:
+        except SecretUnavailable as exc:
             self._fail(PermanentTransportError, step, str(exc), exc)
         except _UnknownHostKey as exc:
             self._fail(PermanentTransportError, step, f"the host key of {exc} is not in "
@@ -261,35 +262,18 @@ class SftpChannel:
         raise kind(f"{self._where}: {step}: {problem}") from cause
 
 
-class _SecretError(Exception):
-    """A key or passphrase that cannot be read; the message never quotes the secret."""
-
-
-def _read_secret(ref: SecretRef | None, what: str) -> str:
-    if ref is not None and ref.env:
-        value = os.environ.get(ref.env)
-        if not value:
-            raise _SecretError(f"{what}: the environment variable {ref.env} is not set")
-        return value
-    if ref is not None and ref.file:
-        try:
-            return ref.file.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise _SecretError(f"{what}: cannot read {ref.file} ({type(exc).__name__})") from exc
-    raise _SecretError(f"{what}: write {{env: VARIABLE}} or {{file: path}}")
-
-
 def _parse_key(text: str, passphrase: str | None) -> Any:
     # The exceptions may carry the key bytes (UnknownKeyType does): never show their text.
     for kind in _KEY_CLASSES:
         try:
             return kind.from_private_key(io.StringIO(text), password=passphrase)
         except paramiko.PasswordRequiredException:
-            raise _SecretError("private_key: it is encrypted and no passphrase is set") from None
+            raise SecretUnavailable("private_key",
+                                    "it is encrypted and no passphrase is set") from None
         except Exception:  # wrong key type or wrong passphrase: try the next class
             continue
-    raise _SecretError("private_key: not an ed25519, ecdsa or rsa private key, or the "
-                       "passphrase is wrong") from None
+    raise SecretUnavailable("private_key", "not an ed25519, ecdsa or rsa private key, or the "
+                            "passphrase is wrong") from None
 
 
 def _copy_at_most(source: Any, target: BinaryIO, cap: int) -> int:

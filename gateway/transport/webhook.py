@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 import urllib.error
 import urllib.request
 from datetime import UTC, datetime
@@ -32,6 +31,7 @@ from gateway.app.delivery import DeliveryFailed, Subscription
 from gateway.app.events import StoredEvent
 from gateway.errors import ConfigError
 from gateway.text_safety import printable
+from gateway.transport.secrets import SecretUnavailable, read_secret
 
 _NETWORK_ERRORS = (urllib.error.URLError, OSError, http.client.HTTPException)
 
@@ -98,17 +98,8 @@ def _signer(subscription: Subscription) -> Webhook:
 
 def subscription_secret(subscription: Subscription) -> str:
     """The subscriber's signing secret, from where its file says; a clear error if absent."""
-    source = f"subscribers/{subscription.name}.yaml"
-    if subscription.secret_env:
-        value = os.environ.get(subscription.secret_env, "")
-        if not value:
-            raise ConfigError(source, "secret.env",
-                              f"the environment variable {subscription.secret_env} is not set")
-        return value.strip()
-    if subscription.secret_file is not None:
-        try:
-            return subscription.secret_file.read_text().strip()
-        except OSError as exc:
-            raise ConfigError(source, "secret.file",
-                              f"cannot read {subscription.secret_file}: {exc.strerror}") from None
-    raise ConfigError(source, "secret", "is missing")
+    try:
+        return read_secret(subscription.secret, "secret").strip()
+    except SecretUnavailable as exc:
+        raise ConfigError(f"subscribers/{subscription.name}.yaml", exc.what,
+                          exc.problem) from None

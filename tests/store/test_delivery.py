@@ -23,6 +23,7 @@ import pytest
 from standardwebhooks import Webhook
 
 from gateway.app.delivery import Subscription, deliver_round
+from gateway.app.partners import SecretRef
 from gateway.bootstrap import open_store, subscribers, webhook_sender
 from gateway.config.settings import load_config
 from gateway.config.subscribers import read_subscriber
@@ -97,7 +98,7 @@ def signing_secret(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def subscription(url: str, **changes: Any) -> Subscription:
-    return Subscription(**{"name": "wms", "url": url, "secret_env": "WMS_SECRET",
+    return Subscription(**{"name": "wms", "url": url, "secret": SecretRef(env="WMS_SECRET"),
                            "max_attempts": 3, "timeout_seconds": 5.0, **changes})
 
 
@@ -203,6 +204,8 @@ def test_a_missing_secret_is_a_clear_error_not_a_failed_delivery(
     ("url: ftp://x\nsecret: {env: S}\n", "write an http(s) URL"),
     ("url: https://u:p@x.example/\nsecret: {env: S}\n", "holds credentials"),
     ("url: https://x.example/\nsecret: whsec_abc\n", "never the secret itself"),
+    ("url: https://x.example/\nsecret: {env: ''}\n", "must be {env: VARIABLE}"),
+    ("url: https://x.example/\n", "secret: is missing"),
     ("url: https://x.example/\nsecret: {env: S}\ntypes: [file.exploded]\n",
      "is not an event type"),
     ("url: https://x.example/\nsecret: {env: S}\nmax_attempts: 0\n", "from 1 to 1000"),
