@@ -36,7 +36,10 @@ VALID = {"file": str(SMALL_FILE), "files": str(SMALL_FILE), "paths": str(SMALL_F
          "partner": "northwind", "reference": "RMA7734021", "notice": "26-031"}
 VALID_IN = {("gateway replay", "files"): "#1",  # where a name means something else
             ("gateway subscriptions replay", "name"): "wms",
-            ("gateway subscriptions replay", "cursor"): "1"}
+            ("gateway subscriptions replay", "cursor"): "1",
+            ("gateway tokens create", "name"): "wms",
+            ("gateway tokens create", "scopes"): "read",
+            ("gateway tokens revoke", "name"): "wms"}
 PARSER = cli._parser()
 LEAVES = {name: parser for name, parser in sub_parsers(PARSER)
           if not any(isinstance(a, argparse._SubParsersAction) for a in parser._actions)}

@@ -184,6 +184,8 @@ BAD_PARTNER_COMMANDS = {
     "gateway export documents": ["export", "documents", "--partner", "{bad}"],
     "gateway export cases": ["export", "cases", "--partner", "{bad}"],
     "gateway export lines": ["export", "lines", "--partner", "{bad}"],
+    "gateway tokens create": ["tokens", "create", "recall-office", "--scope", "upload",
+                              "--partner", "{bad}"],
 }
 BAD_IDS = ["../evil", "evil/../../northwind", "Northwind", "north wind", "north_wind", "",
            "nw\x1b[2J", "a" * 65, "/etc/passwd"]

@@ -6,7 +6,7 @@ exists exactly when its subject was committed: none for anything rolled back, no
 crash after the commit. The store gives each committed event a cursor that rises in commit
 order (`gateway.store.schema.events`); readers page with "after this cursor".
 
-The published form of an event is its `StoredEvent.envelope` (``schemas/event-1.0.json``):
+The published form of an event is its `StoredEvent.envelope` (``schemas/event-1.1.json``):
 a stable id, the cursor, the type, when it happened, the partner, the case keys, and ``data``
 whose shape the type decides:
 
@@ -18,7 +18,9 @@ whose shape the type decides:
 * ``ack.received``: a partner's TA1 / 997 / 999 about something we sent, with what it matched;
   ``ack.overdue``: what we sent was not acknowledged by its partner's deadline;
 * ``case.state-changed`` and ``recall.hold-placed``: a return case moved, or a line of it is
-  held by a recall (`gateway.app.case_events`).
+  held by a recall (`gateway.app.case_events`);
+* ``recall.recipient-notified`` / ``recall.recipient-responded``: a partner holding a recalled
+  product was sent our notification, or answered it (what it found and returned).
 """
 
 from __future__ import annotations
@@ -31,9 +33,11 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
+from gateway.app.items import item_keys
 from gateway.model.states import FileState
 
-EVENT_SCHEMA_VERSION = "1.0"
+RECALL_NOTICE_KEY = "recall-notice"  # the key kind recall events carry their notice under
+EVENT_SCHEMA_VERSION = "1.1"  # 1.1: recall.recipient-notified, recall.recipient-responded
 
 
 class EventType(StrEnum):
@@ -44,6 +48,8 @@ class EventType(StrEnum):
     ACK_OVERDUE = "ack.overdue"
     CASE_STATE_CHANGED = "case.state-changed"
     RECALL_HOLD_PLACED = "recall.hold-placed"
+    RECALL_RECIPIENT_NOTIFIED = "recall.recipient-notified"
+    RECALL_RECIPIENT_RESPONDED = "recall.recipient-responded"
 
 
 # A received file's last word: one event type per state a file can finish in.
@@ -91,7 +97,7 @@ class StoredEvent:
     document_id: int | None = None
 
     def envelope(self) -> dict[str, Any]:
-        """The published form (``schemas/event-1.0.json``)."""
+        """The published form (``schemas/event-1.1.json``)."""
         return {
             "specversion": EVENT_SCHEMA_VERSION,
             "id": self.event_id,
@@ -115,18 +121,19 @@ class EventWriter(Protocol):
 class DocumentWriter(EventWriter, Protocol):
     def add_document(self, file_id: int | None, partner: str, *, kind: str, reference: str,
                      body: str, keys: Iterable[tuple[str, str]], created_at: datetime,
-                     direction: str = "in") -> int: ...
+                     direction: str = "in", items: Iterable[tuple[str, str]] = ()) -> int: ...
 
 
 def record_document(tx: DocumentWriter, file_id: int | None, partner: str, *,
                     body: Mapping[str, Any], reference: str, keys: Iterable[tuple[str, str]],
                     at: datetime, direction: str = "in") -> int:
-    """Store a canonical document (``body``, its JSON) and its event in ``tx``; its id."""
+    """Store a canonical document (``body``, its JSON) with its keys and item identifiers
+    (`gateway.app.items`), and its event, in ``tx``; its id."""
     keys = tuple(sorted(set(keys)))
     kind = str(body["kind"])
     document_id = tx.add_document(file_id, partner, kind=kind, reference=reference,
                                   body=json.dumps(body), keys=keys, created_at=at,
-                                  direction=direction)
+                                  direction=direction, items=sorted(item_keys(body)))
     tx.add_event(EventRecord(
         _DOCUMENT_EVENTS[direction], partner, at,
         {"document_id": document_id, "kind": kind, "reference": reference,
@@ -153,3 +160,25 @@ def ack_event(partner: str, file_id: int, at: datetime, *, kind: str, answers: s
     return EventRecord(EventType.ACK_RECEIVED, partner, at, {
         "kind": kind, "answers": answers, "control": control, "state": state,
         "matched": matched, "note": note}, file_id=file_id)
+
+
+def recipient_notified_event(notice_id: str, partner: str, notification_id: str, *,
+                             affected_units: str, items: list[dict[str, Any]], at: datetime,
+                             file_id: int | None) -> EventRecord:
+    """``partner`` holds the recalled product of ``notice_id`` and is sent our notification."""
+    return EventRecord(EventType.RECALL_RECIPIENT_NOTIFIED, partner, at, {
+        "notice_id": notice_id, "notification_id": notification_id, "partner": partner,
+        "affected_units": affected_units, "items": items},
+        keys=((RECALL_NOTICE_KEY, notice_id),), file_id=file_id)
+
+
+def recipient_responded_event(notice_id: str, partner: str, notification_id: str, *,
+                              status: str, responded_at: datetime, units_found: str | None,
+                              units_returned: str | None, note: str | None, at: datetime,
+                              file_id: int) -> EventRecord:
+    """``partner`` answered our notification about ``notice_id`` (its response file)."""
+    return EventRecord(EventType.RECALL_RECIPIENT_RESPONDED, partner, at, {
+        "notice_id": notice_id, "notification_id": notification_id, "partner": partner,
+        "status": status, "responded_at": responded_at.isoformat(),
+        "units_found": units_found, "units_returned": units_returned, "note": note},
+        keys=((RECALL_NOTICE_KEY, notice_id),), file_id=file_id)

@@ -41,7 +41,7 @@ from gateway.app.ack_matching import reconcile_acknowledgements
 from gateway.app.advice import advice_record
 from gateway.app.cases import notice_issuers
 from gateway.app.control_numbers import DurableControlNumbers
-from gateway.app.events import file_event, record_document
+from gateway.app.events import file_event, recipient_responded_event, record_document
 from gateway.app.faults import crash_point
 from gateway.app.partners import PartnerSettings
 from gateway.app.ports import (
@@ -317,6 +317,11 @@ class _FileRun:
                 f"the response names notification {response.notification_id}, "
                 f"which this gateway never sent to {self.partner}"))
             return FileState.REJECTED
+        tx.add_event(recipient_responded_event(
+            answered, self.partner, response.notification_id, status=str(response.status),
+            responded_at=response.responded_at, units_found=_text(response.units_found),
+            units_returned=_text(response.units_returned), note=response.note, at=self.now,
+            file_id=self.file_id))
         if answered != response.notice_id:
             rows.append(FindingRow(
                 "recall.notice-mismatch", "warning",
@@ -496,11 +501,13 @@ class _FileRun:
 
 
 def _response_row(response: RecallResponse, partner: str) -> RecallResponseRow:
-    def text(value: object) -> str | None:
-        return None if value is None else str(value)
     return RecallResponseRow(response.notification_id, partner, response.responded_at,
-                             response.status, text(response.units_found),
-                             text(response.units_returned), response.note)
+                             response.status, _text(response.units_found),
+                             _text(response.units_returned), response.note)
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
 
 
 def _foreign_sender(assessment: Assessment, expected: tuple[str, str] | None) -> str | None:

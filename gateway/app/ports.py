@@ -13,8 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from gateway.app.access import ApiClientStore, AuditLog
 from gateway.app.delivery import SubscriberState
 from gateway.app.events import EventRecord, StoredEvent
+from gateway.app.items import GTIN, LOT, SERIAL, gtin14, item_value
+from gateway.domain.correlation import normalize
 from gateway.model.states import FileState
 
 
@@ -27,6 +30,7 @@ class Archive(Protocol):
 
 
 FILE_NUMBER_MAX = 2**63 - 1  # the store's row numbers are 64-bit integers
+KEY_VALUE_MAX = 80  # document_keys.value
 
 
 def file_number_of(reference: str) -> int | None:
@@ -73,6 +77,60 @@ class StoredDocument:
     body: str
     created_at: datetime
     direction: str = "in"  # in: a partner sent it; out: we sent it; internal: ours alone
+
+
+DOCUMENTS_MATCHING_MAX = 1000  # documents one `documents_matching` call returns at most
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentQuery:
+    """Which stored documents `GatewayStore.documents_matching` returns: every filter given
+    (not None; for ``kinds``, not empty) must hold. Keys and items are compared as they are
+    stored (trimmed, upper case: `gateway.app.items`), a GTIN, UPC or EAN as its GTIN-14. A
+    value no document can carry (a blank one, a GTIN that is not 8, 12, 13 or 14 digits, an
+    empty ``ids``) matches no document: a search is never silently wider than asked."""
+
+    kinds: tuple[str, ...] = ()  # documents.kind (return-authorization, ...); (): any kind
+    direction: str | None = None  # in | out | internal
+    partner: str | None = None
+    key: str | None = None  # a correlation key value, of any kind (or of key_kind)
+    key_kind: str | None = None  # rma, purchase-order, ... (KeyKind); alone: any such key
+    gtin: str | None = None  # a GTIN-8/12/13/14, UPC-A or EAN-13
+    serial: str | None = None
+    lot: str | None = None
+    item: str | None = None  # any item id value (any scheme, serials and lots included)
+    reference: str | None = None  # documents.reference exactly (BGN02, BSN02, B1001, ...)
+    received_from: datetime | None = None  # created_at >= this (timezone-aware)
+    received_to: datetime | None = None  # created_at < this (timezone-aware)
+    file_id: int | None = None
+    ids: tuple[int, ...] | None = None  # documents.id among these
+
+    def __post_init__(self) -> None:
+        for moment in (self.received_from, self.received_to):
+            if moment is not None and moment.tzinfo is None:
+                # The store keeps UTC; a naive moment would be read as this machine's time.
+                raise ValueError("received_from / received_to must be timezone-aware")
+
+    def key_value(self) -> str | None:
+        """``key`` as `document_keys` stores values; None when no key was asked for."""
+        return None if self.key is None else normalize(self.key)[:KEY_VALUE_MAX]
+
+    def item_filters(self) -> tuple[tuple[str | None, str], ...]:
+        """(scheme, value) pairs each of which must be among a document's items (scheme
+        None: any); a value that cannot be one leaves its pair out (see `matches_nothing`)."""
+        wanted = [(GTIN, gtin14(self.gtin) or "") if self.gtin is not None else None,
+                  (SERIAL, item_value(self.serial)) if self.serial is not None else None,
+                  (LOT, item_value(self.lot)) if self.lot is not None else None,
+                  (None, item_value(self.item)) if self.item is not None else None]
+        return tuple(pair for pair in wanted if pair is not None and pair[1])
+
+    @property
+    def matches_nothing(self) -> bool:
+        """True when a filter asks for what no document can carry (class doc)."""
+        asked = [v for v in (self.gtin, self.serial, self.lot, self.item) if v is not None]
+        return (len(self.item_filters()) < len(asked)
+                or (self.key is not None and not self.key_value())
+                or self.ids == ())
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,7 +294,7 @@ class IngestTransaction(Protocol):
 
     def add_document(self, file_id: int | None, partner: str, *, kind: str, reference: str,
                      body: str, keys: Iterable[tuple[str, str]], created_at: datetime,
-                     direction: str = "in") -> int: ...
+                     direction: str = "in", items: Iterable[tuple[str, str]] = ()) -> int: ...
 
     def add_outbox(self, file_id: int, partner: str, item: OutboxItem,
                    created_at: datetime) -> int: ...
@@ -248,7 +306,8 @@ class IngestTransaction(Protocol):
         ...
 
     def clear_results(self, file_id: int) -> None:
-        """Drop a file's sets, findings and documents (a replay rewrites them)."""
+        """Drop a file's sets, findings and documents, with their keys and items (a replay
+        rewrites them)."""
         ...
 
     def match_acknowledgement(self, partner: str, *, interchange: str | None,
@@ -288,7 +347,7 @@ class OutboundTransaction(Protocol):
 
     def add_document(self, file_id: int | None, partner: str, *, kind: str, reference: str,
                      body: str, keys: Iterable[tuple[str, str]], created_at: datetime,
-                     direction: str = "in") -> int: ...
+                     direction: str = "in", items: Iterable[tuple[str, str]] = ()) -> int: ...
 
     def add_recall_recipient(self, notice_id: str, partner: str, *, notification_id: str,
                              outbox_id: int | None, affected_units: str,
@@ -347,6 +406,14 @@ class GatewayStore(Protocol):
 
     def console_sessions(self) -> ConsoleSessionStore:
         """The console's sign-ins (logout and expiry are server-side)."""
+        ...
+
+    def api_clients(self) -> ApiClientStore:
+        """The JSON API's named clients (`gateway tokens`)."""
+        ...
+
+    def audit_log(self) -> AuditLog:
+        """Every write through the API, the console and the token commands (append-only)."""
         ...
 
     def partners_seen(self) -> set[str]:
@@ -464,6 +531,12 @@ class GatewayStore(Protocol):
     def documents_since(self, since: datetime) -> list[StoredDocument]: ...
 
     def documents_of_kind(self, kind: str) -> list[StoredDocument]: ...
+
+    def documents_matching(self, query: DocumentQuery, *, after: int = 0,
+                           limit: int = 100) -> list[StoredDocument]:
+        """The documents ``query`` picks with an id above ``after``, by id ascending, at most
+        ``limit`` (never more than DOCUMENTS_MATCHING_MAX): a client pages with the last id."""
+        ...
 
     def files_by_id(self, ids: Iterable[int]) -> dict[int, StoredFile]: ...
 

@@ -16,6 +16,7 @@ from urllib.parse import unquote, urlsplit
 
 from gateway import __version__
 from gateway.app.translate import translate_x12
+from gateway.cli import access as cli_access
 from gateway.cli import args as cli_args
 from gateway.cli import console as cli_console
 from gateway.cli import demo as cli_demo
@@ -165,6 +166,7 @@ def _parser() -> argparse.ArgumentParser:
     cli_feed.add_commands(commands)
     cli_demo.add_commands(commands)
     cli_console.add_commands(commands)
+    cli_access.add_commands(commands)
     run = commands.add_parser(
         "run", help="the daemon: poll every partner on its schedule, send acknowledgements",
         description="Polls each partner in partners/*.yaml on its schedule (never two polls of "

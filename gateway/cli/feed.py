@@ -5,25 +5,24 @@ subscriptions`` (the webhook subscribers: where each stands, a delivery round, a
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, time
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
-from gateway.app.case_export import (
-    CASE_COLUMNS,
-    LINE_COLUMNS,
-    case_row,
-    each_case,
-    line_rows,
-)
 from gateway.app.delivery import Subscription, deliver_round
 from gateway.app.events import EVENT_TYPES
-from gateway.app.ports import StoredDocument
+from gateway.app.export import (
+    ExportFormat,
+    ExportKind,
+    ExportRequest,
+    export_rows,
+    export_text,
+    json_line,
+)
 from gateway.bootstrap import local_now, open_store, subscribers, webhook_sender
 from gateway.cli import args as cli_args
 from gateway.config.settings import GatewayConfig, load_config
@@ -42,18 +41,12 @@ EXAMPLES = """examples:
 """
 _FORMAT = argparse.RawDescriptionHelpFormatter
 FEED_PAGE_MAX = 10_000
-# A spreadsheet runs a cell starting with one of these as a formula: partner text must not.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-EVENT_COLUMNS = ("cursor", "id", "type", "occurred_at", "partner", "keys", "file_id",
-                 "document_id", "data")
-DOCUMENT_COLUMNS = ("id", "partner", "direction", "kind", "reference", "created_at", "file_id",
-                    "body")
 
 
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     events = commands.add_parser(
         "events", help="the event feed internal systems read, oldest first, by cursor",
-        description="Each event is one JSON line (schemas/event-1.0.json): a document stored "
+        description="Each event is one JSON line (schemas/event-1.1.json): a document stored "
         "or sent, a file finished, a partner's acknowledgement. Written in the transaction of "
         "what it describes; page on with --after the last cursor printed.",
         epilog=EXAMPLES, formatter_class=_FORMAT)
@@ -137,7 +130,7 @@ def _events(args: argparse.Namespace) -> int:
                                partners=[args.partner] if args.partner else (),
                                limit=args.limit)
     for event in found:
-        print(_json_line(event.envelope()))
+        print(json_line(event.envelope()))
     if found:
         print(f"next: gateway events --after {found[-1].cursor}", file=sys.stderr)
     else:
@@ -149,28 +142,18 @@ def _events(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     store = open_store(load_config(args.config))
     since = datetime.combine(args.since, time()).astimezone() if args.since else None
-    if args.what == "events":
-        rows: Iterator[dict[str, Any]] = (e.envelope() for e in store.each_event(
-            since=since, types=args.types or (),
-            partners=[args.partner] if args.partner else ()))
-        columns: tuple[str, ...] = EVENT_COLUMNS
-    elif args.what == "documents":
-        rows = (_document_row(d) for d in store.each_document(since=since,
-                                                                partner=args.partner))
-        columns = DOCUMENT_COLUMNS
-    elif args.what == "cases":
-        rows = (case_row(case, partners) for case, partners in each_case(
-            store, since=since, partner=args.partner))
-        columns = CASE_COLUMNS
-    else:
-        rows = (row for case, _partners in each_case(store, since=since, partner=args.partner)
-                for row in line_rows(case))
-        columns = LINE_COLUMNS
+    request = ExportRequest(ExportKind(args.what), since=since, partner=args.partner,
+                            types=tuple(getattr(args, "types", None) or ()))
+    columns, rows = export_rows(store, request)
+    written = 0
     with _opened(args.output) as out:
-        written = _write(out, rows, args.format, columns)
+        for line in export_text(rows, ExportFormat(args.format), columns):
+            out.write(line)
+            written += 1
     if args.output is not None:
-        print(f"{written} {args.what} written to {cli_args.printable(str(args.output))}",
-              file=sys.stderr)
+        rows_written = written - (args.format == "csv")  # the header is not a row
+        print(f"{rows_written} {args.what} written to "
+              f"{cli_args.printable(str(args.output))}", file=sys.stderr)
     return 0
 
 
@@ -250,43 +233,3 @@ def _opened(path: Path | None) -> Iterator[TextIO]:
         return
     with path.open("w", encoding="utf-8", newline="") as out:
         yield out
-
-
-def _write(out: TextIO, rows: Iterable[dict[str, Any]], form: str,
-           columns: tuple[str, ...]) -> int:
-    count = 0
-    writer = csv.writer(out, lineterminator="\n")
-    if form == "csv":
-        writer.writerow(columns)
-    for row in rows:
-        if form == "jsonl":
-            out.write(_json_line(row) + "\n")
-        else:
-            writer.writerow([_cell(row[column]) for column in columns])
-        count += 1
-    return count
-
-
-def _document_row(document: StoredDocument) -> dict[str, Any]:
-    return {"id": document.id, "partner": document.partner, "direction": document.direction,
-            "kind": document.kind, "reference": document.reference,
-            "created_at": document.created_at.isoformat(), "file_id": document.file_id,
-            "body": json.loads(document.body)}
-
-
-def _cell(value: object) -> str:
-    """A CSV cell: nested values as compact JSON, text that a spreadsheet would run as a
-    formula behind an apostrophe, no value at all as an empty cell."""
-    if value is None:
-        return ""
-    if isinstance(value, (dict, list)):
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    text = str(value)
-    if isinstance(value, str) and text.startswith(_FORMULA_STARTS):
-        return "'" + text
-    return text
-
-
-def _json_line(value: object) -> str:
-    """One JSON value on one line, nothing in it a terminal would act on."""
-    return json_printable(json.dumps(value, ensure_ascii=False, separators=(",", ":")))

@@ -13,15 +13,17 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
-from flask import Flask, Response, render_template, request
+from apiflask import APIFlask
+from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
+from gateway import __version__
 from gateway.app.ports import GatewayStore
 from gateway.app.wording import finding_location
 from gateway.config.settings import GatewayConfig
 from gateway.text_safety import printable_lines
 
-from . import auth, present
+from . import api, auth, present
 from .context import EXTENSION, ConsoleContext
 from .proxy import TrustedProxies
 from .sessions import CookieSecureOverTls, SessionPolicy, SignIns
@@ -59,7 +61,12 @@ def create_app(store: GatewayStore, config: GatewayConfig, tokens: auth.Tokens, 
     """The console over ``store``. ``clock`` is the aware "now" of pages and sessions;
     ``monotonic`` times the wrong-token window; ``trusted_proxies`` are the addresses whose
     X-Forwarded-For / -Proto are believed (none by default)."""
-    app = Flask(__name__)
+    # APIFlask is Flask with the JSON API's OpenAPI document generated from its routes; the
+    # console's pages are plain blueprints, left out of that document.
+    app = APIFlask(__name__, title="Returns gateway API", version=__version__,
+                   spec_path=f"{api.PREFIX}v1/openapi.json", docs_path=None,
+                   json_errors=False)
+    app.spec_processor(api.with_common_answers)  # type: ignore[arg-type]  # JSON: a dict
     app.config.update(
         SECRET_KEY=secrets.token_bytes(32),  # per start: a restart also signs everyone out
         SESSION_COOKIE_NAME="gateway_console",
@@ -78,7 +85,7 @@ def create_app(store: GatewayStore, config: GatewayConfig, tokens: auth.Tokens, 
                                             context.now)
     app.extensions[auth.WRONG_TOKENS] = WrongTokens(guesses, monotonic)
     for blueprint in (auth.blueprint, partners.blueprint, files.blueprint, cases.blueprint,
-                      acks.blueprint, recalls.blueprint):
+                      acks.blueprint, recalls.blueprint, *api.BLUEPRINTS):
         app.register_blueprint(blueprint)
     app.before_request(auth.authenticate)
     app.after_request(_security_headers)
@@ -103,7 +110,10 @@ def _security_headers(response: Response) -> Response:
     return response
 
 
-def _error_page(error: HTTPException) -> tuple[str, int]:
+def _error_page(error: HTTPException) -> tuple[str | Response, int]:
+    if request.path.startswith(api.PREFIX):  # an API client reads JSON, never a page
+        return jsonify({"message": error.description or error.name, "detail": {}}), \
+            error.code or 500
     return render_template("error.html", error=error), error.code or 500
 
 

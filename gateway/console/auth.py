@@ -43,8 +43,10 @@ READER, ADMIN = "reader", "admin"
 TOKENS = "gateway_console_tokens"
 SIGN_INS = "gateway_console_sign_ins"
 WRONG_TOKENS = "gateway_console_wrong_tokens"
-# Endpoints anyone may reach: the login form itself and the stylesheet it uses.
-OPEN_ENDPOINTS = frozenset({"auth.login", "static"})
+# Endpoints anyone may reach: the login form itself, the stylesheet it uses, and the API's
+# OpenAPI document (it describes the API; every API route checks its own client token).
+OPEN_ENDPOINTS = frozenset({"auth.login", "static", "openapi.spec"})
+API_PREFIX = "/api/"
 
 # Where a sign-in may return: a path (and query) of this console in plain URL characters. No
 # backslash, space, tab or line break (browsers read "/\\host" and "/\t/host" as another site,
@@ -97,7 +99,11 @@ def csrf_token() -> str:
 
 def authenticate() -> BaseResponse | None:
     """Runs before every view: sets ``g.role`` or answers for the view (login page, 401,
-    429)."""
+    429). The API's routes check their own clients' tokens (``api/auth.py``)."""
+    return None if request.path.startswith(API_PREFIX) else _authenticate_person()
+
+
+def _authenticate_person() -> BaseResponse | None:
     header = request.headers.get("Authorization", "")
     if header.startswith("Bearer "):
         return _authenticate_bearer(header.removeprefix("Bearer ").strip())

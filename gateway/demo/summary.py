@@ -135,9 +135,12 @@ def _next(p: Progress, config_file: Path) -> None:
     p.print(f"    GATEWAY_CONSOLE_TOKEN=<choose one> {gateway} console   # the admin web "
             "console on http://127.0.0.1:8470")
     p.print(f"    {gateway} subscriptions status     # the internal systems fed by webhook")
+    p.print(f"    {gateway} tokens create wms --scope read   # a JSON API client "
+            "(/api/v1 on the console's port; /api/v1/openapi.json describes it)")
     p.print("  to connect a real internal system: a subscribers/<name>.yaml with its url and "
             "secret ({env: NAME} or {file: path}, a whsec_ key), as this demo's "
-            "subscribers/warehouse.yaml; README, \"Connecting internal systems\"")
+            "subscribers/warehouse.yaml, or an API client reading /api/v1/events; README, "
+            "\"Connecting internal systems\"")
 
 
 def _program() -> str:

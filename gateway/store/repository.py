@@ -11,11 +11,14 @@ from typing import Any
 from sqlalchemy import Connection, Engine, and_, delete, func, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from gateway.app.access import ApiClientStore, AuditLog
 from gateway.app.delivery import SubscriberState
 from gateway.app.events import EventRecord, StoredEvent
 from gateway.app.ports import (
+    DOCUMENTS_MATCHING_MAX,
     AckMatch,
     ConsoleSessionStore,
+    DocumentQuery,
     FileSummary,
     FindingRow,
     OutboundRecord,
@@ -29,9 +32,11 @@ from gateway.app.ports import (
 )
 from gateway.model.states import FileState
 from gateway.store import deliveries, event_log
+from gateway.store.access import SqlApiClients, SqlAuditLog
 from gateway.store.columns import advance_counter, aware, utc
 from gateway.store.schema import (
     control_counters,
+    document_items,
     document_keys,
     documents,
     findings,
@@ -101,6 +106,14 @@ class SqlStore:
     def console_sessions(self) -> ConsoleSessionStore:
         """The console's sign-ins (logout and expiry are server-side)."""
         return SqlConsoleSessions(self.engine)
+
+    def api_clients(self) -> ApiClientStore:
+        """The JSON API's named clients (`gateway tokens`)."""
+        return SqlApiClients(self.engine)
+
+    def audit_log(self) -> AuditLog:
+        """Every write through the API, the console and the token commands."""
+        return SqlAuditLog(self.engine)
 
     def partners_seen(self) -> set[str]:
         """Every partner a file was ever received from."""
@@ -297,6 +310,18 @@ class SqlStore:
     def documents_of_kind(self, kind: str) -> list[StoredDocument]:
         with self.engine.connect() as connection:
             return _documents(connection, select(documents).where(documents.c.kind == kind))
+
+    def documents_matching(self, query: DocumentQuery, *, after: int = 0,
+                           limit: int = 100) -> list[StoredDocument]:
+        """The documents ``query`` picks with an id above ``after``, by id ascending, at most
+        ``limit`` (capped at DOCUMENTS_MATCHING_MAX): keyset paging, so a page costs the same
+        however deep a client has read."""
+        if query.matches_nothing or limit < 1:
+            return []
+        chosen = (select(documents).where(documents.c.id > after, *_document_conditions(query))
+                  .limit(min(limit, DOCUMENTS_MATCHING_MAX)))
+        with self.engine.connect() as connection:
+            return _documents(connection, chosen)
 
     def each_document(self, *, since: datetime | None = None,
                       partner: str | None = None) -> Iterator[StoredDocument]:
@@ -501,14 +526,21 @@ class SqlTransaction:
 
     def add_document(self, file_id: int | None, partner: str, *, kind: str, reference: str,
                      body: str, keys: Iterable[tuple[str, str]], created_at: datetime,
-                     direction: str = "in") -> int:
+                     direction: str = "in", items: Iterable[tuple[str, str]] = ()) -> int:
         document_id = self._insert(documents, file_id=file_id, partner=partner, kind=kind,
                                    reference=reference[:80], body=body,
                                    created_at=utc(created_at), direction=direction)
-        rows = [{"document_id": document_id, "kind": k[:32], "value": v[:80]}
-                for k, v in sorted(set(keys))]
-        if rows:
-            self.connection.execute(insert(document_keys), rows)
+        # Cut before the set is taken: two values equal in their first 80 characters are one
+        # row, not a primary-key violation.
+        key_rows = {(k[:32], v[:80]) for k, v in keys}
+        if key_rows:
+            self.connection.execute(insert(document_keys), [
+                {"document_id": document_id, "kind": k, "value": v} for k, v in sorted(key_rows)])
+        item_rows = {(scheme[:32], value[:80]) for scheme, value in items}
+        if item_rows:
+            self.connection.execute(insert(document_items), [
+                {"document_id": document_id, "scheme": scheme, "value": value}
+                for scheme, value in sorted(item_rows)])
         return document_id
 
     def add_outbox(self, file_id: int, partner: str, item: OutboxItem,
@@ -534,6 +566,8 @@ class SqlTransaction:
             interchanges.c.file_id == file_id)
         self.connection.execute(delete(document_keys).where(
             document_keys.c.document_id.in_(documents_of_file)))
+        self.connection.execute(delete(document_items).where(
+            document_items.c.document_id.in_(documents_of_file)))
         self.connection.execute(delete(documents).where(made_of_file))
         self.connection.execute(delete(transaction_sets).where(
             transaction_sets.c.interchange_id.in_(interchanges_of_file)))
@@ -632,6 +666,51 @@ def _unmapped_counts() -> Any:
             .join(transaction_sets, transaction_sets.c.interchange_id == interchanges.c.id)
             .where(transaction_sets.c.mapped.is_(False))
             .group_by(interchanges.c.file_id))
+
+
+def _document_conditions(query: DocumentQuery) -> list[Any]:
+    """``query``'s filters, AND-ed (see `DocumentQuery`): the document's own columns, then
+    its keys and items (each an id subquery on its index)."""
+    return [*_column_conditions(query), *_index_conditions(query)]
+
+
+def _column_conditions(query: DocumentQuery) -> list[Any]:
+    column = documents.c
+    conditions: list[Any] = []
+    if query.kinds:
+        conditions.append(column.kind.in_(query.kinds))
+    if query.ids is not None:
+        conditions.append(column.id.in_(query.ids))
+    if query.direction is not None:
+        conditions.append(column.direction == query.direction)
+    if query.partner is not None:
+        conditions.append(column.partner == query.partner)
+    if query.reference is not None:
+        conditions.append(column.reference == query.reference)
+    if query.file_id is not None:
+        conditions.append(column.file_id == query.file_id)
+    if query.received_from is not None:
+        conditions.append(column.created_at >= utc(query.received_from))
+    if query.received_to is not None:
+        conditions.append(column.created_at < utc(query.received_to))
+    return conditions
+
+
+def _index_conditions(query: DocumentQuery) -> list[Any]:
+    conditions: list[Any] = []
+    if query.key is not None or query.key_kind is not None:
+        keyed = select(document_keys.c.document_id)
+        if query.key is not None:
+            keyed = keyed.where(document_keys.c.value == query.key_value())
+        if query.key_kind is not None:
+            keyed = keyed.where(document_keys.c.kind == query.key_kind.strip().lower())
+        conditions.append(documents.c.id.in_(keyed))
+    for scheme, value in query.item_filters():
+        carrying = select(document_items.c.document_id).where(document_items.c.value == value)
+        if scheme is not None:
+            carrying = carrying.where(document_items.c.scheme == scheme)
+        conditions.append(documents.c.id.in_(carrying))
+    return conditions
 
 
 def _documents(connection: Connection, query: Any) -> list[StoredDocument]:

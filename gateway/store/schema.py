@@ -135,6 +135,17 @@ document_keys = Table(
     Index("ix_document_keys_value", "value", "kind"),
 )
 
+# The item identifiers each document carries (`gateway.app.items.item_keys`: item ids, serials,
+# lots, and every GTIN / UPC / EAN also as its GTIN-14), so a search by product, serial or lot
+# reads an index instead of every document's JSON.
+document_items = Table(
+    "document_items", metadata,
+    Column("document_id", Id, ForeignKey("documents.id"), primary_key=True),
+    Column("scheme", String(32), primary_key=True),  # gtin, upc, sku, ..., serial, lot
+    Column("value", String(80), primary_key=True),
+    Index("ix_document_items_value", "value", "scheme"),
+)
+
 outbox = Table(
     "outbox", metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
@@ -264,4 +275,35 @@ dead_letters = Table(
     Column("attempts", Integer, nullable=False),
     Column("last_error", Text, nullable=False),
     Column("dead_at", Moment, nullable=False),
+)
+
+# JSON API clients (`gateway tokens`, `gateway.app.access`): a named token with scopes. Only
+# the token's SHA-256 is kept; a revoked client keeps its row so the audit log still names it.
+api_clients = Table(
+    "api_clients", metadata,
+    Column("name", String(64), primary_key=True),
+    Column("token_digest", String(64), nullable=False),
+    Column("token_hint", String(8), nullable=False),  # its last characters, to tell tokens apart
+    Column("scopes", String(64), nullable=False),  # "read,decide"
+    Column("partner", String(64)),  # an upload client sends as this partner only
+    Column("created_at", Moment, nullable=False),
+    Column("revoked_at", Moment),
+    Column("last_used_at", Moment),  # written at most once a minute
+    Column("last_used_from", String(64)),
+    UniqueConstraint("token_digest", name="uq_api_clients_token_digest"),
+)
+
+# Every write through the API, the console or a token command: append-only (the migration adds
+# triggers that refuse UPDATE and DELETE on both databases).
+audit_log = Table(
+    "audit_log", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("at", Moment, nullable=False),
+    Column("actor", String(80), nullable=False),  # api:NAME, cli:USER, console:ROLE
+    Column("action", String(48), nullable=False),  # decision.authorize, recall.upload, ...
+    Column("target", String(200), nullable=False),
+    Column("outcome", String(16), nullable=False),  # done | refused | failed
+    Column("source", String(64), nullable=False),  # the client's address, or "local"
+    Column("detail", Text, nullable=False),  # JSON
+    Index("ix_audit_log_actor", "actor", "id"),
 )

@@ -9,6 +9,7 @@ import io
 import json
 import signal
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +38,7 @@ SCHEMAS = REPO / "schemas"
 
 def validator() -> Draft202012Validator:
     canonical = json.loads((SCHEMAS / "canonical-1.0.json").read_text())
-    event = json.loads((SCHEMAS / "event-1.0.json").read_text())
+    event = json.loads((SCHEMAS / "event-1.1.json").read_text())
     registry = Registry().with_resources([
         (canonical["$id"], Resource.from_contents(canonical)),
         (event["$id"], Resource.from_contents(event))])
@@ -207,7 +208,7 @@ def test_the_feed_and_the_exports_from_the_command_line(
 
 
 def test_a_spreadsheet_formula_in_partner_text_is_defused() -> None:
-    from gateway.cli.feed import _cell  # noqa: PLC0415 (the one helper under test)
+    from gateway.app.export import csv_cell as _cell  # noqa: PLC0415 (the one helper under test)
     assert _cell("=HYPERLINK(\"x\")") == "'=HYPERLINK(\"x\")"
     assert _cell("+1") == "'+1" and _cell("@SUM(A1)") == "'@SUM(A1)"
     assert _cell("plain.x12") == "plain.x12" and _cell(-5) == "-5" and _cell(None) == ""
@@ -245,3 +246,31 @@ def test_an_overdue_acknowledgement_is_an_event_once(gateway: Gateway) -> None:
     assert len(overdue) == 1 and overdue[0].partner == "northwind"
     assert (overdue[0].data["outbox_id"], overdue[0].data["kind"]) == (alerted.id, "180")
     validator().validate(overdue[0].envelope())
+
+
+def test_a_recall_recipient_notified_and_answering_are_events(gateway: Gateway) -> None:
+    from gateway.recall import (  # noqa: PLC0415 (only this test answers a recall)
+        RecallResponse,
+        ResponseStatus,
+        build_recall_response,
+    )
+    gateway.take("northwind", story("180-return-request-004010.x12"), name="rma.x12")
+    notice = (REPO / "samples" / "recall" / "valid-stand-mixer-serials.xml").read_bytes()
+    gateway.take("recalls-hub", notice, name="recall.xml")
+    [notified] = [e for e in feed(gateway.store) if e.type == "recall.recipient-notified"]
+    assert (notified.partner, notified.data["notice_id"]) == ("northwind", "26-031")
+    assert notified.keys == (("recall-notice", "26-031"),)
+    assert notified.data["items"] and notified.data["affected_units"] not in ("", "0")
+    answer = build_recall_response(RecallResponse(
+        notification_id=notified.data["notification_id"], notice_id="26-031",
+        responder="northwind", responded_at=NOW + timedelta(hours=1),
+        status=ResponseStatus.COMPLETE, units_found=Decimal(2), units_returned=Decimal(2),
+        note=None))
+    gateway.take("northwind", answer, name="recall-response.xml",
+                 at=NOW + timedelta(hours=1))
+    [responded] = [e for e in feed(gateway.store) if e.type == "recall.recipient-responded"]
+    assert responded.data["status"] == "complete" and responded.data["units_returned"] == "2"
+    assert responded.data["notification_id"] == notified.data["notification_id"]
+    check = validator()
+    for event in (notified, responded):
+        check.validate(event.envelope())

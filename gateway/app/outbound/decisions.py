@@ -40,6 +40,10 @@ from gateway.x12.outbound import return_answer_180
 _VERDICT_OF_DISPOSITION = {"RA": Verdict.AUTHORIZE, "RD": Verdict.DENY}
 
 
+class UnknownRequest(DecisionError):
+    """No stored return request answers to the reference a person gave."""
+
+
 @dataclass(frozen=True, slots=True)
 class Answer:
     request: str  # the retailer's BGN02
@@ -132,7 +136,7 @@ def _named_request(view: CaseView, reference: str
              if normalize(found[1].document_id) == normalize(reference)]
     chosen = exact or requests
     if not chosen:
-        raise DecisionError(f"no return request is known for {reference!r}")
+        raise UnknownRequest(f"no return request is known for {reference!r}")
     ids = sorted({request.document_id for _, request in chosen})
     if len(ids) > 1:
         raise DecisionError(f"{reference!r} names several requests ({', '.join(ids)}); "

@@ -27,6 +27,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
 
 from gateway.app.cases import NoticeKey, issued_notices
+from gateway.app.events import recipient_notified_event
 from gateway.app.outbound.failures import FollowUpFailure, read_back, recorded
 from gateway.app.outbound.queue import next_document_id, queue_unwritable, queue_xml
 from gateway.app.outbound.terms import Outbound
@@ -180,12 +181,15 @@ def _notify(context: Outbound, party: PartnerSettings, notice: RecallNotice,
         outbox_id = queue_xml(tx, party, "recall-notification", notification_id, payload,
                               purpose="recall-notification", subject=notice.notice_id,
                               dedupe_key=key, file_id=file_id, now=now)
+        affected = [{"document": s.reference, "line": m.line_label, "item": m.identifier,
+                     "lots": list(m.lots), "serials": list(m.serials), "units": str(_units(m))}
+                    for s, m in found]
         tx.add_recall_recipient(
             notice.notice_id, party.id, notification_id=notification_id, outbox_id=outbox_id,
-            affected_units=str(units), affected_items=json.dumps(
-                [{"document": s.reference, "line": m.line_label, "item": m.identifier,
-                  "lots": list(m.lots), "serials": list(m.serials), "units": str(_units(m))}
-                 for s, m in found]), notified_at=now)
+            affected_units=str(units), affected_items=json.dumps(affected), notified_at=now)
+        tx.add_event(recipient_notified_event(
+            notice.notice_id, party.id, notification_id, affected_units=str(units),
+            items=affected, at=now, file_id=file_id))
     return Notified(notice.notice_id, party.id, notification_id, units)
 
 

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from gateway.app.outbound.react import react_to_file
+from gateway.app.access import AuditOutcome
 from gateway.app.ports import StoredFile
-from gateway.bootstrap import ReplayAsIngested, file_archive, outbound_context
+from gateway.bootstrap import file_archive
 from gateway.errors import ArchivedBytesMissing, GatewayError
-from gateway.model.states import FAILED_STATES, STORED_STATES, FileState
+from gateway.model.states import STORED_STATES, FileState
 
-from ..auth import require_admin
+from .. import actions
+from ..auth import require_admin, role
 from ..context import console
 from ..health import partner_files, partners_in_store
 from ..params import FILE_ROUTE, text_arg
@@ -67,16 +68,19 @@ def replay_file(file_id: int) -> Response:
               "not-X12 files, and files with a set that did not map, are replayed here.",
               "warn")
         return redirect(url_for("files.show", file_id=file_id))
-    context = console()
-    try:  # with the partner's settings as ingest used them: a refused file stays refused
-        result = ReplayAsIngested(context.config, context.store).replay(stored,
-                                                                         now=context.now())
+    context, actor = console(), f"console:{role()}"
+    try:
+        result, follow_ups = actions.replay_file(context, stored)
     except (ArchivedBytesMissing, GatewayError) as exc:
+        actions.record(context, actor=actor, source=request.remote_addr or "unknown",
+                       action="file.replay", target=f"#{file_id}",
+                       outcome=AuditOutcome.FAILED, detail={"why": str(exc)})
         flash(f"File #{file_id} cannot be replayed: {exc}", "bad")
         return redirect(url_for("files.show", file_id=file_id))
+    actions.record(context, actor=actor, source=request.remote_addr or "unknown",
+                   action="file.replay", target=f"#{file_id}", outcome=AuditOutcome.DONE,
+                   detail={"from": stored.state.value, "to": result.state.value})
     documents = f"{result.documents} document{'s' * (result.documents != 1)}"
-    follow_ups = react_to_file(outbound_context(context.config, context.store), result,
-                               context.now())
     flash(f"Replayed file #{file_id}: {stored.state} → {result.state}, {documents}."
           + "".join(f" {line}." for line in follow_ups.lines()),
           "good" if result.state == FileState.ACCEPTED and not follow_ups.failures else "warn")
@@ -84,8 +88,7 @@ def replay_file(file_id: int) -> Response:
 
 
 def _replayable(stored: StoredFile) -> bool:
-    """Failed files, and files with a set that did not map (once the mapping is fixed)."""
-    return stored.state in FAILED_STATES or bool(console().store.unmapped_sets_of(stored.id))
+    return actions.replayable(console(), stored)
 
 
 def _file_or_404(file_id: int) -> StoredFile:

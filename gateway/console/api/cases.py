@@ -1,0 +1,125 @@
+"""Return cases: search, one case with its lines, timeline and documents, and decisions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apiflask import APIBlueprint
+from apiflask.exceptions import HTTPError
+from marshmallow import RAISE
+
+from gateway.app.access import AuditOutcome
+from gateway.app.case_export import case_row, line_rows
+from gateway.app.cases import case_documents
+from gateway.app.outbound.decisions import UnknownRequest, operator_decide
+from gateway.app.outbound.status import queue_status_updates
+from gateway.app.search import CaseQuery, find_case, search_cases
+from gateway.bootstrap import outbound_context
+from gateway.domain.return_case import CaseEvent, ReturnCase
+from gateway.domain.rma_policy import DecisionError, Verdict
+from gateway.model.states import CaseState
+
+from ..context import console
+from . import schemas
+from .auth import audit, token_auth
+from .records import document_summary
+
+blueprint = APIBlueprint("api_cases", __name__, url_prefix="/api/v1", tag="Cases")
+
+
+@blueprint.get("/cases")
+@blueprint.auth_required(token_auth, roles=["read"])
+@blueprint.input(schemas.CasesQuery, location="query", arg_name="query",
+                 unknown=RAISE)
+@blueprint.output(schemas.CasePage)
+def search(query: dict[str, Any]) -> dict[str, Any]:
+    """Search return cases
+
+    By RMA, PO, shipment (id, BOL, PRO, tracking), GTIN/UPC, serial, lot, partner, state and
+    when the case opened; every filter must hold. A page may hold fewer than `limit` cases
+    while `next_after` is not null: each request looks at a bounded number of documents, so
+    go on with `after=next_after` until it is null.
+    """
+    state = query.get("state")
+    found = search_cases(console().store, CaseQuery(
+        rma=query.get("rma"), purchase_order=query.get("po"),
+        shipment=query.get("shipment"), gtin=query.get("gtin"), serial=query.get("serial"),
+        lot=query.get("lot"), partner=query.get("partner"),
+        state=CaseState(state) if state else None, opened_from=query.get("opened_from"),
+        opened_to=query.get("opened_to")), after=query["after"], limit=query["limit"])
+    return {"cases": [case_row(hit.case, set(hit.partners)) for hit in found.hits],
+            "next_after": found.next_after}
+
+
+@blueprint.get("/cases/<path:case_id>")
+@blueprint.auth_required(token_auth, roles=["read"])
+@blueprint.output(schemas.CaseDetail)
+def one(case_id: str) -> dict[str, Any]:
+    """One return case: its lines, timeline and documents
+
+    `case_id` as the search and the events give it (for example `180:NW-RQ-1001`).
+    """
+    if len(case_id) > 120 or not case_id.isprintable():
+        raise HTTPError(404, "That is not a case id.")
+    found = find_case(console().store, case_id)
+    if found is None:
+        raise HTTPError(404, f"No return case {case_id!r} is known.")
+    view, case = found
+    partners = {d.partner for d in view.documents if d.direction == "in"}
+    documents = sorted((stored for stored, _ in case_documents(view, case).values()),
+                       key=lambda d: d.id)
+    return {**case_row(case, partners), "keys": _keys(case),
+            "line_items": list(line_rows(case)),
+            "timeline": [_timeline_entry(event) for event in case.timeline],
+            "documents": [document_summary(d) for d in documents]}
+
+
+@blueprint.post("/decisions")
+@blueprint.auth_required(token_auth, roles=["decide"])
+@blueprint.input(schemas.DecisionIn, arg_name="decision")
+@blueprint.output(schemas.DecisionOut, status_code=201)
+@blueprint.doc(responses={404: "no return request answers to the reference",
+                          409: "the decision cannot apply to that request (the message says "
+                               "why: several requests, a recalled line denied, ...)"})
+def decide(decision: dict[str, Any]) -> dict[str, Any]:
+    """Authorize or deny a pending return request (all lines, or some)
+
+    The same as `gateway rma authorize|deny`: stored as our 180 answer, queued to the retailer
+    once (a repeated identical call says `queued: false`), and the case's subscribers told.
+    """
+    context = console()
+    outbound, now = outbound_context(context.config, context.store), context.now()
+    action, reference = f"decision.{decision['verdict']}", decision["reference"]
+    try:
+        answer = operator_decide(outbound, reference, Verdict(decision["verdict"]),
+                                 lines=decision.get("lines"), reason=decision.get("reason"),
+                                 now=now)
+    except DecisionError as exc:  # unknown: 404; known, but not decidable so: 409
+        audit(action, reference, AuditOutcome.FAILED, {"why": str(exc)})
+        raise HTTPError(404 if isinstance(exc, UnknownRequest) else 409, str(exc)) from None
+    updates = queue_status_updates(outbound, [answer.request], now)
+    audit(action, reference, AuditOutcome.DONE, {
+        "request": answer.request, "partner": answer.partner, "rma": answer.rma_number,
+        "outcome": answer.outcome, "lines": decision.get("lines"),
+        "reason": decision.get("reason"), "queued": answer.queued})
+    return {"request": answer.request, "partner": answer.partner,
+            "rma_number": answer.rma_number, "outcome": answer.outcome,
+            "queued": answer.queued,
+            "lines": [{"line_number": line.line_number, "verdict": line.verdict.value,
+                       "disposition_code": line.disposition_code,
+                       "response_reason_code": line.response_reason_code, "why": line.why}
+                      for line in answer.lines],
+            "status_updates": [f"{u.partner}: {u.state}" for u in updates]}
+
+
+def _keys(case: ReturnCase) -> list[dict[str, str]]:
+    return [{"kind": key.kind.value, "value": key.value}
+            for key in sorted(case.keys, key=lambda k: (k.kind.value, k.value))]
+
+
+def _timeline_entry(event: CaseEvent) -> dict[str, Any]:
+    return {"at": event.at.isoformat(),
+            "state_before": event.state_before.value if event.state_before else None,
+            "state_after": event.state_after.value, "cause": str(event.cause),
+            "note": event.note, "asserts": event.asserts.value if event.asserts else None,
+            "timed_by": event.timed_by.value}
