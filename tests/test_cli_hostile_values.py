@@ -39,7 +39,11 @@ VALID_IN = {("gateway replay", "files"): "#1",  # where a name means something e
             ("gateway subscriptions replay", "cursor"): "1",
             ("gateway tokens create", "name"): "wms",
             ("gateway tokens create", "scopes"): "read",
-            ("gateway tokens revoke", "name"): "wms"}
+            ("gateway tokens revoke", "name"): "wms",
+            ("gateway users add", "name"): "dana",
+            ("gateway users add", "role"): "admin",
+            ("gateway users passwd", "name"): "dana",
+            ("gateway users disable", "name"): "dana"}
 PARSER = cli._parser()
 LEAVES = {name: parser for name, parser in sub_parsers(PARSER)
           if not any(isinstance(a, argparse._SubParsersAction) for a in parser._actions)}

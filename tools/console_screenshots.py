@@ -28,7 +28,7 @@ from tests.console.browser import (  # noqa: E402
     shoot,
     sign_in,
 )
-from tests.console.story import build_story, empty_store  # noqa: E402
+from tests.console.story import add_people, build_story, empty_store  # noqa: E402
 
 READ, ADMIN = "screenshots-read-token-0001", "screenshots-admin-token-0001"
 
@@ -44,6 +44,7 @@ def main() -> int:
     args.folder.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as work:
         story = build_story(Path(work) / "story")
+        add_people(story.store)
         pages = [("partners", "/partners"), ("files", "/files"),
                  ("files-rejected", "/files?state=rejected"),
                  ("file-rejected", f"/files/{story.rejected_file}"),
@@ -51,11 +52,14 @@ def main() -> int:
                  ("case", "/cases?q=RMA7734021"), ("case-unknown", "/cases?q=NOPE-1"),
                  ("acks", "/acks"), ("acks-overdue", "/acks?show=overdue"),
                  ("acks-held", "/acks?show=held"), ("recalls", "/recalls"),
-                 ("recall", "/recalls/26-031"), ("not-found", "/files/9999")]
+                 ("recall", "/recalls/26-031"), ("audit", "/audit"),
+                 ("not-found", "/files/9999")]
         app = create_app(story.store, story.config, Tokens(READ, ADMIN),
                          clock=lambda: story.now)
         (Path(work) / "empty").mkdir()
-        empty = create_app(*empty_store(Path(work) / "empty"), Tokens(READ, ADMIN))
+        store, config = empty_store(Path(work) / "empty")
+        add_people(store)
+        empty = create_app(store, config, Tokens(READ, ADMIN))
         _shoot_all(app, empty, pages, args.folder)
     for path in sorted(args.folder.glob("*.png")):
         print(path)
@@ -70,7 +74,7 @@ def _shoot_all(app: object, empty: object, pages: list[tuple[str, str]],
             page = new_page(browser)
             page.goto(f"{running.url}/login")
             shoot(page, folder, "login")
-            sign_in(page, running.url, ADMIN)
+            sign_in(page, running.url, "ada")
             for name, path in pages:
                 page.goto(running.url + path)
                 shoot(page, folder, name)
@@ -78,7 +82,7 @@ def _shoot_all(app: object, empty: object, pages: list[tuple[str, str]],
             page.click("text=Replay file")
             shoot(page, folder, "file-replayed")
             reader = new_page(browser)
-            sign_in(reader, running_empty.url, READ)
+            sign_in(reader, running_empty.url, "vera")
             for name in ("partners", "files", "acks", "recalls", "cases"):
                 reader.goto(f"{running_empty.url}/{name}")
                 shoot(reader, folder, f"empty-{name}")

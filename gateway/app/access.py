@@ -140,9 +140,10 @@ class AuditRow:
 class AuditLog(Protocol):
     def append(self, entry: AuditEntry) -> int: ...
 
-    def entries(self, *, after: int = 0, limit: int = 100,
-                actor: str | None = None) -> list[AuditRow]:
-        """Oldest first, ids after ``after``."""
+    def entries(self, *, after: int = 0, limit: int = 100, actor: str | None = None,
+                before: int | None = None) -> list[AuditRow]:
+        """Oldest first, ids after ``after``; given ``before``, newest first below it (a page
+        of a log read from its end)."""
         ...
 
 

@@ -17,6 +17,7 @@ from gateway.app.access import ApiClientStore, AuditLog
 from gateway.app.delivery import SubscriberState
 from gateway.app.events import EventRecord, StoredEvent
 from gateway.app.items import GTIN, LOT, SERIAL, gtin14, item_value
+from gateway.app.people import PeopleStore
 from gateway.domain.correlation import normalize
 from gateway.model.states import FileState
 
@@ -416,6 +417,10 @@ class GatewayStore(Protocol):
         """Every write through the API, the console and the token commands (append-only)."""
         ...
 
+    def people(self) -> PeopleStore:
+        """The people who sign in to the console (`gateway users`)."""
+        ...
+
     def partners_seen(self) -> set[str]:
         """Every partner a file was ever received from."""
         ...
@@ -605,20 +610,26 @@ class PartnerChannel(Protocol):
 class ConsoleSession:
     """One sign-in to the console as the store keeps it (its secret id is not kept)."""
 
-    role: str  # reader | admin
+    role: str  # viewer | operator | recall-coordinator | admin (gateway.app.people.Role)
     created_at: datetime
     last_seen: datetime  # recorded at most once a minute
     ended_at: datetime | None = None
-    ended_because: str | None = None  # signed-out | signed-out-all | idle | lifetime
+    ended_because: str | None = None  # signed-out | signed-out-all | idle | lifetime | disabled
+    person: str | None = None  # who signed in; None: a script's bearer token
 
 
 class ConsoleSessionStore(Protocol):
     """Console sign-ins kept on the server: a browser's cookie only names one, so signing out
     (or an administrator signing everyone out) holds whatever copy of the cookie is left."""
 
-    def start(self, session_id: str, role: str, at: datetime) -> None: ...
+    def start(self, session_id: str, role: str, at: datetime,
+              person: str | None = None) -> None: ...
 
     def find(self, session_id: str) -> ConsoleSession | None: ...
+
+    def end_of(self, person: str, at: datetime, because: str) -> int:
+        """End every open session of ``person`` (disabled, or their password changed)."""
+        ...
 
     def touch(self, session_id: str, at: datetime) -> None: ...
 

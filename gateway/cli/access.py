@@ -1,4 +1,5 @@
-"""``gateway tokens`` (the JSON API's named clients) and ``gateway audit`` (the write log)."""
+"""``gateway users`` (the console's people), ``gateway tokens`` (the JSON API's named clients)
+and ``gateway audit`` (the write log)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from gateway.app.access import (
     scopes_of,
     token_digest,
 )
+from gateway.app.people import PeopleError, Person, Role, hash_password, password_problem
 from gateway.app.ports import GatewayStore
 from gateway.bootstrap import local_now, open_store
 from gateway.cli import args as cli_args
@@ -44,6 +46,7 @@ log). The token is printed once, on creation; the store keeps only its SHA-256, 
 is revoked and a new one created. The API is served by `gateway console`.
 """
 _FORMAT = argparse.RawDescriptionHelpFormatter
+SESSION_DISABLED = "disabled"  # why a person's sessions ended (gateway.console.sessions)
 
 
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -81,6 +84,8 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     revoke.add_argument("name", type=cli_args.partner_id, metavar="NAME")
     revoke.set_defaults(run=_revoke)
 
+    _user_commands(commands)
+
     audit = commands.add_parser(
         "audit", help="every write through the API, the console and these commands",
         description="The audit log, oldest first: who, when, what, on what, how it ended and "
@@ -91,6 +96,139 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
                        help="at most this many (default 100, at most 1000)")
     audit.add_argument("--json", action="store_true", help="one JSON object a line")
     audit.set_defaults(run=_audit)
+
+
+USER_EXAMPLES = """examples:
+  gateway users add dana --role admin          # asks for the password twice
+  gateway users add lee --role operator --password-stdin < lee.pass
+  gateway users add rosa --role recall-coordinator
+  gateway users add sam --role viewer
+  gateway users passwd lee                     # and every session of lee's ends
+  gateway users disable sam                    # sam's sessions end; the name stays taken
+  gateway users list
+
+Roles: viewer (sees every page), operator (also decides returns and records receipts),
+recall-coordinator (also uploads recall notices), admin (everything: replays, people, API
+tokens, the audit log). Passwords: at least 12 characters, kept only as their Argon2id hash.
+"""
+
+
+def _user_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    users = commands.add_parser(
+        "users", help="the people who sign in to the console, and their roles",
+        description="Each person signs in to the console with a name and a password and sees "
+        "and does what the role allows. Every change is recorded in the audit log.",
+        epilog=USER_EXAMPLES, formatter_class=_FORMAT)
+    actions = users.add_subparsers(dest="action", required=True, metavar="ACTION")
+    add = actions.add_parser("add", help="a new person with a role",
+                             description="Adds NAME with --role; the password is asked "
+                             "twice (or read from standard input with --password-stdin).",
+                             epilog=USER_EXAMPLES, formatter_class=_FORMAT)
+    add.add_argument("name", type=cli_args.partner_id, metavar="NAME",
+                     help="lower-case letters, digits and dashes")
+    add.add_argument("--role", required=True, choices=[r.value for r in Role])
+    add.add_argument("--password-stdin", action="store_true",
+                     help="read the password from the first line of standard input")
+    add.set_defaults(run=_user_add)
+    passwd = actions.add_parser("passwd", help="set a new password; their sessions end",
+                                description="Sets NAME's password (asked twice, or "
+                                "--password-stdin) and ends every session NAME has open.",
+                                epilog=USER_EXAMPLES, formatter_class=_FORMAT)
+    passwd.add_argument("name", type=cli_args.partner_id, metavar="NAME")
+    passwd.add_argument("--password-stdin", action="store_true",
+                        help="read the password from the first line of standard input")
+    passwd.set_defaults(run=_user_passwd)
+    disable = actions.add_parser("disable", help="NAME may no longer sign in",
+                                 description="Disables NAME: their open sessions end at "
+                                 "once and they cannot sign in; the name stays in the audit "
+                                 "log.", epilog=USER_EXAMPLES, formatter_class=_FORMAT)
+    disable.add_argument("name", type=cli_args.partner_id, metavar="NAME")
+    disable.set_defaults(run=_user_disable)
+    listing = actions.add_parser("list", help="every person, role and state",
+                                 description="Every person with their role, when they were "
+                                 "added and whether they are disabled; never a password.",
+                                 epilog=USER_EXAMPLES, formatter_class=_FORMAT)
+    listing.add_argument("--json", action="store_true", help="machine-readable output")
+    listing.set_defaults(run=_user_list)
+
+
+def _user_add(args: argparse.Namespace) -> int:
+    password = _new_password(args.password_stdin)
+    if password is None:
+        return 2
+    store, now = open_store(load_config(args.config)), local_now()
+    try:
+        store.people().add(Person(args.name, Role(args.role), now, now),
+                           hash_password(password))
+    except PeopleError as exc:
+        print(f"gateway: {printable(str(exc))}", file=sys.stderr)
+        return 1
+    _audit_cli(store, "user.add", args.name, now, {"role": args.role})
+    print(f"{args.name} added as {args.role}: they sign in to the console with this name")
+    return 0
+
+
+def _user_passwd(args: argparse.Namespace) -> int:
+    password = _new_password(args.password_stdin)
+    if password is None:
+        return 2
+    store, now = open_store(load_config(args.config)), local_now()
+    if not store.people().set_password(args.name, hash_password(password), now):
+        print(f"gateway: there is nobody named {args.name!r} (gateway users list)",
+              file=sys.stderr)
+        return 1
+    ended = store.console_sessions().end_of(args.name, now, SESSION_DISABLED)
+    _audit_cli(store, "user.passwd", args.name, now, {"sessions_ended": ended})
+    print(f"{args.name}'s password changed; {ended} open session(s) ended")
+    return 0
+
+
+def _user_disable(args: argparse.Namespace) -> int:
+    store, now = open_store(load_config(args.config)), local_now()
+    if not store.people().disable(args.name, now):
+        print(f"gateway: there is no active person {args.name!r} (gateway users list)",
+              file=sys.stderr)
+        return 1
+    ended = store.console_sessions().end_of(args.name, now, SESSION_DISABLED)
+    _audit_cli(store, "user.disable", args.name, now, {"sessions_ended": ended})
+    print(f"{args.name} disabled; {ended} open session(s) ended")
+    return 0
+
+
+def _user_list(args: argparse.Namespace) -> int:
+    people = open_store(load_config(args.config)).people().all()
+    found = [{"name": p.name, "role": p.role.value, "created_at": p.created_at.isoformat(),
+              "password_changed_at": p.password_changed_at.isoformat(),
+              "disabled_at": _moment(p.disabled_at)} for p in people]
+    if args.json:
+        print(json_printable(json.dumps(found, ensure_ascii=False, indent=2)))
+        return 0
+    if not found:
+        print("nobody yet: gateway users add NAME --role admin")
+    for row in found:
+        state = f"disabled {row['disabled_at']}" if row["disabled_at"] else "active"
+        print(printable(f"{row['name']}: {row['role']}, {state}, added {row['created_at']}"))
+    return 0
+
+
+def _new_password(from_stdin: bool) -> str | None:
+    """The new password: stdin's first line, or asked twice at the terminal."""
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    elif not sys.stdin.isatty():  # nobody to ask: never read a password from a pipe unasked
+        print("gateway: there is no terminal to ask the password at: pipe it in with "
+              "--password-stdin", file=sys.stderr)
+        return None
+    else:
+        password = getpass.getpass("password: ")
+        if getpass.getpass("again: ") != password:
+            print("gateway: the two passwords differ", file=sys.stderr)
+            return None
+    problem = password_problem(password)
+    if problem is not None:
+        print(f"gateway: {problem}", file=sys.stderr)
+        return None
+    return password
 
 
 def _scope_words(text: str) -> str:

@@ -24,31 +24,35 @@ ADMIN_TOKEN_ENV = "GATEWAY_CONSOLE_ADMIN_TOKEN"
 SHORT_TOKEN = 16
 
 EXAMPLES = f"""examples:
-  export {READ_TOKEN_ENV}="$(openssl rand -hex 24)"
-  gateway console                       # http://127.0.0.1:{DEFAULT_PORT}/, read-only
-  {ADMIN_TOKEN_ENV}="$(openssl rand -hex 24)" gateway console --port 9000
-  curl -H "Authorization: Bearer ${READ_TOKEN_ENV}" http://127.0.0.1:{DEFAULT_PORT}/files
-  gateway console --idle-minutes 15 --session-hours 8
+  gateway users add dana --role admin   # people sign in with a name and a password
+  gateway users add lee --role operator
+  gateway console                       # http://127.0.0.1:{DEFAULT_PORT}/
+  gateway console --port 9000 --idle-minutes 15 --session-hours 8
   gateway console --trusted-proxy 127.0.0.1   # a TLS proxy on this machine forwards to it
   gateway console --sign-out-all        # every browser must sign in again; then exits
+  {READ_TOKEN_ENV}="$(openssl rand -hex 24)" gateway console   # a script's page token
+  curl -H "Authorization: Bearer ${READ_TOKEN_ENV}" http://127.0.0.1:{DEFAULT_PORT}/files
 
 Pages: partners and their health, files (findings, acknowledgements, the raw file), return
-cases, acknowledgements of what we sent (overdue, held), recalls and their effectiveness.
-Signing in with the admin token also allows replaying a failed file. A session ends when
-its browser signs out, after --idle-minutes without a page (30), after --session-hours in all
-(12), or when `gateway console --sign-out-all` ends them all (the console keeps running). A
-client that sends 10 wrong tokens within 5 minutes is answered 429 until the oldest is 5
-minutes old.
+cases, acknowledgements of what we sent (overdue, held), recalls and their effectiveness, and
+for admins the audit log. Roles: viewer (sees everything), operator (decides returns, records
+receipts), recall-coordinator (uploads recall notices), admin (everything: replays, people,
+tokens, the audit log). A session ends when its browser signs out, after --idle-minutes
+without a page (30), after --session-hours in all (12), when the person is disabled, or when
+`gateway console --sign-out-all` ends them all (the console keeps running). A client with 10
+failed sign-ins (or wrong tokens) within 5 minutes is answered 429 until the oldest is 5
+minutes old. The same server answers the JSON API under /api/v1 (gateway tokens).
 """
 
 
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     console = commands.add_parser(
         "console", help="the admin web console (partners, files, cases, acks, recalls)",
-        description=f"Serves the console on this machine. Every page needs a token: "
-        f"{READ_TOKEN_ENV} (read-only, required) or {ADMIN_TOKEN_ENV} (admin: may also "
-        "replay failed files), typed on the login page or sent as 'Authorization: Bearer "
-        "TOKEN'. Only loopback addresses are served unless --allow-remote is given.",
+        description="Serves the console on this machine: people sign in with the name and "
+        "password of `gateway users add`, and see and do what their role allows. Scripts "
+        f"may read pages with 'Authorization: Bearer TOKEN' ({READ_TOKEN_ENV}, or "
+        f"{ADMIN_TOKEN_ENV}), or use the JSON API (/api/v1, gateway tokens). Only loopback "
+        "addresses are served unless --allow-remote is given.",
         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     console.add_argument("--port", type=cli_args.port(1), default=DEFAULT_PORT,
                          help=f"TCP port (default {DEFAULT_PORT}; 1 to 65535)")
@@ -94,8 +98,8 @@ def _console(args: argparse.Namespace) -> int:
     from gateway.console.sessions import SessionPolicy  # noqa: PLC0415
     if args.sign_out_all:
         return _sign_out_all(args)
-    tokens = _tokens_from_environment()
-    if tokens is None:
+    tokens, usable = _tokens_from_environment()
+    if not usable:
         return 2
     if not is_loopback(args.host) and not args.allow_remote:
         print(f"gateway: the console listens on loopback addresses only (127.0.0.1, ::1, "
@@ -103,14 +107,20 @@ def _console(args: argparse.Namespace) -> int:
               "behind a TLS proxy", file=sys.stderr)
         return 2
     config = load_config(args.config)
+    store = open_store(config)
+    people = [p for p in store.people().all() if p.active]
+    if not people and tokens is None:
+        print("gateway: nobody can sign in to the console yet: add a person first, e.g. "
+              "gateway users add NAME --role admin", file=sys.stderr)
+        return 2
     policy = SessionPolicy(idle=timedelta(minutes=args.idle_minutes),
                            lifetime=timedelta(hours=args.session_hours))
-    app = create_app(open_store(config), config, tokens, policy=policy,
+    app = create_app(store, config, tokens, policy=policy,
                      trusted_proxies=args.trusted_proxy)
     shown_host = f"[{args.host}]" if ":" in args.host else args.host
-    print(f"gateway console on http://{shown_host}:{args.port}/ "
-          f"({'read-only and admin tokens' if tokens.admin else 'read-only token'}; "
-          "Ctrl+C stops it)", flush=True)
+    print(f"gateway console on http://{shown_host}:{args.port}/ ({len(people)} "
+          f"{'person' if len(people) == 1 else 'people'} may sign in; the JSON API under "
+          "/api/v1; Ctrl+C stops it)", flush=True)
     serve_forever(app, args.host, args.port)
     return 0
 
@@ -124,21 +134,23 @@ def _sign_out_all(args: argparse.Namespace) -> int:
     return 0
 
 
-def _tokens_from_environment() -> Tokens | None:
+def _tokens_from_environment() -> tuple[Tokens | None, bool]:
+    """The scripts' bearer tokens, if set (people sign in with a name and password), and
+    whether what is set is usable."""
     from gateway.console.auth import Tokens  # noqa: PLC0415 (see above)
     reader = os.environ.get(READ_TOKEN_ENV, "").strip()
     admin = os.environ.get(ADMIN_TOKEN_ENV, "").strip() or None
     if not reader:
-        print(f"gateway: the console needs a token: set {READ_TOKEN_ENV} (read-only) and "
-              f"optionally {ADMIN_TOKEN_ENV} (admin), e.g. "
-              f'export {READ_TOKEN_ENV}="$(openssl rand -hex 24)"', file=sys.stderr)
-        return None
+        if admin is not None:
+            print(f"gateway: {ADMIN_TOKEN_ENV} needs {READ_TOKEN_ENV} beside it",
+                  file=sys.stderr)
+        return None, admin is None
     if admin is not None and admin == reader:
         print(f"gateway: {ADMIN_TOKEN_ENV} must differ from {READ_TOKEN_ENV}",
               file=sys.stderr)
-        return None
+        return None, False
     for name, value in ((READ_TOKEN_ENV, reader), (ADMIN_TOKEN_ENV, admin)):
         if value is not None and len(value) < SHORT_TOKEN:
             print(f"gateway: warning: {name} is shorter than {SHORT_TOKEN} characters; "
                   "a long random token is safer", file=sys.stderr)
-    return Tokens(reader, admin)
+    return Tokens(reader, admin), True

@@ -28,7 +28,7 @@ from .context import EXTENSION, ConsoleContext
 from .proxy import TrustedProxies
 from .sessions import CookieSecureOverTls, SessionPolicy, SignIns
 from .throttle import GuessLimit, WrongTokens
-from .views import acks, cases, files, partners, recalls
+from .views import acks, audit, cases, files, partners, recalls
 
 CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
        "frame-ancestors 'none'; base-uri 'none'")
@@ -40,6 +40,12 @@ SECURITY_HEADERS = {
     "Cross-Origin-Opener-Policy": "same-origin",
 }
 DEFAULT_POLICY, DEFAULT_GUESSES = SessionPolicy(), GuessLimit()
+ROLE_SAYS = {  # the role badge's title: what this role may do here
+    "viewer": "sees everything, changes nothing",
+    "operator": "decides return requests and records receipts",
+    "recall-coordinator": "uploads recall notices and follows their recipients",
+    "admin": "may do everything: replays, people, tokens, the audit log",
+}
 
 
 def _visible(value: Any) -> Any:
@@ -53,7 +59,7 @@ def _visible(value: Any) -> Any:
     return value
 
 
-def create_app(store: GatewayStore, config: GatewayConfig, tokens: auth.Tokens, *,
+def create_app(store: GatewayStore, config: GatewayConfig, tokens: auth.Tokens | None, *,
                clock: Callable[[], datetime] | None = None,
                policy: SessionPolicy = DEFAULT_POLICY, guesses: GuessLimit = DEFAULT_GUESSES,
                trusted_proxies: Iterable[str] = (),
@@ -85,7 +91,7 @@ def create_app(store: GatewayStore, config: GatewayConfig, tokens: auth.Tokens, 
                                             context.now)
     app.extensions[auth.WRONG_TOKENS] = WrongTokens(guesses, monotonic)
     for blueprint in (auth.blueprint, partners.blueprint, files.blueprint, cases.blueprint,
-                      acks.blueprint, recalls.blueprint, *api.BLUEPRINTS):
+                      acks.blueprint, recalls.blueprint, audit.blueprint, *api.BLUEPRINTS):
         app.register_blueprint(blueprint)
     app.before_request(auth.authenticate)
     app.after_request(_security_headers)
@@ -118,4 +124,5 @@ def _error_page(error: HTTPException) -> tuple[str | Response, int]:
 
 
 def _template_globals() -> dict[str, Any]:
-    return {"role": auth.role(), "is_admin": auth.is_admin(), "csrf_token": auth.csrf_token}
+    return {"role": auth.role(), "person": auth.person(), "can": auth.can,
+            "role_says": ROLE_SAYS.get(auth.role() or "", ""), "csrf_token": auth.csrf_token}

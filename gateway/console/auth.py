@@ -1,15 +1,19 @@
-"""Who may look, who may act: tokens from the environment, server-side sessions, CSRF tokens.
+"""Who may look, who may act: people with roles, server-side sessions, CSRF tokens.
 
-Two roles. ``reader`` (GATEWAY_CONSOLE_TOKEN) sees every page; ``admin``
-(GATEWAY_CONSOLE_ADMIN_TOKEN) may also replay failed files. A browser signs in once on the
-login page and then carries Flask's signed session cookie (HttpOnly, SameSite=Strict, Secure
-over TLS, signed with a secret made at start), which names a session the store keeps: the
-role comes from the store, and sign-out, `gateway console --sign-out-all`, the idle timeout
-and the lifetime end it there (``sessions.py``). A script sends ``Authorization: Bearer
-<token>`` with each request instead. Tokens are compared in constant time; a client that
-sends too many wrong ones is answered 429 with Retry-After (``throttle.py``), nobody waits.
-No token is ever logged, stored in the session or rendered: the cookie holds only the
-session's id and the CSRF token.
+A person signs in on the login page with their name and password (`gateway users add`; only
+the Argon2id hash is stored, `gateway.app.people`) and then carries Flask's signed session
+cookie (HttpOnly, SameSite=Strict, Secure over TLS, signed with a secret made at start), which
+names a session the store keeps: the person and role come from the store, and sign-out,
+`gateway console --sign-out-all`, disabling the person, the idle timeout and the lifetime end
+it there (``sessions.py``). What a role may do is `gateway.app.people.may`; a POST the role
+may not make is refused 403 and written to the audit log.
+
+Scripts that read pages may still send ``Authorization: Bearer <token>`` with the tokens from
+the environment (GATEWAY_CONSOLE_TOKEN: a viewer; GATEWAY_CONSOLE_ADMIN_TOKEN: an admin);
+the JSON API (/api/v1) with its named clients is the way for new scripts. Tokens and
+passwords are compared in constant time (a password by Argon2); a client that sends too many
+wrong ones is answered 429 with Retry-After (``throttle.py``), nobody waits. No token or
+password is ever logged, stored in the session or rendered.
 """
 
 from __future__ import annotations
@@ -36,10 +40,14 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 from werkzeug.wrappers import Response as BaseResponse
 
+from gateway.app.access import AuditEntry, AuditOutcome
+from gateway.app.people import Permission, Role, may, signs_in
+
+from .context import console
 from .sessions import SignIns
 from .throttle import WrongTokens
 
-READER, ADMIN = "reader", "admin"
+READER, ADMIN = Role.VIEWER.value, Role.ADMIN.value  # what the environment's tokens grant
 TOKENS = "gateway_console_tokens"
 SIGN_INS = "gateway_console_sign_ins"
 WRONG_TOKENS = "gateway_console_wrong_tokens"
@@ -85,8 +93,21 @@ def role() -> str | None:
     return found if isinstance(found, str) else None
 
 
-def is_admin() -> bool:
-    return role() == ADMIN
+def person() -> str | None:
+    """Who is signed in (None for a script's bearer token)."""
+    found = g.get("person")
+    return found if isinstance(found, str) else None
+
+
+def can(permission: str) -> bool:
+    """Whether the signed-in role may ``permission`` (for views and templates)."""
+    current = role()
+    return current in set(Role) and may(Role(current), Permission(permission))
+
+
+def actor() -> str:
+    """The audit log's name for whoever makes this request."""
+    return f"console:{person()}" if person() else f"console-token:{role() or 'none'}"
 
 
 def csrf_token() -> str:
@@ -109,9 +130,9 @@ def _authenticate_person() -> BaseResponse | None:
         return _authenticate_bearer(header.removeprefix("Bearer ").strip())
     if request.endpoint in OPEN_ENDPOINTS:
         return None
-    granted = _session_role()
+    granted = _session()
     if granted is not None:
-        g.role, g.by_bearer = granted, False
+        g.role, g.person, g.by_bearer = granted[0], granted[1], False
         _check_csrf()
         return None
     if request.method == "GET":
@@ -120,14 +141,15 @@ def _authenticate_person() -> BaseResponse | None:
         return redirect(url_for("auth.login"))
     ended = session.get("ended")
     return _refused(_sign_ins().why(ended) if isinstance(ended, str)
-                    else "Sign in first: this console needs a token.")
+                    else "Sign in first: this console needs a name and password.")
 
 
 def _authenticate_bearer(token: str) -> Response | None:
     wait = _wrong_tokens().retry_after(_client())
     if wait is not None:
         return _too_many(wait)
-    granted = _tokens().role_of(token)
+    tokens = _tokens()
+    granted = tokens.role_of(token) if tokens is not None else None
     if granted is None:
         _wrong_tokens().failed(_client())
         return _refused("That token is not valid for this console.")
@@ -135,9 +157,9 @@ def _authenticate_bearer(token: str) -> Response | None:
     return None
 
 
-def _session_role() -> str | None:
-    """The role of the session the cookie names while the store says it holds. A session
-    that ended is dropped from the cookie, with why, for the login page to say."""
+def _session() -> tuple[str, str | None] | None:
+    """The role and person of the session the cookie names while the store says it holds. A
+    session that ended is dropped from the cookie, with why, for the login page to say."""
     session_id = session.get("sid")
     if not isinstance(session_id, str):
         return None
@@ -145,18 +167,30 @@ def _session_role() -> str | None:
     if verdict.role is None:
         session.clear()
         session["ended"] = verdict.ended_because
-    return verdict.role
+        return None
+    return verdict.role, verdict.person
 
 
-def require_admin() -> None:
-    if not is_admin():
-        abort(403, "Only the admin token may do this; you are signed in read-only.")
+def require(permission: Permission, action: str, target: str) -> None:
+    """Refuse (403) what the signed-in role may not do, and write the refusal to the audit
+    log: a forged form or a hand-made POST is seen, not only stopped."""
+    if can(permission.value):
+        return
+    audit(action, target, AuditOutcome.REFUSED, {"why": f"the {role()} role may not"})
+    abort(403, f"Your role ({role()}) may not do this.")
+
+
+def audit(action: str, target: str, outcome: AuditOutcome,
+          detail: dict[str, object] | None = None, *, who: str | None = None) -> None:
+    context = console()
+    context.store.audit_log().append(AuditEntry(context.now(), who or actor(), action,
+                                                target, outcome, _client(), detail or {}))
 
 
 @blueprint.route("/login", methods=["GET", "POST"])
 def login() -> BaseResponse | str | tuple[str, int] | tuple[str, int, dict[str, str]]:
     if request.method == "GET":
-        if _session_role() is not None:
+        if _session() is not None:
             return redirect(_safe_next())
         ended = session.pop("ended", None)
         return _login_page(_sign_ins().why(ended) if isinstance(ended, str) else None)
@@ -164,15 +198,19 @@ def login() -> BaseResponse | str | tuple[str, int] | tuple[str, int, dict[str, 
         return _login_page("The sign-in form expired: try again."), 400
     wait = _wrong_tokens().retry_after(_client())
     if wait is not None:
-        return _login_page(f"Too many wrong tokens from your address: try again in {wait} "
+        return _login_page(f"Too many failed sign-ins from your address: try again in {wait} "
                            "seconds."), 429, {"Retry-After": str(wait)}
-    granted = _tokens().role_of(request.form.get("token", ""))
-    if granted is None:
+    name = request.form.get("name", "").strip()
+    found = signs_in(console().store.people(), name, request.form.get("password", ""))
+    if found is None:
         _wrong_tokens().failed(_client())
-        return _login_page("That token is not right."), 401
+        audit("login", name[:64], AuditOutcome.REFUSED, who="console:?")
+        return _login_page("That name and password do not sign anybody in.", name), 401
     session.clear()  # a fresh session on sign-in: nothing from before carries over
-    session["sid"] = _sign_ins().start(granted)
+    session["sid"] = _sign_ins().start(found.role.value, found.name)
     csrf_token()
+    audit("login", found.name, AuditOutcome.DONE, {"role": found.role.value},
+          who=f"console:{found.name}")
     return redirect(_safe_next())
 
 
@@ -185,14 +223,15 @@ def logout() -> BaseResponse:
     return redirect(url_for("auth.login"))
 
 
-def _login_page(problem: str | None = None) -> str:
+def _login_page(problem: str | None = None, name: str = "") -> str:
     return render_template("login.html", next=_safe_next(), csrf=_login_csrf(),
-                           problem=problem)
+                           problem=problem, name=name[:64])
 
 
-def _tokens() -> Tokens:
+def _tokens() -> Tokens | None:
+    """The scripts' bearer tokens; None when the console was started without them."""
     found = current_app.extensions[TOKENS]
-    assert isinstance(found, Tokens)
+    assert found is None or isinstance(found, Tokens)
     return found
 
 

@@ -20,8 +20,8 @@ from flask.sessions import SecureCookieSessionInterface
 
 from gateway.app.ports import ConsoleSession, ConsoleSessionStore
 
-SIGNED_OUT, SIGNED_OUT_ALL, IDLE, LIFETIME, UNKNOWN = (
-    "signed-out", "signed-out-all", "idle", "lifetime", "unknown")
+SIGNED_OUT, SIGNED_OUT_ALL, IDLE, LIFETIME, UNKNOWN, DISABLED = (
+    "signed-out", "signed-out-all", "idle", "lifetime", "unknown", "disabled")
 # last_seen is written at most this often: most page views stay reads, so the console does
 # not queue behind the gateway's own writers on SQLite. Idle time counts from that write, so
 # a session may end up to this much before ``idle`` has fully passed, never after.
@@ -43,10 +43,12 @@ class SessionPolicy:
 
 @dataclass(frozen=True)
 class Verdict:
-    """A session cookie checked against the store: the role it grants, or why it ended."""
+    """A session cookie checked against the store: the role it grants and whose it is, or why
+    it ended."""
 
     role: str | None
     ended_because: str | None = None
+    person: str | None = None
 
 
 class SignIns:
@@ -56,12 +58,13 @@ class SignIns:
                  clock: Callable[[], datetime]) -> None:
         self.store, self.policy, self.clock = store, policy, clock
 
-    def start(self, role: str) -> str:
-        """A new session for ``role``; its secret id goes into the signed cookie only."""
+    def start(self, role: str, person: str | None = None) -> str:
+        """A new session of ``person`` in ``role``; its secret id goes into the signed cookie
+        only."""
         now = self.clock()
         self.store.forget_started_before(now - self.policy.lifetime - KEEP_ENDED)
         session_id = secrets.token_urlsafe(32)
-        self.store.start(session_id, role, now)
+        self.store.start(session_id, role, now, person)
         return session_id
 
     def check(self, session_id: str) -> Verdict:
@@ -74,7 +77,7 @@ class SignIns:
             return Verdict(None, ended)
         if now - found.last_seen >= TOUCH_EVERY:
             self.store.touch(session_id, now)
-        return Verdict(found.role)
+        return Verdict(found.role, person=found.person)
 
     def end(self, session_id: str) -> None:
         self.store.end(session_id, self.clock(), SIGNED_OUT)
@@ -84,6 +87,7 @@ class SignIns:
         return {
             SIGNED_OUT: "That session was signed out.",
             SIGNED_OUT_ALL: "An administrator signed every console session out.",
+            DISABLED: "Your account was disabled or its password changed.",
             IDLE: f"Your session ended after {_duration(self.policy.idle)} without activity.",
             LIFETIME: f"Your session reached its limit of {_duration(self.policy.lifetime)}.",
         }.get(reason, "That session is not known to this console.") + " Sign in again."

@@ -132,8 +132,9 @@ def _next(p: Progress, config_file: Path) -> None:
             ("recall status 26-031", "who was notified, who answered"),
             ("files", "every file taken in, accepted or rejected")):
         p.print(f"    {gateway} {command:<22} # {what}")
-    p.print(f"    GATEWAY_CONSOLE_TOKEN=<choose one> {gateway} console   # the admin web "
-            "console on http://127.0.0.1:8470")
+    p.print(f"    {gateway} users add you --role admin   # a person for the web console")
+    p.print(f"    {gateway} console                      # http://127.0.0.1:8470, sign in "
+            "as you")
     p.print(f"    {gateway} subscriptions status     # the internal systems fed by webhook")
     p.print(f"    {gateway} tokens create wms --scope read   # a JSON API client "
             "(/api/v1 on the console's port; /api/v1/openapi.json describes it)")

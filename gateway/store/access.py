@@ -1,4 +1,5 @@
-"""API clients and the audit log in the store (`gateway.app.access`)."""
+"""API clients, the audit log (`gateway.app.access`) and the console's people
+(`gateway.app.people`) in the store."""
 
 from __future__ import annotations
 
@@ -17,8 +18,9 @@ from gateway.app.access import (
     AuditRow,
     scopes_of,
 )
+from gateway.app.people import PeopleError, Person, Role
 from gateway.store.columns import aware, utc
-from gateway.store.schema import api_clients, audit_log
+from gateway.store.schema import api_clients, audit_log, console_users
 
 TOUCH_EVERY = timedelta(minutes=1)  # a busy client does not write on every request
 AUDIT_PAGE_MAX = 1000
@@ -93,10 +95,14 @@ class SqlAuditLog:
                 detail=json.dumps(dict(entry.detail), ensure_ascii=False, default=str)))
             return int(result.inserted_primary_key[0])  # type: ignore[index]
 
-    def entries(self, *, after: int = 0, limit: int = 100,
-                actor: str | None = None) -> list[AuditRow]:
-        query = (select(audit_log).where(audit_log.c.id > after).order_by(audit_log.c.id)
+    def entries(self, *, after: int = 0, limit: int = 100, actor: str | None = None,
+                before: int | None = None) -> list[AuditRow]:
+        newest_first = before is not None
+        query = (select(audit_log).where(audit_log.c.id > after)
+                 .order_by(audit_log.c.id.desc() if newest_first else audit_log.c.id)
                  .limit(max(1, min(limit, AUDIT_PAGE_MAX))))
+        if before is not None:
+            query = query.where(audit_log.c.id < before)
         if actor is not None:
             query = query.where(audit_log.c.actor == actor)
         with self.engine.connect() as connection:
@@ -104,3 +110,50 @@ class SqlAuditLog:
                 at=aware(row.at), actor=row.actor, action=row.action, target=row.target,
                 outcome=AuditOutcome(row.outcome), source=row.source,
                 detail=json.loads(row.detail))) for row in connection.execute(query)]
+
+
+class SqlPeople:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def add(self, person: Person, password_hash: str) -> None:
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(insert(console_users).values(
+                    name=person.name, role=person.role.value, password_hash=password_hash,
+                    created_at=utc(person.created_at),
+                    password_changed_at=utc(person.password_changed_at)))
+        except IntegrityError:
+            raise PeopleError(f"there is already a person named {person.name!r} (disabled "
+                              "people keep their name: choose another)") from None
+
+    def find(self, name: str) -> tuple[Person, str] | None:
+        with self.engine.connect() as connection:
+            row = connection.execute(select(console_users)
+                                     .where(console_users.c.name == name)).first()
+        return (_person(row), str(row.password_hash)) if row is not None else None
+
+    def all(self) -> list[Person]:
+        with self.engine.connect() as connection:
+            rows = connection.execute(select(console_users).order_by(console_users.c.name))
+            return [_person(row) for row in rows]
+
+    def set_password(self, name: str, password_hash: str, at: datetime) -> bool:
+        with self.engine.begin() as connection:
+            result = connection.execute(update(console_users).where(
+                console_users.c.name == name).values(password_hash=password_hash,
+                                                     password_changed_at=utc(at)))
+        return bool(result.rowcount)
+
+    def disable(self, name: str, at: datetime) -> bool:
+        with self.engine.begin() as connection:
+            result = connection.execute(update(console_users).where(
+                console_users.c.name == name, console_users.c.disabled_at.is_(None))
+                .values(disabled_at=utc(at)))
+        return bool(result.rowcount)
+
+
+def _person(row: Row[Any]) -> Person:
+    return Person(row.name, Role(row.role), aware(row.created_at),
+                  aware(row.password_changed_at),
+                  aware(row.disabled_at) if row.disabled_at else None)

@@ -14,6 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from gateway.app.access import ApiClientStore, AuditLog
 from gateway.app.delivery import SubscriberState
 from gateway.app.events import EventRecord, StoredEvent
+from gateway.app.people import PeopleStore
 from gateway.app.ports import (
     DOCUMENTS_MATCHING_MAX,
     AckMatch,
@@ -32,7 +33,7 @@ from gateway.app.ports import (
 )
 from gateway.model.states import FileState
 from gateway.store import deliveries, event_log
-from gateway.store.access import SqlApiClients, SqlAuditLog
+from gateway.store.access import SqlApiClients, SqlAuditLog, SqlPeople
 from gateway.store.columns import advance_counter, aware, utc
 from gateway.store.schema import (
     control_counters,
@@ -114,6 +115,10 @@ class SqlStore:
     def audit_log(self) -> AuditLog:
         """Every write through the API, the console and the token commands."""
         return SqlAuditLog(self.engine)
+
+    def people(self) -> PeopleStore:
+        """The people who sign in to the console (`gateway users`)."""
+        return SqlPeople(self.engine)
 
     def partners_seen(self) -> set[str]:
         """Every partner a file was ever received from."""

@@ -217,7 +217,8 @@ console_sessions = Table(
     "console_sessions", metadata,
     # SHA-256 (hex) of the session's secret id: the id itself is only in the browser's cookie
     Column("id", String(64), primary_key=True),
-    Column("role", String(16), nullable=False),  # reader | admin
+    Column("role", String(24), nullable=False),  # viewer | operator | ... (gateway.app.people)
+    Column("person", String(64)),  # who signed in; None: a script's bearer token
     Column("created_at", Moment, nullable=False),
     Column("last_seen", Moment, nullable=False),  # recorded at most once a minute
     Column("ended_at", Moment),
@@ -306,4 +307,16 @@ audit_log = Table(
     Column("source", String(64), nullable=False),  # the client's address, or "local"
     Column("detail", Text, nullable=False),  # JSON
     Index("ix_audit_log_actor", "actor", "id"),
+)
+
+# The people who sign in to the console (`gateway users`, `gateway.app.people`): a role each,
+# the password only as its Argon2id hash; a disabled person keeps the row for the audit log.
+console_users = Table(
+    "console_users", metadata,
+    Column("name", String(64), primary_key=True),
+    Column("role", String(24), nullable=False),
+    Column("password_hash", String(256), nullable=False),
+    Column("created_at", Moment, nullable=False),
+    Column("password_changed_at", Moment, nullable=False),
+    Column("disabled_at", Moment),
 )

@@ -18,10 +18,12 @@ class SqlConsoleSessions:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def start(self, session_id: str, role: str, at: datetime) -> None:
+    def start(self, session_id: str, role: str, at: datetime,
+              person: str | None = None) -> None:
         with self.engine.begin() as connection:
             connection.execute(insert(console_sessions).values(
-                id=_key(session_id), role=role, created_at=utc(at), last_seen=utc(at)))
+                id=_key(session_id), role=role, person=person, created_at=utc(at),
+                last_seen=utc(at)))
 
     def find(self, session_id: str) -> ConsoleSession | None:
         query = select(console_sessions).where(console_sessions.c.id == _key(session_id))
@@ -31,7 +33,7 @@ class SqlConsoleSessions:
             return None
         return ConsoleSession(row.role, aware(row.created_at), aware(row.last_seen),
                               aware(row.ended_at) if row.ended_at else None,
-                              row.ended_because)
+                              row.ended_because, row.person)
 
     def touch(self, session_id: str, at: datetime) -> None:
         with self.engine.begin() as connection:
@@ -46,6 +48,14 @@ class SqlConsoleSessions:
                                .where(console_sessions.c.id == _key(session_id),
                                       console_sessions.c.ended_at.is_(None))
                                .values(ended_at=utc(at), ended_because=because))
+
+    def end_of(self, person: str, at: datetime, because: str) -> int:
+        with self.engine.begin() as connection:
+            result = connection.execute(update(console_sessions)
+                                        .where(console_sessions.c.person == person,
+                                               console_sessions.c.ended_at.is_(None))
+                                        .values(ended_at=utc(at), ended_because=because))
+        return int(result.rowcount)
 
     def end_all(self, at: datetime, because: str) -> int:
         with self.engine.begin() as connection:

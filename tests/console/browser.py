@@ -11,6 +11,8 @@ from pathlib import Path
 
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from tests.console.story import PASSWORD
+
 CHROMIUM = Path("/usr/bin/chromium")
 VIEWPORT = {"width": 1366, "height": 860}  # a laptop screen
 
@@ -45,9 +47,10 @@ def new_page(browser: Browser) -> Page:
     return page
 
 
-def sign_in(page: Page, base_url: str, token: str) -> None:
+def sign_in(page: Page, base_url: str, name: str, password: str = PASSWORD) -> None:
     page.goto(f"{base_url}/login")
-    page.fill("#token", token)
+    page.fill("#name", name)
+    page.fill("#password", password)
     page.click("button[type=submit]")
     page.wait_for_url(f"{base_url}/partners")
 

@@ -11,16 +11,33 @@ from flask.testing import FlaskClient
 
 from gateway.console.app import create_app
 from gateway.console.auth import Tokens
-from tests.console.story import Story, build_story, empty_store
+from gateway.console.context import EXTENSION
+from tests.console.story import (
+    PASSWORD,
+    Story,
+    add_people,
+    build_story,
+    empty_store,
+)
 
-READ_TOKEN = "read-token-5b1d0c7e4a9f2d36"
+READ_TOKEN = "read-token-5b1d0c7e4a9f2d36"  # a script's bearer tokens (pages only)
 ADMIN_TOKEN = "admin-token-c83e19f06b2a4d75"
 TOKENS = Tokens(READ_TOKEN, ADMIN_TOKEN)
+# A test that names a token signs in as the person of that token's role.
+PERSON_OF = {READ_TOKEN: "vera", ADMIN_TOKEN: "ada"}
+
+
+def login_form(who: str, csrf: str, **extra: str) -> dict[str, str]:
+    """The login form of ``who`` (a person, or a token standing for its role's person)."""
+    return {"name": PERSON_OF.get(who, who), "password": PASSWORD, "csrf_token": csrf,
+            **extra}
 
 
 @pytest.fixture
 def story(tmp_path: Path) -> Story:
-    return build_story(tmp_path)
+    found = build_story(tmp_path)
+    add_people(found.store)
+    return found
 
 
 @pytest.fixture
@@ -31,14 +48,18 @@ def app(story: Story) -> Flask:
 @pytest.fixture
 def empty_app(tmp_path: Path) -> Flask:
     store, config = empty_store(tmp_path)
+    add_people(store)
     return create_app(store, config, TOKENS)
 
 
-def signed_in(app: Flask, token: str) -> FlaskClient:
+def signed_in(app: Flask, who: str) -> FlaskClient:
+    """A browser signed in as ``who`` (a person, or a token standing for its role's); the
+    test people are added to the app's store when missing."""
+    add_people(app.extensions[EXTENSION].store)
     client = app.test_client()
     page = client.get("/login")
     csrf = page.text.split('name="csrf_token" value="')[1].split('"')[0]
-    response = client.post("/login", data={"token": token, "csrf_token": csrf})
+    response = client.post("/login", data=login_form(who, csrf))
     assert response.status_code == 302, response.text
     return client
 

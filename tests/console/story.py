@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import shutil
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from gateway.app.ports import OutboundRecord, OutboxItem
+from gateway.app.people import Person, Role, hash_password
+from gateway.app.ports import GatewayStore, OutboundRecord, OutboxItem
 from gateway.config.settings import GatewayConfig
 from gateway.recall import RecallResponse, ResponseStatus, build_recall_response
 from gateway.store.repository import SqlStore
@@ -30,6 +31,21 @@ BROKEN_PARTNER = """id: Acme Returns
 name: Acme
 role: wholesaler
 """
+
+
+PASSWORD = "correct horse battery staple"
+_PASSWORD_HASH = hash_password(PASSWORD)  # hashed once: Argon2 takes its time on purpose
+# One person of each role, all with PASSWORD.
+PEOPLE = {"vera": Role.VIEWER, "otto": Role.OPERATOR, "rosa": Role.RECALL_COORDINATOR,
+          "ada": Role.ADMIN}
+_ADDED = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+def add_people(store: GatewayStore) -> None:
+    """The test people, each once."""
+    for name, role in PEOPLE.items():
+        if store.people().find(name) is None:
+            store.people().add(Person(name, role, _ADDED, _ADDED), _PASSWORD_HASH)
 
 
 @dataclass(frozen=True)

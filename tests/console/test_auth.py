@@ -7,7 +7,14 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from gateway.console.auth import Tokens
-from tests.console.conftest import ADMIN_TOKEN, READ_TOKEN, csrf_of, signed_in
+from tests.console.conftest import (
+    ADMIN_TOKEN,
+    PASSWORD,
+    READ_TOKEN,
+    csrf_of,
+    login_form,
+    signed_in,
+)
 from tests.console.story import Story
 
 PAGES = ["/partners", "/files", "/files/1", "/cases?q=RMA7734021", "/acks", "/recalls",
@@ -39,38 +46,43 @@ def test_a_script_reads_with_a_bearer_token(app: Flask, token: str) -> None:
     assert response.status_code == 200 and "status-0220.x12" in response.text
 
 
-def test_a_wrong_token_on_the_login_page_is_refused(app: Flask) -> None:
+@pytest.mark.parametrize("form", [{"name": "vera", "password": "wrong password here"},
+                                  {"name": "nobody", "password": PASSWORD},
+                                  {"name": READ_TOKEN, "password": READ_TOKEN},
+                                  {"name": "vera", "password": "x" * 5000}])
+def test_a_wrong_name_or_password_is_refused_alike(app: Flask, form: dict[str, str]) -> None:
     client = app.test_client()
     csrf = csrf_of(client.get("/login").text)
-    response = client.post("/login", data={"token": "guess", "csrf_token": csrf})
-    assert response.status_code == 401 and "That token is not right." in response.text
+    response = client.post("/login", data={**form, "csrf_token": csrf})
+    assert response.status_code == 401
+    assert "That name and password do not sign anybody in." in response.text
     assert client.get("/partners").status_code == 302  # still not signed in
 
 
 def test_the_login_form_needs_its_csrf_token(app: Flask) -> None:
-    response = app.test_client().post("/login", data={"token": READ_TOKEN})
+    response = app.test_client().post("/login", data={"name": "vera", "password": PASSWORD})
     assert response.status_code == 400
 
 
 def test_the_login_goes_back_only_to_a_page_of_this_console(app: Flask) -> None:
     client = app.test_client()
     csrf = csrf_of(client.get("/login").text)
-    response = client.post("/login", data={"token": READ_TOKEN, "csrf_token": csrf,
-                                           "next": "//evil.example/x"})
+    response = client.post("/login", data=login_form(READ_TOKEN, csrf,
+                                           next="//evil.example/x"))
     assert response.headers["Location"] == "/partners"
 
 
 def test_the_session_cookie_is_httponly_and_strict(app: Flask) -> None:
     client = app.test_client()
     csrf = csrf_of(client.get("/login").text)
-    response = client.post("/login", data={"token": READ_TOKEN, "csrf_token": csrf})
+    response = client.post("/login", data=login_form(READ_TOKEN, csrf))
     cookie = response.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
 
 
 def test_read_only_cannot_replay(reader: FlaskClient, story: Story) -> None:
     page = reader.get(f"/files/{story.rejected_file}").text
-    assert "Replaying needs the admin token" in page and "Replay file #" not in page
+    assert "Replaying needs an admin" in page and "Replay file #" not in page
     response = reader.post(f"/files/{story.rejected_file}/replay",
                            data={"csrf_token": csrf_of(page)})
     assert response.status_code == 403

@@ -25,8 +25,8 @@ from tests.console.browser import (
     shoot,
     sign_in,
 )
-from tests.console.conftest import ADMIN_TOKEN, READ_TOKEN, TOKENS
-from tests.console.story import Story, build_story
+from tests.console.conftest import TOKENS
+from tests.console.story import PASSWORD, Story, add_people, build_story
 
 if (missing := chromium_missing_reason()) is not None:
     if os.environ.get("CI"):
@@ -37,6 +37,7 @@ if (missing := chromium_missing_reason()) is not None:
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[Story, RunningConsole]]:
     story = build_story(tmp_path / "story")
+    add_people(story.store)
     running = serve_in_thread(create_app(story.store, story.config, TOKENS,
                                          clock=lambda: story.now))
     try:
@@ -76,10 +77,13 @@ def test_a_reader_follows_the_return_story(served: tuple[Story, RunningConsole],
     page.goto(console.url + "/files")  # not signed in: the login page, then back here
     expect(page.locator("h1")).to_have_text("Sign in")
     shoot(page, shots, "01-login")
-    page.fill("#token", "not the token")
+    page.fill("#name", "vera")
+    page.fill("#password", "not her password")
     page.click("button[type=submit]")
-    expect(page.locator(".flash-bad")).to_have_text("That token is not right.")
-    page.fill("#token", READ_TOKEN)
+    expect(page.locator(".flash-bad")).to_have_text(
+        "That name and password do not sign anybody in.")
+    expect(page.locator("#name")).to_have_value("vera")  # kept; the password is not
+    page.fill("#password", PASSWORD)
     page.click("button[type=submit]")
     expect(page).to_have_url(re.compile(r"/files$"))
 
@@ -105,7 +109,7 @@ def test_a_reader_follows_the_return_story(served: tuple[Story, RunningConsole],
     expect(page.locator(".finding .where")).to_have_text(
         "line 14, segment 12 (AT7), element AT701")
     expect(page.locator(".raw .line-marked")).to_have_text("AT7*ZZ*NS***20260120*1405*ET~")
-    expect(page.locator(".replay")).to_contain_text("Replaying needs the admin token")
+    expect(page.locator(".replay")).to_contain_text("Replaying needs an admin")
     shoot(page, shots, "04-rejected-file")
 
     page.click("nav.nav >> text=Acknowledgements")
@@ -127,8 +131,9 @@ def test_an_admin_replays_a_failed_file(served: tuple[Story, RunningConsole],
     story, console = served
     page = new_page(browser)
     errors = watched(page)
-    sign_in(page, console.url, ADMIN_TOKEN)
+    sign_in(page, console.url, "ada")
     expect(page.locator(".role")).to_have_text("admin")
+    expect(page.locator(".person")).to_have_text("ada")
     page.goto(f"{console.url}/files/{story.rejected_file}")
     page.click(f"text=Replay file #{story.rejected_file}")
     expect(page.locator(".flash")).to_have_text(

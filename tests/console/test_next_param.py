@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 
-from tests.console.conftest import READ_TOKEN, csrf_of, signed_in
+from tests.console.conftest import READ_TOKEN, csrf_of, login_form, signed_in
 
 HOME = "/partners"
 HOSTILE_NEXT = {
@@ -40,8 +40,7 @@ def assert_safe_redirect(location: str, expected: str) -> None:
 def test_signing_in_with_a_hostile_next_goes_home(empty_app: Flask, target: str) -> None:
     client = empty_app.test_client()
     csrf = csrf_of(client.get("/login").text)
-    response = client.post("/login", data={"token": READ_TOKEN, "csrf_token": csrf,
-                                           "next": target})
+    response = client.post("/login", data=login_form(READ_TOKEN, csrf, next=target))
     assert response.status_code == 302, response.text
     assert_safe_redirect(response.headers["Location"], HOME)
 
@@ -68,8 +67,7 @@ def test_a_page_of_the_console_is_where_the_login_returns(empty_app: Flask,
                                                           target: str) -> None:
     client = empty_app.test_client()
     csrf = csrf_of(client.get("/login").text)
-    response = client.post("/login", data={"token": READ_TOKEN, "csrf_token": csrf,
-                                           "next": target})
+    response = client.post("/login", data=login_form(READ_TOKEN, csrf, next=target))
     assert_safe_redirect(response.headers["Location"], target)
 
 
@@ -79,7 +77,7 @@ def test_an_unsigned_visit_is_sent_to_login_and_back(empty_app: Flask) -> None:
     assert first.status_code == 302
     csrf = csrf_of(client.get(first.headers["Location"]).text)
     back = client.post(first.headers["Location"],
-                       data={"token": READ_TOKEN, "csrf_token": csrf})
+                       data=login_form(READ_TOKEN, csrf))
     assert back.headers["Location"] == "/files?state=rejected"
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -16,6 +17,7 @@ from gateway.console.server import is_loopback
 from tests.console.conftest import READ_TOKEN, TOKENS, signed_in
 from tests.console.story import Story
 from tests.store.test_outbound import Gateway
+from tests.test_cli_robustness import write_config
 
 
 def test_partners_show_health_badges_and_broken_files(reader: FlaskClient) -> None:
@@ -142,11 +144,16 @@ def test_only_loopback_hosts_count_as_local() -> None:
     assert not any(map(is_loopback, ("0.0.0.0", "192.168.1.4", "::", "example.org")))
 
 
-def test_the_command_refuses_to_start_without_a_token(
-        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_command_refuses_to_start_when_nobody_can_sign_in(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.delenv("GATEWAY_CONSOLE_TOKEN", raising=False)
-    assert main(["console"]) == 2
-    assert "the console needs a token: set GATEWAY_CONSOLE_TOKEN" in capsys.readouterr().err
+    config = write_config(tmp_path, f"url: 'sqlite:///{tmp_path / 'g.sqlite'}'")
+    assert main(["--config", str(config), "db", "upgrade"]) == 0
+    capsys.readouterr()
+    assert main(["--config", str(config), "console"]) == 2
+    error = capsys.readouterr().err
+    assert "nobody can sign in to the console yet" in error and "gateway users add" in error
 
 
 def test_the_command_refuses_a_remote_host_unless_allowed(

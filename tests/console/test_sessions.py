@@ -26,7 +26,15 @@ from gateway.store.migrate import migration_config, upgrade
 from gateway.store.repository import SqlStore
 from gateway.store.schema import console_sessions
 from gateway.store.sessions import SqlConsoleSessions
-from tests.console.conftest import ADMIN_TOKEN, READ_TOKEN, TOKENS, csrf_of, signed_in
+from tests.console.conftest import (
+    ADMIN_TOKEN,
+    READ_TOKEN,
+    TOKENS,
+    add_people,
+    csrf_of,
+    login_form,
+    signed_in,
+)
 from tests.console.story import Story, empty_store
 from tests.store import conftest as store_fixtures
 from tests.test_cli_robustness import gateway, write_config
@@ -119,6 +127,7 @@ def test_sign_out_all_ends_every_session_of_a_running_console(
         tmp_path: Path, capsys: pytest.CaptureFixture[str],
         monkeypatch: pytest.MonkeyPatch) -> None:
     store, config = empty_store(tmp_path)
+    add_people(store)
     app = create_app(store, config, TOKENS)
     browsers = [signed_in(app, READ_TOKEN), signed_in(app, ADMIN_TOKEN)]
     monkeypatch.delenv("GATEWAY_CONSOLE_TOKEN", raising=False)  # not needed to sign out
@@ -209,7 +218,7 @@ def test_x_forwarded_proto_counts_only_from_a_trusted_proxy(story: Story) -> Non
 
 def _cookie_when_signing_in(client: FlaskClient, **request: Any) -> str:
     csrf = csrf_of(client.get("/login", **request).text)
-    response = client.post("/login", data={"token": READ_TOKEN, "csrf_token": csrf},
+    response = client.post("/login", data=login_form(READ_TOKEN, csrf),
                            **request)
     assert response.status_code == 302, response.text
     return response.headers["Set-Cookie"]
@@ -272,13 +281,15 @@ def test_wrong_tokens_on_the_login_form_count_too(story: Story) -> None:
     app = create_app(story.store, story.config, TOKENS)
     guesser = from_address(app, GUESSER)
     csrf = csrf_of(guesser.get("/login").text)
-    answers = [guesser.post("/login", data={"token": f"guess-{n}", "csrf_token": csrf})
-               for n in range(11)]
+    answers = [guesser.post("/login", data={"name": "vera", "password": f"guess-{n:08d}",
+                                            "csrf_token": csrf}) for n in range(11)]
     assert [a.status_code for a in answers] == [401] * 10 + [429]
-    assert answers[-1].headers["Retry-After"] == "300"
-    assert "Too many wrong tokens from your address: try again in 300 seconds." in \
+    # Each wrong password costs an Argon2 check (tenths of a second on a loaded box).
+    wait = int(answers[-1].headers["Retry-After"])
+    assert 240 <= wait <= 300
+    assert f"Too many failed sign-ins from your address: try again in {wait} seconds." in \
         answers[-1].text
-    right = guesser.post("/login", data={"token": READ_TOKEN, "csrf_token": csrf})
+    right = guesser.post("/login", data=login_form(READ_TOKEN, csrf))
     assert right.status_code == 429  # locked out: not even the right token is checked
     assert from_address(app, READER_ADDRESS).get("/files", headers=bearer(READ_TOKEN)
                                                  ).status_code == 200

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
 from gateway.app.access import AuditOutcome
+from gateway.app.people import Permission
 from gateway.app.ports import StoredFile
 from gateway.bootstrap import file_archive
 from gateway.errors import ArchivedBytesMissing, GatewayError
 from gateway.model.states import STORED_STATES, FileState
 
 from .. import actions
-from ..auth import require_admin, role
+from ..auth import audit, require
 from ..context import console
 from ..health import partner_files, partners_in_store
 from ..params import FILE_ROUTE, text_arg
@@ -61,25 +62,21 @@ def replay_file(file_id: int) -> Response:
     """`gateway replay '#N'` for one failed or unmapped file: through today's grammars and
     mappings, in place; no acknowledgement is sent again and no control number used; its new
     documents get their follow-ups, each once."""
-    require_admin()
+    require(Permission.REPLAY, "file.replay", f"#{file_id}")
     stored = _file_or_404(file_id)
     if not _replayable(stored):
         flash(f"File #{file_id} is {stored.state}: only rejected, partially accepted or "
               "not-X12 files, and files with a set that did not map, are replayed here.",
               "warn")
         return redirect(url_for("files.show", file_id=file_id))
-    context, actor = console(), f"console:{role()}"
     try:
-        result, follow_ups = actions.replay_file(context, stored)
+        result, follow_ups = actions.replay_file(console(), stored)
     except (ArchivedBytesMissing, GatewayError) as exc:
-        actions.record(context, actor=actor, source=request.remote_addr or "unknown",
-                       action="file.replay", target=f"#{file_id}",
-                       outcome=AuditOutcome.FAILED, detail={"why": str(exc)})
+        audit("file.replay", f"#{file_id}", AuditOutcome.FAILED, {"why": str(exc)})
         flash(f"File #{file_id} cannot be replayed: {exc}", "bad")
         return redirect(url_for("files.show", file_id=file_id))
-    actions.record(context, actor=actor, source=request.remote_addr or "unknown",
-                   action="file.replay", target=f"#{file_id}", outcome=AuditOutcome.DONE,
-                   detail={"from": stored.state.value, "to": result.state.value})
+    audit("file.replay", f"#{file_id}", AuditOutcome.DONE,
+          {"from": stored.state.value, "to": result.state.value})
     documents = f"{result.documents} document{'s' * (result.documents != 1)}"
     flash(f"Replayed file #{file_id}: {stored.state} → {result.state}, {documents}."
           + "".join(f" {line}." for line in follow_ups.lines()),

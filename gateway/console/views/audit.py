@@ -1,0 +1,51 @@
+"""The audit log (admins): every sign-in, failed sign-in and write, newest first, and as CSV."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, render_template, request, stream_with_context
+
+from gateway.app.access import audit_json
+from gateway.app.export import ExportFormat, export_text
+from gateway.app.people import Permission
+
+from ..auth import can
+from ..context import console
+from ..params import text_arg
+
+blueprint = Blueprint("audit", __name__)
+PAGE_SIZE = 100
+CSV_MAX = 100_000  # rows in one download
+COLUMNS = ("id", "at", "actor", "action", "target", "outcome", "source", "detail")
+
+
+@blueprint.route("/audit")
+def index() -> str:
+    _admins_only()
+    actor = text_arg("actor", 80)
+    before = _before()
+    rows = console().store.audit_log().entries(before=before, limit=PAGE_SIZE, actor=actor)
+    older = rows[-1].id if len(rows) == PAGE_SIZE else None
+    return render_template("audit.html", rows=[audit_json(r) for r in rows], actor=actor,
+                           older=older, page_size=PAGE_SIZE)
+
+
+@blueprint.route("/audit.csv")
+def download() -> Response:
+    _admins_only()
+    rows = console().store.audit_log().entries(before=2**62, limit=CSV_MAX,
+                                               actor=text_arg("actor", 80))
+    lines = export_text((audit_json(r) for r in rows), ExportFormat.CSV, COLUMNS)
+    response = Response(stream_with_context(lines), mimetype="text/csv")
+    response.headers["Content-Disposition"] = 'attachment; filename="audit.csv"'
+    return response
+
+
+def _admins_only() -> None:
+    if not can(Permission.ADMINISTER.value):
+        abort(403, "The audit log is for administrators.")
+
+
+def _before() -> int:
+    """Newest first, below this id (the "older" link's); the end of the log by default."""
+    text = request.args.get("before", "")
+    return int(text) if text.isdigit() and 0 < len(text) <= 18 else 2**62
