@@ -141,9 +141,11 @@ class AuditLog(Protocol):
     def append(self, entry: AuditEntry) -> int: ...
 
     def entries(self, *, after: int = 0, limit: int = 100, actor: str | None = None,
-                before: int | None = None) -> list[AuditRow]:
+                before: int | None = None, action_prefix: str | None = None,
+                targets: Iterable[str] = ()) -> list[AuditRow]:
         """Oldest first, ids after ``after``; given ``before``, newest first below it (a page
-        of a log read from its end)."""
+        of a log read from its end); only ``actor``'s, only actions starting so, only about
+        ``targets``."""
         ...
 
 

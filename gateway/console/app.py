@@ -24,11 +24,22 @@ from gateway.config.settings import GatewayConfig
 from gateway.text_safety import printable_lines
 
 from . import api, auth, present
-from .context import EXTENSION, ConsoleContext
+from .context import EXTENSION, FORM_OVERHEAD, ConsoleContext, upload_limit
+from .context import console as console_context
 from .proxy import TrustedProxies
 from .sessions import CookieSecureOverTls, SessionPolicy, SignIns
 from .throttle import GuessLimit, WrongTokens
-from .views import acks, audit, cases, files, partners, recalls
+from .views import (
+    acks,
+    audit,
+    cases,
+    files,
+    partners,
+    queue,
+    recall_upload,
+    recalls,
+    search,
+)
 
 CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
        "frame-ancestors 'none'; base-uri 'none'")
@@ -91,8 +102,10 @@ def create_app(store: GatewayStore, config: GatewayConfig, tokens: auth.Tokens |
                                             context.now)
     app.extensions[auth.WRONG_TOKENS] = WrongTokens(guesses, monotonic)
     for blueprint in (auth.blueprint, partners.blueprint, files.blueprint, cases.blueprint,
-                      acks.blueprint, recalls.blueprint, audit.blueprint, *api.BLUEPRINTS):
+                      acks.blueprint, recall_upload.blueprint, recalls.blueprint, audit.blueprint,
+                      queue.blueprint, search.blueprint, *api.BLUEPRINTS):
         app.register_blueprint(blueprint)
+    app.before_request(_room_for_uploads)  # before anything reads a form
     app.before_request(auth.authenticate)
     app.after_request(_security_headers)
     app.register_error_handler(HTTPException, _error_page)
@@ -101,11 +114,21 @@ def create_app(store: GatewayStore, config: GatewayConfig, tokens: auth.Tokens |
     app.add_template_filter(present.tone, "tone")
     app.add_template_filter(finding_location, "location")
     app.add_template_filter(present.number, "number")
+    app.add_template_filter(present.without, "reject_key")
     return app
 
 
 def _now() -> datetime:
     return datetime.now().astimezone()
+
+
+# Endpoints whose body may carry a whole recall notice; every other form is small.
+UPLOAD_ENDPOINTS = frozenset({"recall_upload.check", "api_files.upload"})
+
+
+def _room_for_uploads() -> None:
+    if request.endpoint in UPLOAD_ENDPOINTS:
+        request.max_content_length = upload_limit(console_context().config) + FORM_OVERHEAD
 
 
 def _security_headers(response: Response) -> Response:

@@ -29,3 +29,11 @@ def console() -> ConsoleContext:
     found = current_app.extensions[EXTENSION]
     assert isinstance(found, ConsoleContext)
     return found
+
+
+FORM_OVERHEAD = 64 * 1024  # multipart boundaries and the fields around an uploaded notice
+
+
+def upload_limit(config: GatewayConfig) -> int:
+    """The largest notice taken (limits.xml_size, within limits.file_size), as over SFTP."""
+    return min(config.limits.file_bytes, config.limits.xml_bytes)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from gateway.app.wording import utc_minute
 from gateway.model.states import FileState
@@ -49,3 +50,8 @@ def moment(value: datetime | None) -> str:
 def number(value: Decimal) -> str:
     """2 rather than 2.000; 2.5 stays 2.5."""
     return format(value.normalize(), "f")
+
+
+def without(values: dict[str, Any], key: str) -> dict[str, Any]:
+    """A page's query arguments less one (a link that sets it anew)."""
+    return {k: v for k, v in values.items() if k != key}

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -96,7 +97,8 @@ class SqlAuditLog:
             return int(result.inserted_primary_key[0])  # type: ignore[index]
 
     def entries(self, *, after: int = 0, limit: int = 100, actor: str | None = None,
-                before: int | None = None) -> list[AuditRow]:
+                before: int | None = None, action_prefix: str | None = None,
+                targets: Iterable[str] = ()) -> list[AuditRow]:
         newest_first = before is not None
         query = (select(audit_log).where(audit_log.c.id > after)
                  .order_by(audit_log.c.id.desc() if newest_first else audit_log.c.id)
@@ -105,6 +107,11 @@ class SqlAuditLog:
             query = query.where(audit_log.c.id < before)
         if actor is not None:
             query = query.where(audit_log.c.actor == actor)
+        if action_prefix is not None:
+            query = query.where(audit_log.c.action.startswith(action_prefix, autoescape=True))
+        wanted = [t[:200] for t in targets]
+        if wanted:
+            query = query.where(audit_log.c.target.in_(wanted))
         with self.engine.connect() as connection:
             return [AuditRow(row.id, AuditEntry(
                 at=aware(row.at), actor=row.actor, action=row.action, target=row.target,

@@ -61,13 +61,13 @@ def decide_new_requests(context: Outbound, documents: Iterable[StoredDocument],
     answers = []
     for stored in documents:
         party = context.parties.get(stored.partner)
-        request = _request(stored)
+        request = request_of(stored)
         if request is None or party is None or party.returns_policy is None:
             continue
         view = cases_for(context.store, request.document_id)
-        if _answers(view, request):
+        if answers_to(view, request):
             continue  # a person (or an earlier run) already answered it
-        decision = decide(request, party.returns_policy, _held(view, request))
+        decision = decide(request, party.returns_policy, held_of(view, request))
         if decision.outcome.value == "pending":
             answers.append(Answer(request.document_id, party.id, "", "pending", False,
                                   decision.lines))
@@ -89,11 +89,23 @@ def operator_decide(context: Outbound, reference: str, verdict: Verdict, *,
     if party is None:
         raise DecisionError(f"request {request.document_id} came from {stored.partner}, "
                             "which has no partner file: there is nobody to answer")
-    earlier = _answers(view, request)
-    decision = operator_decision(request, verdict, lines=lines, reason=reason,
-                                 earlier=_latest_decision(earlier),
-                                 recalled_lines=_held(view, request))
+    earlier = answers_to(view, request)
+    latest = latest_decision(earlier)
+    decision = operator_decision(request, verdict, lines=lines, reason=reason, earlier=latest,
+                                 recalled_lines=held_of(view, request))
+    if latest is not None and _said(latest) == _said(decision):
+        # The same decision again (a form sent twice, a command run twice): our latest answer
+        # already says it, so no second 180 goes out.
+        rma = next((a.rma_number for a in reversed(earlier) if a.rma_number), "")
+        return Answer(request.document_id, party.id, rma, decision.outcome.value, False,
+                      decision.lines)
     return _send(context, party, request, decision, earlier=earlier, file_id=None, now=now)
+
+
+def _said(decision: Decision) -> set[tuple[int, Verdict, str | None]]:
+    """What an answer tells the retailer, line by line."""
+    return {(line.line_number, line.verdict, line.response_reason_code)
+            for line in decision.lines}
 
 
 def _send(context: Outbound, party: PartnerSettings, request: ReturnAuthorization,
@@ -130,7 +142,7 @@ def _named_request(view: CaseView, reference: str
     except AmbiguousReference as exc:
         raise DecisionError(str(exc)) from exc
     requests = [(stored, request) for stored in view.documents
-                if (request := _request(stored)) is not None and case is not None
+                if (request := request_of(stored)) is not None and case is not None
                 and document_reference(request) in case.documents]
     exact = [found for found in requests
              if normalize(found[1].document_id) == normalize(reference)]
@@ -144,7 +156,7 @@ def _named_request(view: CaseView, reference: str
     return chosen[-1]
 
 
-def _request(stored: StoredDocument) -> ReturnAuthorization | None:
+def request_of(stored: StoredDocument) -> ReturnAuthorization | None:
     if stored.kind != "return-authorization" or stored.direction != "in":
         return None
     document = document_from_json(stored)
@@ -153,7 +165,7 @@ def _request(stored: StoredDocument) -> ReturnAuthorization | None:
     return None
 
 
-def _answers(view: CaseView, request: ReturnAuthorization) -> list[ReturnAuthorization]:
+def answers_to(view: CaseView, request: ReturnAuthorization) -> list[ReturnAuthorization]:
     """Our earlier answers to ``request``, oldest first."""
     found = []
     for stored in view.documents:
@@ -166,14 +178,14 @@ def _answers(view: CaseView, request: ReturnAuthorization) -> list[ReturnAuthori
     return found
 
 
-def _held(view: CaseView, request: ReturnAuthorization) -> dict[int, str]:
+def held_of(view: CaseView, request: ReturnAuthorization) -> dict[int, str]:
     """The request's lines on recall hold (line number -> notice id)."""
     case = next((c for c in view.cases
                  if any(ref.id == request.document_id for ref in c.documents)), None)
     return held_lines(case) if case is not None else {}
 
 
-def _latest_decision(answers: list[ReturnAuthorization]) -> Decision | None:
+def latest_decision(answers: list[ReturnAuthorization]) -> Decision | None:
     """The decision our latest answer carried, line by line, read back from its RDRs."""
     if not answers:
         return None

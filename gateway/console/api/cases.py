@@ -98,7 +98,7 @@ def decide(decision: dict[str, Any]) -> dict[str, Any]:
         audit(action, reference, AuditOutcome.FAILED, {"why": str(exc)})
         raise HTTPError(404 if isinstance(exc, UnknownRequest) else 409, str(exc)) from None
     updates = queue_status_updates(outbound, [answer.request], now)
-    audit(action, reference, AuditOutcome.DONE, {
+    audit(action, answer.request, AuditOutcome.DONE, {
         "request": answer.request, "partner": answer.partner, "rma": answer.rma_number,
         "outcome": answer.outcome, "lines": decision.get("lines"),
         "reason": decision.get("reason"), "queued": answer.queued})

@@ -7,7 +7,7 @@ from typing import Any
 
 from apiflask import APIBlueprint
 from apiflask.exceptions import HTTPError
-from flask import Response, request, url_for
+from flask import Response, url_for
 from marshmallow import RAISE
 from werkzeug.datastructures import FileStorage
 
@@ -20,14 +20,13 @@ from gateway.bootstrap import file_archive, ingest_ports, outbound_context, part
 from gateway.errors import ArchivedBytesMissing, ConfigError, GatewayError
 
 from .. import actions
-from ..context import console
+from ..context import console, upload_limit
 from . import schemas
 from .auth import audit, current_client, token_auth
 from .records import document_summary
 
 blueprint = APIBlueprint("api_files", __name__, url_prefix="/api/v1", tag="Files")
 FILE_ID = "<int(max=4611686018427387904):file_id>"
-FORM_OVERHEAD = 64 * 1024  # multipart boundaries and the partner field around the notice
 _SAFE_SUFFIX = re.compile(r"\.[A-Za-z0-9]{1,8}$")
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]")
 _RAW_RESPONSE: dict[int | str, dict[str, Any]] = {200: {
@@ -115,13 +114,6 @@ def replay(file_id: int) -> dict[str, Any]:
     return _result_json(result, follow_ups)
 
 
-@blueprint.before_request
-def _room_for_a_notice() -> None:
-    """The console takes small forms only; an upload may carry a whole notice."""
-    if request.endpoint == "api_files.upload":
-        request.max_content_length = _upload_limit() + FORM_OVERHEAD
-
-
 @blueprint.post("/recalls")
 @blueprint.auth_required(token_auth, roles=["upload"])
 @blueprint.input(schemas.UploadIn, location="form_and_files", arg_name="upload")
@@ -191,9 +183,7 @@ def _sender_file(partner: str, name: str) -> PartnerSettings:
 
 
 def _upload_limit() -> int:
-    """The gateway's XML cap (limits.xml_size), as intake applies it to SFTP files."""
-    limits = console().config.limits
-    return min(limits.file_bytes, limits.xml_bytes)
+    return upload_limit(console().config)
 
 
 def _upload_name(given: str | None) -> str:

@@ -1,0 +1,82 @@
+"""The decision queue: return request lines waiting for a person, and deciding them.
+
+Operators and admins authorize or deny one line, several, or the whole request; the 180
+answer is stored and queued exactly as `gateway rma authorize|deny` does it (once: a repeated
+form is the same answer, not a second one), the case's subscribers are told, and the decision
+is in the audit log under the person's name, which the queue and the case page show.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from gateway.app.access import AuditOutcome, audit_json
+from gateway.app.outbound.decisions import operator_decide
+from gateway.app.outbound.pending import pending_queue
+from gateway.app.outbound.status import queue_status_updates
+from gateway.app.people import Permission
+from gateway.bootstrap import outbound_context
+from gateway.domain.rma_policy import RESPONSE_REASONS, DecisionError, Verdict
+
+from ..auth import audit, require
+from ..context import console
+
+blueprint = Blueprint("queue", __name__)
+RECENT = 20  # decisions shown under the queue
+MAX_REQUEST_ID = 80
+VERDICTS = {"authorize": Verdict.AUTHORIZE, "deny": Verdict.DENY}
+
+
+@blueprint.route("/queue")
+def index() -> str:
+    store = console().store
+    queue = pending_queue(store)
+    recent = [audit_json(r) for r in store.audit_log().entries(
+        before=2**62, limit=RECENT, action_prefix="decision.")]
+    return render_template("queue.html", queue=queue, recent=recent,
+                           reasons=sorted(RESPONSE_REASONS.items()))
+
+
+@blueprint.route("/queue/decide", methods=["POST"])
+def decide() -> Response:
+    request_id = request.form.get("request", "").strip()[:MAX_REQUEST_ID]
+    verb = request.form.get("verdict", "")
+    action = f"decision.{verb if verb in VERDICTS else 'unknown'}"
+    require(Permission.DECIDE, action, request_id)
+    lines = _lines(request.form.getlist("lines"))
+    reason = request.form.get("reason", "").strip() or None
+    if verb not in VERDICTS or not request_id or lines == []:
+        flash("That decision form was not complete: choose authorize or deny.", "bad")
+        return redirect(url_for("queue.index"))
+    context = console()
+    outbound, now = outbound_context(context.config, context.store), context.now()
+    try:
+        answer = operator_decide(outbound, request_id, VERDICTS[verb], lines=lines,
+                                 reason=reason if verb == "deny" else None, now=now)
+    except DecisionError as exc:
+        audit(action, request_id, AuditOutcome.FAILED, {"why": str(exc)})
+        flash(f"Request {request_id} was not decided: {exc}", "bad")
+        return redirect(url_for("queue.index"))
+    updates = queue_status_updates(outbound, [answer.request], now)
+    audit(action, answer.request, AuditOutcome.DONE, {
+        "request": answer.request, "partner": answer.partner, "rma": answer.rma_number,
+        "outcome": answer.outcome, "lines": lines, "reason": reason, "queued": answer.queued})
+    chosen = "every line" if lines is None else \
+        "line" + ("s " if len(lines) > 1 else " ") + ", ".join(map(str, lines))
+    flash(f"Request {answer.request} ({answer.partner}): {verb} {chosen}; now "
+          f"{answer.outcome}, answered under RMA {answer.rma_number}"
+          + ("" if answer.queued else " (the same answer was already queued)")
+          + "".join(f"; status update to {u.partner}: {u.state}" for u in updates) + ".",
+          "good")
+    return redirect(url_for("queue.index"))
+
+
+def _lines(chosen: list[str]) -> list[int] | None:
+    """The line numbers ticked; None (the whole request) when none is; [] when one is not a
+    line number at all (a forged form)."""
+    if not chosen:
+        return None
+    if not all(c.isascii() and c.isdigit() and 0 < len(c) <= 6 for c in chosen):
+        return []
+    return sorted({int(c) for c in chosen})

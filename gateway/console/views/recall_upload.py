@@ -1,0 +1,142 @@
+"""A recall coordinator sends a notice from the console: check it, see what is wrong where,
+confirm, and follow it on its recall page (with its recipients as CSV).
+
+Checking reads the file as the intake will (hardened XML, the schema or the CPSC dialect, the
+same size limit as over SFTP) and stores nothing; a notice with an error stops there, with
+each error located. A clean one waits in memory (``staging.py``) until its checker confirms
+it; then it goes through the same intake as a file from the partner's SFTP folder, as the
+issuing partner chosen, whose role must allow recall notices.
+"""
+
+from __future__ import annotations
+
+import re
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from werkzeug.wrappers import Response as BaseResponse
+
+from gateway.app.access import AuditOutcome
+from gateway.app.export import ExportFormat, export_text
+from gateway.app.ingest import ingest
+from gateway.app.outbound.react import react_to_file
+from gateway.app.partners import PartnerSettings
+from gateway.app.people import Permission
+from gateway.bootstrap import ingest_ports, outbound_context
+from gateway.domain.authority import PartnerDocument
+from gateway.recall import read_recall
+
+from ..auth import audit, can, person, require
+from ..context import console, upload_limit
+from ..health import partner_files
+from ..staging import StagedNotices
+
+blueprint = Blueprint("recall_upload", __name__)
+STAGED = "gateway_console_staged_notices"
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]")
+RECIPIENT_COLUMNS = ("partner", "notification_id", "notified_at", "delivered_at",
+                     "affected_units", "responded_at", "response_status", "units_found",
+                     "units_returned", "response_note")
+
+
+@blueprint.route("/recalls/upload", methods=["GET"])
+def form() -> str:
+    _may_upload()
+    return render_template("recall_upload.html", issuers=_issuers(), checked=None)
+
+
+@blueprint.route("/recalls/upload", methods=["POST"])
+def check() -> str | tuple[str, int]:
+    require(Permission.UPLOAD_RECALL, "recall.check", "")
+    issuers, partner = _issuers(), request.form.get("partner", "")
+    upload = request.files.get("notice")
+    if partner not in issuers or upload is None or not upload.filename:
+        return render_template("recall_upload.html", issuers=issuers, checked=None,
+                               problem="Choose the issuing partner and a notice file."), 400
+    data, name = upload.read(), _safe_name(upload.filename)
+    result = read_recall(data, max_bytes=_limit())
+    token = _staged().stage(person() or "", partner, name, data) if result.accepted else None
+    return render_template("recall_upload.html", issuers=issuers, checked=result,
+                           partner=partner, name=name, size=len(data), token=token)
+
+
+@blueprint.route("/recalls/upload/confirm", methods=["POST"])
+def confirm() -> BaseResponse:
+    require(Permission.UPLOAD_RECALL, "recall.upload", "")
+    staged = _staged().take(request.form.get("token", ""), person() or "")
+    if staged is None:
+        flash("That checked notice is no longer held (15 minutes passed, or the console "
+              "restarted): upload it again.", "bad")
+        return redirect(url_for("recall_upload.form"))
+    context = console()
+    partner = _issuers().get(staged.partner)
+    if partner is None:
+        flash(f"{staged.partner} may no longer send recall notices.", "bad")
+        return redirect(url_for("recall_upload.form"))
+    ports, settings = ingest_ports(context.config, context.store, partner)
+    result = ingest(staged.data, staged.name, staged.partner, ports, settings,
+                    now=context.now())
+    follow_ups = react_to_file(outbound_context(context.config, context.store), result,
+                               context.now())
+    audit("recall.upload", f"{staged.partner}/{staged.name}", AuditOutcome.DONE,
+          {"file_id": result.file_id, "state": result.state.value})
+    flash(f"File #{result.file_id} from {staged.partner}: {result.state}."
+          + "".join(f" {line}." for line in follow_ups.lines()), "good")
+    notice = read_recall(staged.data, max_bytes=_limit()).notice
+    if notice is not None:
+        return redirect(url_for("recalls.show", notice_id=notice.notice_id))
+    return redirect(url_for("files.show", file_id=result.file_id))
+
+
+@blueprint.route("/recalls/<path:notice_id>/recipients.csv")
+def recipients_csv(notice_id: str) -> Response:
+    if len(notice_id) > 80 or not notice_id.isprintable():
+        abort(404, "That is not a recall notice id.")
+    rows = console().store.recall_recipients_of(notice_id)
+    found = ({column: _cell(getattr(r, column)) for column in RECIPIENT_COLUMNS} for r in rows)
+    response = Response(stream_with_context(export_text(found, ExportFormat.CSV,
+                                                        RECIPIENT_COLUMNS)),
+                        mimetype="text/csv")
+    response.headers["Content-Disposition"] = 'attachment; filename="recipients.csv"'
+    return response
+
+
+def _cell(value: object) -> object:
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def _issuers() -> dict[str, PartnerSettings]:
+    """The partners whose files let them send recall notices, by id."""
+    return {p.id: p for p in partner_files(console().config)
+            if not p.problems and p.document_authority.refusal(
+                PartnerDocument.RECALL_NOTICE) is None}
+
+
+def _may_upload() -> None:
+    if not can(Permission.UPLOAD_RECALL.value):
+        abort(403, "Uploading recall notices is for recall coordinators and admins.")
+
+
+def _staged() -> StagedNotices:
+    found = current_app.extensions.setdefault(STAGED, StagedNotices())
+    assert isinstance(found, StagedNotices)
+    return found
+
+
+def _limit() -> int:
+    return upload_limit(console().config)
+
+
+def _safe_name(given: str) -> str:
+    base = given.replace("\\", "/").rsplit("/", 1)[-1]
+    return _SAFE_NAME.sub("_", base)[:120].strip("._") or "console-upload.xml"

@@ -1,0 +1,46 @@
+"""Searching the console (issue 15, part 4): cases and documents by RMA, GTIN / UPC, serial,
+partner, state and dates; pages; the whole result as CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from flask import Flask
+
+from tests.console.conftest import signed_in
+
+
+def test_an_empty_search_asks_for_something(app: Flask) -> None:
+    page = signed_in(app, "vera").get("/search").text
+    assert "Fill in what you know." in page
+
+
+def test_cases_by_upc_serial_and_state(app: Flask) -> None:
+    viewer = signed_in(app, "vera")
+    for query in ("gtin=614141000364", "serial=SMX22A0017734",
+                  "rma=RMA7734021&partner=northwind"):
+        page = viewer.get(f"/search?{query}").text
+        assert "RMA7734021" in page and "Nothing matches." not in page, query
+    assert "Nothing matches." in viewer.get("/search?rma=RMA7734021&state=closed").text
+    assert "Nothing matches." in viewer.get("/search?rma=RMA7734021&from=2999-01-01").text
+
+
+def test_documents_by_key_and_kind_and_the_csv(app: Flask) -> None:
+    viewer = signed_in(app, "vera")
+    page = viewer.get("/search?what=documents&rma=RMA7734021").text
+    assert "return-authorization" in page and "return-shipment" in page
+    rows = list(csv.DictReader(io.StringIO(viewer.get(
+        "/search.csv?what=documents&rma=RMA7734021&kind=return-shipment").text)))
+    assert rows and {r["kind"] for r in rows} == {"return-shipment"}
+    cases = list(csv.DictReader(io.StringIO(viewer.get("/search.csv?gtin=614141000364").text)))
+    assert [c["rma"] for c in cases] == ["RMA7734021"]
+
+
+def test_hostile_search_values_are_an_empty_or_harmless_search(app: Flask) -> None:
+    viewer = signed_in(app, "vera")
+    for query in ("rma=%00", "gtin=%3Cscript%3E", "after=-5&rma=x", "from=not-a-day&rma=x",
+                  "state=%27%3B--&rma=x", "rma=" + "x" * 5000):
+        response = viewer.get(f"/search?{query}")
+        assert response.status_code == 200, query
+        assert "<script>" not in response.text
