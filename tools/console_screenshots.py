@@ -52,7 +52,10 @@ def main() -> int:
                  ("case", "/cases?q=RMA7734021"), ("case-unknown", "/cases?q=NOPE-1"),
                  ("acks", "/acks"), ("acks-overdue", "/acks?show=overdue"),
                  ("acks-held", "/acks?show=held"), ("recalls", "/recalls"),
-                 ("recall", "/recalls/26-031"), ("audit", "/audit"),
+                 ("recall", "/recalls/26-031"), ("audit", "/audit"), ("queue", "/queue"),
+                 ("search", "/search?gtin=614141000364"),
+                 ("search-documents", "/search?what=documents&rma=RMA7734021"),
+                 ("recall-upload", "/recalls/upload"),
                  ("not-found", "/files/9999")]
         app = create_app(story.store, story.config, Tokens(READ, ADMIN),
                          clock=lambda: story.now)
@@ -83,7 +86,7 @@ def _shoot_all(app: object, empty: object, pages: list[tuple[str, str]],
             shoot(page, folder, "file-replayed")
             reader = new_page(browser)
             sign_in(reader, running_empty.url, "vera")
-            for name in ("partners", "files", "acks", "recalls", "cases"):
+            for name in ("partners", "files", "acks", "recalls", "cases", "queue", "search"):
                 reader.goto(f"{running_empty.url}/{name}")
                 shoot(reader, folder, f"empty-{name}")
     finally:

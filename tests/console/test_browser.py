@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from playwright.sync_api import Browser, ConsoleMessage, Page, expect
 
 from gateway.console.app import create_app
 from gateway.console.server import RunningConsole, serve_in_thread
+from gateway.demo import documents as demo
 from tests.console.browser import (
     chromium,
     chromium_missing_reason,
@@ -26,7 +28,8 @@ from tests.console.browser import (
     sign_in,
 )
 from tests.console.conftest import TOKENS
-from tests.console.story import PASSWORD, Story, add_people, build_story
+from tests.console.story import NOTICE, PASSWORD, Story, add_people, build_story
+from tests.store.test_outbound import Gateway
 
 if (missing := chromium_missing_reason()) is not None:
     if os.environ.get("CI"):
@@ -141,4 +144,82 @@ def test_an_admin_replays_a_failed_file(served: tuple[Story, RunningConsole],
     shoot(page, shots, "08-replayed")
     page.click("text=Sign out")
     expect(page.locator("h1")).to_have_text("Sign in")
+    assert errors == []
+
+
+@pytest.fixture
+def with_pending(served: tuple[Story, RunningConsole]) -> tuple[Story, RunningConsole, str]:
+    """The story plus Northwind's kettle 'not as expected', which its policy leaves pending."""
+    story, console = served
+    day = story.now - timedelta(days=1)
+    gateway = Gateway(str(story.store.engine.url), story.config.paths["archive"].parent)
+    gateway.take("northwind", demo.second_request(day), "rma-kettle.x12", at=story.now)
+    return story, console, demo.request_id(day, 2)
+
+
+def test_each_role_does_its_work_and_the_audit_log_names_them(
+        with_pending: tuple[Story, RunningConsole, str], browser: Browser,
+        shots: Path) -> None:
+    story, console, request = with_pending
+    url = console.url
+
+    # A viewer sees the queue without buttons; a forged POST is refused and audited.
+    viewer = new_page(browser)
+    sign_in(viewer, url, "vera")
+    viewer.goto(f"{url}/queue")
+    expect(viewer.locator("section.decision")).to_have_count(1)
+    expect(viewer.locator("button[name=verdict]")).to_have_count(0)
+    csrf = viewer.locator("input[name=csrf_token]").first.get_attribute("value") or ""
+    forged = viewer.request.post(f"{url}/queue/decide", form={
+        "csrf_token": csrf, "request": request, "verdict": "deny"})
+    assert forged.status == 403
+
+    # An operator authorizes the pending line: the 180 answer is queued once.
+    operator = new_page(browser)
+    errors = watched(operator)
+    sign_in(operator, url, "otto")
+    operator.goto(f"{url}/queue")
+    shoot(operator, shots, "09-queue")
+    operator.click("section.decision button[value=authorize]")
+    expect(operator.locator(".flash")).to_contain_text(
+        f"Request {request} (northwind): authorize every line; now authorized")
+    answers = [r for r in story.store.outbound(purposes=["rma-answer"]) if r.subject == request]
+    assert len(answers) == 1
+    expect(operator.locator("section.decision")).to_have_count(0)
+    shoot(operator, shots, "10-queue-decided")
+
+    # A recall coordinator checks a broken notice (nothing stored), then sends a good one.
+    coordinator = new_page(browser)
+    sign_in(coordinator, url, "rosa")
+    coordinator.goto(f"{url}/recalls/upload")
+    files_before = len(story.store.recent_files(limit=10_000))
+    coordinator.set_input_files("#notice", str(NOTICE.parent /
+                                                "invalid-schema-several-errors.xml"))
+    coordinator.click("button:has-text('Check')")
+    expect(coordinator.locator("text=Nothing was stored")).to_be_visible()
+    expect(coordinator.locator("td.where").first).to_contain_text("line 6")
+    shoot(coordinator, shots, "11-recall-upload-broken")
+    assert len(story.store.recent_files(limit=10_000)) == files_before
+    good = story.config.paths["archive"].parent / "notice-26-902.xml"
+    good.write_text(NOTICE.read_text().replace("26-031", "26-902"))
+    coordinator.set_input_files("#notice", str(good))
+    coordinator.click("button:has-text('Check')")
+    expect(coordinator.locator("text=ready to send")).to_be_visible()
+    coordinator.click("button:has-text('Send notice 26-902')")
+    expect(coordinator).to_have_url(re.compile(r"/recalls/26-902$"))
+    expect(coordinator.locator(".flash")).to_contain_text("recall 26-902: notified northwind")
+    shoot(coordinator, shots, "12-recall-sent")
+
+    # An admin replays a file, then reads who did what.
+    admin = new_page(browser)
+    sign_in(admin, url, "ada")
+    admin.goto(f"{url}/files/{story.rejected_file}")
+    admin.click(f"text=Replay file #{story.rejected_file}")
+    admin.goto(f"{url}/audit")
+    shoot(admin, shots, "13-audit")
+    table = admin.locator("table").inner_text()
+    for actor, action in (("console:vera", "decision.deny"), ("console:otto",
+                          "decision.authorize"), ("console:rosa", "recall.upload"),
+                          ("console:ada", "file.replay")):
+        assert re.search(rf"{actor}.*\n?.*{action}", table), (actor, action)
     assert errors == []
