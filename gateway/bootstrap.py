@@ -243,3 +243,18 @@ def open_channel(partner: PartnerSettings) -> PartnerChannel:
     # paramiko is loaded by the first SFTP channel: commands that open none start lighter.
     from gateway.transport.sftp import SftpChannel  # noqa: PLC0415
     return SftpChannel(partner)
+
+
+def missing_secrets(partner: PartnerSettings) -> list[str]:
+    """A secret's reference can be right while the secret is absent: say so, never show it."""
+    transport = partner.transport
+    if transport is None:
+        return []
+    problems = []
+    for key, ref in (("private_key", transport.private_key),
+                     ("passphrase", transport.passphrase)):
+        if ref is not None and ref.env and not os.environ.get(ref.env):
+            problems.append(f"transport.{key}: the environment variable {ref.env} is not set")
+        if ref is not None and ref.file and not ref.file.is_file():
+            problems.append(f"transport.{key}: the file {ref.file} does not exist")
+    return problems

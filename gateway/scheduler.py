@@ -51,7 +51,7 @@ from gateway.app.ingest import FileControls, IngestResult
 from gateway.app.outbound.react import Reactions, react
 from gateway.app.partners import PartnerSettings
 from gateway.app.poll import PollReport, PollRetry, poll_partner, publish_pending
-from gateway.app.ports import OutboxItem, StoredDocument
+from gateway.app.ports import OutboxItem, PollRecord, StoredDocument
 from gateway.app.watchers import (
     AlertMemory,
     file_too_large,
@@ -216,11 +216,25 @@ class Daemon:
         except TransportError as exc:
             self._polled(partner_id, started, ok=False)
             self._poll_failed(partner_id, exc)
+            self._record_poll(partner_id, error=str(exc))
             return
         self._polled(partner_id, started, ok=True)
         self.backed_off.pop(partner_id, None)
         self._reachable_again(partner_id)
+        self._record_poll(partner_id, error=None)
         _log_report(report)
+
+    def _record_poll(self, partner_id: str, *, error: str | None) -> None:
+        """The poll in the store, with the next one due, for the console (another process).
+        A store that cannot take it is logged: it never fails the poll."""
+        job = self.scheduler.get_job(f"poll:{partner_id}")
+        due = job.next_run_time if job is not None else None
+        try:
+            self.store.record_poll(PollRecord(partner_id, local_now(), error is None, error,
+                                              due))
+        except Exception as exc:  # a record for people, never the result of the poll
+            log.warning("%s: the poll could not be recorded for the console: %s",
+                        partner_id, exc, extra={"partner": partner_id})
 
     def _polled(self, partner_id: str, started: float, *, ok: bool) -> None:
         self.metrics.polled(partner_id, time.monotonic() - started, ok=ok,

@@ -238,6 +238,17 @@ class RecallRecipient:
 
 
 @dataclass(frozen=True, slots=True)
+class PollRecord:
+    """The daemon's last poll of a partner."""
+
+    partner: str
+    polled_at: datetime
+    ok: bool
+    error: str | None
+    next_poll_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
 class FileSummary:
     file: StoredFile
     errors: int
@@ -420,6 +431,12 @@ class GatewayStore(Protocol):
     def people(self) -> PeopleStore:
         """The people who sign in to the console (`gateway users`)."""
         ...
+
+    def record_poll(self, record: PollRecord) -> None:
+        """Keep the daemon's latest poll of ``record.partner`` (one row a partner)."""
+        ...
+
+    def poll_records(self) -> dict[str, PollRecord]: ...
 
     def partners_seen(self) -> set[str]:
         """Every partner a file was ever received from."""

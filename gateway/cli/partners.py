@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import os
-import secrets
 import sys
 from pathlib import Path
 
+from gateway.app.connection_test import connection_steps
 from gateway.app.outbound.react import react_to_file
 from gateway.app.partners import PartnerSettings
-from gateway.app.poll import SkipsEntries, poll_partner
+from gateway.app.poll import poll_partner
 from gateway.bootstrap import (
     local_now,
+    missing_secrets,
     open_channel,
     open_store,
     outbound_context,
@@ -82,7 +82,7 @@ def _check(args: argparse.Namespace) -> int:
     claimed = _claimed_identities(partners, config.identity)
     bad = 0
     for path, partner in partners.items():
-        problems = [*partner.problems, *_missing_secrets(partner), *claimed.get(path, [])]
+        problems = [*partner.problems, *missing_secrets(partner), *claimed.get(path, [])]
         if problems:
             bad += 1
             print(f"{path}: {len(problems)} problem{'s' * (len(problems) > 1)}")
@@ -123,21 +123,6 @@ def _isa_identity(qualifier: str, isa_id: str) -> tuple[str, str]:
     return qualifier.strip().upper(), isa_id.strip().upper()
 
 
-def _missing_secrets(partner: PartnerSettings) -> list[str]:
-    """A secret's reference can be right while the secret is absent: say so, never show it."""
-    transport = partner.transport
-    if transport is None:
-        return []
-    problems = []
-    for key, ref in (("private_key", transport.private_key),
-                     ("passphrase", transport.passphrase)):
-        if ref is not None and ref.env and not os.environ.get(ref.env):
-            problems.append(f"transport.{key}: the environment variable {ref.env} is not set")
-        if ref is not None and ref.file and not ref.file.is_file():
-            problems.append(f"transport.{key}: the file {ref.file} does not exist")
-    return problems
-
-
 def _poll(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     partner = partner_file(config, args.partner)
@@ -170,6 +155,9 @@ def _poll(args: argparse.Namespace) -> int:
     return 0
 
 
+_LABEL = {"ok": "ok", "warn": "warn", "fail": "FAIL"}
+
+
 def _test(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     path = config.paths["partners"] / f"{args.partner}.yaml"
@@ -177,28 +165,12 @@ def _test(args: argparse.Namespace) -> int:
         print(f"FAIL partner file: {path} does not exist")
         return 1
     partner = read_partner(path)
-    problems = [*partner.problems, *_missing_secrets(partner)]
+    problems = [*partner.problems, *missing_secrets(partner)]
     if problems:
         print(f"FAIL partner file {path}: " + "; ".join(problems))
         return 1
     print(f"ok   partner file {path}")
-    probe = f".gateway-probe-{secrets.token_hex(4)}"
-    step = "connect and verify the host key"
-    try:
-        with open_channel(partner) as channel:
-            print(f"ok   {step}")
-            step = "list the inbound folder"
-            files = channel.list_inbound()
-            print(f"ok   {step}: {len(files)} file{'s' * (len(files) != 1)} waiting")
-            for entry in channel.skipped if isinstance(channel, SkipsEntries) else []:
-                print(f"warn skipped {printable(entry.name)}: {printable(entry.why)}")
-            step = "write a probe in the outbound folder"
-            channel.publish(probe, b"returns gateway connection test\n")
-            print(f"ok   {step} ({probe})")
-            step = "remove the probe"
-            channel.remove_outbound(probe)
-            print(f"ok   {step}")
-    except TransportError as exc:
-        print(f"FAIL {step}: {printable(str(exc))}")  # the server's words, names of its files
-        return 1
-    return 0
+    steps = connection_steps(partner, open_channel)
+    for step in steps:  # the server's words and its files' names: escaped
+        print(f"{_LABEL[step.outcome]:<4} {printable(step.text)}")
+    return 1 if steps[-1].outcome == "fail" else 0

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from gateway.app.partners import PartnerSettings
-from gateway.app.ports import GatewayStore, StoredFile
+from gateway.app.ports import GatewayStore, PollRecord, StoredFile
 from gateway.bootstrap import usable_partners
 from gateway.config.partners import checked_partner
 from gateway.config.settings import GatewayConfig
@@ -37,6 +37,9 @@ class PartnerHealth:
     overdue: int = 0
     held: int = 0
     unmapped_files: int = 0  # files with a set validation accepted that did not map
+    files_today: int = 0  # since midnight, in the console's time zone
+    rejects_today: int = 0
+    last_poll: PollRecord | None = None  # the daemon's, when `gateway run` polls it
     reasons: list[str] = field(default_factory=list)
     badge: str = "ok"
 
@@ -74,11 +77,16 @@ def partners_health(store: GatewayStore, config: GatewayConfig, now: datetime
                     ) -> list[PartnerHealth]:
     files = partner_files(config)
     known = {p.id for p in files}
+    polls = store.poll_records()
     # A partner the store heard from without a partner file (e.g. `gateway ingest --partner`)
     # is shown too: its problems are still ours.
-    return ([health_of(store, p.id, p, now) for p in files]
-            + [health_of(store, partner_id, None, now)
-               for partner_id in sorted(partners_in_store(store) - known)])
+    found = ([health_of(store, p.id, p, now) for p in files]
+             + [health_of(store, partner_id, None, now)
+                for partner_id in sorted(partners_in_store(store) - known)])
+    for health in found:
+        health.last_poll = polls.get(health.partner_id)
+        _judge(health)
+    return found
 
 
 def partners_in_store(store: GatewayStore) -> set[str]:
@@ -88,6 +96,8 @@ def partners_in_store(store: GatewayStore) -> set[str]:
 def health_of(store: GatewayStore, partner_id: str, settings: PartnerSettings | None,
               now: datetime) -> PartnerHealth:
     recent = store.recent_files(partner=partner_id, since=now - RECENT, limit=LOOK_BACK_FILES)
+    today = [r for r in recent
+             if r.file.received_at >= now.replace(hour=0, minute=0, second=0, microsecond=0)]
     last = store.recent_files(partner=partner_id, limit=1)
     health = PartnerHealth(
         partner_id, settings, last[0].file if last else None,
@@ -97,7 +107,9 @@ def health_of(store: GatewayStore, partner_id: str, settings: PartnerSettings | 
         overdue=len(store.outbound(partner=partner_id, overdue_at=now)),
         held=len(store.outbound(partner=partner_id, held=True)),
         unmapped_files=len(store.recent_files(partner=partner_id, unmapped=True,
-                                              limit=LOOK_BACK_FILES)))
+                                              limit=LOOK_BACK_FILES)),
+        files_today=len(today),
+        rejects_today=sum(1 for r in today if r.file.state in FAILED_STATES))
     _judge(health)
     return health
 
@@ -116,7 +128,9 @@ def _judge(health: PartnerHealth) -> None:
         *([f"{health.backlog} items waiting to be sent"]
           if health.backlog >= BACKLOG_ATTENTION else []),
         *(["no partner file: its files were taken with the gateway's defaults"]
-          if health.settings is None else [])]
+          if health.settings is None else []),
+        *([f"the last poll failed: {health.last_poll.error}"]
+          if health.last_poll is not None and not health.last_poll.ok else [])]
     health.reasons = failing + attention
     health.badge = "failing" if failing else "attention" if attention else "ok"
 

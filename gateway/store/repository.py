@@ -25,6 +25,7 @@ from gateway.app.ports import (
     OutboundRecord,
     OutboundRow,
     OutboxItem,
+    PollRecord,
     RecallRecipient,
     RecallResponseRow,
     StoredDocument,
@@ -43,6 +44,7 @@ from gateway.store.schema import (
     findings,
     interchanges,
     outbox,
+    partner_polls,
     recall_recipients,
     received_files,
     transaction_sets,
@@ -119,6 +121,23 @@ class SqlStore:
     def people(self) -> PeopleStore:
         """The people who sign in to the console (`gateway users`)."""
         return SqlPeople(self.engine)
+
+    def record_poll(self, record: PollRecord) -> None:
+        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
+        values = {"polled_at": utc(record.polled_at), "ok": record.ok,
+                  "error": record.error,
+                  "next_poll_at": utc(record.next_poll_at) if record.next_poll_at else None}
+        statement = dialect.insert(partner_polls).values(partner=record.partner, **values)
+        with self.engine.begin() as connection:
+            connection.execute(statement.on_conflict_do_update(
+                index_elements=["partner"], set_=values))
+
+    def poll_records(self) -> dict[str, PollRecord]:
+        with self.engine.connect() as connection:
+            return {row.partner: PollRecord(
+                row.partner, aware(row.polled_at), bool(row.ok), row.error,
+                aware(row.next_poll_at) if row.next_poll_at else None)
+                for row in connection.execute(select(partner_polls))}
 
     def partners_seen(self) -> set[str]:
         """Every partner a file was ever received from."""

@@ -320,3 +320,14 @@ console_users = Table(
     Column("password_changed_at", Moment, nullable=False),
     Column("disabled_at", Moment),
 )
+
+# The daemon's last poll of each partner and when it polls next (`gateway run`), so the
+# console shows them from another process.
+partner_polls = Table(
+    "partner_polls", metadata,
+    Column("partner", String(64), primary_key=True),
+    Column("polled_at", Moment, nullable=False),
+    Column("ok", Boolean, nullable=False),
+    Column("error", Text),  # why the last poll failed (the transport's words)
+    Column("next_poll_at", Moment),
+)

@@ -11,6 +11,10 @@ import time
 from functools import partial
 from pathlib import Path
 
+import pytest
+
+from gateway.bootstrap import open_store
+from gateway.config.settings import load_config
 from tests.cli import run_gateway
 
 REPO = Path(__file__).resolve().parents[2]
@@ -33,7 +37,8 @@ def wait_for(predicate, seconds: float) -> bool:  # type: ignore[no-untyped-def]
     return False
 
 
-def test_the_daemon_polls_reloads_backs_off_and_stops(tmp_path: Path) -> None:
+def test_the_daemon_polls_reloads_backs_off_and_stops(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "partners").mkdir()
     (tmp_path / "config.yaml").write_text(f"paths: {{mappings: '{REPO / 'mappings'}'}}\n")
     (tmp_path / "partners" / "northwind.yaml").write_text(
@@ -74,6 +79,13 @@ def test_the_daemon_polls_reloads_backs_off_and_stops(tmp_path: Path) -> None:
     assert "saia: cannot be polled, backing off" in err and "in/saia" in err
     assert err.rstrip().endswith("stopped")
     assert "Traceback" not in err
+    # Each poll is recorded for the console: when, whether it worked, the next one due.
+    monkeypatch.chdir(tmp_path)
+    store = open_store(load_config(tmp_path / "config.yaml"))
+    polls = store.poll_records()
+    store.close()
+    assert polls["northwind"].ok and polls["northwind"].next_poll_at is not None
+    assert not polls["saia"].ok and "in/saia" in (polls["saia"].error or "")
 
 
 def test_acknowledgements_owed_between_polls_are_sent_without_waiting_for_a_poll(
