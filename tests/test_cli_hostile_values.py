@@ -124,7 +124,7 @@ def problems_with(outcome: Outcome, value: str) -> list[str]:
 def walk_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
               capsys: pytest.CaptureFixture[str]) -> Iterator[Path]:
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("GATEWAY_CONSOLE_TOKEN", "read-token-walk-0f4c2b7e9d")
+
     for target, name in ((Daemon, "run"), (demo_run, "write_client_keys"),
                          (cli_console, "serve_forever")):
         monkeypatch.setattr(target, name, _would_start)

@@ -21,7 +21,6 @@ from gateway.cli.args import FILE_NUMBER_MAX, MAX_ROWS
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "samples" / "valid" / "856-pick-pack-004010.x12"
 HUGE = "99999999999999999999999"
-READ_TOKEN = "read-token-7c1e5a90d2b84f36"
 
 
 @dataclass(frozen=True)
@@ -201,7 +200,6 @@ READ_ONLY = [["files"], ["show", "RMA7734021"], ["show", "#1"], ["acks"],
 def test_a_command_on_a_missing_store_says_so_and_creates_nothing(
         config: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
         argv: list[str]) -> None:
-    monkeypatch.setenv("GATEWAY_CONSOLE_TOKEN", READ_TOKEN)
     outcome = gateway(capsys, "--config", str(config), *argv)
     assert_plain_refusal(outcome, "does not exist yet", "gateway db upgrade")
     assert not (config.parent / "db").exists()  # neither the file nor its folder

@@ -19,7 +19,6 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # the story lives with the tests
 
 from gateway.console.app import create_app  # noqa: E402
-from gateway.console.auth import Tokens  # noqa: E402
 from gateway.console.server import serve_in_thread  # noqa: E402
 from tests.console.browser import (  # noqa: E402
     chromium,
@@ -29,8 +28,6 @@ from tests.console.browser import (  # noqa: E402
     sign_in,
 )
 from tests.console.story import add_people, build_story, empty_store  # noqa: E402
-
-READ, ADMIN = "screenshots-read-token-0001", "screenshots-admin-token-0001"
 
 
 def main() -> int:
@@ -57,12 +54,12 @@ def main() -> int:
                  ("search-documents", "/search?what=documents&rma=RMA7734021"),
                  ("recall-upload", "/recalls/upload"),
                  ("not-found", "/files/9999")]
-        app = create_app(story.store, story.config, Tokens(READ, ADMIN),
+        app = create_app(story.store, story.config,
                          clock=lambda: story.now)
         (Path(work) / "empty").mkdir()
         store, config = empty_store(Path(work) / "empty")
         add_people(store)
-        empty = create_app(store, config, Tokens(READ, ADMIN))
+        empty = create_app(store, config)
         _shoot_all(app, empty, pages, args.folder)
     for path in sorted(args.folder.glob("*.png")):
         print(path)

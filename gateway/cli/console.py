@@ -6,22 +6,18 @@ import argparse
 import os
 import sys
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from gateway.bootstrap import open_store
 from gateway.cli import args as cli_args
 from gateway.config.settings import load_config
 from gateway.console import DEFAULT_PORT
 
-if TYPE_CHECKING:
-    from gateway.console.auth import Tokens
-
 # Flask, waitress and the console's modules are imported only when `gateway console` runs:
 # every other command (an export, a poll) starts without them, tens of MiB lighter.
 
 READ_TOKEN_ENV = "GATEWAY_CONSOLE_TOKEN"
 ADMIN_TOKEN_ENV = "GATEWAY_CONSOLE_ADMIN_TOKEN"
-SHORT_TOKEN = 16
 
 EXAMPLES = f"""examples:
   gateway users add dana --role admin   # people sign in with a name and a password
@@ -30,8 +26,8 @@ EXAMPLES = f"""examples:
   gateway console --port 9000 --idle-minutes 15 --session-hours 8
   gateway console --trusted-proxy 127.0.0.1   # a TLS proxy on this machine forwards to it
   gateway console --sign-out-all        # every browser must sign in again; then exits
-  {READ_TOKEN_ENV}="$(openssl rand -hex 24)" gateway console   # a script's page token
-  curl -H "Authorization: Bearer ${READ_TOKEN_ENV}" http://127.0.0.1:{DEFAULT_PORT}/files
+  gateway tokens create pages-script --scope read    # a script's token (printed once)
+  curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:{DEFAULT_PORT}/files
 
 Pages: partners and their health, files (findings, acknowledgements, the raw file), return
 cases, acknowledgements of what we sent (overdue, held), recalls and their effectiveness, and
@@ -50,9 +46,9 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "console", help="the admin web console (partners, files, cases, acks, recalls)",
         description="Serves the console on this machine: people sign in with the name and "
         "password of `gateway users add`, and see and do what their role allows. Scripts "
-        f"may read pages with 'Authorization: Bearer TOKEN' ({READ_TOKEN_ENV}, or "
-        f"{ADMIN_TOKEN_ENV}), or use the JSON API (/api/v1, gateway tokens). Only loopback "
-        "addresses are served unless --allow-remote is given.",
+        "send a named client's token ('Authorization: Bearer TOKEN', gateway tokens create) "
+        "to read pages or, better, the JSON API under /api/v1. Only loopback addresses are "
+        "served unless --allow-remote is given.",
         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     console.add_argument("--port", type=cli_args.port(1), default=DEFAULT_PORT,
                          help=f"TCP port (default {DEFAULT_PORT}; 1 to 65535)")
@@ -98,9 +94,7 @@ def _console(args: argparse.Namespace) -> int:
     from gateway.console.sessions import SessionPolicy  # noqa: PLC0415
     if args.sign_out_all:
         return _sign_out_all(args)
-    tokens, usable = _tokens_from_environment()
-    if not usable:
-        return 2
+    _say_environment_tokens_are_gone()
     if not is_loopback(args.host) and not args.allow_remote:
         print(f"gateway: the console listens on loopback addresses only (127.0.0.1, ::1, "
               f"localhost), not {args.host!r}; pass --allow-remote to serve other machines, "
@@ -109,13 +103,13 @@ def _console(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     store = open_store(config)
     people = [p for p in store.people().all() if p.active]
-    if not people and tokens is None:
+    if not people:
         print("gateway: nobody can sign in to the console yet: add a person first, e.g. "
               "gateway users add NAME --role admin", file=sys.stderr)
         return 2
     policy = SessionPolicy(idle=timedelta(minutes=args.idle_minutes),
                            lifetime=timedelta(hours=args.session_hours))
-    app = create_app(store, config, tokens, policy=policy,
+    app = create_app(store, config, policy=policy,
                      trusted_proxies=args.trusted_proxy)
     shown_host = f"[{args.host}]" if ":" in args.host else args.host
     print(f"gateway console on http://{shown_host}:{args.port}/ ({len(people)} "
@@ -134,23 +128,11 @@ def _sign_out_all(args: argparse.Namespace) -> int:
     return 0
 
 
-def _tokens_from_environment() -> tuple[Tokens | None, bool]:
-    """The scripts' bearer tokens, if set (people sign in with a name and password), and
-    whether what is set is usable."""
-    from gateway.console.auth import Tokens  # noqa: PLC0415 (see above)
-    reader = os.environ.get(READ_TOKEN_ENV, "").strip()
-    admin = os.environ.get(ADMIN_TOKEN_ENV, "").strip() or None
-    if not reader:
-        if admin is not None:
-            print(f"gateway: {ADMIN_TOKEN_ENV} needs {READ_TOKEN_ENV} beside it",
-                  file=sys.stderr)
-        return None, admin is None
-    if admin is not None and admin == reader:
-        print(f"gateway: {ADMIN_TOKEN_ENV} must differ from {READ_TOKEN_ENV}",
-              file=sys.stderr)
-        return None, False
-    for name, value in ((READ_TOKEN_ENV, reader), (ADMIN_TOKEN_ENV, admin)):
-        if value is not None and len(value) < SHORT_TOKEN:
-            print(f"gateway: warning: {name} is shorter than {SHORT_TOKEN} characters; "
-                  "a long random token is safer", file=sys.stderr)
-    return Tokens(reader, admin), True
+def _say_environment_tokens_are_gone() -> None:
+    """The console's shared tokens gave way to people and named API clients: a setting
+    still holding one is said to be ignored, not silently dropped."""
+    for name in (READ_TOKEN_ENV, ADMIN_TOKEN_ENV):
+        if os.environ.get(name, "").strip():
+            print(f"gateway: warning: {name} is ignored: people sign in with gateway users, "
+                  "scripts send a named client's token (gateway tokens create NAME --scope "
+                  "read)", file=sys.stderr)

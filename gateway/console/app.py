@@ -70,7 +70,7 @@ def _visible(value: Any) -> Any:
     return value
 
 
-def create_app(store: GatewayStore, config: GatewayConfig, tokens: auth.Tokens | None, *,
+def create_app(store: GatewayStore, config: GatewayConfig, *,
                clock: Callable[[], datetime] | None = None,
                policy: SessionPolicy = DEFAULT_POLICY, guesses: GuessLimit = DEFAULT_GUESSES,
                trusted_proxies: Iterable[str] = (),
@@ -97,7 +97,6 @@ def create_app(store: GatewayStore, config: GatewayConfig, tokens: auth.Tokens |
     app.wsgi_app = TrustedProxies(app.wsgi_app, trusted_proxies)  # type: ignore[method-assign]
     context = ConsoleContext(store, config, clock or _now)
     app.extensions[EXTENSION] = context
-    app.extensions[auth.TOKENS] = tokens
     app.extensions[auth.SIGN_INS] = SignIns(store.console_sessions(), policy,
                                             context.now)
     app.extensions[auth.WRONG_TOKENS] = WrongTokens(guesses, monotonic)

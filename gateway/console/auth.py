@@ -8,12 +8,13 @@ names a session the store keeps: the person and role come from the store, and si
 it there (``sessions.py``). What a role may do is `gateway.app.people.may`; a POST the role
 may not make is refused 403 and written to the audit log.
 
-Scripts that read pages may still send ``Authorization: Bearer <token>`` with the tokens from
-the environment (GATEWAY_CONSOLE_TOKEN: a viewer; GATEWAY_CONSOLE_ADMIN_TOKEN: an admin);
-the JSON API (/api/v1) with its named clients is the way for new scripts. Tokens and
-passwords are compared in constant time (a password by Argon2); a client that sends too many
-wrong ones is answered 429 with Retry-After (``throttle.py``), nobody waits. No token or
-password is ever logged, stored in the session or rendered.
+A script reads pages with ``Authorization: Bearer <token>``, the token of a named API client
+(`gateway tokens create`): its scopes give it a role (admin: admin; decide: operator; upload:
+recall-coordinator; read: viewer) and the audit log names it ``api:NAME``; the JSON API
+(/api/v1) is the better way for scripts. A token is found by its SHA-256, a password checked
+by Argon2; a client that sends too many wrong ones is answered 429 with Retry-After
+(``throttle.py``), nobody waits. No token or password is ever logged, stored in the session
+or rendered.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from __future__ import annotations
 import hmac
 import re
 import secrets
-from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from flask import (
@@ -40,15 +40,20 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 from werkzeug.wrappers import Response as BaseResponse
 
-from gateway.app.access import AuditEntry, AuditOutcome
+from gateway.app.access import (
+    ApiClient,
+    AuditEntry,
+    AuditOutcome,
+    Scope,
+    looks_like_token,
+    token_digest,
+)
 from gateway.app.people import Permission, Role, may, signs_in
 
 from .context import console
 from .sessions import SignIns
 from .throttle import WrongTokens
 
-READER, ADMIN = Role.VIEWER.value, Role.ADMIN.value  # what the environment's tokens grant
-TOKENS = "gateway_console_tokens"
 SIGN_INS = "gateway_console_sign_ins"
 WRONG_TOKENS = "gateway_console_wrong_tokens"
 # Endpoints anyone may reach: the login form itself, the stylesheet it uses, and the API's
@@ -63,29 +68,6 @@ _LOCAL_TARGET = re.compile(r"/(?![/\\])[A-Za-z0-9\-._~!$&'()*+,;=:@%/?]*")
 NEXT_MAX = 2048
 
 blueprint = Blueprint("auth", __name__)
-
-
-@dataclass(frozen=True)
-class Tokens:
-    reader: str
-    admin: str | None = None
-
-    def __post_init__(self) -> None:
-        if not self.reader:
-            raise ValueError("the read-only token is empty")
-        if self.admin is not None and hmac.compare_digest(self.admin.encode(),
-                                                          self.reader.encode()):
-            raise ValueError("the admin token must differ from the read-only token")
-
-    def role_of(self, given: str) -> str | None:
-        """The role a presented token grants; both are compared, whatever matches first."""
-        offered = given.encode()
-        is_admin = self.admin is not None and hmac.compare_digest(offered, self.admin.encode())
-        is_reader = hmac.compare_digest(offered, self.reader.encode())
-        return ADMIN if is_admin else READER if is_reader else None
-
-    def __repr__(self) -> str:  # never shows a token in a traceback or a log line
-        return f"Tokens(reader=***, admin={'***' if self.admin else None})"
 
 
 def role() -> str | None:
@@ -107,7 +89,8 @@ def can(permission: str) -> bool:
 
 def actor() -> str:
     """The audit log's name for whoever makes this request."""
-    return f"console:{person()}" if person() else f"console-token:{role() or 'none'}"
+    client = g.get("client")
+    return f"api:{client}" if isinstance(client, str) else f"console:{person() or '?'}"
 
 
 def csrf_token() -> str:
@@ -148,13 +131,25 @@ def _authenticate_bearer(token: str) -> Response | None:
     wait = _wrong_tokens().retry_after(_client())
     if wait is not None:
         return _too_many(wait)
-    tokens = _tokens()
-    granted = tokens.role_of(token) if tokens is not None else None
-    if granted is None:
+    client = console().store.api_clients().by_digest(token_digest(token)) \
+        if looks_like_token(token) else None
+    if client is None or not client.active:
         _wrong_tokens().failed(_client())
-        return _refused("That token is not valid for this console.")
-    g.role, g.by_bearer = granted, True
+        return _refused("That token is not valid for this console: a script sends the token "
+                        "of a named API client (gateway tokens create).")
+    g.role, g.person, g.client, g.by_bearer = _client_role(client).value, None, client.name, True
     return None
+
+
+def _client_role(client: ApiClient) -> Role:
+    """The console role a script's scopes amount to."""
+    if client.allows(Scope.ADMIN):
+        return Role.ADMIN
+    if Scope.DECIDE in client.scopes:
+        return Role.OPERATOR
+    if Scope.UPLOAD in client.scopes:
+        return Role.RECALL_COORDINATOR
+    return Role.VIEWER
 
 
 def _session() -> tuple[str, str | None] | None:
@@ -226,13 +221,6 @@ def logout() -> BaseResponse:
 def _login_page(problem: str | None = None, name: str = "") -> str:
     return render_template("login.html", next=_safe_next(), csrf=_login_csrf(),
                            problem=problem, name=name[:64])
-
-
-def _tokens() -> Tokens | None:
-    """The scripts' bearer tokens; None when the console was started without them."""
-    found = current_app.extensions[TOKENS]
-    assert found is None or isinstance(found, Tokens)
-    return found
 
 
 def _sign_ins() -> SignIns:

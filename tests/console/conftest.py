@@ -10,19 +10,17 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from gateway.console.app import create_app
-from gateway.console.auth import Tokens
 from gateway.console.context import EXTENSION
 from tests.console.story import (
+    ADMIN_TOKEN,
     PASSWORD,
+    READ_TOKEN,
     Story,
     add_people,
     build_story,
     empty_store,
 )
 
-READ_TOKEN = "read-token-5b1d0c7e4a9f2d36"  # a script's bearer tokens (pages only)
-ADMIN_TOKEN = "admin-token-c83e19f06b2a4d75"
-TOKENS = Tokens(READ_TOKEN, ADMIN_TOKEN)
 # A test that names a token signs in as the person of that token's role.
 PERSON_OF = {READ_TOKEN: "vera", ADMIN_TOKEN: "ada"}
 
@@ -42,14 +40,14 @@ def story(tmp_path: Path) -> Story:
 
 @pytest.fixture
 def app(story: Story) -> Flask:
-    return create_app(story.store, story.config, TOKENS, clock=lambda: story.now)
+    return create_app(story.store, story.config, clock=lambda: story.now)
 
 
 @pytest.fixture
 def empty_app(tmp_path: Path) -> Flask:
     store, config = empty_store(tmp_path)
     add_people(store)
-    return create_app(store, config, TOKENS)
+    return create_app(store, config)
 
 
 def signed_in(app: Flask, who: str) -> FlaskClient:

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+from gateway.app.access import ApiClient, scopes_of, token_digest
 from gateway.app.people import Person, Role, hash_password
 from gateway.app.ports import GatewayStore, OutboundRecord, OutboxItem
 from gateway.config.settings import GatewayConfig
@@ -41,11 +42,21 @@ PEOPLE = {"vera": Role.VIEWER, "otto": Role.OPERATOR, "rosa": Role.RECALL_COORDI
 _ADDED = datetime(2026, 11, 1, tzinfo=UTC)
 
 
+# Scripts read pages with a named API client's token (gateway tokens create).
+READ_TOKEN = "gwt_script-read-token-5b1d0c7e4a9f2d36a8"
+ADMIN_TOKEN = "gwt_script-admin-token-c83e19f06b2a4d75b1"
+SCRIPTS = {"script-reader": ("read", READ_TOKEN), "script-admin": ("admin", ADMIN_TOKEN)}
+
+
 def add_people(store: GatewayStore) -> None:
-    """The test people, each once."""
+    """The test people and the scripts' API clients, each once."""
     for name, role in PEOPLE.items():
         if store.people().find(name) is None:
             store.people().add(Person(name, role, _ADDED, _ADDED), _PASSWORD_HASH)
+    for name, (scopes, token) in SCRIPTS.items():
+        if store.api_clients().by_name(name) is None:
+            store.api_clients().create(ApiClient(name, scopes_of([scopes]), None, _ADDED,
+                                                 token[-4:]), token_digest(token))
 
 
 @dataclass(frozen=True)

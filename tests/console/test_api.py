@@ -13,12 +13,10 @@ from flask import Flask
 
 from gateway.app.access import AuditOutcome
 from gateway.console.app import create_app
-from gateway.console.auth import Tokens
 from gateway.console.throttle import GuessLimit
 from tests.console.api_clients import bearer, make_client
+from tests.console.conftest import signed_in
 from tests.console.story import NOTICE, Story
-
-TOKENS = Tokens("read-token-5b1d0c7e4a9f2d36", "admin-token-c83e19f06b2a4d75")
 
 
 @dataclass(frozen=True)
@@ -40,7 +38,7 @@ class Api:
 
 @pytest.fixture
 def api(story: Story) -> Api:
-    app = create_app(story.store, story.config, TOKENS, clock=lambda: story.now,
+    app = create_app(story.store, story.config, clock=lambda: story.now,
                      guesses=GuessLimit(attempts=3, window=60))
     at = story.now - timedelta(days=1)
     return Api(app, story, make_client(story.store, "wms", "read", at=at),
@@ -65,8 +63,9 @@ def test_an_unknown_or_revoked_token_is_refused(api: Api) -> None:
     assert api.get("/api/v1/events").status_code == 401
 
 
-def test_the_console_tokens_do_not_open_the_api(api: Api) -> None:
-    assert api.get("/api/v1/events", TOKENS.admin or "").status_code == 401
+def test_a_person_signed_in_to_the_console_is_not_an_api_client(api: Api) -> None:
+    browser = signed_in(api.app, "ada")
+    assert browser.get("/api/v1/events").status_code == 401  # a session cookie opens no API
 
 
 def test_a_token_in_the_address_is_refused_even_with_a_good_header(api: Api) -> None:

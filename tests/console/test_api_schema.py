@@ -23,7 +23,6 @@ from schemathesis.generation.modes import GenerationMode
 from schemathesis.specs.openapi.checks import negative_data_rejection
 
 from gateway.console.app import create_app
-from gateway.console.auth import Tokens
 from gateway.console.throttle import GuessLimit
 from tests.console.api_clients import bearer, make_client
 from tests.console.story import build_story
@@ -39,7 +38,7 @@ def api_schema(tmp_path_factory: pytest.TempPathFactory) -> schemathesis.BaseSch
     make_client(story.store, "ops", "admin", at=story.now - timedelta(days=1), token=ADMIN,
                 partner="recalls-hub")
     # Schemathesis also sends wrong tokens (to see they are refused): room for all of them.
-    app = create_app(story.store, story.config, Tokens("r" * 24, "a" * 24),
+    app = create_app(story.store, story.config,
                      clock=lambda: story.now, guesses=GuessLimit(attempts=100_000))
     return schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
 

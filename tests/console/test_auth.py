@@ -6,7 +6,6 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from gateway.console.auth import Tokens
 from tests.console.conftest import (
     ADMIN_TOKEN,
     PASSWORD,
@@ -146,9 +145,3 @@ def test_pages_carry_the_security_headers(reader: FlaskClient) -> None:
     assert response.headers["X-Frame-Options"] == "DENY"
     assert response.headers["Cache-Control"] == "no-store"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
-
-
-def test_tokens_must_differ_and_never_show_in_their_repr() -> None:
-    with pytest.raises(ValueError, match="must differ"):
-        Tokens("same-token-123456", "same-token-123456")
-    assert "secret" not in repr(Tokens("secret-reader", "secret-admin"))

@@ -27,7 +27,6 @@ from tests.console.browser import (
     shoot,
     sign_in,
 )
-from tests.console.conftest import TOKENS
 from tests.console.story import NOTICE, PASSWORD, Story, add_people, build_story
 from tests.store.test_outbound import Gateway
 
@@ -41,7 +40,7 @@ if (missing := chromium_missing_reason()) is not None:
 def served(tmp_path: Path) -> Iterator[tuple[Story, RunningConsole]]:
     story = build_story(tmp_path / "story")
     add_people(story.store)
-    running = serve_in_thread(create_app(story.store, story.config, TOKENS,
+    running = serve_in_thread(create_app(story.store, story.config,
                                          clock=lambda: story.now))
     try:
         yield story, running

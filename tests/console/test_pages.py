@@ -14,7 +14,7 @@ from gateway.console.app import create_app
 from gateway.console.charts import Bar, BarGroup, bar_chart
 from gateway.console.rawfile import one_segment_a_line, segment_terminator
 from gateway.console.server import is_loopback
-from tests.console.conftest import READ_TOKEN, TOKENS, signed_in
+from tests.console.conftest import READ_TOKEN, signed_in
 from tests.console.story import Story
 from tests.store.test_outbound import Gateway
 from tests.test_cli_robustness import write_config
@@ -157,19 +157,18 @@ def test_the_command_refuses_to_start_when_nobody_can_sign_in(
 
 
 def test_the_command_refuses_a_remote_host_unless_allowed(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["console", "--host", "0.0.0.0"]) == 2
+    assert "loopback addresses only" in capsys.readouterr().err
+
+
+def test_an_old_shared_token_setting_is_said_to_be_ignored(
         monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setenv("GATEWAY_CONSOLE_TOKEN", "a-long-enough-read-token")
+    monkeypatch.setenv("GATEWAY_CONSOLE_TOKEN", "an-old-shared-read-token")
     assert main(["console", "--host", "0.0.0.0"]) == 2
     error = capsys.readouterr().err
-    assert "loopback addresses only" in error and "a-long-enough-read-token" not in error
-
-
-def test_the_command_refuses_an_admin_token_equal_to_the_read_token(
-        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setenv("GATEWAY_CONSOLE_TOKEN", "same-token-for-both-0001")
-    monkeypatch.setenv("GATEWAY_CONSOLE_ADMIN_TOKEN", "same-token-for-both-0001")
-    assert main(["console"]) == 2
-    assert "must differ" in capsys.readouterr().err
+    assert "GATEWAY_CONSOLE_TOKEN is ignored" in error and "gateway tokens create" in error
+    assert "an-old-shared-read-token" not in error
 
 
 def test_partner_text_is_shown_with_bidi_and_control_characters_escaped(
@@ -180,7 +179,7 @@ def test_partner_text_is_shown_with_bidi_and_control_characters_escaped(
     gateway = Gateway(str(story.store.engine.url), story.config.paths["archive"].parent)
     name = "invoice\u202egnp.x12"
     file_id = gateway.take("odfl", b"CSV\x1b]0;owned\x07,1\n", name).file_id
-    client = signed_in(create_app(story.store, story.config, TOKENS, clock=lambda: story.now),
+    client = signed_in(create_app(story.store, story.config, clock=lambda: story.now),
                        READ_TOKEN)
     listing, page = client.get("/files").text, client.get(f"/files/{file_id}").text
     for text in (listing, page):

@@ -29,7 +29,6 @@ from gateway.store.sessions import SqlConsoleSessions
 from tests.console.conftest import (
     ADMIN_TOKEN,
     READ_TOKEN,
-    TOKENS,
     add_people,
     csrf_of,
     login_form,
@@ -128,7 +127,7 @@ def test_sign_out_all_ends_every_session_of_a_running_console(
         monkeypatch: pytest.MonkeyPatch) -> None:
     store, config = empty_store(tmp_path)
     add_people(store)
-    app = create_app(store, config, TOKENS)
+    app = create_app(store, config)
     browsers = [signed_in(app, READ_TOKEN), signed_in(app, ADMIN_TOKEN)]
     monkeypatch.delenv("GATEWAY_CONSOLE_TOKEN", raising=False)  # not needed to sign out
     (tmp_path / "cli").mkdir()
@@ -147,7 +146,7 @@ def test_sign_out_all_ends_every_session_of_a_running_console(
 # --- sessions expire ----------------------------------------------------------------------
 def test_an_idle_session_expires_after_thirty_minutes(story: Story) -> None:
     clock = Clock(story.now)
-    app = create_app(story.store, story.config, TOKENS, clock=clock)
+    app = create_app(story.store, story.config, clock=clock)
     browser = signed_in(app, READ_TOKEN)
     clock.advance(minutes=29)
     assert browser.get("/partners").status_code == 200
@@ -161,7 +160,7 @@ def test_an_idle_session_expires_after_thirty_minutes(story: Story) -> None:
 
 def test_a_busy_session_still_ends_after_twelve_hours(story: Story) -> None:
     clock = Clock(story.now)
-    app = create_app(story.store, story.config, TOKENS, clock=clock)
+    app = create_app(story.store, story.config, clock=clock)
     browser = signed_in(app, READ_TOKEN)
     for _ in range(35):  # a page every 20 minutes: never idle, 11 h 40 min in all
         clock.advance(minutes=20)
@@ -174,7 +173,7 @@ def test_a_busy_session_still_ends_after_twelve_hours(story: Story) -> None:
 def test_the_timeouts_are_the_ones_the_console_was_given(story: Story) -> None:
     clock = Clock(story.now)
     policy = SessionPolicy(idle=timedelta(minutes=5), lifetime=timedelta(hours=1))
-    app = create_app(story.store, story.config, TOKENS, clock=clock, policy=policy)
+    app = create_app(story.store, story.config, clock=clock, policy=policy)
     idle = signed_in(app, READ_TOKEN)
     clock.advance(minutes=4)
     assert idle.get("/partners").status_code == 200
@@ -208,8 +207,8 @@ def test_the_cookie_is_secure_over_tls_and_not_over_plain_http(app: Flask) -> No
 
 def test_x_forwarded_proto_counts_only_from_a_trusted_proxy(story: Story) -> None:
     https = {"X-Forwarded-Proto": "https"}
-    default = create_app(story.store, story.config, TOKENS)
-    proxied = create_app(story.store, story.config, TOKENS, trusted_proxies=["127.0.0.1"])
+    default = create_app(story.store, story.config)
+    proxied = create_app(story.store, story.config, trusted_proxies=["127.0.0.1"])
     for app, peer, secure in ((default, "127.0.0.1", False), (proxied, "127.0.0.1", True),
                               (proxied, "192.0.2.10", False)):
         cookie = _cookie_when_signing_in(from_address(app, peer), headers=https)
@@ -232,7 +231,7 @@ def test_a_flood_of_wrong_tokens_does_not_delay_another_client(
     second in one of the 4 worker threads, so the valid one waited about 8 s. Now no worker
     sleeps, the valid one is answered at once, and the flood's excess gets 429."""
     slept = _record_worker_sleeps(monkeypatch)
-    app = create_app(story.store, story.config, TOKENS, clock=lambda: story.now,
+    app = create_app(story.store, story.config, clock=lambda: story.now,
                      trusted_proxies=["127.0.0.1"])  # the test plays the proxy, to name clients
     running = serve_in_thread(app)
     try:
@@ -260,7 +259,7 @@ def test_a_flood_of_wrong_tokens_does_not_delay_another_client(
 
 def test_past_the_limit_a_client_gets_429_until_its_window_passes(story: Story) -> None:
     seconds = Seconds()
-    app = create_app(story.store, story.config, TOKENS, monotonic=seconds,
+    app = create_app(story.store, story.config, monotonic=seconds,
                      guesses=GuessLimit(attempts=3, window=60))
     guesser, other = from_address(app, GUESSER), from_address(app, READER_ADDRESS)
     for _ in range(3):
@@ -278,7 +277,7 @@ def test_past_the_limit_a_client_gets_429_until_its_window_passes(story: Story) 
 
 
 def test_wrong_tokens_on_the_login_form_count_too(story: Story) -> None:
-    app = create_app(story.store, story.config, TOKENS)
+    app = create_app(story.store, story.config)
     guesser = from_address(app, GUESSER)
     csrf = csrf_of(guesser.get("/login").text)
     answers = [guesser.post("/login", data={"name": "vera", "password": f"guess-{n:08d}",
@@ -296,7 +295,7 @@ def test_wrong_tokens_on_the_login_form_count_too(story: Story) -> None:
 
 
 def test_guesses_from_an_address_do_not_sign_out_its_browser(story: Story) -> None:
-    app = create_app(story.store, story.config, TOKENS)
+    app = create_app(story.store, story.config)
     browser = signed_in(app, READ_TOKEN)  # the test client's 127.0.0.1
     guesser = from_address(app, "127.0.0.1")
     codes = {guesser.get("/files", headers=bearer("guess")).status_code for _ in range(12)}
@@ -306,12 +305,12 @@ def test_guesses_from_an_address_do_not_sign_out_its_browser(story: Story) -> No
 
 def test_forwarded_addresses_are_believed_only_from_a_trusted_proxy(story: Story) -> None:
     limit = GuessLimit(attempts=2, window=60)
-    direct = create_app(story.store, story.config, TOKENS, guesses=limit)
+    direct = create_app(story.store, story.config, guesses=limit)
     spoofer = from_address(direct, GUESSER)
     codes = [spoofer.get("/files", headers=bearer("guess", **{"X-Forwarded-For": f"10.0.0.{n}"})
                          ).status_code for n in range(4)]
     assert codes == [401, 401, 429, 429]  # counted under its own address, whatever it says
-    proxied = create_app(story.store, story.config, TOKENS, guesses=limit,
+    proxied = create_app(story.store, story.config, guesses=limit,
                          trusted_proxies=["127.0.0.0/8"])
     proxy = from_address(proxied, "127.0.0.1")
     codes = [proxy.get("/files", headers=bearer("guess", **{"X-Forwarded-For": client})

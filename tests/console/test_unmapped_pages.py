@@ -13,7 +13,7 @@ from flask import Flask
 from gateway.app.ingest import IngestResult, ingest
 from gateway.bootstrap import ingest_ports
 from gateway.console.app import create_app
-from tests.console.conftest import ADMIN_TOKEN, READ_TOKEN, TOKENS, csrf_of, signed_in
+from tests.console.conftest import ADMIN_TOKEN, READ_TOKEN, csrf_of, signed_in
 from tests.store.test_unmapped import NOW, REPO, REQUEST, REQUIRED_BGN06, workspace
 
 ODFL_214 = "fields:\n  scac: {path: B10/09, required: true}\n"
@@ -31,7 +31,7 @@ def unmapped(tmp_path: Path) -> Unmapped:
     partial = ingest((REPO / "samples" / "defects" / "one-of-two-sets-bad.x12").read_bytes(),
                      "status.x12", "odfl", ports, settings, now=NOW)
     assert (request.state, partial.state) == ("accepted-unmapped", "partially-accepted")
-    app = create_app(store, config, TOKENS, clock=lambda: NOW)
+    app = create_app(store, config, clock=lambda: NOW)
     return app, request, partial, mappings
 
 

@@ -63,11 +63,15 @@ def api_server(tmp_path: Path, database_url: str, receiver: Receiver
     (root / "subscribers" / "wms.yaml").write_text(
         f"url: {receiver.url}\nsecret: {{env: WMS_SECRET}}\n")
     assert _gateway(root, "db", "upgrade").returncode == 0
+    added = subprocess.run([sys.executable, "-m", "gateway.cli", "users", "add", "dana",
+                            "--role", "admin", "--password-stdin"], cwd=root, env=_env(),
+                           input="a passphrase long enough\n", capture_output=True, text=True,
+                           check=False, timeout=120)
+    assert added.returncode == 0, added.stderr  # the console serves once somebody may sign in
     port = _free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "gateway.cli", "console", "--port", str(port)], cwd=root,
-        env=_env(GATEWAY_CONSOLE_TOKEN="console-token-for-people-only"),
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     base = f"http://127.0.0.1:{port}/api/v1"
     try:
         _wait_until_up(base, server)

@@ -20,7 +20,8 @@ from gateway.console.app import create_app
 from gateway.errors import ConfigError
 from gateway.store.repository import SqlStore
 from tests.cli import run_gateway
-from tests.console.conftest import ADMIN_TOKEN, TOKENS
+from tests.console.conftest import ADMIN_TOKEN
+from tests.console.story import add_people
 
 REPO = Path(__file__).resolve().parents[2]
 VALID = REPO / "samples" / "valid"
@@ -100,7 +101,8 @@ def test_the_consoles_replay_keeps_a_refused_file_refused(project: Project) -> N
     file_id = refused_foreign_file(project)
     config = load_config(project.root / "config.yaml")
     store = open_store(config)
-    app = create_app(store, config, TOKENS, clock=lambda: NOW)
+    add_people(store)  # and the script-admin API client whose token is ADMIN_TOKEN
+    app = create_app(store, config, clock=lambda: NOW)
     response = app.test_client().post(f"/files/{file_id}/replay", follow_redirects=True,
                                       headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
     assert f"Replayed file #{file_id}: rejected → rejected, 0 documents" in response.text
@@ -154,7 +156,8 @@ def test_a_file_whose_partner_file_is_gone_is_not_replayed_unchecked(
     assert_still_refused(store, file_id)
 
     config = load_config(project.root / "config.yaml")
-    app = create_app(store, config, TOKENS, clock=lambda: NOW)
+    add_people(store)  # and the script-admin API client whose token is ADMIN_TOKEN
+    app = create_app(store, config, clock=lambda: NOW)
     response = app.test_client().post(f"/files/{file_id}/replay", follow_redirects=True,
                                       headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
     assert f"File #{file_id} cannot be replayed: " in response.text
