@@ -163,7 +163,7 @@ def _user_add(args: argparse.Namespace) -> int:
     except PeopleError as exc:
         print(f"gateway: {printable(str(exc))}", file=sys.stderr)
         return 1
-    _audit_cli(store, "user.add", args.name, now, {"role": args.role})
+    audit_cli(store, "user.add", args.name, now, {"role": args.role})
     print(f"{args.name} added as {args.role}: they sign in to the console with this name")
     return 0
 
@@ -178,7 +178,7 @@ def _user_passwd(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 1
     ended = store.console_sessions().end_of(args.name, now, SESSION_DISABLED)
-    _audit_cli(store, "user.passwd", args.name, now, {"sessions_ended": ended})
+    audit_cli(store, "user.passwd", args.name, now, {"sessions_ended": ended})
     print(f"{args.name}'s password changed; {ended} open session(s) ended")
     return 0
 
@@ -190,7 +190,7 @@ def _user_disable(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 1
     ended = store.console_sessions().end_of(args.name, now, SESSION_DISABLED)
-    _audit_cli(store, "user.disable", args.name, now, {"sessions_ended": ended})
+    audit_cli(store, "user.disable", args.name, now, {"sessions_ended": ended})
     print(f"{args.name} disabled; {ended} open session(s) ended")
     return 0
 
@@ -253,7 +253,7 @@ def _create(args: argparse.Namespace) -> int:
     except AccessError as exc:
         print(f"gateway: {printable(str(exc))}", file=sys.stderr)
         return 1
-    _audit_cli(store, "token.create", args.name, now,
+    audit_cli(store, "token.create", args.name, now,
                {"scopes": sorted(s.value for s in scopes), "partner": args.partner})
     print(token)
     print(f"client {args.name} created with {', '.join(sorted(s.value for s in scopes))}: "
@@ -287,7 +287,7 @@ def _revoke(args: argparse.Namespace) -> int:
         print(f"gateway: there is no active client {args.name!r} (gateway tokens list)",
               file=sys.stderr)
         return 1
-    _audit_cli(store, "token.revoke", args.name, now, {})
+    audit_cli(store, "token.revoke", args.name, now, {})
     print(f"client {args.name} revoked: its token is refused from now on")
     return 0
 
@@ -321,10 +321,12 @@ def _moment(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None
 
 
-def _audit_cli(store: GatewayStore, action: str, target: str, at: datetime,
-               detail: dict[str, object]) -> None:
+def audit_cli(store: GatewayStore, action: str, target: str, at: datetime,
+              detail: dict[str, object], *,
+              outcome: AuditOutcome = AuditOutcome.DONE) -> None:
+    """One audit entry for a write made at the command line (actor ``cli:USER``)."""
     store.audit_log().append(AuditEntry(at, f"cli:{_user()}"[:CLIENT_NAME_MAX], action,
-                                        target, AuditOutcome.DONE, "local", detail))
+                                        target, outcome, "local", detail))
 
 
 def _user() -> str:

@@ -8,6 +8,7 @@ import sys
 from datetime import datetime
 from typing import Any
 
+from gateway.app.access import AuditOutcome
 from gateway.app.cases import cases_for
 from gateway.app.outbound.decisions import operator_decide
 from gateway.app.outbound.recalls import effectiveness, latest_notices
@@ -17,6 +18,7 @@ from gateway.app.ports import OutboundRow, RecallRecipient
 from gateway.app.wording import OUR_PURPOSES, terminal_delivery
 from gateway.bootstrap import open_store, outbound_context
 from gateway.cli import args as cli_args
+from gateway.cli.access import audit_cli
 from gateway.config.settings import load_config
 from gateway.domain.matching import AmbiguousReference, one_case
 from gateway.domain.rma_policy import DecisionError, Verdict
@@ -115,12 +117,19 @@ def _decide(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     store = open_store(config)
     context = outbound_context(config, store)
+    action = f"decision.{args.verdict.value}"
     try:
         answer = operator_decide(context, args.reference, args.verdict, lines=args.lines,
                                  reason=args.reason, now=_now())
     except DecisionError as exc:
+        audit_cli(store, action, args.reference, _now(), {"why": str(exc)},
+                  outcome=AuditOutcome.FAILED)
         print(f"gateway: {printable(str(exc))}", file=sys.stderr)  # it may quote references
         return 1
+    audit_cli(store, action, answer.request, _now(), {
+        "request": answer.request, "partner": answer.partner, "rma": answer.rma_number,
+        "outcome": answer.outcome, "lines": args.lines, "reason": args.reason,
+        "queued": answer.queued})
     print(printable(f"request {answer.request} ({answer.partner}): {answer.outcome}, "
                     f"answered under RMA {answer.rma_number}"
                     + ("" if answer.queued else " (already queued)")))
@@ -149,6 +158,9 @@ def _step(args: argparse.Namespace) -> int:
     except StepError as exc:
         print(f"gateway: {printable(str(exc))}", file=sys.stderr)  # it may quote references
         return 1
+    if not step.already:
+        audit_cli(store, f"case.{args.state.value}", args.reference, step.at,
+                  {"case": step.case_id, "note": args.note})
     if step.already:
         print(printable(f"case {step.case_id} is already {args.state.value}"))
         return 0

@@ -140,3 +140,19 @@ def test_the_users_commands(tmp_path: Path) -> None:
     assert [(r.entry.action, r.entry.target) for r in store.audit_log().entries()] == [
         ("user.add", "dana"), ("user.passwd", "dana"), ("user.disable", "dana")]
     store.close()
+
+
+@pytest.mark.parametrize(("who", "path", "form"), [
+    ("otto", "/recalls/upload", {"partner": "recalls-hub"}),  # an operator uploads no notice
+    ("rosa", "/queue/decide", {"request": "RR1", "verdict": "authorize"}),  # nor decides
+    ("rosa", "/partners/odfl/test", {}),  # a coordinator tests no connection
+    ("otto", "/partners/odfl/test", {}),
+])
+def test_no_role_reaches_another_roles_actions(app: Flask, story: Story, who: str, path: str,
+                                               form: dict[str, str]) -> None:
+    client = signed_in(app, who)
+    csrf = csrf_of(client.get("/partners").text)
+    assert client.post(path, data={**form, "csrf_token": csrf}).status_code == 403
+    refused = [r.entry for r in story.store.audit_log().entries()
+               if r.entry.outcome is AuditOutcome.REFUSED]
+    assert [e.actor for e in refused] == [f"console:{who}"]

@@ -87,3 +87,24 @@ def test_a_deny_needs_a_valid_reason_and_says_why_not(app: Flask, story: Story,
         "csrf_token": csrf_of(page), "request": pending, "verdict": "deny",
         "lines": "1; DROP TABLE"}, follow_redirects=True)
     assert "not complete" in forged.text and _answers_to(story, pending) == []
+
+
+def test_an_operator_records_the_goods_received_and_it_is_audited(
+        app: Flask, story: Story) -> None:
+    operator = signed_in(app, "otto")
+    page = operator.get("/cases?q=RMA7734021").text
+    assert "Goods received" in page
+    done = operator.post("/cases/step", data={
+        "csrf_token": csrf_of(page), "reference": "RMA7734021", "state": "received",
+        "note": "2 cartons, one crushed"}, follow_redirects=True)
+    assert "received." in done.text and "received" in done.text
+    [entry] = [r.entry for r in story.store.audit_log().entries()
+               if r.entry.action == "case.received"]
+    assert (entry.actor, entry.outcome) == ("console:otto", AuditOutcome.DONE)
+    assert entry.detail["note"] == "2 cartons, one crushed"
+    viewer = signed_in(app, "vera")
+    assert "Goods received" not in viewer.get("/cases?q=RMA7734021").text
+    forged = viewer.post("/cases/step", data={
+        "csrf_token": csrf_of(viewer.get("/partners").text), "reference": "RMA7734021",
+        "state": "closed"})
+    assert forged.status_code == 403

@@ -137,6 +137,13 @@ def test_each_rma_command_acts_on_exactly_the_request_it_names(database_url: str
         (f"180:{SECOND}", "received", "authorized")]
     text = project.gateway("show", FIRST).stdout
     assert f"return case 180:{FIRST}: closed" in text and SECOND not in text
+    # Each decision and step is in the audit log, under the person at the command line.
+    audit = [json.loads(line)
+             for line in project.gateway("audit", "--json").stdout.splitlines()]
+    assert [(e["action"], e["target"]) for e in audit] == [
+        ("decision.deny", FIRST), ("decision.authorize", SECOND), ("case.received", SECOND),
+        ("case.closed", "NW0000001")]
+    assert all(e["actor"].startswith("cli:") and e["source"] == "local" for e in audit)
 
 
 def test_a_shared_po_is_refused_with_the_candidates_and_changes_nothing(

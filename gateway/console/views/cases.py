@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from gateway.app.access import audit_json
+from gateway.app.access import AuditOutcome, audit_json
 from gateway.app.cases import cases_for
+from gateway.app.outbound.steps import StepError, record_case_step
+from gateway.app.people import Permission
 from gateway.app.wording import OUR_PURPOSES, delivery
+from gateway.bootstrap import outbound_context
+from gateway.model.states import CaseState
 
+from ..auth import audit, person, require, role
 from ..context import console
 from ..params import text_arg
 
@@ -39,3 +44,37 @@ def search() -> Response | str:
         acks=store.outbox_of_files(files) if files else [],
         sent=[(row, delivery(row, now)) for row in reversed(ours)],
         carried_by=store.files_with_interchange(reference))
+
+
+STEPS = {"received": CaseState.RECEIVED, "closed": CaseState.CLOSED}
+NOTE_MAX = 200
+
+
+@blueprint.route("/cases/step", methods=["POST"])
+def step() -> Response:
+    """An operator records what no partner document proves: goods received, case closed."""
+    reference = request.form.get("reference", "").strip()[:MAX_REFERENCE]
+    chosen = request.form.get("state", "")
+    action = f"case.{chosen if chosen in STEPS else 'unknown'}"
+    require(Permission.DECIDE, action, reference)
+    note = " ".join(request.form.get("note", "").split())[:NOTE_MAX]
+    if chosen not in STEPS or not reference:
+        flash("That form was not complete.", "bad")
+        return redirect(url_for("cases.search", q=reference))
+    context = console()
+    try:
+        done = record_case_step(outbound_context(context.config, context.store), reference,
+                                STEPS[chosen], note=note or f"recorded by {person() or role()}",
+                                now=context.now())
+    except StepError as exc:
+        audit(action, reference, AuditOutcome.FAILED, {"why": str(exc)})
+        flash(f"Not recorded: {exc}", "bad")
+        return redirect(url_for("cases.search", q=reference))
+    if done.already:
+        flash(f"Case {done.case_id} is already {chosen}.", "warn")
+    else:
+        audit(action, reference, AuditOutcome.DONE, {"case": done.case_id, "note": note})
+        flash(f"Case {done.case_id}: {chosen}."
+              + "".join(f" Status update to {u.partner}: {u.state}." for u in done.updates),
+              "good")
+    return redirect(url_for("cases.search", q=reference))
