@@ -486,9 +486,10 @@ class GatewayStore(Protocol):
 
     def recent_files(self, *, partner: str | None = None, state: str | None = None,
                      since: datetime | None = None, limit: int = 50,
-                     unmapped: bool = False) -> list[FileSummary]:
+                     unmapped: bool = False, before: int | None = None) -> list[FileSummary]:
         """Newest first; ``unmapped``: only files with a set validation accepted that did
-        not map (whatever their state: a partially accepted file may have one too)."""
+        not map (whatever their state: a partially accepted file may have one too);
+        ``before``: only files numbered below it (the next page)."""
         ...
 
     def unmapped_sets_of(self, file_id: int) -> list[tuple[str, str, str, str]]:

@@ -148,7 +148,7 @@ class SqlStore:
     # --- queries for the commands ----------------------------------------------------------
     def recent_files(self, *, partner: str | None = None, state: str | None = None,
                      since: datetime | None = None, limit: int = 50,
-                     unmapped: bool = False) -> list[FileSummary]:
+                     unmapped: bool = False, before: int | None = None) -> list[FileSummary]:
         """Newest first; ``unmapped``: only files with a set validation accepted that did
         not map (whatever their state: a partially accepted file may have one too)."""
         errors = (select(findings.c.file_id, func.count().label("errors"))
@@ -164,7 +164,8 @@ class SqlStore:
             received_files.c.partner == partner if partner else None,
             received_files.c.state == state if state else None,
             received_files.c.received_at >= utc(since) if since else None,
-            not_mapped.c.sets > 0 if unmapped else None) if c is not None]
+            not_mapped.c.sets > 0 if unmapped else None,
+            received_files.c.id < before if before is not None else None) if c is not None]
         if conditions:
             query = query.where(and_(*conditions))
         with self.engine.connect() as connection:

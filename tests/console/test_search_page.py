@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 from flask import Flask
 
 from tests.console.conftest import signed_in
+from tests.console.story import Story
 
 
 def test_an_empty_search_asks_for_something(app: Flask) -> None:
@@ -44,3 +46,26 @@ def test_hostile_search_values_are_an_empty_or_harmless_search(app: Flask) -> No
         response = viewer.get(f"/search?{query}")
         assert response.status_code == 200, query
         assert "<script>" not in response.text
+
+
+def test_the_files_list_pages_sorts_and_downloads(app: Flask, story: Story) -> None:
+    viewer = signed_in(app, "vera")
+    names = re.findall(r'<td class="name">([^<]*)</td>', viewer.get("/files?sort=name").text)
+    assert names == sorted(names) and len(names) >= 5
+    backwards = re.findall(r'<td class="name">([^<]*)</td>',
+                           viewer.get("/files?sort=-name").text)
+    assert backwards == sorted(names, reverse=True)
+    newest = max(int(i) for i in re.findall(r'href="/files/(\d+)"', viewer.get("/files").text))
+    older = viewer.get(f"/files?before={newest}").text
+    assert f'href="/files/{newest}"' not in older and 'href="/files/1"' in older
+    rows = list(csv.DictReader(io.StringIO(viewer.get("/files.csv?state=rejected").text)))
+    assert [int(r["id"]) for r in rows] == [story.rejected_file]
+
+
+def test_the_acknowledgements_sort_and_download(app: Flask) -> None:
+    viewer = signed_in(app, "vera")
+    page = viewer.get("/acks?sort=partner").text
+    partners = re.findall(r'<td class="nowrap">[^<]*</td>\s*<td>([a-z-]+)</td>', page)
+    assert partners == sorted(partners) and partners
+    rows = list(csv.DictReader(io.StringIO(viewer.get("/acks.csv?show=held").text)))
+    assert [r["state"] for r in rows] == ["held"] and "GS03" in rows[0]["reason"]

@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from collections.abc import Callable
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from werkzeug.wrappers import Response
 
 from gateway.app.access import AuditOutcome
+from gateway.app.export import ExportFormat, export_text
 from gateway.app.people import Permission
-from gateway.app.ports import StoredFile
+from gateway.app.ports import FileSummary, StoredFile
 from gateway.bootstrap import file_archive
 from gateway.errors import ArchivedBytesMissing, GatewayError
 from gateway.model.states import STORED_STATES, FileState
@@ -22,24 +35,67 @@ from ..rawfile import raw_view
 
 blueprint = Blueprint("files", __name__)
 PAGE_SIZE = 100
+CSV_MAX = 100_000  # files in one download
 MAX_PARTNER = 64  # the longest partner id (and file state) the store keeps
+CSV_COLUMNS = ("id", "received_at", "partner", "name", "state", "errors", "unmapped_sets",
+               "size", "sha256", "reason")
+SORTS: dict[str, Callable[[FileSummary], Any]] = {
+    "received": lambda r: r.file.received_at, "partner": lambda r: r.file.partner,
+    "name": lambda r: r.file.original_name, "state": lambda r: r.file.state.value,
+    "errors": lambda r: r.errors}
 
 
 @blueprint.route("/files")
 def index() -> str:
     context = console()
-    partner = text_arg("partner", MAX_PARTNER)
-    state = text_arg("state", MAX_PARTNER)
-    if state is not None and state not in STORED_STATES:
-        state = None
-    unmapped = text_arg("unmapped", 1) == "1"  # only files with a set that did not map
+    partner, state, unmapped = _filters()
+    before = _whole(request.args.get("before", ""))
     rows = context.store.recent_files(partner=partner, state=state, limit=PAGE_SIZE,
-                                      unmapped=unmapped)
+                                      unmapped=unmapped, before=before)
+    older = rows[-1].file.id if len(rows) == PAGE_SIZE else None
+    sort = request.args.get("sort", "")
+    rows = _sorted(rows, sort)
     partners = sorted({p.id for p in partner_files(context.config)}
                       | partners_in_store(context.store))
     return render_template("files.html", rows=rows, partner=partner, state=state,
                            unmapped=unmapped, partners=partners, states=STORED_STATES,
-                           page_size=PAGE_SIZE)
+                           page_size=PAGE_SIZE, older=older, sort=sort,
+                           sorts=SORTS, before=before)
+
+
+@blueprint.route("/files.csv")
+def download() -> Response:
+    partner, state, unmapped = _filters()
+    rows = console().store.recent_files(partner=partner, state=state, limit=CSV_MAX,
+                                        unmapped=unmapped)
+    found = ({"id": r.file.id, "received_at": r.file.received_at.isoformat(),
+              "partner": r.file.partner, "name": r.file.original_name,
+              "state": r.file.state.value, "errors": r.errors,
+              "unmapped_sets": r.unmapped_sets, "size": r.file.size,
+              "sha256": r.file.sha256, "reason": r.file.reason} for r in rows)
+    response = Response(stream_with_context(export_text(found, ExportFormat.CSV,
+                                                        CSV_COLUMNS)), mimetype="text/csv")
+    response.headers["Content-Disposition"] = 'attachment; filename="files.csv"'
+    return response
+
+
+def _filters() -> tuple[str | None, str | None, bool]:
+    partner = text_arg("partner", MAX_PARTNER)
+    state = text_arg("state", MAX_PARTNER)
+    if state is not None and state not in STORED_STATES:
+        state = None
+    return partner, state, text_arg("unmapped", 1) == "1"
+
+
+def _sorted(rows: list[FileSummary], sort: str) -> list[FileSummary]:
+    """The page in the order asked for (a column, "-" first for descending); as stored,
+    newest first, otherwise."""
+    key = SORTS.get(sort.lstrip("-"))
+    return sorted(rows, key=key, reverse=sort.startswith("-")) if key else rows
+
+
+def _whole(text: str) -> int | None:
+    return int(text) if text.isascii() and text.isdigit() and 0 < len(text) <= 18 else None
 
 
 @blueprint.route(f"/files/{FILE_ROUTE}")
