@@ -13,7 +13,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from gateway.app.access import AuditOutcome
+from gateway.app.access import AuditEntry, AuditOutcome
 from gateway.app.people import Permission, Role, may
 from gateway.bootstrap import open_store
 from gateway.cli import main
@@ -156,3 +156,12 @@ def test_no_role_reaches_another_roles_actions(app: Flask, story: Story, who: st
     refused = [r.entry for r in story.store.audit_log().entries()
                if r.entry.outcome is AuditOutcome.REFUSED]
     assert [e.actor for e in refused] == [f"console:{who}"]
+
+
+def test_the_audit_csv_holds_every_entry_past_one_page(app: Flask, story: Story) -> None:
+    for n in range(130):  # more than a page of the audit page (100)
+        story.store.audit_log().append(AuditEntry(
+            datetime(2026, 11, 25, tzinfo=UTC), "cli:test", "token.create", f"c{n}",
+            AuditOutcome.DONE, "local", {}))
+    rows = signed_in(app, "ada").get("/audit.csv").text.splitlines()
+    assert len(rows) == 1 + 130 + 1  # the header, the entries, ada's sign-in

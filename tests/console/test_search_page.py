@@ -69,3 +69,10 @@ def test_the_acknowledgements_sort_and_download(app: Flask) -> None:
     assert partners == sorted(partners) and partners
     rows = list(csv.DictReader(io.StringIO(viewer.get("/acks.csv?show=held").text)))
     assert [r["state"] for r in rows] == ["held"] and "GS03" in rows[0]["reason"]
+
+
+def test_a_page_of_documents_sorts_by_a_column(app: Flask) -> None:
+    viewer = signed_in(app, "vera")
+    page = viewer.get("/search?what=documents&rma=RMA7734021&sort=-kind").text
+    kinds = re.findall(r'<td class="mono">\d+</td><td>([a-z-]+)</td>', page)
+    assert kinds == sorted(kinds, reverse=True) and len(set(kinds)) > 1

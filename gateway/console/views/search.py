@@ -30,6 +30,10 @@ CSV_MAX = 10_000  # rows in one download
 MAX_TEXT = 80
 KINDS = ("return-authorization", "return-shipment", "shipment-status", "recall-notice")
 _TEXT_FILTERS = ("rma", "po", "shipment", "gtin", "serial", "lot", "partner")
+# The columns a page of results sorts by (the page, not the whole result: pages follow the
+# store's order so that none is skipped or repeated).
+SORTABLE = {"cases": frozenset({"rma", "state", "opened_at", "lines"}),
+            "documents": frozenset({"kind", "reference", "partner", "created_at"})}
 
 
 @blueprint.route("/search")
@@ -40,11 +44,15 @@ def index() -> str:
     if not any(filters.values()):
         return render_template("search.html", what=what, filters=filters, rows=None,
                                next_after=None, states=[s.value for s in CaseState],
-                               kinds=KINDS)
+                               kinds=KINDS, sort="")
     rows, next_after = (_cases if what == "cases" else _documents)(filters, after)
+    sort = request.args.get("sort", "")
+    if sort.lstrip("-") in SORTABLE[what]:
+        column = sort.lstrip("-")
+        rows.sort(key=lambda row: _sort_key(row.get(column)), reverse=sort.startswith("-"))
     return render_template("search.html", what=what, filters=filters, rows=rows,
                            next_after=next_after, states=[s.value for s in CaseState],
-                           kinds=KINDS)
+                           kinds=KINDS, sort=sort)
 
 
 @blueprint.route("/search.csv")
@@ -116,6 +124,11 @@ def _every(what: str, filters: dict[str, Any]) -> Iterator[dict[str, Any]]:
             after = found[-1].id if len(found) == PAGE_SIZE else None
         yield from rows[:CSV_MAX - sent]
         sent += len(rows)
+
+
+def _sort_key(value: object) -> tuple[int, int, str]:
+    """Numbers as numbers (10 lines after 2), everything else as text."""
+    return (0, value, "") if isinstance(value, int) else (1, 0, str(value or ""))
 
 
 def _day(name: str) -> date | None:
