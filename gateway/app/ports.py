@@ -506,9 +506,11 @@ class GatewayStore(Protocol):
 
     def outbound(self, *, partner: str | None = None, subjects: Iterable[str] = (),
                  overdue_at: datetime | None = None, held: bool = False,
-                 purposes: Iterable[str] = (), limit: int = 200) -> list[OutboundRow]:
+                 purposes: Iterable[str] = (), limit: int = 200,
+                 before: int | None = None) -> list[OutboundRow]:
         """What we sent or owe, newest first: by partner, by the cases / notices it is about,
-        only what is overdue at ``overdue_at``, or only what is held."""
+        only what is overdue at ``overdue_at``, or only what is held; ``before``: only rows
+        numbered below it (the next page)."""
         ...
 
     def count_outbound(self, *, overdue_at: datetime | None = None, held: bool = False,

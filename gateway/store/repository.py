@@ -205,12 +205,16 @@ class SqlStore:
 
     def outbound(self, *, partner: str | None = None, subjects: Iterable[str] = (),
                  overdue_at: datetime | None = None, held: bool = False,
-                 purposes: Iterable[str] = (), limit: int = 200) -> list[OutboundRow]:
+                 purposes: Iterable[str] = (), limit: int = 200,
+                 before: int | None = None) -> list[OutboundRow]:
         """What we sent or owe, newest first: by partner, by the cases / notices it is about,
-        only what is overdue at ``overdue_at``, or only what is held."""
-        query = select(outbox).where(*_outbound_conditions(
-            partner=partner, subjects=subjects, overdue_at=overdue_at, held=held,
-            purposes=purposes)).order_by(outbox.c.id.desc()).limit(limit)
+        only what is overdue at ``overdue_at``, or only what is held; ``before``: only rows
+        numbered below it (the next page)."""
+        conditions = _outbound_conditions(partner=partner, subjects=subjects,
+                                          overdue_at=overdue_at, held=held, purposes=purposes)
+        if before is not None:
+            conditions.append(outbox.c.id < before)
+        query = select(outbox).where(*conditions).order_by(outbox.c.id.desc()).limit(limit)
         with self.engine.connect() as connection:
             return [_outbound_row(row) for row in connection.execute(query)]
 

@@ -4,6 +4,7 @@ the case."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -108,3 +109,20 @@ def test_an_operator_records_the_goods_received_and_it_is_audited(
         "csrf_token": csrf_of(viewer.get("/partners").text), "reference": "RMA7734021",
         "state": "closed"})
     assert forged.status_code == 403
+
+
+def test_the_queue_orders_by_choice(app: Flask, story: Story, pending: str) -> None:
+    gateway = Gateway(str(story.store.engine.url), story.config.paths["archive"].parent)
+    later = story.now - timedelta(hours=12)
+    another = (demo.second_request(later).decode()  # a request of its own, in its own envelope
+               .replace(demo.request_id(later, 2), "RR-LATER-0001")
+               .replace("000000102", "000000199").replace("*102*X*", "*199*X*")
+               .replace("GE*1*102", "GE*1*199"))
+    taken = gateway.take("northwind", another.encode(), "later.x12",
+                         at=story.now + timedelta(minutes=5))
+    assert taken.state == "accepted", taken.reason
+    viewer = signed_in(app, "vera")
+    oldest = re.findall(r"Request <a[^>]*>([^<]+)</a>", viewer.get("/queue").text)
+    newest = re.findall(r"Request <a[^>]*>([^<]+)</a>",
+                        viewer.get("/queue?order=newest").text)
+    assert len(oldest) == 2 and newest == list(reversed(oldest))

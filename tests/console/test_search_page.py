@@ -6,9 +6,11 @@ from __future__ import annotations
 import csv
 import io
 import re
+from datetime import UTC, datetime
 
 from flask import Flask
 
+from gateway.app.access import AuditEntry, AuditOutcome
 from tests.console.conftest import signed_in
 from tests.console.story import Story
 
@@ -76,3 +78,28 @@ def test_a_page_of_documents_sorts_by_a_column(app: Flask) -> None:
     page = viewer.get("/search?what=documents&rma=RMA7734021&sort=-kind").text
     kinds = re.findall(r'<td class="mono">\d+</td><td>([a-z-]+)</td>', page)
     assert kinds == sorted(kinds, reverse=True) and len(set(kinds)) > 1
+
+
+def test_the_recalls_list_sorts_and_downloads(app: Flask) -> None:
+    viewer = signed_in(app, "vera")
+    assert "Download as CSV" in viewer.get("/recalls?sort=-notified").text
+    rows = list(csv.DictReader(io.StringIO(viewer.get("/recalls.csv").text)))
+    assert [(r["notice_id"], r["recipients"]) for r in rows] == [("26-031", "1")]
+
+
+def test_the_acknowledgements_page_on(app: Flask, story: Story) -> None:
+    viewer = signed_in(app, "vera")
+    everything = re.findall(r'<td class="mono">(\d{9})</td>', viewer.get("/acks").text)
+    newest = max(r.id for r in story.store.outbound(limit=1000))
+    page = viewer.get(f"/acks?before={newest}").text
+    assert len(re.findall(r'<td class="mono">(\d{9})</td>', page)) == len(everything) - 1
+
+
+def test_the_audit_page_sorts_its_page(app: Flask, story: Story) -> None:
+    for who in ("zed", "amy"):
+        story.store.audit_log().append(AuditEntry(
+            datetime(2026, 11, 25, tzinfo=UTC), f"cli:{who}", "token.create", who,
+            AuditOutcome.DONE, "local", {}))
+    page = signed_in(app, "ada").get("/audit?sort=actor").text
+    actors = re.findall(r'href="/audit\?actor=[^"]*">([^<]+)</a>', page)
+    assert actors == sorted(actors) and "cli:amy" in actors

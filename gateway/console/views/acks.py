@@ -34,8 +34,11 @@ def index() -> str:
     show = request.args.get("show", "all")
     show = show if show in SHOWN else "all"
     partner = text_arg("partner", 64)  # the longest partner id the store keeps
+    before = _whole(request.args.get("before", ""))
     rows = store.outbound(partner=partner, purposes=OUR_PURPOSES, limit=LIMIT,
-                          overdue_at=now if show == "overdue" else None, held=show == "held")
+                          overdue_at=now if show == "overdue" else None, held=show == "held",
+                          before=before)
+    older = rows[-1].id if len(rows) == LIMIT else None
     counts = {"overdue": len(store.outbound(partner=partner, purposes=OUR_PURPOSES,
                                             overdue_at=now, limit=LIMIT)),
               "held": len(store.outbound(partner=partner, purposes=OUR_PURPOSES, held=True,
@@ -46,7 +49,7 @@ def index() -> str:
     if key is not None:
         shown.sort(key=lambda pair: key(pair[0]), reverse=sort.startswith("-"))
     return render_template("acks.html", rows=shown, show=show, partner=partner,
-                           counts=counts, limit=LIMIT, sort=sort)
+                           counts=counts, limit=LIMIT, sort=sort, older=older)
 
 
 @blueprint.route("/acks.csv")
@@ -63,6 +66,10 @@ def download() -> Response:
                                                         CSV_COLUMNS)), mimetype="text/csv")
     response.headers["Content-Disposition"] = 'attachment; filename="acknowledgements.csv"'
     return response
+
+
+def _whole(text: str) -> int | None:
+    return int(text) if text.isascii() and text.isdigit() and 0 < len(text) <= 18 else None
 
 
 def _cell(value: object) -> object:

@@ -18,6 +18,7 @@ blueprint = Blueprint("audit", __name__)
 PAGE_SIZE = 100
 CSV_MAX = 100_000  # rows in one download
 COLUMNS = ("id", "at", "actor", "action", "target", "outcome", "source", "detail")
+SORTABLE = frozenset({"at", "actor", "action", "target", "outcome", "source"})
 
 
 @blueprint.route("/audit")
@@ -27,8 +28,11 @@ def index() -> str:
     before = _before()
     rows = console().store.audit_log().entries(before=before, limit=PAGE_SIZE, actor=actor)
     older = rows[-1].id if len(rows) == PAGE_SIZE else None
-    return render_template("audit.html", rows=[audit_json(r) for r in rows], actor=actor,
-                           older=older, page_size=PAGE_SIZE)
+    shown, sort = [audit_json(r) for r in rows], request.args.get("sort", "")
+    if sort.lstrip("-") in SORTABLE:  # the page; pages follow the log's own order
+        shown.sort(key=lambda row: str(row[sort.lstrip("-")]), reverse=sort.startswith("-"))
+    return render_template("audit.html", rows=shown, actor=actor, older=older,
+                           page_size=PAGE_SIZE, sort=sort)
 
 
 @blueprint.route("/audit.csv")

@@ -8,12 +8,15 @@ is in the audit log under the person's name, which the queue and the case page s
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from gateway.app.access import AuditOutcome, audit_json
 from gateway.app.outbound.decisions import operator_decide
-from gateway.app.outbound.pending import pending_queue
+from gateway.app.outbound.pending import PendingRequest, pending_queue
 from gateway.app.outbound.status import queue_status_updates
 from gateway.app.people import Permission
 from gateway.bootstrap import outbound_context
@@ -26,16 +29,28 @@ blueprint = Blueprint("queue", __name__)
 RECENT = 20  # decisions shown under the queue
 MAX_REQUEST_ID = 80
 VERDICTS = {"authorize": Verdict.AUTHORIZE, "deny": Verdict.DENY}
+# How the queue may be ordered: (key, newest or largest first). Oldest first by default.
+ORDERS: dict[str, tuple[Callable[[PendingRequest], Any], bool]] = {
+    "oldest": (lambda r: r.received_at, False),
+    "newest": (lambda r: r.received_at, True),
+    "partner": (lambda r: (r.partner, r.received_at), False),
+    "value": (lambda r: sum(line.value or 0 for line in r.lines), True),
+}
 
 
 @blueprint.route("/queue")
 def index() -> str:
     store = console().store
     queue = pending_queue(store)
+    order = request.args.get("order", "oldest")
+    requests = list(queue.requests)
+    if order in ORDERS:
+        requests.sort(key=ORDERS[order][0], reverse=ORDERS[order][1])
     recent = [audit_json(r) for r in store.audit_log().entries(
         before=2**62, limit=RECENT, action_prefix="decision.")]
-    return render_template("queue.html", queue=queue, recent=recent,
-                           reasons=sorted(RESPONSE_REASONS.items()))
+    return render_template("queue.html", queue=queue, requests=requests, recent=recent,
+                           reasons=sorted(RESPONSE_REASONS.items()), order=order,
+                           orders=ORDERS)
 
 
 @blueprint.route("/queue/decide", methods=["POST"])

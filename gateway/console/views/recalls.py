@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from flask import Blueprint, abort, render_template
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    render_template,
+    request,
+    stream_with_context,
+)
 from markupsafe import Markup
 
+from gateway.app.export import ExportFormat, export_text
 from gateway.app.outbound.recalls import Effectiveness, effectiveness, latest_versions
 from gateway.app.ports import GatewayStore, RecallRecipient
 from gateway.model import RecallNotice
@@ -20,13 +29,45 @@ blueprint = Blueprint("recalls", __name__)
 MAX_NOTICE_ID = 80  # the longest notice id the store keeps
 
 
+SORTS: dict[str, Callable[[tuple[RecallNotice, Effectiveness]], Any]] = {
+    "notice": lambda row: row[0].notice_id, "title": lambda row: row[0].title or "",
+    "status": lambda row: row[0].status.value if row[0].status else "",
+    "notified": lambda row: row[1].recipients, "responded": lambda row: row[1].responded}
+CSV_COLUMNS = ("notice_id", "title", "status", "authority", "recipients", "delivered",
+               "responded", "response_rate", "affected_units", "units_found",
+               "units_returned", "not_answered")
+
+
 @blueprint.route("/recalls")
 def index() -> str:
+    rows, sort = _rows(), request.args.get("sort", "")
+    key = SORTS.get(sort.lstrip("-"))
+    if key is not None:
+        rows.sort(key=key, reverse=sort.startswith("-"))
+    return render_template("recalls.html", rows=rows, sort=sort)
+
+
+@blueprint.route("/recalls.csv")
+def download() -> Response:
+    found = ({"notice_id": notice.notice_id, "title": notice.title,
+              "status": notice.status.value if notice.status else None,
+              "authority": notice.authority, "recipients": report.recipients,
+              "delivered": report.delivered, "responded": report.responded,
+              "response_rate": report.response_rate,
+              "affected_units": str(report.affected_units),
+              "units_found": str(report.units_found),
+              "units_returned": str(report.units_returned),
+              "not_answered": " ".join(report.not_answered)} for notice, report in _rows())
+    response = Response(stream_with_context(export_text(found, ExportFormat.CSV,
+                                                        CSV_COLUMNS)), mimetype="text/csv")
+    response.headers["Content-Disposition"] = 'attachment; filename="recalls.csv"'
+    return response
+
+
+def _rows() -> list[tuple[RecallNotice, Effectiveness]]:
     store = console().store
-    notices = notices_by_id(store)
-    rows = [(notice, effectiveness(store.recall_recipients_of(notice_id)))
-            for notice_id, notice in notices.items()]
-    return render_template("recalls.html", rows=rows)
+    return [(notice, effectiveness(store.recall_recipients_of(notice_id)))
+            for notice_id, notice in notices_by_id(store).items()]
 
 
 @blueprint.route("/recalls/<path:notice_id>")
