@@ -49,3 +49,13 @@ def test_a_script_tried_as_a_name_is_text_on_the_audit_page(app: Flask) -> None:
                                   "csrf_token": csrf_of(stranger.get("/login").text)})
     page = signed_in(app, "ada").get("/audit").text
     assert SCRIPT not in page and ESCAPED in page
+
+
+def test_a_script_in_a_file_name_is_text_on_the_lists(app: Flask, story: Story) -> None:
+    gateway = Gateway(str(story.store.engine.url), story.config.paths["archive"].parent)
+    gateway.take("odfl", b"not x12 at all", f"{SCRIPT}.x12", at=story.now)
+    viewer = signed_in(app, "vera")
+    for path in ("/files", "/files?sort=name", "/partners", "/search?what=documents&partner=odfl"):
+        page = viewer.get(path).text
+        assert SCRIPT not in page, path
+    assert ESCAPED in viewer.get("/files").text
