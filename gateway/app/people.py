@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from functools import cache
 from typing import Protocol
 
 from argon2 import PasswordHasher
@@ -26,9 +27,14 @@ from argon2.exceptions import InvalidHashError, VerificationError
 PASSWORD_MIN = 12  # characters: a passphrase, not a PIN
 PASSWORD_MAX = 1024  # a longer one is refused before it is hashed (hashing costs memory)
 _HASHER = PasswordHasher()
-# Checked when the name is unknown, so a wrong name costs the same time as a wrong password
-# and the answer's speed does not tell which names exist.
-_NOBODY = _HASHER.hash("not anybody's password, only here to take the time")
+
+
+@cache
+def _nobody() -> str:
+    """Checked when the name is unknown, so a wrong name costs the same time as a wrong
+    password and the answer's speed does not tell which names exist. Made on first use: a
+    hash costs tens of milliseconds, which every command's start would otherwise pay."""
+    return _HASHER.hash("not anybody's password, only here to take the time")
 
 
 class Role(StrEnum):
@@ -116,7 +122,7 @@ def signs_in(store: PeopleStore, name: str, password: str) -> Person | None:
     found = store.find(name) if 0 < len(name) <= 64 else None
     if len(password) > PASSWORD_MAX:
         return None
-    stored = found[1] if found is not None else _NOBODY
+    stored = found[1] if found is not None else _nobody()
     try:
         _HASHER.verify(stored, password)
     except (VerificationError, InvalidHashError):
