@@ -6,10 +6,14 @@ The plain-language wording follows the ``gateway`` commands (``gateway show '#N'
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from flask import Response, stream_with_context
+
+from gateway.app.export import ExportFormat, export_text
 from gateway.app.wording import utc_minute
 from gateway.model.states import FileState
 
@@ -55,3 +59,20 @@ def number(value: Decimal) -> str:
 def without(values: dict[str, Any], key: str) -> dict[str, Any]:
     """A page's query arguments less one (a link that sets it anew)."""
     return {k: v for k, v in values.items() if k != key}
+
+
+def download(lines: Iterator[str], mimetype: str, filename: str) -> Response:
+    """Text written as it is read (any number of rows in the memory of one), as a file."""
+    response = Response(stream_with_context(lines), mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def csv_download(rows: Iterable[dict[str, Any]], columns: tuple[str, ...],
+                 filename: str) -> Response:
+    return download(export_text(rows, ExportFormat.CSV, columns), "text/csv", filename)
+
+
+def csv_value(value: object) -> object:
+    """A moment as ISO 8601 in a CSV cell; anything else as it is."""
+    return value.isoformat() if isinstance(value, datetime) else value

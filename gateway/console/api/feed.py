@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from apiflask import APIBlueprint
-from flask import Response, stream_with_context
+from flask import Response
 from marshmallow import RAISE
 
 from gateway.app.access import audit_json
 from gateway.app.export import ExportFormat, ExportKind, ExportRequest, export_rows, export_text
 
 from ..context import console
+from ..present import download
 from . import schemas
 from .auth import token_auth
 
@@ -57,10 +58,7 @@ def export(what: str, query: dict[str, Any]) -> Response:
     columns, rows = export_rows(console().store, ExportRequest(
         ExportKind(what), since=query.get("since"), partner=query.get("partner"),
         types=tuple(query["types"]) if what == "events" else ()))
-    response = Response(stream_with_context(export_text(rows, form, columns)),
-                        mimetype=_MEDIA[form])
-    response.headers["Content-Disposition"] = f'attachment; filename="{what}.{form.value}"'
-    return response
+    return download(export_text(rows, form, columns), _MEDIA[form], f"{what}.{form.value}")
 
 
 @blueprint.get("/audit")

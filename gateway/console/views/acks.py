@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, Response, render_template, request, stream_with_context
+from flask import Blueprint, Response, render_template, request
 
-from gateway.app.export import ExportFormat, export_text
 from gateway.app.ports import OutboundRow
-from gateway.app.wording import OUR_PURPOSES, delivery
+from gateway.app.wording import OUR_PURPOSES, Delivery, delivery
 
 from ..context import console
-from ..params import text_arg
+from ..params import row_number_arg, sorted_page, text_arg
+from ..present import csv_download, csv_value
 
 blueprint = Blueprint("acks", __name__)
 SHOWN = ("all", "overdue", "held")
@@ -22,9 +21,9 @@ CSV_MAX = 100_000
 CSV_COLUMNS = ("id", "created_at", "partner", "purpose", "kind", "control_number", "subject",
                "state", "sent_at", "ack_state", "ack_due", "ack_at", "ack_detail", "reason",
                "delivery")
-SORTS: dict[str, Callable[[OutboundRow], Any]] = {
-    "queued": lambda r: r.created_at, "partner": lambda r: r.partner,
-    "purpose": lambda r: r.purpose, "state": lambda r: r.ack_state or r.state}
+SORTS: dict[str, Callable[[tuple[OutboundRow, Delivery]], Any]] = {
+    "queued": lambda r: r[0].created_at, "partner": lambda r: r[0].partner,
+    "purpose": lambda r: r[0].purpose, "state": lambda r: r[0].ack_state or r[0].state}
 
 
 @blueprint.route("/acks")
@@ -34,7 +33,7 @@ def index() -> str:
     show = request.args.get("show", "all")
     show = show if show in SHOWN else "all"
     partner = text_arg("partner", 64)  # the longest partner id the store keeps
-    before = _whole(request.args.get("before", ""))
+    before = row_number_arg("before")
     rows = store.outbound(partner=partner, purposes=OUR_PURPOSES, limit=LIMIT,
                           overdue_at=now if show == "overdue" else None, held=show == "held",
                           before=before)
@@ -43,13 +42,9 @@ def index() -> str:
                                             overdue_at=now, limit=LIMIT)),
               "held": len(store.outbound(partner=partner, purposes=OUR_PURPOSES, held=True,
                                          limit=LIMIT))}
-    sort = request.args.get("sort", "")
-    shown = [(row, delivery(row, now)) for row in rows]
-    key = SORTS.get(sort.lstrip("-"))
-    if key is not None:
-        shown.sort(key=lambda pair: key(pair[0]), reverse=sort.startswith("-"))
+    shown = sorted_page([(row, delivery(row, now)) for row in rows], SORTS)
     return render_template("acks.html", rows=shown, show=show, partner=partner,
-                           counts=counts, limit=LIMIT, sort=sort, older=older)
+                           counts=counts, limit=LIMIT, older=older)
 
 
 @blueprint.route("/acks.csv")
@@ -60,17 +55,6 @@ def download() -> Response:
     rows = store.outbound(partner=text_arg("partner", 64), purposes=OUR_PURPOSES,
                           limit=CSV_MAX, overdue_at=now if show == "overdue" else None,
                           held=show == "held")
-    found = ({**{c: _cell(getattr(row, c)) for c in CSV_COLUMNS if c != "delivery"},
+    found = ({**{c: csv_value(getattr(row, c)) for c in CSV_COLUMNS if c != "delivery"},
               "delivery": delivery(row, now).text} for row in rows)
-    response = Response(stream_with_context(export_text(found, ExportFormat.CSV,
-                                                        CSV_COLUMNS)), mimetype="text/csv")
-    response.headers["Content-Disposition"] = 'attachment; filename="acknowledgements.csv"'
-    return response
-
-
-def _whole(text: str) -> int | None:
-    return int(text) if text.isascii() and text.isdigit() and 0 < len(text) <= 18 else None
-
-
-def _cell(value: object) -> object:
-    return value.isoformat() if isinstance(value, datetime) else value
+    return csv_download(found, CSV_COLUMNS, "acknowledgements.csv")

@@ -11,14 +11,11 @@ from flask import (
     flash,
     redirect,
     render_template,
-    request,
-    stream_with_context,
     url_for,
 )
 from werkzeug.wrappers import Response
 
 from gateway.app.access import AuditOutcome
-from gateway.app.export import ExportFormat, export_text
 from gateway.app.people import Permission
 from gateway.app.ports import FileSummary, StoredFile
 from gateway.bootstrap import file_archive
@@ -29,8 +26,8 @@ from .. import actions
 from ..auth import audit, require
 from ..context import console
 from ..health import partner_files, partners_in_store
-from ..params import FILE_ROUTE, text_arg
-from ..present import RAW_CAP_BYTES
+from ..params import FILE_ROUTE, row_number_arg, sorted_page, text_arg
+from ..present import RAW_CAP_BYTES, csv_download
 from ..rawfile import raw_view
 
 blueprint = Blueprint("files", __name__)
@@ -49,18 +46,16 @@ SORTS: dict[str, Callable[[FileSummary], Any]] = {
 def index() -> str:
     context = console()
     partner, state, unmapped = _filters()
-    before = _whole(request.args.get("before", ""))
+    before = row_number_arg("before")
     rows = context.store.recent_files(partner=partner, state=state, limit=PAGE_SIZE,
                                       unmapped=unmapped, before=before)
     older = rows[-1].file.id if len(rows) == PAGE_SIZE else None
-    sort = request.args.get("sort", "")
-    rows = _sorted(rows, sort)
+    rows = sorted_page(rows, SORTS)
     partners = sorted({p.id for p in partner_files(context.config)}
                       | partners_in_store(context.store))
     return render_template("files.html", rows=rows, partner=partner, state=state,
                            unmapped=unmapped, partners=partners, states=STORED_STATES,
-                           page_size=PAGE_SIZE, older=older, sort=sort,
-                           sorts=SORTS, before=before)
+                           page_size=PAGE_SIZE, older=older)
 
 
 @blueprint.route("/files.csv")
@@ -73,10 +68,7 @@ def download() -> Response:
               "state": r.file.state.value, "errors": r.errors,
               "unmapped_sets": r.unmapped_sets, "size": r.file.size,
               "sha256": r.file.sha256, "reason": r.file.reason} for r in rows)
-    response = Response(stream_with_context(export_text(found, ExportFormat.CSV,
-                                                        CSV_COLUMNS)), mimetype="text/csv")
-    response.headers["Content-Disposition"] = 'attachment; filename="files.csv"'
-    return response
+    return csv_download(found, CSV_COLUMNS, "files.csv")
 
 
 def _filters() -> tuple[str | None, str | None, bool]:
@@ -85,17 +77,6 @@ def _filters() -> tuple[str | None, str | None, bool]:
     if state is not None and state not in STORED_STATES:
         state = None
     return partner, state, text_arg("unmapped", 1) == "1"
-
-
-def _sorted(rows: list[FileSummary], sort: str) -> list[FileSummary]:
-    """The page in the order asked for (a column, "-" first for descending); as stored,
-    newest first, otherwise."""
-    key = SORTS.get(sort.lstrip("-"))
-    return sorted(rows, key=key, reverse=sort.startswith("-")) if key else rows
-
-
-def _whole(text: str) -> int | None:
-    return int(text) if text.isascii() and text.isdigit() and 0 < len(text) <= 18 else None
 
 
 @blueprint.route(f"/files/{FILE_ROUTE}")

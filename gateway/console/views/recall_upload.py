@@ -21,13 +21,11 @@ from flask import (
     redirect,
     render_template,
     request,
-    stream_with_context,
     url_for,
 )
 from werkzeug.wrappers import Response as BaseResponse
 
 from gateway.app.access import AuditOutcome
-from gateway.app.export import ExportFormat, export_text
 from gateway.app.ingest import ingest
 from gateway.app.outbound.react import react_to_file
 from gateway.app.partners import PartnerSettings
@@ -39,6 +37,7 @@ from gateway.recall import read_recall
 from ..auth import audit, can, person, require
 from ..context import console, upload_limit
 from ..health import partner_files
+from ..present import csv_download, csv_value
 from ..staging import StagedNotices
 
 blueprint = Blueprint("recall_upload", __name__)
@@ -103,16 +102,9 @@ def recipients_csv(notice_id: str) -> Response:
     if len(notice_id) > 80 or not notice_id.isprintable():
         abort(404, "That is not a recall notice id.")
     rows = console().store.recall_recipients_of(notice_id)
-    found = ({column: _cell(getattr(r, column)) for column in RECIPIENT_COLUMNS} for r in rows)
-    response = Response(stream_with_context(export_text(found, ExportFormat.CSV,
-                                                        RECIPIENT_COLUMNS)),
-                        mimetype="text/csv")
-    response.headers["Content-Disposition"] = 'attachment; filename="recipients.csv"'
-    return response
-
-
-def _cell(value: object) -> object:
-    return value.isoformat() if hasattr(value, "isoformat") else value
+    found = ({column: csv_value(getattr(r, column)) for column in RECIPIENT_COLUMNS}
+             for r in rows)
+    return csv_download(found, RECIPIENT_COLUMNS, "recipients.csv")
 
 
 def _issuers() -> dict[str, PartnerSettings]:

@@ -12,18 +12,17 @@ from flask import (
     Response,
     abort,
     render_template,
-    request,
-    stream_with_context,
 )
 from markupsafe import Markup
 
-from gateway.app.export import ExportFormat, export_text
 from gateway.app.outbound.recalls import Effectiveness, effectiveness, latest_versions
 from gateway.app.ports import GatewayStore, RecallRecipient
 from gateway.model import RecallNotice
 
 from ..charts import Bar, BarGroup, bar_chart
 from ..context import console
+from ..params import sorted_page
+from ..present import csv_download
 
 blueprint = Blueprint("recalls", __name__)
 MAX_NOTICE_ID = 80  # the longest notice id the store keeps
@@ -40,11 +39,7 @@ CSV_COLUMNS = ("notice_id", "title", "status", "authority", "recipients", "deliv
 
 @blueprint.route("/recalls")
 def index() -> str:
-    rows, sort = _rows(), request.args.get("sort", "")
-    key = SORTS.get(sort.lstrip("-"))
-    if key is not None:
-        rows.sort(key=key, reverse=sort.startswith("-"))
-    return render_template("recalls.html", rows=rows, sort=sort)
+    return render_template("recalls.html", rows=sorted_page(_rows(), SORTS))
 
 
 @blueprint.route("/recalls.csv")
@@ -58,10 +53,7 @@ def download() -> Response:
               "units_found": str(report.units_found),
               "units_returned": str(report.units_returned),
               "not_answered": " ".join(report.not_answered)} for notice, report in _rows())
-    response = Response(stream_with_context(export_text(found, ExportFormat.CSV,
-                                                        CSV_COLUMNS)), mimetype="text/csv")
-    response.headers["Content-Disposition"] = 'attachment; filename="recalls.csv"'
-    return response
+    return csv_download(found, CSV_COLUMNS, "recalls.csv")
 
 
 def _rows() -> list[tuple[RecallNotice, Effectiveness]]:

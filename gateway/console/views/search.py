@@ -9,20 +9,21 @@ while there are more ("Next page").
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from flask import Blueprint, Response, render_template, request, stream_with_context
+from flask import Blueprint, Response, render_template, request
 
 from gateway.app.case_export import CASE_COLUMNS, case_row
-from gateway.app.export import DOCUMENT_COLUMNS, ExportFormat, document_row, export_text
+from gateway.app.export import DOCUMENT_COLUMNS, document_row
 from gateway.app.ports import DocumentQuery
 from gateway.app.search import CaseQuery, search_cases
 from gateway.model.states import CaseState
 
 from ..context import console
-from ..params import text_arg
+from ..params import row_number_arg, sorted_page, text_arg
+from ..present import csv_download
 
 blueprint = Blueprint("search", __name__)
 PAGE_SIZE = 50
@@ -30,29 +31,35 @@ CSV_MAX = 10_000  # rows in one download
 MAX_TEXT = 80
 KINDS = ("return-authorization", "return-shipment", "shipment-status", "recall-notice")
 _TEXT_FILTERS = ("rma", "po", "shipment", "gtin", "serial", "lot", "partner")
-# The columns a page of results sorts by (the page, not the whole result: pages follow the
-# store's order so that none is skipped or repeated).
-SORTABLE = {"cases": frozenset({"rma", "state", "opened_at", "lines"}),
-            "documents": frozenset({"kind", "reference", "partner", "created_at"})}
+
+
+def _sort_key(column: str) -> Callable[[dict[str, Any]], tuple[int, int, str]]:
+    """Numbers as numbers (10 lines after 2), everything else as text."""
+    def key(row: dict[str, Any]) -> tuple[int, int, str]:
+        value = row.get(column)
+        return (0, value, "") if isinstance(value, int) else (1, 0, str(value or ""))
+    return key
+
+
+# The columns a page of results sorts by.
+SORTS = {"cases": {c: _sort_key(c) for c in ("rma", "state", "opened_at", "lines")},
+         "documents": {c: _sort_key(c) for c in ("kind", "reference", "partner",
+                                                   "created_at")}}
 
 
 @blueprint.route("/search")
 def index() -> str:
     what = "documents" if request.args.get("what") == "documents" else "cases"
     filters = _filters()
-    after = _whole(request.args.get("after", ""))
+    after = row_number_arg("after") or 0
     if not any(filters.values()):
         return render_template("search.html", what=what, filters=filters, rows=None,
                                next_after=None, states=[s.value for s in CaseState],
-                               kinds=KINDS, sort="")
+                               kinds=KINDS)
     rows, next_after = (_cases if what == "cases" else _documents)(filters, after)
-    sort = request.args.get("sort", "")
-    if sort.lstrip("-") in SORTABLE[what]:
-        column = sort.lstrip("-")
-        rows.sort(key=lambda row: _sort_key(row.get(column)), reverse=sort.startswith("-"))
-    return render_template("search.html", what=what, filters=filters, rows=rows,
-                           next_after=next_after, states=[s.value for s in CaseState],
-                           kinds=KINDS, sort=sort)
+    return render_template("search.html", what=what, filters=filters,
+                           rows=sorted_page(rows, SORTS[what]), next_after=next_after,
+                           states=[s.value for s in CaseState], kinds=KINDS)
 
 
 @blueprint.route("/search.csv")
@@ -61,10 +68,7 @@ def download() -> Response:
     filters = _filters()
     rows = _every(what, filters) if any(filters.values()) else iter(())
     columns = DOCUMENT_COLUMNS if what == "documents" else CASE_COLUMNS
-    response = Response(stream_with_context(export_text(rows, ExportFormat.CSV, columns)),
-                        mimetype="text/csv")
-    response.headers["Content-Disposition"] = f'attachment; filename="{what}.csv"'
-    return response
+    return csv_download(rows, columns, f"{what}.csv")
 
 
 def _filters() -> dict[str, Any]:
@@ -126,11 +130,6 @@ def _every(what: str, filters: dict[str, Any]) -> Iterator[dict[str, Any]]:
         sent += len(rows)
 
 
-def _sort_key(value: object) -> tuple[int, int, str]:
-    """Numbers as numbers (10 lines after 2), everything else as text."""
-    return (0, value, "") if isinstance(value, int) else (1, 0, str(value or ""))
-
-
 def _day(name: str) -> date | None:
     text = text_arg(name, 10)
     try:
@@ -142,6 +141,3 @@ def _day(name: str) -> date | None:
 def _moment(day: date | None) -> datetime | None:
     return datetime.combine(day, time(), tzinfo=UTC) if day else None
 
-
-def _whole(text: str) -> int:
-    return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else 0
