@@ -1,15 +1,20 @@
-"""What the console's pages and its API both do: replay a stored file, write the audit log."""
+"""What the console's pages and its API both do: replay a stored file, take an uploaded
+file through the intake, and decide a return request."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Collection
 from typing import Any
 
-from gateway.app.access import AuditEntry, AuditOutcome
-from gateway.app.ingest import IngestResult
+from gateway.app.ingest import IngestResult, ingest
+from gateway.app.outbound.decisions import Answer, operator_decide
 from gateway.app.outbound.react import Reactions, react_to_file
+from gateway.app.outbound.status import Transition, queue_status_updates
+from gateway.app.partners import PartnerSettings
 from gateway.app.ports import StoredFile
-from gateway.bootstrap import ReplayAsIngested, outbound_context
+from gateway.bootstrap import ReplayAsIngested, ingest_ports, outbound_context
+from gateway.domain.rma_policy import Verdict
 from gateway.model.states import FAILED_STATES
 
 from .context import ConsoleContext
@@ -32,8 +37,41 @@ def replay_file(context: ConsoleContext, stored: StoredFile
     return result, follow_ups
 
 
-def record(context: ConsoleContext, *, actor: str, source: str, action: str, target: str,
-           outcome: AuditOutcome, detail: Mapping[str, Any] | None = None) -> None:
-    """One entry in the audit log, for a write made through the console or its API."""
-    context.store.audit_log().append(AuditEntry(context.now(), actor, action, target, outcome,
-                                                source, detail or {}))
+
+_UNSAFE_IN_NAME = re.compile(r"[^A-Za-z0-9._-]")
+
+
+def upload_name(given: str | None, default: str) -> str:
+    """The name an uploaded file is kept under: its own name's safe characters (no folder, at
+    most 120), or ``default``."""
+    base = (given or "").replace("\\", "/").rsplit("/", 1)[-1]
+    return _UNSAFE_IN_NAME.sub("_", base)[:120].strip("._") or default
+
+
+def take_upload(context: ConsoleContext, sender: PartnerSettings, name: str, data: bytes
+                ) -> tuple[IngestResult, Reactions]:
+    """An uploaded file through the same intake as one from ``sender``'s SFTP folder (its
+    role, its settings), with its follow-ups (affected partners notified)."""
+    ports, settings = ingest_ports(context.config, context.store, sender)
+    result = ingest(data, name, sender.id, ports, settings, now=context.now())
+    follow_ups = react_to_file(outbound_context(context.config, context.store), result,
+                               context.now())
+    return result, follow_ups
+
+
+def decide(context: ConsoleContext, reference: str, verdict: Verdict, *,
+           lines: Collection[int] | None, reason: str | None
+           ) -> tuple[Answer, list[Transition]]:
+    """`gateway rma authorize|deny`: the answer stored and queued (once), and the status
+    updates the case's partners subscribe to. Raises DecisionError, said to the person."""
+    outbound, now = outbound_context(context.config, context.store), context.now()
+    answer = operator_decide(outbound, reference, verdict, lines=lines, reason=reason, now=now)
+    return answer, queue_status_updates(outbound, [answer.request], now)
+
+
+def decision_detail(answer: Answer, lines: Collection[int] | None,
+                    reason: str | None) -> dict[str, Any]:
+    """What the audit log keeps of a decision."""
+    return {"request": answer.request, "partner": answer.partner, "rma": answer.rma_number,
+            "outcome": answer.outcome, "lines": lines, "reason": reason,
+            "queued": answer.queued}

@@ -22,6 +22,8 @@ from __future__ import annotations
 import hmac
 import re
 import secrets
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import (
@@ -128,17 +130,33 @@ def _authenticate_person() -> BaseResponse | None:
 
 
 def _authenticate_bearer(token: str) -> Response | None:
-    wait = _wrong_tokens().retry_after(_client())
+    wait = guesses_wait()
     if wait is not None:
         return _too_many(wait)
+    client = client_of_token(token)
+    if client is None:
+        return _refused("That token is not valid for this console: a script sends the token "
+                        "of a named API client (gateway tokens create).")
+    g.role, g.person, g.by_bearer = _client_role(client).value, None, True
+    return None
+
+
+def guesses_wait() -> int | None:
+    """Seconds the caller must wait before a token or password of theirs is checked again
+    (too many wrong ones, ``throttle.py``); None when it may be checked now."""
+    return _wrong_tokens().retry_after(client_address())
+
+
+def client_of_token(token: str) -> ApiClient | None:
+    """The active API client ``token`` is the token of, noted as the request's client (the
+    audit log names it); None, counted as a wrong guess, for any other text."""
     client = console().store.api_clients().by_digest(token_digest(token)) \
         if looks_like_token(token) else None
     if client is None or not client.active:
-        _wrong_tokens().failed(_client())
-        return _refused("That token is not valid for this console: a script sends the token "
-                        "of a named API client (gateway tokens create).")
-    g.role, g.person, g.client, g.by_bearer = _client_role(client).value, None, client.name, True
-    return None
+        _wrong_tokens().failed(client_address())
+        return None
+    g.client = client.name
+    return client
 
 
 def _client_role(client: ApiClient) -> Role:
@@ -176,10 +194,13 @@ def require(permission: Permission, action: str, target: str) -> None:
 
 
 def audit(action: str, target: str, outcome: AuditOutcome,
-          detail: dict[str, object] | None = None, *, who: str | None = None) -> None:
+          detail: Mapping[str, Any] | None = None, *, who: str | None = None) -> None:
+    """One audit entry for whoever makes this request (a person, or an API client), from the
+    address it came from."""
     context = console()
     context.store.audit_log().append(AuditEntry(context.now(), who or actor(), action,
-                                                target, outcome, _client(), detail or {}))
+                                                target, outcome, client_address(),
+                                                detail or {}))
 
 
 @blueprint.route("/login", methods=["GET", "POST"])
@@ -191,14 +212,14 @@ def login() -> BaseResponse | str | tuple[str, int] | tuple[str, int, dict[str, 
         return _login_page(_sign_ins().why(ended) if isinstance(ended, str) else None)
     if not _login_csrf_matches():
         return _login_page("The sign-in form expired: try again."), 400
-    wait = _wrong_tokens().retry_after(_client())
+    wait = _wrong_tokens().retry_after(client_address())
     if wait is not None:
         return _login_page(f"Too many failed sign-ins from your address: try again in {wait} "
                            "seconds."), 429, {"Retry-After": str(wait)}
     name = request.form.get("name", "").strip()
     found = signs_in(console().store.people(), name, request.form.get("password", ""))
     if found is None:
-        _wrong_tokens().failed(_client())
+        _wrong_tokens().failed(client_address())
         audit("login", name[:64], AuditOutcome.REFUSED, who="console:?")
         return _login_page("That name and password do not sign anybody in.", name), 401
     session.clear()  # a fresh session on sign-in: nothing from before carries over
@@ -235,7 +256,7 @@ def _wrong_tokens() -> WrongTokens:
     return found
 
 
-def _client() -> str:
+def client_address() -> str:
     """Who is asking: the peer's address, or behind a trusted proxy the one it forwarded."""
     return request.remote_addr or "unknown"
 

@@ -21,6 +21,7 @@ class StagedNotice:
     partner: str
     name: str
     data: bytes
+    notice_id: str  # as the check read it: where its recall page is once sent
     staged_at: float
 
 
@@ -31,11 +32,12 @@ class StagedNotices:
         self._held: OrderedDict[str, StagedNotice] = OrderedDict()
         self._lock = threading.Lock()
 
-    def stage(self, person: str, partner: str, name: str, data: bytes) -> str:
+    def stage(self, person: str, partner: str, name: str, data: bytes, notice_id: str) -> str:
         token = secrets.token_urlsafe(24)
         with self._lock:
             self._forget_expired()
-            self._held[token] = StagedNotice(person, partner, name, data, self.monotonic())
+            self._held[token] = StagedNotice(person, partner, name, data, notice_id,
+                                             self.monotonic())
             while len(self._held) > self.capacity:
                 self._held.popitem(last=False)
         return token

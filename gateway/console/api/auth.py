@@ -10,25 +10,17 @@ API: every API call is made by a named client, so the audit log can say who.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from apiflask import HTTPTokenAuth
 from apiflask.exceptions import HTTPError
-from flask import current_app, g, jsonify, request
+from flask import jsonify, request
 from werkzeug.wrappers import Response
 
-from gateway.app.access import (
-    ApiClient,
-    AuditOutcome,
-    looks_like_token,
-    token_digest,
-)
+from gateway.app.access import ApiClient, AuditOutcome, looks_like_token
 
-from .. import actions
-from ..auth import WRONG_TOKENS
+from ..auth import audit, client_address, client_of_token, guesses_wait
 from ..context import console
-from ..throttle import WrongTokens
 
 # Query parameters that only ever carry a credential.
 _CREDENTIAL_PARAMETERS = frozenset({"token", "access_token", "api_key", "apikey", "auth",
@@ -43,20 +35,16 @@ token_auth = HTTPTokenAuth(
 
 @token_auth.verify_token  # type: ignore[untyped-decorator]  # Flask-HTTPAuth is untyped
 def _verify(token: str) -> ApiClient | None:
-    wrong = _wrong_tokens()
-    wait = wrong.retry_after(caller())
+    wait = guesses_wait()
     if wait is not None:
         raise HTTPError(429, f"Too many wrong tokens from your address: try again in {wait} "
                         "seconds.", headers={"Retry-After": str(wait)})
     if not token:  # no header at all: nothing guessed
         return None
-    context = console()
-    client = context.store.api_clients().by_digest(token_digest(token))
-    if client is None or not client.active:
-        wrong.failed(caller())
-        return None
-    context.store.api_clients().touch(client.name, context.now(), caller())
-    g.api_client = client  # who, for the audit of a write this client's scopes refuse
+    client = client_of_token(token)  # noted for the audit of a write its scopes refuse
+    if client is not None:
+        context = console()
+        context.store.api_clients().touch(client.name, context.now(), client_address())
     return client
 
 
@@ -94,24 +82,4 @@ def refuse_token_in_address() -> Response | None:
 def current_client() -> ApiClient:
     found = token_auth.current_user
     assert isinstance(found, ApiClient)  # every API view is behind token_auth
-    return found
-
-
-def caller() -> str:
-    """The caller's address (the forwarded one behind a trusted proxy)."""
-    return request.remote_addr or "unknown"
-
-
-def audit(action: str, target: str, outcome: AuditOutcome,
-          detail: Mapping[str, Any] | None = None) -> None:
-    """One audit entry for the current request's client."""
-    client = g.get("api_client")
-    actions.record(console(), actor=f"api:{client.name}" if isinstance(client, ApiClient)
-                   else "api:unknown", source=caller(), action=action, target=target,
-                   outcome=outcome, detail=detail)
-
-
-def _wrong_tokens() -> WrongTokens:
-    found = current_app.extensions[WRONG_TOKENS]
-    assert isinstance(found, WrongTokens)
     return found

@@ -11,17 +11,17 @@ from marshmallow import RAISE
 from gateway.app.access import AuditOutcome
 from gateway.app.case_export import case_row, line_rows
 from gateway.app.cases import case_documents
-from gateway.app.outbound.decisions import UnknownRequest, operator_decide
-from gateway.app.outbound.status import queue_status_updates
+from gateway.app.outbound.decisions import UnknownRequest
 from gateway.app.search import CaseQuery, find_case, search_cases
-from gateway.bootstrap import outbound_context
 from gateway.domain.return_case import CaseEvent, ReturnCase
 from gateway.domain.rma_policy import DecisionError, Verdict
 from gateway.model.states import CaseState
 
+from .. import actions
+from ..auth import audit
 from ..context import console
 from . import schemas
-from .auth import audit, token_auth
+from .auth import token_auth
 from .records import document_summary
 
 blueprint = APIBlueprint("api_cases", __name__, url_prefix="/api/v1", tag="Cases")
@@ -87,21 +87,16 @@ def decide(decision: dict[str, Any]) -> dict[str, Any]:
     The same as `gateway rma authorize|deny`: stored as our 180 answer, queued to the retailer
     once (a repeated identical call says `queued: false`), and the case's subscribers told.
     """
-    context = console()
-    outbound, now = outbound_context(context.config, context.store), context.now()
     action, reference = f"decision.{decision['verdict']}", decision["reference"]
+    lines, reason = decision.get("lines"), decision.get("reason")
     try:
-        answer = operator_decide(outbound, reference, Verdict(decision["verdict"]),
-                                 lines=decision.get("lines"), reason=decision.get("reason"),
-                                 now=now)
+        answer, updates = actions.decide(console(), reference, Verdict(decision["verdict"]),
+                                         lines=lines, reason=reason)
     except DecisionError as exc:  # unknown: 404; known, but not decidable so: 409
         audit(action, reference, AuditOutcome.FAILED, {"why": str(exc)})
         raise HTTPError(404 if isinstance(exc, UnknownRequest) else 409, str(exc)) from None
-    updates = queue_status_updates(outbound, [answer.request], now)
-    audit(action, answer.request, AuditOutcome.DONE, {
-        "request": answer.request, "partner": answer.partner, "rma": answer.rma_number,
-        "outcome": answer.outcome, "lines": decision.get("lines"),
-        "reason": decision.get("reason"), "queued": answer.queued})
+    audit(action, answer.request, AuditOutcome.DONE,
+          actions.decision_detail(answer, lines, reason))
     return {"request": answer.request, "partner": answer.partner,
             "rma_number": answer.rma_number, "outcome": answer.outcome,
             "queued": answer.queued,

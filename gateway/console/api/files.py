@@ -12,23 +12,23 @@ from marshmallow import RAISE
 from werkzeug.datastructures import FileStorage
 
 from gateway.app.access import AuditOutcome, Scope
-from gateway.app.ingest import IngestResult, ingest
-from gateway.app.outbound.react import Reactions, react_to_file
+from gateway.app.ingest import IngestResult
+from gateway.app.outbound.react import Reactions
 from gateway.app.partners import PartnerSettings
 from gateway.app.ports import FindingRow, StoredFile
-from gateway.bootstrap import file_archive, ingest_ports, outbound_context, partner_file
+from gateway.bootstrap import file_archive, partner_file
 from gateway.errors import ArchivedBytesMissing, ConfigError, GatewayError
 
 from .. import actions
+from ..auth import audit
 from ..context import console, upload_limit
 from . import schemas
-from .auth import audit, current_client, token_auth
+from .auth import current_client, token_auth
 from .records import document_summary
 
 blueprint = APIBlueprint("api_files", __name__, url_prefix="/api/v1", tag="Files")
 FILE_ID = "<int(max=4611686018427387904):file_id>"
 _SAFE_SUFFIX = re.compile(r"\.[A-Za-z0-9]{1,8}$")
-_SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]")
 _RAW_RESPONSE: dict[int | str, dict[str, Any]] = {200: {
     "description": "the file's bytes, exactly as received",
     "content": {"application/octet-stream": {"schema": {"type": "string",
@@ -132,16 +132,12 @@ def upload(upload: dict[str, Any]) -> tuple[dict[str, Any], int]:
     """
     partner = _uploading_partner(upload.get("partner"))
     notice: FileStorage = upload["notice"]
-    data, name = notice.read(), _upload_name(notice.filename)
+    data, name = notice.read(), actions.upload_name(notice.filename, "api-upload.xml")
     sender = _sender_file(partner, name)
     if len(data) > _upload_limit():
         raise HTTPError(413, f"The notice is {len(data):,} bytes; the limit is "
                         f"{_upload_limit():,}.")
-    context = console()
-    ports, settings = ingest_ports(context.config, context.store, sender)
-    result = ingest(data, name, partner, ports, settings, now=context.now())
-    follow_ups = react_to_file(outbound_context(context.config, context.store), result,
-                               context.now())
+    result, follow_ups = actions.take_upload(console(), sender, name, data)
     audit("recall.upload", f"{partner}/{name}", AuditOutcome.DONE,
           {"file_id": result.file_id, "state": result.state.value, "bytes": len(data)})
     return _result_json(result, follow_ups), 200 if result.duplicate_of else 201
@@ -184,13 +180,6 @@ def _sender_file(partner: str, name: str) -> PartnerSettings:
 
 def _upload_limit() -> int:
     return upload_limit(console().config)
-
-
-def _upload_name(given: str | None) -> str:
-    """The name the file is kept under: the uploaded name's safe characters, or a plain one."""
-    base = (given or "").replace("\\", "/").rsplit("/", 1)[-1]
-    cleaned = _SAFE_NAME.sub("_", base)[:120].strip("._")
-    return cleaned or "api-upload.xml"
 
 
 def _download_name(stored: StoredFile) -> str:

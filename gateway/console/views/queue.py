@@ -15,13 +15,11 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from gateway.app.access import AuditOutcome, audit_json
-from gateway.app.outbound.decisions import operator_decide
 from gateway.app.outbound.pending import PendingRequest, pending_queue
-from gateway.app.outbound.status import queue_status_updates
 from gateway.app.people import Permission
-from gateway.bootstrap import outbound_context
 from gateway.domain.rma_policy import RESPONSE_REASONS, DecisionError, Verdict
 
+from .. import actions
 from ..auth import audit, require
 from ..context import console
 
@@ -64,19 +62,15 @@ def decide() -> Response:
     if verb not in VERDICTS or not request_id or lines == []:
         flash("That decision form was not complete: choose authorize or deny.", "bad")
         return redirect(url_for("queue.index"))
-    context = console()
-    outbound, now = outbound_context(context.config, context.store), context.now()
     try:
-        answer = operator_decide(outbound, request_id, VERDICTS[verb], lines=lines,
-                                 reason=reason if verb == "deny" else None, now=now)
+        answer, updates = actions.decide(console(), request_id, VERDICTS[verb], lines=lines,
+                                         reason=reason if verb == "deny" else None)
     except DecisionError as exc:
         audit(action, request_id, AuditOutcome.FAILED, {"why": str(exc)})
         flash(f"Request {request_id} was not decided: {exc}", "bad")
         return redirect(url_for("queue.index"))
-    updates = queue_status_updates(outbound, [answer.request], now)
-    audit(action, answer.request, AuditOutcome.DONE, {
-        "request": answer.request, "partner": answer.partner, "rma": answer.rma_number,
-        "outcome": answer.outcome, "lines": lines, "reason": reason, "queued": answer.queued})
+    audit(action, answer.request, AuditOutcome.DONE,
+          actions.decision_detail(answer, lines, reason))
     chosen = "every line" if lines is None else \
         "line" + ("s " if len(lines) > 1 else " ") + ", ".join(map(str, lines))
     flash(f"Request {answer.request} ({answer.partner}): {verb} {chosen}; now "

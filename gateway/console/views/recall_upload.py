@@ -10,8 +10,6 @@ issuing partner chosen, whose role must allow recall notices.
 
 from __future__ import annotations
 
-import re
-
 from flask import (
     Blueprint,
     Response,
@@ -26,14 +24,12 @@ from flask import (
 from werkzeug.wrappers import Response as BaseResponse
 
 from gateway.app.access import AuditOutcome
-from gateway.app.ingest import ingest
-from gateway.app.outbound.react import react_to_file
 from gateway.app.partners import PartnerSettings
 from gateway.app.people import Permission
-from gateway.bootstrap import ingest_ports, outbound_context
 from gateway.domain.authority import PartnerDocument
 from gateway.recall import read_recall
 
+from .. import actions
 from ..auth import audit, can, person, require
 from ..context import console, upload_limit
 from ..health import partner_files
@@ -42,7 +38,6 @@ from ..staging import StagedNotices
 
 blueprint = Blueprint("recall_upload", __name__)
 STAGED = "gateway_console_staged_notices"
-_SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]")
 RECIPIENT_COLUMNS = ("partner", "notification_id", "notified_at", "delivered_at",
                      "affected_units", "responded_at", "response_status", "units_found",
                      "units_returned", "response_note")
@@ -62,9 +57,10 @@ def check() -> str | tuple[str, int]:
     if partner not in issuers or upload is None or not upload.filename:
         return render_template("recall_upload.html", issuers=issuers, checked=None,
                                problem="Choose the issuing partner and a notice file."), 400
-    data, name = upload.read(), _safe_name(upload.filename)
+    data, name = upload.read(), actions.upload_name(upload.filename, "console-upload.xml")
     result = read_recall(data, max_bytes=_limit())
-    token = _staged().stage(person() or "", partner, name, data) if result.accepted else None
+    token = _staged().stage(person() or "", partner, name, data, result.notice.notice_id) \
+        if result.accepted and result.notice is not None else None
     return render_template("recall_upload.html", issuers=issuers, checked=result,
                            partner=partner, name=name, size=len(data), token=token)
 
@@ -77,24 +73,16 @@ def confirm() -> BaseResponse:
         flash("That checked notice is no longer held (15 minutes passed, or the console "
               "restarted): upload it again.", "bad")
         return redirect(url_for("recall_upload.form"))
-    context = console()
     partner = _issuers().get(staged.partner)
     if partner is None:
         flash(f"{staged.partner} may no longer send recall notices.", "bad")
         return redirect(url_for("recall_upload.form"))
-    ports, settings = ingest_ports(context.config, context.store, partner)
-    result = ingest(staged.data, staged.name, staged.partner, ports, settings,
-                    now=context.now())
-    follow_ups = react_to_file(outbound_context(context.config, context.store), result,
-                               context.now())
+    result, follow_ups = actions.take_upload(console(), partner, staged.name, staged.data)
     audit("recall.upload", f"{staged.partner}/{staged.name}", AuditOutcome.DONE,
           {"file_id": result.file_id, "state": result.state.value})
     flash(f"File #{result.file_id} from {staged.partner}: {result.state}."
           + "".join(f" {line}." for line in follow_ups.lines()), "good")
-    notice = read_recall(staged.data, max_bytes=_limit()).notice
-    if notice is not None:
-        return redirect(url_for("recalls.show", notice_id=notice.notice_id))
-    return redirect(url_for("files.show", file_id=result.file_id))
+    return redirect(url_for("recalls.show", notice_id=staged.notice_id))
 
 
 @blueprint.route("/recalls/<path:notice_id>/recipients.csv")
@@ -127,8 +115,3 @@ def _staged() -> StagedNotices:
 
 def _limit() -> int:
     return upload_limit(console().config)
-
-
-def _safe_name(given: str) -> str:
-    base = given.replace("\\", "/").rsplit("/", 1)[-1]
-    return _SAFE_NAME.sub("_", base)[:120].strip("._") or "console-upload.xml"
