@@ -24,6 +24,8 @@ from typing import Protocol
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+# Why a person's open sessions ended when they were disabled or their password changed.
+SESSIONS_ENDED = "disabled"
 PASSWORD_MIN = 12  # characters: a passphrase, not a PIN
 PASSWORD_MAX = 1024  # a longer one is refused before it is hashed (hashing costs memory)
 _HASHER = PasswordHasher()

@@ -66,3 +66,8 @@ def delivery(row: OutboundRow, now: datetime,
         return Delivery("expected", f"{sent}, acknowledgement expected{due}")
     at = f" {moment(row.ack_at)}" if row.ack_at else ""
     return Delivery(row.ack_state, f"{sent}, {row.ack_state} by the partner{at}")
+
+
+def iso_or_none(moment: datetime | None) -> str | None:
+    """A moment as JSON carries it (ISO 8601), or None."""
+    return moment.isoformat() if moment else None

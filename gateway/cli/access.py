@@ -23,8 +23,16 @@ from gateway.app.access import (
     scopes_of,
     token_digest,
 )
-from gateway.app.people import PeopleError, Person, Role, hash_password, password_problem
+from gateway.app.people import (
+    SESSIONS_ENDED,
+    PeopleError,
+    Person,
+    Role,
+    hash_password,
+    password_problem,
+)
 from gateway.app.ports import GatewayStore
+from gateway.app.wording import iso_or_none
 from gateway.bootstrap import local_now, open_store
 from gateway.cli import args as cli_args
 from gateway.config.settings import load_config
@@ -46,7 +54,6 @@ log). The token is printed once, on creation; the store keeps only its SHA-256, 
 is revoked and a new one created. The API is served by `gateway console`.
 """
 _FORMAT = argparse.RawDescriptionHelpFormatter
-SESSION_DISABLED = "disabled"  # why a person's sessions ended (gateway.console.sessions)
 
 
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -177,8 +184,7 @@ def _user_passwd(args: argparse.Namespace) -> int:
         print(f"gateway: there is nobody named {args.name!r} (gateway users list)",
               file=sys.stderr)
         return 1
-    ended = store.console_sessions().end_of(args.name, now, SESSION_DISABLED)
-    audit_cli(store, "user.passwd", args.name, now, {"sessions_ended": ended})
+    ended = _end_sessions(store, "user.passwd", args.name, now)
     print(f"{args.name}'s password changed; {ended} open session(s) ended")
     return 0
 
@@ -189,17 +195,23 @@ def _user_disable(args: argparse.Namespace) -> int:
         print(f"gateway: there is no active person {args.name!r} (gateway users list)",
               file=sys.stderr)
         return 1
-    ended = store.console_sessions().end_of(args.name, now, SESSION_DISABLED)
-    audit_cli(store, "user.disable", args.name, now, {"sessions_ended": ended})
+    ended = _end_sessions(store, "user.disable", args.name, now)
     print(f"{args.name} disabled; {ended} open session(s) ended")
     return 0
+
+
+def _end_sessions(store: GatewayStore, action: str, name: str, at: datetime) -> int:
+    """After ``action`` on ``name``: their open console sessions ended, and it audited."""
+    ended = store.console_sessions().end_of(name, at, SESSIONS_ENDED)
+    audit_cli(store, action, name, at, {"sessions_ended": ended})
+    return ended
 
 
 def _user_list(args: argparse.Namespace) -> int:
     people = open_store(load_config(args.config)).people().all()
     found = [{"name": p.name, "role": p.role.value, "created_at": p.created_at.isoformat(),
               "password_changed_at": p.password_changed_at.isoformat(),
-              "disabled_at": _moment(p.disabled_at)} for p in people]
+              "disabled_at": iso_or_none(p.disabled_at)} for p in people]
     if args.json:
         print(json_printable(json.dumps(found, ensure_ascii=False, indent=2)))
         return 0
@@ -312,13 +324,9 @@ def _client_json(client: ApiClient) -> dict[str, Any]:
     return {"name": client.name, "scopes": sorted(s.value for s in client.scopes),
             "partner": client.partner, "hint": client.hint,
             "created_at": client.created_at.isoformat(),
-            "revoked_at": _moment(client.revoked_at),
-            "last_used_at": _moment(client.last_used_at),
+            "revoked_at": iso_or_none(client.revoked_at),
+            "last_used_at": iso_or_none(client.last_used_at),
             "last_used_from": client.last_used_from}
-
-
-def _moment(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment else None
 
 
 def audit_cli(store: GatewayStore, action: str, target: str, at: datetime,

@@ -23,6 +23,7 @@ from gateway.app.export import (
     export_text,
     json_line,
 )
+from gateway.app.wording import iso_or_none
 from gateway.bootstrap import local_now, open_store, subscribers, webhook_sender
 from gateway.cli import args as cli_args
 from gateway.config.settings import GatewayConfig, load_config
@@ -170,8 +171,8 @@ def _status(args: argparse.Namespace) -> int:
                                             types=subscription.types,
                                             partners=subscription.partners),
             "failures": state.failures, "last_error": state.last_error,
-            "next_attempt_at": _moment(state.next_attempt_at),
-            "last_delivered_at": _moment(state.last_delivered_at),
+            "next_attempt_at": iso_or_none(state.next_attempt_at),
+            "last_delivered_at": iso_or_none(state.last_delivered_at),
             "dead_letters": state.dead_letters})
     if args.json:
         print(json_printable(json.dumps(found, ensure_ascii=False, indent=2)))
@@ -220,10 +221,6 @@ def _chosen(config: GatewayConfig, name: str | None) -> list[Subscription] | Non
               f"(known: {', '.join(known) or 'none'})", file=sys.stderr)
         return None
     return [known[name]]
-
-
-def _moment(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment else None
 
 
 @contextmanager

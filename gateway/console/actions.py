@@ -7,6 +7,8 @@ import re
 from collections.abc import Collection
 from typing import Any
 
+from flask import abort
+
 from gateway.app.ingest import IngestResult, ingest
 from gateway.app.outbound.decisions import Answer, operator_decide
 from gateway.app.outbound.react import Reactions, react_to_file
@@ -18,6 +20,14 @@ from gateway.domain.rma_policy import Verdict
 from gateway.model.states import FAILED_STATES
 
 from .context import ConsoleContext
+
+
+def file_or_404(context: ConsoleContext, file_id: int) -> StoredFile:
+    """The stored file #``file_id``; a 404 (a page, or JSON under /api) when there is none."""
+    found = context.store.files_by_id([file_id]).get(file_id)
+    if found is None:
+        abort(404, f"There is no file #{file_id}.")
+    return found
 
 
 def replayable(context: ConsoleContext, stored: StoredFile) -> bool:

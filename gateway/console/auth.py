@@ -58,9 +58,9 @@ from .throttle import WrongTokens
 
 SIGN_INS = "gateway_console_sign_ins"
 WRONG_TOKENS = "gateway_console_wrong_tokens"
-# Endpoints anyone may reach: the login form itself, the stylesheet it uses, and the API's
-# OpenAPI document (it describes the API; every API route checks its own client token).
-OPEN_ENDPOINTS = frozenset({"auth.login", "static", "openapi.spec"})
+# Endpoints anyone may reach: the login form itself and the stylesheet it uses. (The API's
+# routes, its OpenAPI document among them, are under API_PREFIX and check their own tokens.)
+OPEN_ENDPOINTS = frozenset({"auth.login", "static"})
 API_PREFIX = "/api/"
 
 # Where a sign-in may return: a path (and query) of this console in plain URL characters. No

@@ -80,13 +80,9 @@ def partners_health(store: GatewayStore, config: GatewayConfig, now: datetime
     polls = store.poll_records()
     # A partner the store heard from without a partner file (e.g. `gateway ingest --partner`)
     # is shown too: its problems are still ours.
-    found = ([health_of(store, p.id, p, now) for p in files]
-             + [health_of(store, partner_id, None, now)
-                for partner_id in sorted(partners_in_store(store) - known)])
-    for health in found:
-        health.last_poll = polls.get(health.partner_id)
-        _judge(health)
-    return found
+    return ([health_of(store, p.id, p, now, polls.get(p.id)) for p in files]
+            + [health_of(store, partner_id, None, now, polls.get(partner_id))
+               for partner_id in sorted(partners_in_store(store) - known)])
 
 
 def partners_in_store(store: GatewayStore) -> set[str]:
@@ -94,7 +90,7 @@ def partners_in_store(store: GatewayStore) -> set[str]:
 
 
 def health_of(store: GatewayStore, partner_id: str, settings: PartnerSettings | None,
-              now: datetime) -> PartnerHealth:
+              now: datetime, last_poll: PollRecord | None = None) -> PartnerHealth:
     recent = store.recent_files(partner=partner_id, since=now - RECENT, limit=LOOK_BACK_FILES)
     today = [r for r in recent
              if r.file.received_at >= now.replace(hour=0, minute=0, second=0, microsecond=0)]
@@ -109,7 +105,8 @@ def health_of(store: GatewayStore, partner_id: str, settings: PartnerSettings | 
         unmapped_files=len(store.recent_files(partner=partner_id, unmapped=True,
                                               limit=LOOK_BACK_FILES)),
         files_today=len(today),
-        rejects_today=sum(1 for r in today if r.file.state in FAILED_STATES))
+        rejects_today=sum(1 for r in today if r.file.state in FAILED_STATES),
+        last_poll=last_poll)
     _judge(health)
     return health
 

@@ -18,10 +18,12 @@ from datetime import datetime, timedelta
 from flask import Flask, request
 from flask.sessions import SecureCookieSessionInterface
 
+from gateway.app.people import SESSIONS_ENDED
 from gateway.app.ports import ConsoleSession, ConsoleSessionStore
 
-SIGNED_OUT, SIGNED_OUT_ALL, IDLE, LIFETIME, UNKNOWN, DISABLED = (
-    "signed-out", "signed-out-all", "idle", "lifetime", "unknown", "disabled")
+SIGNED_OUT, SIGNED_OUT_ALL, IDLE, LIFETIME, UNKNOWN = (
+    "signed-out", "signed-out-all", "idle", "lifetime", "unknown")
+DISABLED = SESSIONS_ENDED  # the person was disabled or given a new password
 # last_seen is written at most this often: most page views stay reads, so the console does
 # not queue behind the gateway's own writers on SQLite. Idle time counts from that write, so
 # a session may end up to this much before ``idle`` has fully passed, never after.

@@ -52,7 +52,7 @@ def files(query: dict[str, Any]) -> dict[str, Any]:
 @blueprint.output(schemas.FileDetail)
 def one(file_id: int) -> dict[str, Any]:
     """One received file: its findings, interchanges and sets, documents and acknowledgements"""
-    store, stored = console().store, _file_or_404(file_id)
+    store, stored = console().store, actions.file_or_404(console(), file_id)
     findings = store.findings_of(file_id)
     return {
         **_file_json(stored), "errors": sum(f.severity == "error" for f in findings),
@@ -73,7 +73,7 @@ def one(file_id: int) -> dict[str, Any]:
 @blueprint.doc(responses=_RAW_RESPONSE)
 def raw(file_id: int) -> Response:
     """The bytes of a received file, exactly as received"""
-    stored = _file_or_404(file_id)
+    stored = actions.file_or_404(console(), file_id)
     if stored.never_taken:
         raise HTTPError(404, f"File #{file_id} was refused before it was downloaded: the "
                         "gateway never held its bytes.")
@@ -97,7 +97,8 @@ def replay(file_id: int) -> dict[str, Any]:
     As `gateway replay '#N'`: through today's grammars and mappings with its partner's settings
     as ingest used them; no acknowledgement is sent again.
     """
-    context, stored = console(), _file_or_404(file_id)
+    context = console()
+    stored = actions.file_or_404(context, file_id)
     target = f"#{file_id}"
     if not actions.replayable(context, stored):
         audit("file.replay", target, AuditOutcome.REFUSED, {"state": stored.state.value})
@@ -185,13 +186,6 @@ def _upload_limit() -> int:
 def _download_name(stored: StoredFile) -> str:
     suffix = _SAFE_SUFFIX.search(stored.original_name)
     return f"file-{stored.id}{suffix.group(0) if suffix else ''}"
-
-
-def _file_or_404(file_id: int) -> StoredFile:
-    found = console().store.files_by_id([file_id]).get(file_id)
-    if found is None:
-        raise HTTPError(404, f"There is no file #{file_id}.")
-    return found
 
 
 def _file_json(stored: StoredFile) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from gateway.app.ports import (
     RecallRecipient,
     StoredDocument,
 )
-from gateway.app.wording import OUR_PURPOSES, delivery
+from gateway.app.wording import OUR_PURPOSES, delivery, iso_or_none
 from gateway.model import RecallNotice
 from gateway.model.canonical_json import to_json
 
@@ -131,8 +131,8 @@ def outbound_json(row: OutboundRow, now: datetime) -> dict[str, Any]:
             "control_number": row.control_number, "subject": row.subject,
             "file_id": row.file_id, "state": row.state, "delivery": said.badge,
             "says": said.text, "created_at": row.created_at.isoformat(),
-            "sent_at": _moment(row.sent_at), "ack_due": _moment(row.ack_due),
-            "ack_at": _moment(row.ack_at), "ack_detail": row.ack_detail,
+            "sent_at": iso_or_none(row.sent_at), "ack_due": iso_or_none(row.ack_due),
+            "ack_at": iso_or_none(row.ack_at), "ack_detail": row.ack_detail,
             "reason": row.reason}
 
 
@@ -147,10 +147,7 @@ def _recipient_json(r: RecallRecipient) -> dict[str, Any]:
     return {"partner": r.partner, "notification_id": r.notification_id,
             "notified_at": r.notified_at.isoformat(),
             "delivery": "delivered" if r.delivered_at else "waiting",
-            "affected_units": r.affected_units, "responded_at": _moment(r.responded_at),
+            "affected_units": r.affected_units, "responded_at": iso_or_none(r.responded_at),
             "response_status": r.response_status, "units_found": r.units_found,
             "units_returned": r.units_returned, "response_note": r.response_note}
 
-
-def _moment(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment else None

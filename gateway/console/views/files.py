@@ -7,7 +7,6 @@ from typing import Any
 
 from flask import (
     Blueprint,
-    abort,
     flash,
     redirect,
     render_template,
@@ -82,7 +81,7 @@ def _filters() -> tuple[str | None, str | None, bool]:
 @blueprint.route(f"/files/{FILE_ROUTE}")
 def show(file_id: int) -> str:
     context = console()
-    stored = _file_or_404(file_id)
+    stored = actions.file_or_404(console(), file_id)
     archive = file_archive(context.config)
     unmapped = {(s[0], s[1], s[3]) for s in context.store.unmapped_sets_of(file_id)}
     return render_template(
@@ -100,7 +99,7 @@ def replay_file(file_id: int) -> Response:
     mappings, in place; no acknowledgement is sent again and no control number used; its new
     documents get their follow-ups, each once."""
     require(Permission.REPLAY, "file.replay", f"#{file_id}")
-    stored = _file_or_404(file_id)
+    stored = actions.file_or_404(console(), file_id)
     if not _replayable(stored):
         flash(f"File #{file_id} is {stored.state}: only rejected, partially accepted or "
               "not-X12 files, and files with a set that did not map, are replayed here.",
@@ -125,8 +124,3 @@ def _replayable(stored: StoredFile) -> bool:
     return actions.replayable(console(), stored)
 
 
-def _file_or_404(file_id: int) -> StoredFile:
-    found = console().store.files_by_id([file_id]).get(file_id)
-    if found is None:
-        abort(404, f"There is no file #{file_id}.")
-    return found
