@@ -20,7 +20,8 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from export_memory import GATEWAY, fill  # a sibling script: its folder is on sys.path
+# A sibling script: its folder is on sys.path when this one runs.
+from export_memory import GATEWAY, fill, upgraded_store
 
 # Runs in the fresh process: argv = root, token, what ("feed" or "export").
 SERVE = r"""
@@ -29,11 +30,10 @@ from pathlib import Path
 from gateway.bootstrap import open_store
 from gateway.config.settings import load_config
 from gateway.console.app import create_app
-from gateway.console.auth import Tokens
 
 root, token, what = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
 config = load_config(root / "config.yaml")
-app = create_app(open_store(config), config, Tokens("r" * 24))
+app = create_app(open_store(config), config)
 client = app.test_client()
 headers = {"Authorization": f"Bearer {token}"}
 started, count, pages = time.perf_counter(), 0, 0
@@ -66,10 +66,7 @@ def main() -> int:
     for total in sorted(args.events):
         with tempfile.TemporaryDirectory() as folder:
             root = Path(folder)
-            (root / "config.yaml").write_text("store: {url: 'sqlite:///g.sqlite'}\n")
-            subprocess.run([*GATEWAY, "db", "upgrade"], cwd=root, check=True,
-                           capture_output=True)
-            fill(f"sqlite:///{root / 'g.sqlite'}", total)
+            fill(upgraded_store(root), total)
             token = subprocess.run([*GATEWAY, "tokens", "create", "bench", "--scope", "read"],
                                    cwd=root, check=True, capture_output=True,
                                    text=True).stdout.strip()

@@ -43,6 +43,13 @@ def document(n: int) -> dict[str, object]:
                        "serials": [f"SN{n:09d}{i:03d}"]} for i in range(1, 6)]}
 
 
+def upgraded_store(root: Path) -> str:
+    """A SQLite store in ``root`` (its config.yaml, `gateway db upgrade`); its URL."""
+    (root / "config.yaml").write_text("store: {url: 'sqlite:///g.sqlite'}\n")
+    subprocess.run([*GATEWAY, "db", "upgrade"], cwd=root, check=True, capture_output=True)
+    return f"sqlite:///{root / 'g.sqlite'}"
+
+
 def fill(url: str, count: int) -> None:
     engine = create_engine(url)
     at = datetime(2026, 11, 25, tzinfo=UTC)
@@ -113,10 +120,7 @@ def main() -> int:
     for count in sorted(args.events):
         with tempfile.TemporaryDirectory() as folder:
             root = Path(folder)
-            (root / "config.yaml").write_text("store: {url: 'sqlite:///g.sqlite'}\n")
-            subprocess.run([*GATEWAY, "db", "upgrade"], cwd=root, check=True,
-                           capture_output=True)
-            fill(f"sqlite:///{root / 'g.sqlite'}", count)
+            fill(upgraded_store(root), count)
             for form in ("jsonl", "csv"):
                 seconds, peak = measure(root, form)
                 size = (root / f"out.{form}").stat().st_size / (1 << 20)
@@ -128,10 +132,7 @@ def main() -> int:
     for count in sorted(args.lines):
         with tempfile.TemporaryDirectory() as folder:
             root = Path(folder)
-            (root / "config.yaml").write_text("store: {url: 'sqlite:///g.sqlite'}\n")
-            subprocess.run([*GATEWAY, "db", "upgrade"], cwd=root, check=True,
-                           capture_output=True)
-            fill_requests(f"sqlite:///{root / 'g.sqlite'}", count // 5)
+            fill_requests(upgraded_store(root), count // 5)
             seconds, peak = measure(root, "csv", "lines")
             size = (root / "out.csv").stat().st_size / (1 << 20)
             print(f"| {count:,} | csv | {seconds:.1f} | {peak:.0f} | {size:.0f} |", flush=True)
