@@ -213,7 +213,7 @@ def _user_list(args: argparse.Namespace) -> int:
               "password_changed_at": p.password_changed_at.isoformat(),
               "disabled_at": iso_or_none(p.disabled_at)} for p in people]
     if args.json:
-        print(json_printable(json.dumps(found, ensure_ascii=False, indent=2)))
+        cli_args.print_json(found)
         return 0
     if not found:
         print("nobody yet: gateway users add NAME --role admin")
@@ -278,7 +278,7 @@ def _list(args: argparse.Namespace) -> int:
     clients = open_store(load_config(args.config)).api_clients().all()
     found = [_client_json(c) for c in clients]
     if args.json:
-        print(json_printable(json.dumps(found, ensure_ascii=False, indent=2)))
+        cli_args.print_json(found)
         return 0
     if not found:
         print("no API clients: gateway tokens create NAME --scope read")

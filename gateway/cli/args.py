@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
+import json
 import math
 import re
 from collections.abc import Callable
@@ -38,6 +39,12 @@ def printable(text: str) -> str:
     escape sequences, bidi overrides) written as its Python escape, the rest unchanged: the
     one helper every layer uses, `gateway.text_safety.printable`."""
     return text_safety.printable(text)
+
+
+def print_json(value: object) -> None:
+    """``value`` as indented JSON on standard output, nothing in it a terminal would act on
+    (what every ``--json`` listing prints)."""
+    print(text_safety.json_printable(json.dumps(value, ensure_ascii=False, indent=2)))
 
 
 def whole_number(low: int, high: int) -> Callable[[str], int]:

@@ -5,7 +5,6 @@ subscriptions`` (the webhook subscribers: where each stands, a delivery round, a
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,7 +26,7 @@ from gateway.app.wording import iso_or_none
 from gateway.bootstrap import local_now, open_store, subscribers, webhook_sender
 from gateway.cli import args as cli_args
 from gateway.config.settings import GatewayConfig, load_config
-from gateway.text_safety import json_printable, printable
+from gateway.text_safety import printable
 
 EXAMPLES = """examples:
   gateway events                          # the first 100 events
@@ -175,7 +174,7 @@ def _status(args: argparse.Namespace) -> int:
             "last_delivered_at": iso_or_none(state.last_delivered_at),
             "dead_letters": state.dead_letters})
     if args.json:
-        print(json_printable(json.dumps(found, ensure_ascii=False, indent=2)))
+        cli_args.print_json(found)
         return 0
     if not found:
         print(f"no subscribers: add a file to {config.paths['subscribers']}/")
