@@ -43,7 +43,6 @@ from gateway.store.repository import SqlStore
 from gateway.transport.local import LocalChannel
 from gateway.transport.retry import with_retries
 from gateway.transport.webhook import HttpWebhookSender
-from gateway.x12.limits import FrontDoorRules
 
 _PARTNER_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")  # as partners.py and cli_args.py read ids
 
@@ -101,7 +100,7 @@ def ingest_ports(config: GatewayConfig, store: GatewayStore,
                               timedelta(days=config.duplicate_window_days),
                               config.resend_on_duplicate, config.duplicate_keys,
                               timedelta(seconds=config.lease_seconds),
-                              rules=FrontDoorRules(config.limits))
+                              rules=config.front_door)
     return ports, settings if partner is None else settings.for_partner(partner)
 
 

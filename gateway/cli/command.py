@@ -226,7 +226,8 @@ def _ack_options(parser: argparse.ArgumentParser) -> None:
 
 # --- validate --------------------------------------------------------------------------------
 def _validate(args: argparse.Namespace) -> int:
-    limits = load_config(args.config).limits
+    config = load_config(args.config)
+    limits = config.limits
     codes, documents = [], []
     for path in args.files:
         data = _read(path)
@@ -238,7 +239,7 @@ def _validate(args: argparse.Namespace) -> int:
                 print(cli_recall.render_text(str(path), result))
             continue
         with timed_if_big("validating", str(path), len(data or b"")):
-            assessment, problem = _assess_file(path, FrontDoorRules(limits))
+            assessment, problem = _assess_file(path, config.front_door)
         if assessment is None:
             codes.append(EXIT_NOT_X12)
             documents.append({"file": str(path), "verdict": "unreadable", "exit_code": 2,
@@ -281,7 +282,7 @@ def _ack(args: argparse.Namespace) -> int:
                                                   max_bytes=config.limits.xml_bytes)
         sys.stdout.write(ack.decode("utf-8") + "\n")
         return EXIT_ACCEPTED
-    assessment, problem = _assess_file(args.file, FrontDoorRules(config.limits))
+    assessment, problem = _assess_file(args.file, config.front_door)
     if assessment is None:
         print(f"gateway: {args.file}: cannot be read: {problem}", file=sys.stderr)
         return EXIT_NOT_X12
@@ -376,7 +377,7 @@ class _ProcessRun:
 
     def _x12(self, path: Path, data: bytes) -> None:
         result = translate_x12(data, self.catalog.spec_for,
-                               rules=FrontDoorRules(self.config.limits))
+                               rules=self.config.front_door)
         assessment = result.assessment
         answers = build_acknowledgements(assessment, self.config.identity,
                                          self.config.ack_policy, self.numbers,

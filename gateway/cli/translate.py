@@ -18,7 +18,6 @@ from gateway.model.canonical_json import to_json
 from gateway.model.payload import PayloadKind, payload_kind
 from gateway.recall import read_recall
 from gateway.text_safety import json_printable, printable
-from gateway.x12.limits import FrontDoorRules
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_UNREADABLE = 0, 1, 2
 EXAMPLES = """examples:
@@ -66,7 +65,8 @@ def _catalog(args: argparse.Namespace) -> MappingCatalog:
 # --- translate -------------------------------------------------------------------------------
 def _translate(args: argparse.Namespace) -> int:
     catalog = _catalog(args)
-    limits = load_config(args.config).limits
+    config = load_config(args.config)
+    limits = config.limits
     try:
         data = args.file.read_bytes()
     except OSError as exc:
@@ -74,7 +74,7 @@ def _translate(args: argparse.Namespace) -> int:
         return EXIT_UNREADABLE
     if payload_kind(data) is PayloadKind.XML:
         return _translate_recall(args.file, data, limits.xml_bytes)
-    result = translate_x12(data, catalog.spec_for, args.partner, rules=FrontDoorRules(limits))
+    result = translate_x12(data, catalog.spec_for, args.partner, rules=config.front_door)
     print(json_printable(json.dumps([to_json(d) for d in result.documents], indent=2,
                                     ensure_ascii=False)))
     _report(args.file, result)

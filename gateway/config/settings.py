@@ -23,7 +23,8 @@ from gateway.config.partners import folder_problem
 from gateway.config.yaml_files import read_yaml_mapping
 from gateway.errors import ConfigError
 from gateway.x12.ack import AckPolicy, FunctionalAck, Ta1Policy
-from gateway.x12.limits import Limits
+from gateway.x12.assess import ENGINES
+from gateway.x12.limits import FrontDoorRules, Limits
 from gateway.x12.write import Identity
 
 DEFAULT_LIMITS = Limits()
@@ -53,6 +54,9 @@ EMBEDDED_DEFAULTS: dict[str, dict[str, str]] = {
     "limits": {"file_size": "128MB", "xml_size": "10MB", "segments": "5000000",
                "groups": "5000", "sets": "100000", "hl_depth": "32",
                "seconds_per_file": "600"},
+    # which engine validates X12 sets: "fast" (compiled from our grammars, the default) or
+    # "pyx12" (the reference it is proven against; ~10x slower)
+    "validation": {"engine": "fast"},
 }
 
 
@@ -72,6 +76,12 @@ class GatewayConfig:
     webhook_secret_env: str = ""
     recall_deadline_days: int = 3
     limits: Limits = DEFAULT_LIMITS
+    validation_engine: str = "fast"
+
+    @property
+    def front_door(self) -> FrontDoorRules:
+        """The limits and the validation engine every X12 file is read with."""
+        return FrontDoorRules(self.limits, engine=self.validation_engine)
 
 
 def load_config(path: Path | None = None) -> GatewayConfig:
@@ -116,7 +126,9 @@ def _build(source: str, raw: dict[str, Any], anchor: Path) -> GatewayConfig:
                                        section["processing"]["lease_seconds"],
                                        unit="seconds"),
                          *_alerts(source, section["alerts"]),
-                         _limits(source, section["limits"]))
+                         _limits(source, section["limits"]),
+                         _choice_of(source, "validation.engine",
+                                    section["validation"]["engine"], ENGINES))
 
 
 def _anchored(source: str, key: str, value: str, anchor: Path) -> Path:

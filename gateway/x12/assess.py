@@ -9,19 +9,20 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from gateway.x12 import findings as f
 from gateway.x12.code_lists import unknown_code_warnings
 from gateway.x12.envelope import DEFAULT_RULES, read_intake
+from gateway.x12.fast import validate_sets_fast
 from gateway.x12.findings import Finding, Level, Location
 from gateway.x12.limits import Deadline, FrontDoorRules
+from gateway.x12.sets import FUNCTIONAL_IDS, Grammar, SetContent, grammar_for
 from gateway.x12.structure import FunctionalGroup, Intake, Interchange, TransactionSet
 from gateway.x12.text import FileKind
 from gateway.x12.totals import ctt_warnings
-from gateway.x12.validate import FUNCTIONAL_IDS, Grammar, SetContent, grammar_for, validate_sets
 
 
 class Outcome(StrEnum):
@@ -103,7 +104,7 @@ def assess(data: bytes, rules: FrontDoorRules = DEFAULT_RULES, *,
     """Read, validate and judge one file under ``rules`` (limits, strict envelope); ``clock``
     times the file's validation budget (tests inject their own)."""
     intake = read_intake(data, rules)
-    content = _validate_file(intake, Deadline(rules.limits.seconds, clock))
+    content = _validate_file(intake, Deadline(rules.limits.seconds, clock), rules.engine)
     results = [_assess_interchange(intake, ic, content) for ic in intake.interchanges]
     return Assessment(intake, results, list(intake.findings))
 
@@ -111,9 +112,10 @@ def assess(data: bytes, rules: FrontDoorRules = DEFAULT_RULES, *,
 _SetKey = tuple[int, int, int]  # interchange, group and set ordinals
 
 
-def _validate_file(intake: Intake, deadline: Deadline) -> dict[_SetKey, list[Finding]]:
-    """Validate every set we have a grammar for, one pyx12 run per grammar family for the
-    whole file; sets we cannot validate get the finding that says why."""
+def _validate_file(intake: Intake, deadline: Deadline,
+                   engine: str) -> dict[_SetKey, list[Finding]]:
+    """Validate every set we have a grammar for with ``engine``, all sets of one grammar family
+    of the file in one run; sets we cannot validate get the finding that says why."""
     results: dict[_SetKey, list[Finding]] = {}
     by_family: dict[str, list[tuple[_SetKey, SetContent]]] = defaultdict(list)
     for interchange in intake.interchanges:
@@ -133,10 +135,25 @@ def _validate_file(intake: Intake, deadline: Deadline) -> dict[_SetKey, list[Fin
                 else:
                     results[key] = [_not_supported(interchange, group, ts)]
     for family, jobs in by_family.items():
-        found = validate_sets(family, [content for _key, content in jobs], deadline)
+        found = validate_sets(engine, family, [content for _key, content in jobs], deadline)
         for (key, _), result in zip(jobs, found, strict=True):
             results[key] = [*result, *results[key]]
     return results
+
+
+ENGINES = ("fast", "pyx12")
+
+
+def validate_sets(engine: str, family: str, sets: Sequence[SetContent],
+                  deadline: Deadline) -> list[list[Finding]]:
+    """The findings of each set, from the engine the configuration names (pyx12 is imported
+    only when it is the one)."""
+    if engine == "pyx12":
+        from gateway.x12.validate import validate_sets as pyx12_validate_sets  # noqa: PLC0415
+        return pyx12_validate_sets(family, sets, deadline)
+    if engine != "fast":
+        raise ValueError(f"unknown validation engine {engine!r}; expected one of {ENGINES}")
+    return validate_sets_fast(family, sets, deadline)
 
 
 def _content_warnings(grammar: Grammar, content: SetContent) -> list[Finding]:

@@ -28,6 +28,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import cache
 
 from gateway.x12.findings import Finding, Level, Location, Severity, X12Code
 from gateway.x12.grammar.layout import ElementSpec, Slot, longest_value, segment_layouts
@@ -63,13 +64,48 @@ def bounded_set(segments: Iterator[list[str]], family: str, set_id: str, *,
     """Yield each segment of a set (ST..SE) in a form pyx12 can read; append what is wrong to
     ``findings`` (located by segment position, counted from ST = 1)."""
     layouts = segment_layouts(family, set_id)
+    limits = _quick_limits(family, set_id)
     for position, values in enumerate(segments, start=1):
-        at = where.within(segment_position=position, segment_tag=values[0][:4])
         layout = layouts.get(values[0])
         if layout is None:
             yield _unknown_segment(values, family, separators)
+        elif _within(values, limits[values[0]], separators):
+            yield values  # nothing to cut or translate: the common case, in one pass
         else:
+            at = where.within(segment_position=position, segment_tag=values[0][:4])
             yield _SegmentBounds(layout, family, separators, at, findings).apply(values)
+
+
+_ALWAYS_LOOK = -1  # binary data: always the full step
+_NO_EXPONENT = 1  # a 005010 decimal: the full step if it holds an E
+
+
+@cache
+def _quick_limits(family: str, set_id: str) -> dict[str, tuple[tuple[int, int], ...]]:
+    """Per tag, per element: the longest value that needs no cut, and what else to look at."""
+    def limit(slot: Slot) -> tuple[int, int]:
+        spec = slot.components[0]
+        if spec.kind == "B":
+            return 0, _ALWAYS_LOOK
+        return spec.max_length, _NO_EXPONENT if spec.kind == "R" and family == "005010" else 0
+    return {tag: tuple(limit(slot) for slot in layout)
+            for tag, layout in segment_layouts(family, set_id).items()}
+
+
+def _within(values: list[str], limits: tuple[tuple[int, int], ...],
+            separators: SetSeparators) -> bool:
+    """True when the segment needs nothing from this step: no element past the last, no
+    separator to read (so one value per element), no value longer than allowed."""
+    if len(values) - 1 > len(limits):
+        return False
+    component, repetition = separators.component, separators.repetition
+    for value, (longest, look) in zip(values[1:], limits, strict=False):
+        if not value:
+            continue
+        if len(value) > longest or look == _ALWAYS_LOOK or (component and component in value) \
+                or (repetition and repetition in value) or (look == _NO_EXPONENT and "E" in value):
+            return False
+    return True
 
 
 def _unknown_segment(values: list[str], family: str, separators: SetSeparators) -> list[str]:

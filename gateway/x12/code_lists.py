@@ -18,6 +18,7 @@ here. Pure: the segments come in as lists of strings, the findings go out as dat
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from functools import cache
 
 from gateway.x12 import findings as f
 from gateway.x12.findings import Finding, Location
@@ -33,13 +34,41 @@ def unknown_code_warnings(  # noqa: PLR0917 (the signature validate.py calls)
     """A located WARNING per value of ``segments`` (ST..SE, ``[tag, e01, ...]``) that is not a
     code we know for ``family``; ``location`` is the set's, positions count from ST = 1."""
     layouts = segment_layouts(family, set_id)
+    known = _known_codes(family, set_id)
     warnings: list[Finding] = []
     for position, segment in enumerate(segments, start=1):
         slots = layouts.get(segment[0]) if segment else None
-        if slots:  # a segment our grammar does not define is the validator's to report
+        # A segment our grammar does not define is the validator's to report.
+        if slots and not _all_known(segment, known[segment[0]]):
             at = location.within(segment_position=position, segment_tag=segment[0])
             warnings += _segment_warnings(family, segment, slots, (component, repetition), at)
     return warnings
+
+
+_LOOK_CLOSER: frozenset[str] = frozenset()  # a composite or repeating slot with a list
+
+
+@cache
+def _known_codes(family: str, set_id: str) -> dict[str, tuple[tuple[int, frozenset[str]], ...]]:
+    """Per tag: (element position, the version's codes) of each slot with a code list."""
+    lists = code_lists(family)
+    def codes(slot: Slot) -> frozenset[str] | None:
+        coded = [lists[spec.number] for spec in slot.components if spec.number in lists]
+        if not coded:
+            return None
+        return coded[0].codes if not slot.composite and slot.repeat == 1 else _LOOK_CLOSER
+    return {tag: tuple((index, found) for index, slot in enumerate(layout, start=1)
+                       if (found := codes(slot)) is not None)
+            for tag, layout in segment_layouts(family, set_id).items()}
+
+
+def _all_known(segment: Sequence[str], known: tuple[tuple[int, frozenset[str]], ...]) -> bool:
+    """True when every coded value is a code of the version (nothing to warn about)."""
+    for index, codes in known:
+        if index < len(segment) and segment[index] and (
+                codes is _LOOK_CLOSER or segment[index] not in codes):
+            return False
+    return True
 
 
 def _segment_warnings(family: str, segment: Sequence[str], slots: tuple[Slot, ...],

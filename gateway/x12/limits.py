@@ -42,6 +42,7 @@ class FrontDoorRules:
 
     limits: Limits = _DEFAULT_LIMITS
     strict_envelope: bool = False
+    engine: str = "fast"  # "fast" (compiled from our grammars) or "pyx12" (the reference)
 
 
 class Deadline:

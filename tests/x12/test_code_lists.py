@@ -20,7 +20,7 @@ from gateway.x12.envelope import read_intake
 from gateway.x12.findings import Finding, Location, Severity
 from gateway.x12.grammar import lookup
 from gateway.x12.grammar.layout import ElementSpec, Slot
-from gateway.x12.validate import grammar_for
+from gateway.x12.sets import grammar_for
 from tests.x12.x12text import group, interchange, transaction
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -7,6 +7,7 @@ use, repeated elements, acknowledgements that say too little, and work that was 
 
 from __future__ import annotations
 
+import itertools
 import re
 import subprocess
 import sys
@@ -31,6 +32,7 @@ REPO = Path(__file__).resolve().parents[2]
 VALID = REPO / "samples" / "valid"
 US = Identity("ZZ", "RLGATEWAY", "RLGATEWAY")
 NOW = datetime(2026, 1, 2, 3, 4, tzinfo=UTC)
+PYX12 = FrontDoorRules(engine="pyx12")  # the reference engine's own ways of stopping early
 
 
 def sample(name: str) -> str:
@@ -140,7 +142,7 @@ class _Seg:
 def test_a_set_the_validator_did_not_walk_to_the_end_is_rejected(
         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(validate, "_run_pyx12", _walk_only(8))
-    assessment = assess(sample("856-pick-pack-004010.x12").encode("latin-1"))
+    assessment = assess(sample("856-pick-pack-004010.x12").encode("latin-1"), PYX12)
     [finding] = [x for x in assessment.all_findings() if x.is_error]
     assert finding.code == "set.not-validated" and str(finding.x12) == "AK502 1"
     assert "walked 6 of its 31 segments" in finding.message  # ISA and GS are not the set's
@@ -153,14 +155,14 @@ def test_a_validator_that_stops_reading_rejects_every_set_it_did_not_finish(
         source.read(200)
         raise RuntimeError("reader gave up")
     monkeypatch.setattr(validate, "_run_pyx12", gives_up)
-    assessment = assess(sample("two-interchanges.x12").encode("latin-1"))
+    assessment = assess(sample("two-interchanges.x12").encode("latin-1"), PYX12)
     rejected = [x for x in assessment.all_findings() if x.code == "set.not-validated"]
     assert len(rejected) == 2 and all("reader gave up" in x.message for x in rejected)
 
 
 def test_the_time_budget_rejects_what_it_did_not_reach() -> None:
     ticks = iter(range(0, 10**6, 50))  # every look at the clock: 50 seconds later
-    rules = FrontDoorRules(Limits(seconds=120))
+    rules = FrontDoorRules(Limits(seconds=120), engine="pyx12")
     assessment = assess(sample("856-pick-pack-004010.x12").encode("latin-1"), rules,
                         clock=lambda: float(next(ticks)))
     [finding] = [x for x in assessment.all_findings() if x.is_error]
@@ -169,6 +171,17 @@ def test_the_time_budget_rejects_what_it_did_not_reach() -> None:
     calm = assess(sample("856-pick-pack-004010.x12").encode("latin-1"), rules,
                   clock=lambda: 0.0)
     assert calm.accepted
+
+
+@pytest.mark.parametrize("engine", ["fast", "pyx12"])
+def test_either_engine_rejects_a_set_it_had_no_time_left_for(engine: str) -> None:
+    rules = FrontDoorRules(Limits(seconds=120), engine=engine)
+    late = itertools.chain([0.0], itertools.repeat(1000.0))  # the budget is gone at once
+    assessment = assess(sample("856-pick-pack-004010.x12").encode("latin-1"), rules,
+                        clock=lambda: next(late))
+    assert [x.code for x in assessment.all_findings() if x.is_error] == ["set.not-validated"]
+    assert assess(sample("856-pick-pack-004010.x12").encode("latin-1"), rules,
+                  clock=lambda: 0.0).accepted
 
 
 # --- 2. numbers X12 does not allow ----------------------------------------------------------
@@ -464,7 +477,7 @@ def test_one_pyx12_run_per_grammar_family_per_file(monkeypatch: pytest.MonkeyPat
         return real(*args)
     monkeypatch.setattr(validate, "_run_pyx12", counted)
     groups = [group([transaction()], control=str(n)) for n in range(1, 41)]
-    assessment = assess(interchange(groups).encode("latin-1"))
+    assessment = assess(interchange(groups).encode("latin-1"), PYX12)
     assert assessment.accepted and len(assessment.interchanges[0].groups) == 40
     assert runs == [1]
 
@@ -512,5 +525,5 @@ def test_a_run_that_raises_after_walking_a_set_still_rejects_it(
         real(folder, source, callback)  # walks every set
         raise RuntimeError("lost its error tree")
     monkeypatch.setattr(validate, "_run_pyx12", walks_then_raises)
-    assessment = assess(FEB_31_ASN.encode("latin-1"))
+    assessment = assess(FEB_31_ASN.encode("latin-1"), PYX12)
     assert [x.code for x in assessment.all_findings() if x.is_error] == ["set.not-validated"]
