@@ -4,7 +4,10 @@ For each generated file (856 and 214, about 1 and 20 MiB, one transaction set ea
 the mode runs in a fresh Python subprocess, so that peak RSS is that run's alone:
 
 * ``intake``: ``gateway.x12.envelope.read_intake`` on the bytes (tokenizer + envelope checks);
-* ``assess``: ``gateway.x12.assess.assess`` (intake + full pyx12 validation with our grammars);
+* ``fast``: ``gateway.x12.assess.assess`` with the fast engine (intake + full validation
+  compiled from our grammars: the gateway's default);
+* ``assess``: ``gateway.x12.assess.assess`` with the pyx12 engine (intake + full pyx12
+  validation with our grammars: the reference);
 * ``pyx12-reader``: ``pyx12.x12file.X12Reader`` over the file opened as latin-1, one
   ``get_seg_id()`` per segment (pyx12's tokenizer + envelope checks, streaming);
 * ``split``: ``data.split(b"~")`` then ``segment.split(b"*")`` for each segment (a floor).
@@ -32,12 +35,13 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-MODES = ("intake", "assess", "pyx12-reader", "split")
+MODES = ("intake", "fast", "assess", "pyx12-reader", "split")
 SLOW_MODES = ("assess",)  # run once, whatever --repeat says
 SLOW_SIZE_MB = 5.0  # --skip-slow skips slow modes on files at least this big
 KINDS = ("856", "214")
@@ -86,14 +90,16 @@ def _intake_runner() -> Any:
     return run
 
 
-def _assess_runner() -> Any:
+def _assess_runner(engine: str = "pyx12") -> Any:
     from gateway.x12.assess import assess  # noqa: PLC0415
+    from gateway.x12.limits import FrontDoorRules  # noqa: PLC0415
+    rules = FrontDoorRules(engine=engine)
 
     def run(path: Path) -> dict[str, Any]:
         started = time.perf_counter()
         data = path.read_bytes()
         read = time.perf_counter() - started
-        assessment = assess(data)
+        assessment = assess(data, rules)
         findings = list(assessment.all_findings())
         errors = [x for x in findings if x.is_error]
         verdict = "accepted" if assessment.accepted else "rejected"
@@ -135,7 +141,12 @@ def _split_runner() -> Any:
     return run
 
 
-_RUNNERS = {"intake": _intake_runner, "assess": _assess_runner,
+def _fast_runner() -> Any:
+    return _assess_runner("fast")
+
+
+_RUNNERS: dict[str, Callable[[], Callable[[Path], dict[str, Any]]]] = {
+            "intake": _intake_runner, "fast": _fast_runner, "assess": _assess_runner,
             "pyx12-reader": _pyx12_runner, "split": _split_runner}
 
 
