@@ -250,7 +250,7 @@ def _lx_loop(rng: random.Random, number: int, when: date, moment: int) -> list[l
         codes[-1] = rng.choice(EXCEPTIONS)
     for index, code in enumerate(codes):
         minutes = min(moment + 7 * index, 24 * 60 - 1)
-        reason = "NS" if code in PROGRESSION else rng.choice(("AG", "BT", "SH", "NS"))
+        reason = "NS" if code in PROGRESSION else rng.choice(("AG", "BT", "AM", "NS"))  # 1651 codes
         city, state, _postal = rng.choice(CITIES)
         loop.append(["AT7", code, reason, "", "", when.strftime("%Y%m%d"),
                      f"{minutes // 60:02d}{minutes % 60:02d}", "LT"])

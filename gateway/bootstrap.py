@@ -37,9 +37,6 @@ from gateway.errors import ConfigError, GatewayError
 from gateway.model import CanonicalDocument
 from gateway.monitoring.alerts import Alerter
 from gateway.store.archive import FileArchive
-from gateway.store.engine import open_engine
-from gateway.store.migrate import check_current, upgrade
-from gateway.store.repository import SqlStore
 from gateway.transport.local import LocalChannel
 from gateway.transport.retry import with_retries
 from gateway.transport.webhook import HttpWebhookSender
@@ -59,6 +56,8 @@ def alerter(config: GatewayConfig) -> Alerter:
 def upgrade_store(config: GatewayConfig) -> tuple[str | None, str, str]:
     """`gateway db upgrade`: create or migrate the schema (the SQLite file too); the revision
     before, the revision after, and the store's URL without its password."""
+    from gateway.store.engine import open_engine  # noqa: PLC0415 (see _store_modules)
+    from gateway.store.migrate import upgrade  # noqa: PLC0415
     engine = open_engine(config.store_url, create=True)
     try:
         before, after = upgrade(engine)
@@ -81,7 +80,14 @@ def purge_archive(config: GatewayConfig, keys: Iterable[str]) -> int:
 def open_store(config: GatewayConfig, *, check: bool = True) -> GatewayStore:
     """The configured store; by default refuses to run on a schema that is not current, and
     on a SQLite store that does not exist yet, which it leaves uncreated (only `gateway db
-    upgrade` and the demo, which pass ``check=False``, create it)."""
+    upgrade` and the demo, which pass ``check=False``, create it).
+
+    SQLAlchemy and Alembic (about 0.2 s to import) are imported here, when a store is opened,
+    so that commands that need none (``gateway --help``, ``validate``, ``translate``) start
+    quickly."""
+    from gateway.store.engine import open_engine  # noqa: PLC0415
+    from gateway.store.migrate import check_current  # noqa: PLC0415
+    from gateway.store.repository import SqlStore  # noqa: PLC0415
     engine = open_engine(config.store_url, create=not check)
     if check:
         check_current(engine, config.store_url)

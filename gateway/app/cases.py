@@ -20,6 +20,8 @@ hold and notification.
 from __future__ import annotations
 
 import json
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -73,8 +75,43 @@ def case_documents(view: CaseView, case: ReturnCase) -> CaseDocuments:
     return found
 
 
+# Reading a stored document back (JSON, then typed) costs about a millisecond, and one file's
+# follow-ups read the same documents several times (deciding, status updates, the event feed
+# each fold the case). A stored document never changes under its id and body, and the typed
+# model is frozen, so recent answers are kept: the small documents by the thousand, and the
+# one large document last read (an ASN of a hundred thousand items takes seconds to type; it
+# is read again by each follow-up of its own file, and keeping more than one would hold
+# hundreds of megabytes).
+_READ_BACK: OrderedDict[tuple[int, str], CanonicalDocument | None] = OrderedDict()
+_LARGE_READ_BACK: dict[tuple[int, str], CanonicalDocument | None] = {}
+_READ_BACK_LOCK = threading.Lock()
+_READ_BACK_ENTRIES = 4096
+_READ_BACK_LARGEST = 256 * 1024  # characters of JSON of a "small" document
+
+
 def document_from_json(stored: StoredDocument) -> CanonicalDocument | None:
     """The typed canonical document back from its stored JSON."""
+    key = (stored.id, stored.body)
+    large = len(stored.body) > _READ_BACK_LARGEST
+    kept = _LARGE_READ_BACK if large else _READ_BACK
+    with _READ_BACK_LOCK:
+        if key in kept:
+            if not large:
+                _READ_BACK.move_to_end(key)
+            return kept[key]
+    document = _read_back(stored)
+    with _READ_BACK_LOCK:
+        if large:
+            _LARGE_READ_BACK.clear()
+            _LARGE_READ_BACK[key] = document
+        else:
+            _READ_BACK[key] = document
+            if len(_READ_BACK) > _READ_BACK_ENTRIES:
+                _READ_BACK.popitem(last=False)
+    return document
+
+
+def _read_back(stored: StoredDocument) -> CanonicalDocument | None:
     body = json.loads(stored.body)
     kind = body.pop("kind", stored.kind)
     context = Context({}, {}, f"stored document #{stored.id}")

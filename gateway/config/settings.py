@@ -13,11 +13,8 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
-
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
 
 from gateway.config.partners import folder_problem
 from gateway.config.yaml_files import read_yaml_mapping
@@ -26,6 +23,9 @@ from gateway.x12.ack import AckPolicy, FunctionalAck, Ta1Policy
 from gateway.x12.assess import ENGINES
 from gateway.x12.limits import FrontDoorRules, Limits
 from gateway.x12.write import Identity
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import URL
 
 DEFAULT_LIMITS = Limits()
 _Choice = TypeVar("_Choice", FunctionalAck, Ta1Policy)
@@ -207,7 +207,7 @@ def _store_url(source: str, store: dict[str, str]) -> str:
     problem = _database_url_problem(url)
     if problem:  # the URL itself is not echoed: one that does not parse may hide a password
         raise ConfigError(source, "store.url", problem)
-    if make_url(url).password:
+    if _parsed(url).password:
         raise ConfigError(source, "store.url", "holds a password; put the whole URL in an "
                           "environment variable and name it in store.url_env instead")
     return url
@@ -219,8 +219,9 @@ def _database_url_problem(text: str, *, show_host: bool = True) -> str | None:
     password in what parses as its host)."""
     if not text.isprintable():
         return f"holds a control character; {_URL_FORMS}"
+    from sqlalchemy.exc import ArgumentError  # noqa: PLC0415 (see _parsed)
     try:
-        url = make_url(text)
+        url = _parsed(text)
     except (ArgumentError, ValueError):
         return f"is not a database URL; {_URL_FORMS}"
     backend = url.get_backend_name()
@@ -230,7 +231,15 @@ def _database_url_problem(text: str, *, show_host: bool = True) -> str | None:
     return _driver_problem(url) or _place_problem(url, show_host)
 
 
+def _parsed(text: str) -> URL:
+    """SQLAlchemy's reading of a URL. SQLAlchemy is imported here, when a configuration is
+    read, not when this module is: ``gateway --help`` and ``--version`` read none."""
+    from sqlalchemy.engine import make_url  # noqa: PLC0415
+    return make_url(text)
+
+
 def _driver_problem(url: URL) -> str | None:
+    from sqlalchemy.exc import ArgumentError  # noqa: PLC0415
     try:
         url.get_dialect().import_dbapi()
     except (ArgumentError, ImportError):  # NoSuchModuleError is an ArgumentError

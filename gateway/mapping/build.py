@@ -58,22 +58,37 @@ def _dataclass(cls: Any, raw: Any, ctx: Context, rule: str) -> Any:
         return raw
     if not isinstance(raw, dict):
         raise _Misfit(f"expected a group of fields for {cls.__name__}, found {raw!r}")
-    hints = _hints(cls)
-    unknown = set(raw) - set(hints)
+    fields = _fields(cls)
+    unknown = raw.keys() - fields.plans.keys()
     if unknown:
         raise _Misfit(f"{sorted(unknown)[0]!r} is not a field of {cls.__name__} "
-                      f"(fields: {', '.join(hints)})")
-    values = {}
-    for name, hint in hints.items():
-        if name in raw:
-            values[name] = _value(hint, raw[name], ctx, f"{rule}.{name}")
-    missing = [f.name for f in dataclasses.fields(cls)
-               if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
-               and values.get(f.name) is None]
+                      f"(fields: {', '.join(fields.plans)})")
+    values = {name: plan(raw[name], ctx, f"{rule}.{name}")
+              for name, plan in fields.plans.items() if name in raw}
+    missing = [name for name in fields.required if values.get(name) is None]
     if missing:
         raise _Misfit(f"{cls.__name__} needs {', '.join(missing)}, which the mapping did "
                       "not find", REQUIRED_MISSING)
     return cls(**values)
+
+
+_Plan = Callable[[Any, Context, str], Any]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Fields:
+    plans: dict[str, _Plan]  # how to type each field a mapping may set
+    required: tuple[str, ...]  # the fields without a default
+
+
+@cache
+def _fields(cls: Any) -> _Fields:
+    """What typing ``cls`` takes, worked out once per model class (not once per value: an
+    ASN's hundred thousand items would each ask again)."""
+    return _Fields({name: _plan(hint) for name, hint in _hints(cls).items()},
+                   tuple(f.name for f in dataclasses.fields(cls)
+                         if f.default is dataclasses.MISSING
+                         and f.default_factory is dataclasses.MISSING))
 
 
 @cache
@@ -85,22 +100,39 @@ def _hints(cls: Any) -> dict[str, Any]:
 
 
 def _value(hint: Any, raw: Any, ctx: Context, rule: str) -> Any:
+    return _plan(hint)(raw, ctx, rule)
+
+
+@cache
+def _plan(hint: Any) -> _Plan:
+    """How to type a value for ``hint``: optional, a tuple of, a group of fields, a scalar."""
     origin = get_origin(hint)
     if origin in (Union, types.UnionType):
         options = [a for a in get_args(hint) if a is not type(None)]
-        return _value(options[0], raw, ctx, rule) if len(options) == 1 else raw
+        return _plan(options[0]) if len(options) == 1 else lambda raw, _ctx, _rule: raw
     if origin is tuple:
-        items = raw if isinstance(raw, list | tuple) else [raw]
-        converted = (_value(get_args(hint)[0], item, ctx, f"{rule}[{n}]")
-                     for n, item in enumerate(items, start=1))
-        return tuple(item for item in converted if item not in (None, ""))
+        return _tuple_plan(_plan(get_args(hint)[0]))
     if dataclasses.is_dataclass(hint):
+        return _group_plan(hint)
+    return lambda raw, ctx, rule: _scalar(hint, raw, ctx, rule)
+
+
+def _tuple_plan(item: _Plan) -> _Plan:
+    def typed(raw: Any, ctx: Context, rule: str) -> Any:
+        items = raw if isinstance(raw, list | tuple) else [raw]
+        converted = (item(value, ctx, f"{rule}[{n}]") for n, value in enumerate(items, start=1))
+        return tuple(value for value in converted if value not in (None, ""))
+    return typed
+
+
+def _group_plan(cls: Any) -> _Plan:
+    def typed(raw: Any, ctx: Context, rule: str) -> Any:
         try:
-            return _dataclass(hint, raw, ctx, rule)
+            return _dataclass(cls, raw, ctx, rule)
         except _Misfit as exc:
             ctx.issue(str(exc), rule, _origin(ctx, rule, raw), code=exc.code)
             return None
-    return _scalar(hint, raw, ctx, rule)
+    return typed
 
 
 def _scalar(hint: Any, raw: Any, ctx: Context, rule: str) -> Any:
@@ -130,13 +162,8 @@ def _convert(hint: Any, raw: Any) -> Any:
         return str(raw).strip()
     if isinstance(hint, type) and issubclass(hint, Enum):
         return hint(raw)
-    text = str(raw).strip()
-    converters: dict[Any, Callable[[str], Any]] = {
-        int: int, Decimal: usable_decimal, bool: _boolean, date: x12_date,
-        datetime: _aware_datetime}
-    if hint in converters:
-        return converters[hint](text)
-    return raw
+    converter = _CONVERTERS.get(hint)
+    return converter(str(raw).strip()) if converter is not None else raw
 
 
 def usable_decimal(text: str) -> Decimal:
@@ -180,3 +207,8 @@ def _describe(hint: Any) -> str:
         return f"one of {', '.join(m.value for m in hint)}"
     return {int: "a whole number", Decimal: "a number", date: "a date (CCYYMMDD)",
             datetime: "a moment with a time zone", bool: "Y or N"}.get(hint, str(hint))
+
+
+_CONVERTERS: dict[Any, Callable[[str], Any]] = {
+    int: int, Decimal: usable_decimal, bool: _boolean, date: x12_date,
+    datetime: _aware_datetime}

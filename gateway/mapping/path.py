@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from gateway.mapping.scope import Scope, Segment
 
@@ -62,6 +63,7 @@ class Path:
         return parts[self.component - 1] if self.component <= len(parts) else ""
 
 
+@lru_cache(maxsize=4096)  # a mapping names a few hundred paths, read once per item of a set
 def parse_path(text: str) -> Path:
     text = str(text).strip()
     bare = _BARE.match(text)

@@ -53,13 +53,20 @@ class Scope:
     parent: Scope | None = None
     segments: list[Segment] = field(default_factory=list)
     children: list[Scope] = field(default_factory=list)
+    # The children by loop name, kept as they are added: an ASN's root holds tens of thousands
+    # of HL loops, and finding a name's loops (or the next ordinal) must not scan them all.
+    _named: dict[str, list[Scope]] = field(default_factory=dict)
 
     @property
     def label(self) -> str:
         return "ST" if self.parent is None else f"{self.spec.name} {self.ordinal}"
 
     def loops(self, name: str) -> list[Scope]:
-        return [child for child in self.children if child.spec.name == name]
+        return self._named.get(name, [])
+
+    def add_child(self, child: Scope) -> None:
+        self.children.append(child)
+        self._named.setdefault(child.spec.name, []).append(child)
 
     def ancestor(self, levels: int) -> Scope | None:
         scope: Scope | None = self
@@ -82,8 +89,8 @@ def _place(current: Scope, segment: Segment) -> Scope:
     while scope is not None:
         nested = scope.spec.loops.get(segment.tag)
         if nested is not None:
-            child = Scope(nested, len(scope.loops(segment.tag)) + 1, scope, [segment])
-            scope.children.append(child)
+            child = Scope(nested, len(scope.loops(nested.name)) + 1, scope, [segment])
+            scope.add_child(child)
             return child
         if segment.tag in scope.spec.members or scope.parent is None:
             scope.segments.append(segment)

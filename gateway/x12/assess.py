@@ -142,6 +142,7 @@ def _validate_file(intake: Intake, deadline: Deadline,
 
 
 ENGINES = ("fast", "pyx12")
+_HELD_SET_CHARACTERS = 256 * 1024
 
 
 def validate_sets(engine: str, family: str, sets: Sequence[SetContent],
@@ -224,7 +225,14 @@ def _version_notes(group: FunctionalGroup, grammar: Grammar, where: Location) ->
 def _content(intake: Intake, interchange: Interchange, group: FunctionalGroup,
              ts: TransactionSet) -> SetContent:
     delimiters = interchange.header.delimiters
-    return SetContent(ts.set_id, lambda: intake.set_segments(interchange, ts),
+    if ts.end - ts.start <= _HELD_SET_CHARACTERS:
+        # A small set is read once and held: its totals, code lists, bounds and validation
+        # each walk it, and reading it again each time would cost more than the walks.
+        held = list(intake.set_segments(interchange, ts))
+        segments: Callable[[], Iterator[list[str]]] = lambda: iter(held)  # noqa: E731
+    else:  # a big one is read again for each walk, so it never sits in lists
+        segments = lambda: intake.set_segments(interchange, ts)  # noqa: E731
+    return SetContent(ts.set_id, segments,
                       _characters(intake.source.text, ts.start, ts.end),
                       _set_location(interchange, group, ts), delimiters.component,
                       delimiters.repetition)

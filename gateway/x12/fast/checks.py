@@ -17,6 +17,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import NamedTuple
 
+from gateway.x12.fast.dates import valid_date, valid_time
 from gateway.x12.fast.grammar import CompositeRule, ElementRule, SegmentRule
 
 _FLAGS = re.S | re.ASCII
@@ -24,7 +25,6 @@ _NUMBER = re.compile(r"-?[0-9]+", _FLAGS)
 _DECIMAL = re.compile(r"-?[0-9]*(\.[0-9]+)?", _FLAGS)
 _NOT_EXTENDED = re.compile(r"""[^A-Z0-9!"&'()*+,\-\./:;?= a-z%~@\[\]_{}\\|<>#$]""", _FLAGS)
 _NOT_EXTENDED_5 = re.compile(r"""[^A-Z0-9!"&'()*+,\-\./:;?= a-z%~@\[\]_{}\\|<>^`#$]""", _FLAGS)
-_NOT_DIGITS = re.compile(r"[^0-9]+", _FLAGS)
 # pyx12 names the first of these it finds, in this order.
 _CONTROL_NAMES = (("\x07", "BEL"), ("\x09", "HT"), ("\x0a", "LF"), ("\x0b", "VT"),
                   ("\x0c", "FF"), ("\x0d", "CR"), ("\x1c", "FS"), ("\x1d", "GS"),
@@ -227,40 +227,6 @@ def _date_range(value: str) -> bool:
 def _whole(pattern: re.Pattern[str], value: str) -> bool:
     found = pattern.match(value)
     return found is not None and found.end() == len(value)
-
-
-def valid_date(kind: str, value: str) -> bool:
-    """pyx12's ``is_valid_date``: CCYYMMDD, YYMMDD (pivot 50) or CCYYMMDDHHMM, from 1800."""
-    if (kind == "D8" and len(value) != 8) or (kind == "D6" and len(value) != 6):
-        return False
-    if _NOT_DIGITS.search(value) or len(value) not in (6, 8, 12):
-        return False
-    if len(value) == 6:
-        value = ("20" if int(value[0:2]) < 50 else "19") + value
-    year, month, day = int(value[0:4]), int(value[4:6]), int(value[6:8])
-    if year < 1800 or not 1 <= month <= 12:
-        return False
-    if month in (4, 6, 9, 11):
-        last = 30
-    elif month == 2:
-        leap = year % 4 == 0 and not (year % 100 == 0 and year % 400 != 0)
-        last = 29 if leap else 28
-    else:
-        last = 31
-    if not 1 <= day <= last:
-        return False
-    return len(value) != 12 or valid_time(value[8:12])
-
-
-def valid_time(value: str) -> bool:
-    """pyx12's ``is_valid_time`` (HHMM, HHMMSS, HHMMSSD..., compared as text as pyx12 does)."""
-    if _NOT_DIGITS.search(value):
-        return False
-    if value[0:2] > "23" or value[2:4] > "59":
-        return False
-    if len(value) > 4:
-        return len(value) >= 6 and value[4:6] <= "59" and len(value) <= 8
-    return True
 
 
 _TYPE_CHECKS: dict[str, Callable[[str], bool]] = {

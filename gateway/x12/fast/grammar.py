@@ -19,6 +19,7 @@ from functools import cache
 from pathlib import Path
 
 from gateway.errors import GrammarError
+from gateway.x12.fast.dates import valid_date, valid_time
 from gateway.x12.grammar import map_dir
 
 UNLIMITED = 2**31 - 1  # pyx12's MAXINT for ">1"
@@ -273,8 +274,13 @@ def _passes(kind: str, low: int, high: int, codes: frozenset[str] | None,
             size = len(value) - value.count("-") - value.count(".")
             return low <= size <= high and decimal(value) is not None
         check = real
+    elif kind in ("DT", "TM"):
+        def dated(value: str) -> bool:
+            return low <= len(value) <= high and (
+                valid_date("DT", value) if kind == "DT" else valid_time(value))
+        check = dated
     else:
-        return None  # dates, times and binary: always the full check
+        return None  # binary data: always the full check
     if codes is None:
         return lambda value: bool(check(value))
     return lambda value: value in codes and bool(check(value))
