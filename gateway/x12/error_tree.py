@@ -22,7 +22,7 @@ OWNED_BY_ENVELOPE = {"2", "3", "4", "23"}  # AK502 codes the envelope layer deci
 # pyx12 4.0.0 (pinned) reports two cosmetic habits of real partners as errors. X12 only says
 # they "should" be suppressed, and production translators accept them, so they become warnings.
 _PYX12_TRAILING_SEPARATORS = "SEG1"
-_PYX12_TRAILING_SPACES = "has unnecessary trailing spaces"
+TRAILING_SPACES = "has unnecessary trailing spaces"
 # pyx12's HL checks (x12file.py) report at segment level with codes outside X12's list; the
 # element at fault is known: HL01 out of sequence, HL02 naming no open parent.
 _PYX12_HL_ELEMENT = {"HL1": 1, "HL2": 2}
@@ -127,7 +127,7 @@ def _element_findings(element: dict[str, Any], at: Location, family: str) -> lis
 
 def _element_finding(here: Location, error: dict[str, Any], family: str) -> Finding:
     code = str(error["err_cde"])
-    if code == "6" and _PYX12_TRAILING_SPACES in str(error.get("err_str", "")):
+    if code == "6" and TRAILING_SPACES in str(error.get("err_str", "")):
         return f.warning("element.trailing-spaces",
                          f"{_element_name(here)} has trailing spaces; X12 says they should be "
                          "left out. Accepted as sent.", here, found=error.get("err_val"))

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import NamedTuple
 
+from gateway.x12.error_tree import TRAILING_SPACES  # the words that make it a warning
 from gateway.x12.fast.dates import valid_date, valid_time
 from gateway.x12.fast.grammar import CompositeRule, ElementRule, SegmentRule
 
@@ -35,7 +36,6 @@ _CONTROL_NAMES = (("\x07", "BEL"), ("\x09", "HT"), ("\x0a", "LF"), ("\x0b", "VT"
 _CONTROL = re.compile("[" + "".join(re.escape(c) for c, _ in _CONTROL_NAMES) + "]")
 _DATES = ("RD8", "DT", "D8", "D6")
 _DTP_TYPES = ("RD8", "D8", "D6", "DT", "TM")
-TRAILING_SPACES = "has unnecessary trailing spaces"  # the text validate.py turns into a warning
 
 
 class Error(NamedTuple):
