@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from gateway.x12 import findings as f
-from gateway.x12.code_lists import unknown_code_warnings
+from gateway.x12.code_lists import CodeWatch
 from gateway.x12.envelope import DEFAULT_RULES, read_intake
 from gateway.x12.fast import validate_sets_fast
 from gateway.x12.findings import Finding, Level, Location
@@ -22,7 +22,7 @@ from gateway.x12.limits import Deadline, FrontDoorRules
 from gateway.x12.sets import FUNCTIONAL_IDS, Grammar, SetContent, grammar_for
 from gateway.x12.structure import FunctionalGroup, Intake, Interchange, TransactionSet
 from gateway.x12.text import FileKind
-from gateway.x12.totals import ctt_warnings
+from gateway.x12.totals import CttTally
 
 
 class Outcome(StrEnum):
@@ -117,6 +117,7 @@ def _validate_file(intake: Intake, deadline: Deadline,
     """Validate every set we have a grammar for with ``engine``, all sets of one grammar family
     of the file in one run; sets we cannot validate get the finding that says why."""
     results: dict[_SetKey, list[Finding]] = {}
+    watches: dict[_SetKey, _ContentWatch] = {}
     by_family: dict[str, list[tuple[_SetKey, SetContent]]] = defaultdict(list)
     for interchange in intake.interchanges:
         for group in interchange.groups:
@@ -130,14 +131,18 @@ def _validate_file(intake: Intake, deadline: Deadline,
                 elif _validatable(ts.set_id, grammar):
                     assert grammar is not None
                     content = _content(intake, interchange, group, ts)
+                    watch = watches[key] = _ContentWatch(grammar, content)
+                    if engine == "fast":  # it reads each set once, and the watch with it
+                        content = replace(content, observer=watch.feed)
+                    else:
+                        watch.read(content.segments())
                     by_family[grammar.family].append((key, content))
-                    results[key] = _content_warnings(grammar, content)
                 else:
                     results[key] = [_not_supported(interchange, group, ts)]
     for family, jobs in by_family.items():
         found = validate_sets(engine, family, [content for _key, content in jobs], deadline)
         for (key, _), result in zip(jobs, found, strict=True):
-            results[key] = [*result, *results[key]]
+            results[key] = [*result, *watches[key].findings()]
     return results
 
 
@@ -157,15 +162,29 @@ def validate_sets(engine: str, family: str, sets: Sequence[SetContent],
     return validate_sets_fast(family, sets, deadline)
 
 
-def _content_warnings(grammar: Grammar, content: SetContent) -> list[Finding]:
+class _ContentWatch:
     """What a set's content says that is worth an admin's look but no rejection: control
     totals that disagree, and codes we do not know for the version (only when the group's
-    version is the grammar's own: a 004030 code is no news in a 004030 group)."""
-    found = ctt_warnings(content.set_id, content.segments(), content.location)
-    if grammar.exact:
-        found += unknown_code_warnings(grammar.family, content.set_id, content.segments(),
-                                       content.component, content.repetition, content.location)
-    return found
+    version is the grammar's own: a 004030 code is no news in a 004030 group). Fed a segment
+    at a time, by the fast engine as it validates (one read of the set for both) or here."""
+
+    def __init__(self, grammar: Grammar, content: SetContent) -> None:
+        self.totals = CttTally(content.set_id, content.location)
+        self.codes = CodeWatch(grammar.family, content.set_id,
+                               (content.component, content.repetition),
+                               content.location) if grammar.exact else None
+
+    def feed(self, position: int, values: list[str]) -> None:
+        self.totals.feed(position, values)
+        if self.codes is not None:
+            self.codes.feed(position, values)
+
+    def read(self, segments: Iterator[list[str]]) -> None:
+        for position, values in enumerate(segments, start=1):
+            self.feed(position, values)
+
+    def findings(self) -> list[Finding]:
+        return [*self.totals.findings(), *(self.codes.warnings if self.codes else [])]
 
 
 def _validatable(set_id: str, grammar: Grammar | None) -> bool:

@@ -33,16 +33,30 @@ def unknown_code_warnings(  # noqa: PLR0917 (the signature validate.py calls)
         repetition: str | None, location: Location) -> list[Finding]:
     """A located WARNING per value of ``segments`` (ST..SE, ``[tag, e01, ...]``) that is not a
     code we know for ``family``; ``location`` is the set's, positions count from ST = 1."""
-    layouts = segment_layouts(family, set_id)
-    known = _known_codes(family, set_id)
-    warnings: list[Finding] = []
+    watch = CodeWatch(family, set_id, (component, repetition), location)
     for position, segment in enumerate(segments, start=1):
-        slots = layouts.get(segment[0]) if segment else None
+        watch.feed(position, segment)
+    return watch.warnings
+
+
+class CodeWatch:
+    """`unknown_code_warnings` a segment at a time, for a reader that walks the set once."""
+
+    def __init__(self, family: str, set_id: str, separators: tuple[str, str | None],
+                 location: Location) -> None:
+        self.family = family
+        self.layouts = segment_layouts(family, set_id)
+        self.known = _known_codes(family, set_id)
+        self.separators = separators
+        self.location = location
+        self.warnings: list[Finding] = []
+
+    def feed(self, position: int, segment: Sequence[str]) -> None:
+        slots = self.layouts.get(segment[0]) if segment else None
         # A segment our grammar does not define is the validator's to report.
-        if slots and not _all_known(segment, known[segment[0]]):
-            at = location.within(segment_position=position, segment_tag=segment[0])
-            warnings += _segment_warnings(family, segment, slots, (component, repetition), at)
-    return warnings
+        if slots and not _all_known(segment, self.known[segment[0]]):
+            at = self.location.within(segment_position=position, segment_tag=segment[0])
+            self.warnings += _segment_warnings(self.family, segment, slots, self.separators, at)
 
 
 _LOOK_CLOSER: frozenset[str] = frozenset()  # a composite or repeating slot with a list

@@ -53,6 +53,9 @@ class SetContent:
     location: Location  # interchange / group / set identity, for the findings
     component: str  # the partner's component separator in this set's interchange
     repetition: str | None = None  # the partner's repetition separator (ISA11 from 00402)
+    # Told each segment (position from ST = 1, values) as an engine reads the set, so that
+    # what else reads the whole set (totals, code lists) needs no read of its own.
+    observer: Callable[[int, list[str]], None] | None = None
 
 
 def not_validated(content: SetContent, why: str) -> Finding:

@@ -21,21 +21,39 @@ _HASH_DIGITS = 10  # CTT02 (347) is R 1/10
 def ctt_warnings(set_id: str, segments: Iterable[list[str]], where: Location) -> list[Finding]:
     """Warnings where an 856's CTT01 / CTT02 disagree with the HL segments and SN1 quantities
     it holds; nothing for other sets or an 856 without a CTT."""
-    if set_id != "856":
-        return []
-    levels, hash_total, ctt, ctt_position = 0, 0, None, 0
+    tally = CttTally(set_id, where)
     for position, values in enumerate(segments, start=1):
+        tally.feed(position, values)
+    return tally.findings()
+
+
+class CttTally:
+    """`ctt_warnings` a segment at a time, for a reader that walks the set only once."""
+
+    def __init__(self, set_id: str, where: Location) -> None:
+        self.counts = set_id == "856"
+        self.where = where
+        self.levels, self.hash_total = 0, 0
+        self.ctt: list[str] | None = None
+        self.ctt_position = 0
+
+    def feed(self, position: int, values: list[str]) -> None:
+        if not self.counts:
+            return
         tag = values[0]
         if tag == "HL":
-            levels += 1
+            self.levels += 1
         elif tag == "SN1" and len(values) > 2:
-            hash_total += _hash_value(values[2])
+            self.hash_total += _hash_value(values[2])
         elif tag == "CTT":
-            ctt, ctt_position = values, position
-    if ctt is None:
-        return []
-    at = where.within(segment_position=ctt_position, segment_tag="CTT")
-    return [*_count_warning(ctt, levels, at), *_hash_warning(ctt, hash_total, at)]
+            self.ctt, self.ctt_position = values, position
+
+    def findings(self) -> list[Finding]:
+        if self.ctt is None:
+            return []
+        at = self.where.within(segment_position=self.ctt_position, segment_tag="CTT")
+        return [*_count_warning(self.ctt, self.levels, at),
+                *_hash_warning(self.ctt, self.hash_total, at)]
 
 
 def _hash_value(value: str) -> int:

@@ -11,7 +11,7 @@ not validated, like the pyx12 engine's.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from gateway.x12 import syntax_rules
@@ -45,7 +45,10 @@ def _validate_set(family: str, index: int, content: SetContent, component: str,
         return [not_validated(content, f"no {family} grammar for {content.set_id}")]
     bound_findings: list[Finding] = []
     separators = SetSeparators(content.component, content.repetition, component)
-    segments = bounded_set(renumbered(content.segments(), index + 1), family, content.set_id,
+    read = content.segments()
+    if content.observer is not None:
+        read = _observed(read, content.observer)
+    segments = bounded_set(renumbered(read, index + 1), family, content.set_id,
                            separators=separators, where=content.location,
                            findings=bound_findings)
     tree, problem = _SetRun(grammar, component, deadline).run(segments)
@@ -54,6 +57,13 @@ def _validate_set(family: str, index: int, content: SetContent, component: str,
     found = syntax_rules.with_blamed_elements(found, content.segments,
                                               element_numbers(family, content.set_id))
     return found if problem is None else [*found, not_validated(content, problem)]
+
+
+def _observed(segments: Iterator[list[str]],
+              observer: Callable[[int, list[str]], None]) -> Iterator[list[str]]:
+    for position, values in enumerate(segments, start=1):
+        observer(position, values)
+        yield values
 
 
 class _Tree:

@@ -267,7 +267,10 @@ def _passes(kind: str, low: int, high: int, codes: frozenset[str] | None,
             return shape(value) is not None and value[-1] != " "  # a trailing space warns
         check = text
     elif kind[:1] == "N":
-        check = re.compile(f"-?[0-9]{{{low},{high}}}", re.ASCII).fullmatch  # type: ignore[assignment]
+        number = re.compile(f"-?[0-9]{{{low},{high}}}", re.ASCII).fullmatch
+        def whole(value: str) -> bool:
+            return number(value) is not None
+        check = whole
     elif kind == "R":
         decimal = re.compile(r"-?[0-9]*(\.[0-9]+)?", re.ASCII).fullmatch
         def real(value: str) -> bool:
@@ -282,8 +285,8 @@ def _passes(kind: str, low: int, high: int, codes: frozenset[str] | None,
     else:
         return None  # binary data: always the full check
     if codes is None:
-        return lambda value: bool(check(value))
-    return lambda value: value in codes and bool(check(value))
+        return check
+    return lambda value: value in codes and check(value)
 
 
 def _unique_key(segment: SegmentRule) -> tuple[int, int, frozenset[str]] | None:
