@@ -23,6 +23,8 @@ import json
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -78,37 +80,64 @@ def case_documents(view: CaseView, case: ReturnCase) -> CaseDocuments:
 # Reading a stored document back (JSON, then typed) costs about a millisecond, and one file's
 # follow-ups read the same documents several times (deciding, status updates, the event feed
 # each fold the case). A stored document never changes under its id and body, and the typed
-# model is frozen, so recent answers are kept: the small documents by the thousand, and the
-# one large document last read (an ASN of a hundred thousand items takes seconds to type; it
-# is read again by each follow-up of its own file, and keeping more than one would hold
-# hundreds of megabytes).
-_READ_BACK: OrderedDict[tuple[int, str], CanonicalDocument | None] = OrderedDict()
-_LARGE_READ_BACK: dict[tuple[int, str], CanonicalDocument | None] = {}
+# model is frozen, so recent answers are kept: small documents up to a budget of JSON, for
+# the life of the process; a large one (an ASN of a hundred thousand items takes seconds to
+# type, and hundreds of megabytes) only inside `documents_kept_for_a_file`, which one file's
+# follow-ups run in, and only the last one read.
+_READ_BACK: OrderedDict[tuple[int, str, str], CanonicalDocument | None] = OrderedDict()
 _READ_BACK_LOCK = threading.Lock()
-_READ_BACK_ENTRIES = 4096
+_READ_BACK_BUDGET = 32 * 1024 * 1024  # characters of JSON kept, all small documents together
 _READ_BACK_LARGEST = 256 * 1024  # characters of JSON of a "small" document
+_read_back_held = 0
+_LARGE_KEPT: ContextVar[dict[tuple[int, str, str], CanonicalDocument | None] | None] = \
+    ContextVar("large_documents_kept", default=None)
+
+
+@contextmanager
+def documents_kept_for_a_file() -> Iterator[None]:
+    """Keep the last large document read back until the block ends (one file's follow-ups)."""
+    token = _LARGE_KEPT.set({})
+    try:
+        yield
+    finally:
+        _LARGE_KEPT.reset(token)
 
 
 def document_from_json(stored: StoredDocument) -> CanonicalDocument | None:
     """The typed canonical document back from its stored JSON."""
-    key = (stored.id, stored.body)
-    large = len(stored.body) > _READ_BACK_LARGEST
-    kept = _LARGE_READ_BACK if large else _READ_BACK
+    key = (stored.id, stored.kind, stored.body)
+    if len(stored.body) > _READ_BACK_LARGEST:
+        return _large_document(stored, key)
     with _READ_BACK_LOCK:
-        if key in kept:
-            if not large:
-                _READ_BACK.move_to_end(key)
-            return kept[key]
+        if key in _READ_BACK:
+            _READ_BACK.move_to_end(key)
+            return _READ_BACK[key]
     document = _read_back(stored)
-    with _READ_BACK_LOCK:
-        if large:
-            _LARGE_READ_BACK.clear()
-            _LARGE_READ_BACK[key] = document
-        else:
-            _READ_BACK[key] = document
-            if len(_READ_BACK) > _READ_BACK_ENTRIES:
-                _READ_BACK.popitem(last=False)
+    _keep(key, document)
     return document
+
+
+def _large_document(stored: StoredDocument,
+                    key: tuple[int, str, str]) -> CanonicalDocument | None:
+    kept = _LARGE_KEPT.get()
+    if kept is None:
+        return _read_back(stored)
+    if key not in kept:
+        kept.clear()
+        kept[key] = _read_back(stored)
+    return kept[key]
+
+
+def _keep(key: tuple[int, str, str], document: CanonicalDocument | None) -> None:
+    global _read_back_held  # noqa: PLW0603 (the cache's own size, under its lock)
+    with _READ_BACK_LOCK:
+        if key in _READ_BACK:
+            return
+        _READ_BACK[key] = document
+        _read_back_held += len(key[2])
+        while _read_back_held > _READ_BACK_BUDGET and _READ_BACK:
+            (_id, _kind, body), _ = _READ_BACK.popitem(last=False)
+            _read_back_held -= len(body)
 
 
 def _read_back(stored: StoredDocument) -> CanonicalDocument | None:

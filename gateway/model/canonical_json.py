@@ -25,22 +25,37 @@ _DECIMAL = r"^-?\d+(\.\d+)?$"
 
 def to_json(document: Any) -> Any:
     """A JSON-ready value for a model object (or any value inside one)."""
-    if dataclasses.is_dataclass(document) and not isinstance(document, type):
+    if document is None or isinstance(document, str):
+        return document  # most values: first, so an ASN's items cost little each
+    names = _field_names(document.__class__)
+    if names is not None:
         out = {}
-        for f in dataclasses.fields(document):
-            value = to_json(getattr(document, f.name))
-            if value not in (None, [], {}) and not (f.name == "assumed_zone" and value is False):
-                out[f.name] = value
+        for name in names:
+            value = to_json(getattr(document, name))
+            if value not in (None, [], {}) and not (name == "assumed_zone" and value is False):
+                out[name] = value
         return out
     if isinstance(document, tuple | list):
         return [to_json(item) for item in document]
-    if isinstance(document, Enum):
-        return document.value
-    if isinstance(document, Decimal):
-        return str(document)
-    if isinstance(document, datetime | date):
-        return document.isoformat()
-    return document
+    return _scalar(document)
+
+
+def _scalar(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+@cache
+def _field_names(kind: Any) -> tuple[str, ...] | None:
+    """The fields of a model class, in order (None: not a model class)."""
+    if not dataclasses.is_dataclass(kind):
+        return None
+    return tuple(f.name for f in dataclasses.fields(kind))
 
 
 def json_schema() -> dict[str, Any]:

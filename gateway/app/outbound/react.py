@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from gateway.app.case_events import record_case_events
+from gateway.app.cases import documents_kept_for_a_file
 from gateway.app.ingest import IngestResult
 from gateway.app.outbound.decisions import Answer, decide_new_requests
 from gateway.app.outbound.failures import FollowUpFailure, read_back, recorded
@@ -59,7 +60,12 @@ def react(context: Outbound, documents: Iterable[StoredDocument], now: datetime,
           file_id: int | None = None) -> Reactions:
     """Every follow-up of ``documents``, document by document: one that fails is recorded in
     `Reactions.failures`, never raised, and the others go on."""
-    documents = list(documents)
+    with documents_kept_for_a_file():
+        return _react(context, list(documents), now, file_id)
+
+
+def _react(context: Outbound, documents: list[StoredDocument], now: datetime,
+           file_id: int | None) -> Reactions:
     reactions = Reactions()
     cases_done: set[str] = set()  # a case is told about once per run, whichever its document
     cases_in_feed: set[str] = set()  # and its moves written to the event feed once
