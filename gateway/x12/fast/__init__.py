@@ -204,7 +204,7 @@ class _SetRun:
 
     def _file_walk_errors(self, errors: list[WalkError]) -> None:
         for error in errors:
-            if error.name is not None:
+            if error.own_entry:
                 self.tree.add_segment(error.tag, error.position)
             self.tree.segment_error(error.code, error.text, None)
 

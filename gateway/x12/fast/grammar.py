@@ -21,6 +21,7 @@ from pathlib import Path
 from gateway.errors import GrammarError
 from gateway.x12.fast.dates import valid_date, valid_time
 from gateway.x12.grammar import map_dir
+from gateway.x12.grammar.lookup import element_dictionary
 
 UNLIMITED = 2**31 - 1  # pyx12's MAXINT for ">1"
 
@@ -92,10 +93,6 @@ class LoopRule:
     _scan: dict[str, tuple[int, ...]] = field(default_factory=dict)
 
     @property
-    def is_root(self) -> bool:
-        return self.parent is None
-
-    @property
     def first_tag(self) -> str:
         first = self.children[0] if self.children else None
         return "" if first is None else first.first_tag
@@ -126,7 +123,6 @@ class SetGrammar:
 
     family: str
     set_id: str
-    root: LoopRule
     st_loop: LoopRule
     st: SegmentRule
     loops: tuple[LoopRule, ...]  # by index
@@ -143,15 +139,7 @@ def set_grammar(family: str, set_id: str) -> SetGrammar | None:
     path = folder / f"{set_id}.{family[2:]}.xml"
     if not path.is_file():
         return None
-    return _Compiler(folder).compile(family, set_id, path)
-
-
-@cache
-def _dictionary(folder: Path) -> dict[str, tuple[str, int, int, str]]:
-    root = ET.parse(folder / "dataele.xml").getroot()
-    return {e.get("ele_num", ""): (e.get("data_type", ""), int(e.get("min_len", "0")),
-                                   int(e.get("max_len", "0")), e.get("name", ""))
-            for e in root.iter("data_ele")}
+    return _Compiler(family, folder).compile(set_id, path)
 
 
 @cache
@@ -162,21 +150,21 @@ def _external_codes(folder: Path) -> dict[str, frozenset[str]]:
 
 
 class _Compiler:
-    def __init__(self, folder: Path) -> None:
-        self.extended_5 = folder.name == "005010"
-        self.dictionary = _dictionary(folder)
+    def __init__(self, family: str, folder: Path) -> None:
+        self.family = family
+        # pyx12 picks its character set by the map's ISA12; ours is 00501 exactly in 005010.
+        self.extended_5 = family == "005010"
+        self.dictionary = element_dictionary(family)
         self.external = _external_codes(folder)
         self.loops: list[LoopRule] = []
 
-    def compile(self, family: str, set_id: str, path: Path) -> SetGrammar:
-        document = ET.parse(path).getroot()
-        root = self._loop(document, None, root=True)
+    def compile(self, set_id: str, path: Path) -> SetGrammar:
+        root = self._loop(ET.parse(path).getroot(), None, root=True)
         st_loop = _find_loop(root, "ST_LOOP")
         st = st_loop.children[0]
         assert isinstance(st, SegmentRule) and st.tag == "ST"
-        icvn = self._isa12(root)
-        return SetGrammar(family, set_id, root, st_loop, st, tuple(self.loops),
-                          extended_charset_5=icvn == "00501")
+        return SetGrammar(self.family, set_id, st_loop, st, tuple(self.loops),
+                          extended_charset_5=self.extended_5)
 
     def _loop(self, node: ET.Element, parent: LoopRule | None, *, root: bool = False) -> LoopRule:
         loop = LoopRule("" if root else node.get("xid", ""), _text(node, "name"),
@@ -241,15 +229,6 @@ class _Compiler:
                            composite[0] if composite else "", element_position=position,
                            component_position=component,
                            passes=_passes(kind, low, high, codes, self.extended_5))
-
-    @staticmethod
-    def _isa12(root: LoopRule) -> str:
-        isa_loop = _find_loop(root, "ISA_LOOP")
-        isa = isa_loop.children[0]
-        assert isinstance(isa, SegmentRule)
-        slot = isa.slots[11]
-        return slot.inline_codes[0] if isinstance(slot, ElementRule) and slot.inline_codes else ""
-
 
 # X12's extended character set as pyx12 checks it (005010 adds ^ and `).
 _EXTENDED = r"""A-Z0-9!"&'()*+,\-\./:;?= a-z%~@\[\]_{}\\|<>#$"""
@@ -338,6 +317,6 @@ def _int(node: ET.Element, name: str) -> int:
 
 
 def _repeat(text: str) -> int:
-    if not text or text.startswith(">") or text.startswith("&gt;"):
+    if not text or text.startswith(">"):
         return UNLIMITED
     return int(text)

@@ -25,7 +25,7 @@ class WalkError(NamedTuple):
 
     code: str
     text: str
-    name: str | None  # the map node it is filed under (None: the current segment entry)
+    own_entry: bool  # filed on a segment entry of its own (False: on the current entry)
     tag: str
     position: int  # the segment position it is reported at
 
@@ -70,7 +70,7 @@ class Walker:
                 self.node = found
                 return found, self._errors
             if loop.parent is None:
-                self._errors.append(WalkError("1", f"Segment {tag} not found", start.name, tag,
+                self._errors.append(WalkError("1", f"Segment {tag} not found", True, tag,
                                               count))
                 return None, self._errors
             position, loop = loop.pos, loop.parent
@@ -102,17 +102,17 @@ class Walker:
             scope[tag] = seen
             if child.usage == "N":
                 self._errors.append(WalkError("2", f"Segment {tag} found but marked as not used",
-                                              None, tag, count))
+                                              False, tag, count))
             elif seen > child.max_use:
                 self._errors.append(WalkError(
                     "5", f"Segment {tag} exceeded max count.  Found {seen}, should have "
-                    f"{child.max_use}", child.name, tag, count))
+                    f"{child.max_use}", True, tag, count))
             self._missing = [m for m in self._missing if not _same(m.rule, child)]
             self._flush(child.pos)
             return child
         if child.usage == "R" and scope.get(child.tag, 0) < 1:
             self._missing.append(_Missing(child, WalkError(
-                "3", f'Mandatory segment "{child.name}" ({child.tag}) missing', child.name,
+                "3", f'Mandatory segment "{child.name}" ({child.tag}) missing', True,
                 child.tag, count)))
         return None
 
@@ -131,7 +131,7 @@ class Walker:
         assert loop.parent is not None
         if loop.usage == "R" and self.scopes[loop.parent.index].get(loop.id, 0) < 1:
             self._missing.append(_Missing(first, WalkError(
-                "3", f'Mandatory loop "{loop.name}" ({loop.id}) missing', first.name, first.tag,
+                "3", f'Mandatory loop "{loop.name}" ({loop.id}) missing', True, first.tag,
                 count)))
         return False
 
@@ -147,11 +147,11 @@ class Walker:
             parent[loop.id] = repeats
             if loop.usage == "N":
                 self._errors.append(WalkError("2", f"Loop {loop.id} found but marked as not "
-                                              "used", None, tag, count))
+                                              "used", False, tag, count))
             elif repeats > loop.max_repeat:
                 self._errors.append(WalkError(
                     "4", f"Loop {loop.id} exceeded max count.  Found {repeats}, should have "
-                    f"{loop.max_repeat}", loop.name, tag, count))
+                    f"{loop.max_repeat}", True, tag, count))
             self.scopes[loop.index][first.tag] = 1
             self._flush(None)
             return first
