@@ -10,7 +10,7 @@ AK403 code 2 (conditional required data element missing) for P, R, C and L rules
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from gateway.x12.findings import ELEMENT_CODES, Finding, Level, Severity, X12Code
@@ -37,9 +37,32 @@ def rule_in(message: str) -> tuple[str, list[int]] | None:
     return match.group(1), [int(digits[i:i + 2]) for i in range(0, len(digits), 2)]
 
 
-def blame(kind: str, positions: list[int], values: list[str]) -> list[Blame]:
-    """The elements at fault. ``values[0]`` is the segment tag, so ``values[n]`` is element n."""
-    rule = kind + "".join(f"{p:02d}" for p in positions)
+def holds(kind: str, positions: Sequence[int], values: Sequence[str]) -> bool:
+    """Whether the rule holds over ``values`` (``values[n]`` is element n; an element is
+    present when it is not empty). Counted without lists: validation asks for every rule of
+    every segment."""
+    count = len(values)
+    present = 0
+    for position in positions:
+        if position < count and values[position]:
+            present += 1
+    if kind == "R":  # required: at least one must be present
+        return present > 0
+    if kind == "P":  # paired: if any is present, all are required
+        return present in (0, len(positions))
+    if kind == "E":  # exclusion: no more than one may be present
+        return present <= 1
+    first = positions[0] < count and values[positions[0]] != ""
+    if kind == "C":  # conditional: if the first is present, all others are
+        return not first or present == len(positions)
+    return not first or present > 1 if kind == "L" else True  # L: then at least one other
+
+
+def blame(kind: str, positions: Sequence[int], values: Sequence[str]) -> list[Blame]:
+    """The elements at fault (none: the rule holds). ``values[0]`` is the segment tag, so
+    ``values[n]`` is element n."""
+    if holds(kind, positions, values):
+        return []
     present = [p for p in positions if p < len(values) and values[p] != ""]
     missing = [p for p in positions if p not in present]
     first_present = positions[0] in present
@@ -54,6 +77,7 @@ def blame(kind: str, positions: list[int], values: list[str]) -> list[Blame]:
         at_fault = [(positions[1], CONDITIONAL_REQUIRED_MISSING)]
     elif kind == "E" and len(present) > 1:  # exclusion: no more than one may be present
         at_fault = [(p, EXCLUSION_VIOLATED) for p in present[1:]]
+    rule = kind + "".join(f"{p:02d}" for p in positions)
     return [Blame(position, code, rule) for position, code in at_fault]
 
 

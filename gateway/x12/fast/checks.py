@@ -20,6 +20,7 @@ from typing import NamedTuple
 from gateway.x12.error_tree import TRAILING_SPACES  # the words that make it a warning
 from gateway.x12.fast.dates import valid_date, valid_time
 from gateway.x12.fast.grammar import CompositeRule, ElementRule, SegmentRule
+from gateway.x12.syntax_rules import holds
 
 _FLAGS = re.S | re.ASCII
 _NUMBER = re.compile(r"-?[0-9]+", _FLAGS)
@@ -105,21 +106,8 @@ def _clean(rule: SegmentRule, values: list[str], component: str) -> bool:
         passes = slot.passes if isinstance(slot, ElementRule) else None  # composites: in full
         if passes is None or slot.usage == "N" or component in raw or not passes(raw):
             return False
-    return all(_rule_holds(kind, positions, values, count) for kind, positions in rule.syntax)
-
-
-def _rule_holds(kind: str, positions: tuple[int, ...], values: list[str], count: int) -> bool:
-    """A syntax rule over simple values ("present" is "not empty")."""
-    present = 0
-    for position in positions:
-        if position <= count and values[position]:
-            present += 1
-    if present == 0:
-        return kind != "R"
-    if kind in ("C", "L"):
-        first = positions[0] <= count and values[positions[0]] != ""
-        return not first or (present == len(positions) if kind == "C" else present > 1)
-    return not ((kind == "P" and present != len(positions)) or (kind == "E" and present > 1))
+    # Every value here is a simple one, so "present" is simply "not empty".
+    return all(holds(kind, positions, values) for kind, positions in rule.syntax)
 
 
 class _Checker:
@@ -239,15 +227,11 @@ _TYPE_CHECKS: dict[str, Callable[[str], bool]] = {
 
 def _syntax_error(kind: str, positions: tuple[int, ...], values: list[str],
                   component: str) -> str | None:
-    """pyx12's ``is_syntax_valid``: the message of a broken rule, or None."""
-    count = len(values) - 1
-    present = [p for p in positions if count >= p and values[p]
-               and (component not in values[p] or values[p].rstrip(component))]
-    first = positions[0] in present
-    broken = {"P": bool(present) and len(present) != len(positions), "R": not present,
-              "E": len(present) > 1, "C": first and len(present) != len(positions),
-              "L": first and len(present) == 1}.get(kind, False)
-    return _syntax_message(kind, positions, values[0]) if broken else None
+    """pyx12's ``is_syntax_valid``: the message of a broken rule, or None. A composite of
+    separators only is absent, as pyx12 reads it."""
+    read = [value_at(values, position, component) or ""
+            for position in range(len(values))]
+    return None if holds(kind, positions, read) else _syntax_message(kind, positions, values[0])
 
 
 def _syntax_message(kind: str, positions: tuple[int, ...], tag: str) -> str:
