@@ -146,8 +146,8 @@ def _fast_runner() -> Any:
 
 
 _RUNNERS: dict[str, Callable[[], Callable[[Path], dict[str, Any]]]] = {
-            "intake": _intake_runner, "fast": _fast_runner, "assess": _assess_runner,
-            "pyx12-reader": _pyx12_runner, "split": _split_runner}
+    "intake": _intake_runner, "fast": _fast_runner, "assess": _assess_runner,
+    "pyx12-reader": _pyx12_runner, "split": _split_runner}
 
 
 # --- the parent: files, subprocesses, table ----------------------------------------------------

@@ -56,7 +56,7 @@ def alerter(config: GatewayConfig) -> Alerter:
 def upgrade_store(config: GatewayConfig) -> tuple[str | None, str, str]:
     """`gateway db upgrade`: create or migrate the schema (the SQLite file too); the revision
     before, the revision after, and the store's URL without its password."""
-    from gateway.store.engine import open_engine  # noqa: PLC0415 (see _store_modules)
+    from gateway.store.engine import open_engine  # noqa: PLC0415 (see open_store)
     from gateway.store.migrate import upgrade  # noqa: PLC0415
     engine = open_engine(config.store_url, create=True)
     try:
