@@ -55,6 +55,7 @@ def test_values_override_defaults(tmp_path: Path) -> None:
     ("store: {url: 'postgresql+psycopg://gw:secret@db/edi'}\n", "store.url",
      "holds a password"),
     ("store: {url_env: GATEWAY_TEST_UNSET_VARIABLE}\n", "store.url_env", "is not set"),
+    ("validation: {engine: turbo}\n", "validation.engine", "fast, pyx12"),
 ])
 def test_errors_name_file_key_and_problem(tmp_path: Path, text: str, key: str,
                                           problem: str) -> None:
@@ -64,6 +65,12 @@ def test_errors_name_file_key_and_problem(tmp_path: Path, text: str, key: str,
     assert caught.value.source == str(path)
     assert caught.value.key == key
     assert problem in caught.value.problem
+
+
+def test_the_validation_engine_reaches_every_file_read(tmp_path: Path) -> None:
+    assert load_config(write(tmp_path, "limits: {hl_depth: 8}\n")).front_door.engine == "fast"
+    chosen = load_config(write(tmp_path, "validation: {engine: pyx12}\nlimits: {hl_depth: 8}\n"))
+    assert (chosen.front_door.engine, chosen.front_door.limits.hl_depth) == ("pyx12", 8)
 
 
 def test_a_named_config_that_does_not_exist_is_an_error(tmp_path: Path) -> None:
