@@ -103,12 +103,10 @@ class Envelope:
              COMPONENT],
             ["GS", self.functional_id, "RETAILVENDOR01", "RETURNSGATEWAY", ccyymmdd, "0815",
              self.gs06, "X", "004010"],
-            ["ST", self.set_id, "0001"],
         ]
 
-    def trailer(self, set_segments: int) -> list[list[str]]:
-        return [["SE", str(set_segments), "0001"], ["GE", "1", self.gs06],
-                ["IEA", "1", self.isa13]]
+    def trailer(self, sets: int) -> list[list[str]]:
+        return [["GE", str(sets), self.gs06], ["IEA", "1", self.isa13]]
 
 
 def render(segment: list[str]) -> str:
@@ -264,6 +262,11 @@ def _lx_loop(rng: random.Random, number: int, when: date, moment: int) -> list[l
 BODIES = {"856": ("SH", asn_856), "214": ("QM", status_214)}
 
 
+# One 004010 856 holds at most 200,000 HL loops (about 24 MiB of this generator's ASN): a bigger
+# file is several sets of at most this size in one group, as a retailer splits a big ASN.
+SET_BYTES_MAX = 20 * MIB
+
+
 def generate(set_id: str, target_bytes: int, seed: int = 1,
              newlines: bool = True) -> Iterator[str]:
     """Yield the file as text pieces (one per segment)."""
@@ -272,14 +275,18 @@ def generate(set_id: str, target_bytes: int, seed: int = 1,
     day = date(2025, 1, 6) + timedelta(days=rng.randrange(300))
     envelope = Envelope(set_id, functional_id, seed, day)
     end = TERMINATOR + ("\n" if newlines else "")
-    header = envelope.header()
-    for segment in header:
+    sets = max(1, -(-target_bytes // SET_BYTES_MAX))
+    for segment in envelope.header():
         yield ELEMENT.join(segment) + end
-    count = 1  # ST
-    for segment in body(rng, day, max(target_bytes - 300, 0)):
-        count += 1
-        yield ELEMENT.join(segment) + end
-    for segment in envelope.trailer(count + 1):
+    for number in range(1, sets + 1):
+        control = f"{number:04d}"
+        yield ELEMENT.join(["ST", set_id, control]) + end
+        count = 1  # ST
+        for segment in body(rng, day, max(target_bytes // sets - 300, 0)):
+            count += 1
+            yield ELEMENT.join(segment) + end
+        yield ELEMENT.join(["SE", str(count + 1), control]) + end
+    for segment in envelope.trailer(sets):
         yield ELEMENT.join(segment) + end
 
 

@@ -139,6 +139,9 @@ class FlakyChannel:
     def fetch(self, name: str) -> bytes:
         raise AssertionError("nothing to fetch")
 
+    def fetch_into(self, name: str, target: object) -> int:
+        raise AssertionError("nothing to fetch")
+
     def after_pickup(self, name: str) -> None:
         return None
 

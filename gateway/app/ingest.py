@@ -33,9 +33,11 @@ documents of it were. Without a partner file (``authority`` None) the role rule 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import BinaryIO
 
 from gateway.app.ack_matching import reconcile_acknowledgements
 from gateway.app.advice import advice_record
@@ -49,6 +51,7 @@ from gateway.app.ports import (
     FindingRow,
     IngestStore,
     IngestTransaction,
+    KeptFile,
     OutboxItem,
     RecallResponseRow,
     StoredFile,
@@ -66,7 +69,7 @@ from gateway.domain.recall_match import claimed_ids
 from gateway.mapping.engine import Issue
 from gateway.model import RecallNotice
 from gateway.model.canonical_json import to_json
-from gateway.model.payload import PayloadKind, payload_kind
+from gateway.model.payload import PayloadKind, contents_kind, xml_bytes
 from gateway.model.states import REFUSED_STATES, FileState
 from gateway.recall import (
     RecallResponse,
@@ -207,13 +210,27 @@ def ingest(data: bytes, name: str, partner: str, ports: Ports, settings: IngestS
            now: datetime) -> IngestResult:
     """Archive, record, check, translate and store one file of ``partner``'s, with its
     acknowledgements queued, in one transaction after the archive (module docstring)."""
-    return replace(_ingest(data, name, partner, ports, settings, now=now), partner=partner,
-                   name=name)
-
-
-def _ingest(data: bytes, name: str, partner: str, ports: Ports, settings: IngestSettings, *,
-            now: datetime) -> IngestResult:
     sha256, key = ports.archive.put(data)
+    return ingest_kept(KeptFile(sha256, key, len(data)), name, partner, ports, settings,
+                       now=now, data=data)
+
+
+def ingest_kept(kept: KeptFile, name: str, partner: str, ports: Ports,
+                settings: IngestSettings, *, now: datetime,
+                data: bytes | None = None) -> IngestResult:
+    """`ingest` of a file the archive already keeps (a download lands there directly:
+    `Archive.put_stream`). Its bytes are read from the archive: whole when small (or given
+    as ``data``), else as a stream a chunk at a time, so a file of any size is never held."""
+    return replace(_ingest(kept, name, partner, ports, settings, now=now, data=data),
+                   partner=partner, name=name)
+
+
+HELD_WHOLE_BYTES = 4 << 20  # a file up to this size is read into memory; a bigger one streamed
+
+
+def _ingest(kept: KeptFile, name: str, partner: str, ports: Ports, settings: IngestSettings,
+            *, now: datetime, data: bytes | None) -> IngestResult:
+    sha256, key = kept.sha256, kept.key
     crash_point("after-archive")
     with ports.store.transaction() as tx:
         earlier = tx.file_by_sha256(partner, sha256)
@@ -226,7 +243,7 @@ def _ingest(data: bytes, name: str, partner: str, ports: Ports, settings: Ingest
             file_id, earlier = earlier.id, None  # its worker died: resume that record
             tx.renew_lease(file_id, now + settings.lease)
         else:
-            file_id = tx.record_file(partner, name, sha256=sha256, size=len(data),
+            file_id = tx.record_file(partner, name, sha256=sha256, size=kept.size,
                                      received_at=now, archive_key=key,
                                      lease_until=now + settings.lease)
     crash_point("after-record")
@@ -235,10 +252,22 @@ def _ingest(data: bytes, name: str, partner: str, ports: Ports, settings: Ingest
         return run.duplicate(earlier.id, f"the same bytes as file #{earlier.id} "
                              f"({earlier.original_name}), received "
                              f"{earlier.received_at:%Y-%m-%d %H:%M}")
-    if payload_kind(data) is PayloadKind.XML:
-        return run.xml(data)
-    return run.x12(translate_x12(data, ports.find_spec, partner, timezone=settings.timezone,
-                                rules=settings.rules))
+    with _contents(ports.archive, kept, data) as contents:
+        return run.contents(contents)
+
+
+@contextmanager
+def _contents(archive: Archive, kept: KeptFile,
+              data: bytes | None) -> Iterator[bytes | BinaryIO]:
+    """The kept file's bytes, or (a big one) the archive's stream of them, open while the
+    file is processed: a streamed intake reads its sets from it until the end."""
+    if data is not None:
+        yield data
+    elif kept.size <= HELD_WHOLE_BYTES:
+        yield archive.get(kept.key)
+    else:
+        with archive.open(kept.key) as stream:
+            yield stream
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,6 +294,14 @@ class _FileRun:
         tx.add_event(file_event(self.file_id, self.partner, self.name, state, reason=reason,
                                 at=self.now, controls=controls.as_json() if controls else None,
                                 replayed=self.replaying, duplicate_of=duplicate_of))
+
+    def contents(self, contents: bytes | BinaryIO) -> IngestResult:
+        """Steps 3 and 4 for the file's contents: an XML document, or X12."""
+        if contents_kind(contents) is PayloadKind.XML:
+            return self.xml(xml_bytes(contents, self._xml_bytes))
+        settings = self.settings
+        return self.x12(translate_x12(contents, self.ports.find_spec, self.partner,
+                                      timezone=settings.timezone, rules=settings.rules))
 
     def duplicate(self, earlier_id: int, reason: str) -> IngestResult:
         with self.ports.store.transaction() as tx:
@@ -708,12 +745,9 @@ def replay(file: StoredFile, ports: Ports, settings: IngestSettings, *,
     if file.state in REFUSED_STATES and settings.authority is None:
         return IngestResult(file.id, file.state, f"{file.reason or 'refused'} (replay it with "
                             f"the partner file of {file.partner}, which says what it may send)")
-    data = ports.archive.get(file.archive_key)
     run = _FileRun(file.id, file.partner, file.original_name, ports, settings, now,
                    replaying=True)
-    if payload_kind(data) is PayloadKind.XML:
-        result = run.xml(data)
-    else:
-        result = run.x12(translate_x12(data, ports.find_spec, file.partner,
-                                       timezone=settings.timezone, rules=settings.rules))
+    with _contents(ports.archive, KeptFile(file.sha256, file.archive_key, file.size),
+                   None) as contents:
+        result = run.contents(contents)
     return replace(result, partner=file.partner, name=file.original_name)

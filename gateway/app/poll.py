@@ -6,7 +6,8 @@ settings over the gateway's, retried when the connection drops, each taken file'
 
 Order is what makes it safe:
 1. a file is taken only when its size and time did not change across the settle interval;
-2. it is fetched and run through the pipeline, which archives and commits it;
+2. it is downloaded straight into the archive (hashed on the way, never held whole)
+   and run through the pipeline, which records and commits it;
 3. only then is the partner's copy deleted or moved: a crash before that leaves it where it
    was, and the next poll finds the same bytes again (a duplicate, never a second processing);
    a file listed over ``limits.file_size`` is never downloaded (and one that grows past it
@@ -27,13 +28,15 @@ from typing import Protocol, runtime_checkable
 
 from gateway.app.events import file_event
 from gateway.app.faults import crash_point
-from gateway.app.ingest import IngestResult, IngestSettings, Ports, ingest
+from gateway.app.ingest import IngestResult, IngestSettings, Ports, ingest_kept
 from gateway.app.outbound.react import Reactions
 from gateway.app.partners import PartnerSettings
 from gateway.app.ports import (
+    Archive,
     FileTooLarge,
     FindingRow,
     IngestStore,
+    KeptFile,
     OutboxItem,
     PartnerChannel,
     RemoteFile,
@@ -151,12 +154,13 @@ def poll_once(partner: str, channel: PartnerChannel, ports: Ports, settings: Ing
             if why is not None:
                 report.waiting.append((remote.name, why))
                 continue
-            data = _fetch_within(channel, remote, limit, partner, observer)
-            if data is None:
+            kept = _fetch_within(channel, remote, partner, archive=ports.archive,
+                                 limit=limit, observer=observer)
+            if kept is None:
                 _refuse(partner, remote, limit, store=ports.store, report=report, now=clock(),
                         after_file=after_file)
                 continue  # the partner's copy stays: we never delete what we did not take
-            result = ingest(data, remote.name, partner, ports, settings, now=clock())
+            result = ingest_kept(kept, remote.name, partner, ports, settings, now=clock())
             report.taken.append((remote.name, result))
             if result.state == "in-progress":
                 report.waiting.append((remote.name, result.reason or "in progress"))
@@ -211,16 +215,24 @@ def publish_pending(partner: str, channel: PartnerChannel, outbox: OutboxStore, 
     return sent
 
 
-def _fetch_within(channel: PartnerChannel, remote: RemoteFile, limit: int, partner: str,
-                  observer: TransferObserver | None) -> bytes | None:
-    """The file's bytes, or None when it is over ``limit``: by its listing (then it is never
-    downloaded) or by growing past it while we read it (then the download stops there)."""
+def _fetch_within(channel: PartnerChannel, remote: RemoteFile, partner: str, *,
+                  archive: Archive, limit: int,
+                  observer: TransferObserver | None) -> KeptFile | None:
+    """The file downloaded straight into the archive, hashed on the way (one write, never
+    whole in memory); None when it is over ``limit``: by its listing (then it is never
+    downloaded) or by growing past it while we read it (then the download stops there and
+    nothing of it is kept)."""
     if remote.size > limit:
         return None
+    started = time.monotonic()
     try:
-        return _fetch(channel, remote.name, partner, observer, limit)
+        kept = archive.put_stream(
+            lambda sink: channel.fetch_into(remote.name, sink, max_bytes=limit))
     except FileTooLarge:
         return None
+    if observer is not None:
+        observer.transferred(partner, "fetch", kept.size, time.monotonic() - started)
+    return kept
 
 
 def _refuse(partner: str, remote: RemoteFile, limit: int, *, store: IngestStore,
@@ -273,15 +285,6 @@ def too_large_reason(name: str, size: int, limit: int, *, grew: bool = False) ->
 def _size_text(size: int) -> str:
     return f"{size:,} bytes ({size / (1 << 20):,.1f} MiB)" if size >= 1 << 20 \
         else f"{size:,} bytes"
-
-
-def _fetch(channel: PartnerChannel, name: str, partner: str,
-           observer: TransferObserver | None, limit: int) -> bytes:
-    started = time.monotonic()
-    data = channel.fetch(name, max_bytes=limit)
-    if observer is not None:
-        observer.transferred(partner, "fetch", len(data), time.monotonic() - started)
-    return data
 
 
 def _stable_files(channel: PartnerChannel, settle: float,

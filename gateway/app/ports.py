@@ -7,11 +7,11 @@ SQLite or PostgreSQL.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
 from gateway.app.access import ApiClientStore, AuditLog
 from gateway.app.delivery import SubscriberState
@@ -22,12 +22,41 @@ from gateway.domain.correlation import normalize
 from gateway.model.states import FileState
 
 
+class Sink(Protocol):
+    """Where a download writes: a binary file, or the archive's hashing writer."""
+
+    def write(self, data: bytes, /) -> int: ...
+
+
+class Source(Protocol):
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
+@dataclass(frozen=True, slots=True)
+class KeptFile:
+    """A file's bytes as the archive keeps them: what ingest needs to read them again."""
+
+    sha256: str
+    key: str  # the archive key
+    size: int
+
+
 class Archive(Protocol):
     def put(self, data: bytes) -> tuple[str, str]:
         """Keep ``data`` durably, content-addressed; return (sha256, archive key)."""
         ...
 
+    def put_stream(self, write: Callable[[Sink], object]) -> KeptFile:
+        """Keep what ``write`` writes into the sink it is given, hashed as it arrives and
+        never held whole: the way a download lands in the archive. If ``write`` raises,
+        nothing is kept and the exception goes on."""
+        ...
+
     def get(self, key: str) -> bytes: ...
+
+    def open(self, key: str) -> BinaryIO:
+        """The kept bytes as a seekable binary file (read a chunk at a time); close it."""
+        ...
 
 
 FILE_NUMBER_MAX = 2**63 - 1  # the store's row numbers are 64-bit integers
@@ -594,6 +623,27 @@ class FileTooLarge(Exception):
         self.name, self.max_bytes = name, max_bytes
 
 
+COPY_CHUNK_BYTES = 1 << 20  # what one read of a copy asks for
+
+
+def copy_within(source: Source, target: Sink, name: str, max_bytes: int | None) -> int:
+    """Copy ``source`` to its end into ``target``, a chunk at a time; how many bytes.
+    `FileTooLarge` as soon as more than ``max_bytes`` arrived (the rest is never read: a file
+    that grows while it is read costs at most the limit)."""
+    cap = None if max_bytes is None else max_bytes + 1  # one byte past tells growth
+    copied = 0
+    while cap is None or copied < cap:
+        chunk = source.read(COPY_CHUNK_BYTES if cap is None
+                            else min(COPY_CHUNK_BYTES, cap - copied))
+        if not chunk:
+            break
+        target.write(chunk)
+        copied += len(chunk)
+    if max_bytes is not None and copied > max_bytes:
+        raise FileTooLarge(name, max_bytes)
+    return copied
+
+
 class PartnerChannel(Protocol):
     """A connection to one partner's folders (SFTP or local). Used as a context manager: the
     connection opens on enter and always closes on exit. Every failure is a `TransportError`."""
@@ -609,6 +659,11 @@ class PartnerChannel(Protocol):
     def fetch(self, name: str, *, max_bytes: int | None = None) -> bytes:
         """The whole file, read through a temporary local copy and checked against its size;
         `FileTooLarge` as soon as more than ``max_bytes`` arrive (never read whole)."""
+        ...
+
+    def fetch_into(self, name: str, target: Sink, *, max_bytes: int | None = None) -> int:
+        """Write the file into ``target`` a chunk at a time (never whole in memory), checked
+        against its size; how many bytes. `FileTooLarge` as `fetch`."""
         ...
 
     def after_pickup(self, name: str) -> None:

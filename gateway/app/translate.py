@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import BinaryIO
 
 from gateway.mapping.engine import Issue
 from gateway.mapping.translate import MappingSpec, Translation, translate_set
@@ -142,10 +143,11 @@ class FileTranslation:
                                        for s in self.sets)
 
 
-def translate_x12(data: bytes, find_spec: SpecFinder, partner: str | None = None, *,
-                  timezone: str = "UTC",
+def translate_x12(data: bytes | BinaryIO, find_spec: SpecFinder, partner: str | None = None,
+                  *, timezone: str = "UTC",
                   rules: FrontDoorRules = DEFAULT_RULES) -> FileTranslation:
-    """Validate ``data`` and map every accepted transaction set to a canonical document."""
+    """Validate ``data`` (bytes, or a seekable stream kept open while the result is used)
+    and map every accepted transaction set to a canonical document."""
     assessment = assess(data, rules)
     result = FileTranslation(assessment)
     for interchange_result in assessment.interchanges:

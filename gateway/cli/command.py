@@ -7,14 +7,16 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, BinaryIO, NoReturn
 from urllib.parse import unquote, urlsplit
 
 from gateway import __version__
+from gateway.app.ingest import HELD_WHOLE_BYTES
 from gateway.app.translate import translate_x12
 from gateway.cli import access as cli_access
 from gateway.cli import args as cli_args
@@ -30,7 +32,7 @@ from gateway.config.mappings import MappingCatalog
 from gateway.config.settings import GatewayConfig, load_config
 from gateway.errors import GatewayError
 from gateway.model import canonical_json
-from gateway.model.payload import PayloadKind, payload_kind
+from gateway.model.payload import PayloadKind, contents_kind, payload_kind, xml_bytes
 from gateway.monitoring.logs import configure, env_values, escape_unconfigured_logs, timed_if_big
 from gateway.recall import read_recall
 from gateway.x12.ack import FunctionalAck, OutboundAck, Ta1Policy, build_acknowledgements
@@ -227,34 +229,54 @@ def _ack_options(parser: argparse.ArgumentParser) -> None:
 # --- validate --------------------------------------------------------------------------------
 def _validate(args: argparse.Namespace) -> int:
     config = load_config(args.config)
-    limits = config.limits
     codes, documents = [], []
     for path in args.files:
-        data = _read(path)
-        if data is not None and payload_kind(data) is PayloadKind.XML:
-            result = read_recall(data, max_bytes=limits.xml_bytes)
-            codes.append(0 if result.accepted else EXIT_REJECTED)
-            documents.append(cli_recall.to_json(str(path), result))
-            if not args.json:
-                print(cli_recall.render_text(str(path), result))
-            continue
-        with timed_if_big("validating", str(path), len(data or b"")):
-            assessment, problem = _assess_file(path, config.front_door)
-        if assessment is None:
-            codes.append(EXIT_NOT_X12)
-            documents.append({"file": str(path), "verdict": "unreadable", "exit_code": 2,
-                              "error": problem})
+        try:
+            with _file_contents(path) as contents:
+                code, document = _validate_one(path, contents, config, verbose=args.verbose,
+                                               as_json=args.json)
+        except OSError as exc:
+            problem = exc.strerror or str(exc)
+            code, document = EXIT_NOT_X12, {"file": str(path), "verdict": "unreadable",
+                                            "exit_code": 2, "error": problem}
             if not args.json:
                 print(f"{path}: cannot be read: {problem}")
-            continue
-        codes.append(assessment.exit_code)
-        if args.json:
-            documents.append(to_json(str(path), assessment))
-        else:
-            print(render_text(str(path), assessment, show_info=args.verbose))
+        codes.append(code)
+        documents.append(document)
     if args.json:
         print(json.dumps(documents if len(documents) > 1 else documents[0], indent=2))
     return max(codes)
+
+
+def _validate_one(path: Path, contents: bytes | BinaryIO, config: GatewayConfig, *,
+                  verbose: bool, as_json: bool) -> tuple[int, dict[str, Any]]:
+    """One file's exit code and JSON document; its text report printed unless ``as_json``."""
+    if contents_kind(contents) is PayloadKind.XML:
+        result = read_recall(xml_bytes(contents, config.limits.xml_bytes),
+                             max_bytes=config.limits.xml_bytes)
+        if not as_json:
+            print(cli_recall.render_text(str(path), result))
+        return (0 if result.accepted else EXIT_REJECTED), cli_recall.to_json(str(path), result)
+    with timed_if_big("validating", str(path), _size(contents)):
+        assessment = assess(contents, config.front_door)
+    if not as_json:
+        print(render_text(str(path), assessment, show_info=verbose))
+    return assessment.exit_code, to_json(str(path), assessment)
+
+
+@contextmanager
+def _file_contents(path: Path) -> Iterator[bytes | BinaryIO]:
+    """A file's bytes, or (a big one) the open file, read a chunk at a time by the intake
+    and open while its assessment is reported. `OSError` when it cannot be read."""
+    with path.open("rb") as handle:
+        if os.fstat(handle.fileno()).st_size <= HELD_WHOLE_BYTES:
+            yield handle.read()
+        else:
+            yield handle
+
+
+def _size(contents: bytes | BinaryIO) -> int:
+    return len(contents) if isinstance(contents, bytes) else contents.seek(0, os.SEEK_END)
 
 
 def _read(path: Path) -> bytes | None:

@@ -13,23 +13,29 @@ from typing import Any
 
 from gateway.app.cases import CaseView, cases_for
 from gateway.app.ingest import (
+    HELD_WHOLE_BYTES,
     IngestResult,
     IngestSettings,
     Ports,
     ingest,
+    ingest_kept,
     preview_replay,
 )
 from gateway.app.outbound.react import react_to_file
 from gateway.app.poll import refuse_unread
 from gateway.app.ports import (
+    Archive,
     FileSummary,
+    FileTooLarge,
     FindingRow,
     GatewayStore,
+    KeptFile,
     OutboundRow,
     OutboxItem,
     RemoteFile,
     StoredDocument,
     StoredFile,
+    copy_within,
 )
 from gateway.app.wording import OUR_PURPOSES, finding_location, terminal_delivery
 from gateway.bootstrap import (
@@ -201,18 +207,17 @@ def _ingest(args: argparse.Namespace) -> int:
     limit = settings.rules.limits.file_bytes
     for path in args.files:
         try:
-            listed, data = _read_within(path, limit)
+            listed, kept = _keep_within(path, limit, ports.archive)
         except OSError as exc:
             print(f"gateway: {path}: cannot be read: {exc.strerror}", file=sys.stderr)
             worst = 2
             continue
-        if data is None:  # over limits.file_size: recorded as rejected, never read whole
+        if kept is None:  # over limits.file_size: recorded as rejected, never read whole
             result = refuse_unread(ports.store, args.partner, listed, limit,
                                    now=datetime.now().astimezone())[0]
         else:
-            with timed_if_big("ingesting", str(path), len(data)):
-                result = ingest(data, path.name, args.partner, ports, settings,
-                                now=datetime.now().astimezone())
+            with timed_if_big("ingesting", str(path), listed.size):
+                result = _ingest_one(kept, path.name, args.partner, ports, settings)
             if partner is None and result.state != FileState.IN_PROGRESS:
                 # Noted so that a replay may use the gateway's defaults too.
                 note_ingested_without_partner_file(config, store, result.file_id, args.partner)
@@ -228,16 +233,32 @@ def _ingest(args: argparse.Namespace) -> int:
     return worst
 
 
-def _read_within(path: Path, limit: int) -> tuple[RemoteFile, bytes | None]:
-    """The file as listed, and its bytes; None when it is over ``limit`` bytes (then at most
+def _keep_within(path: Path, limit: int,
+                 archive: Archive) -> tuple[RemoteFile, bytes | KeptFile | None]:
+    """The file as listed, and its bytes (a small file) or the archive's copy of it (a big
+    one, copied a chunk at a time); None when it is over ``limit`` bytes (then at most
     ``limit`` + 1 bytes were read: the first one past the limit tells a growing file)."""
     with path.open("rb") as source:
         listed = os.fstat(source.fileno())
         found = RemoteFile(path.name, listed.st_size, listed.st_mtime)
         if listed.st_size > limit:
             return found, None
-        data = source.read(limit + 1)
-    return found, None if len(data) > limit else data
+        if listed.st_size <= HELD_WHOLE_BYTES:
+            data = source.read(limit + 1)
+            return found, None if len(data) > limit else data
+        try:
+            return found, archive.put_stream(
+                lambda sink: copy_within(source, sink, path.name, limit))
+        except FileTooLarge:
+            return found, None
+
+
+def _ingest_one(content: bytes | KeptFile, name: str, partner: str, ports: Ports,
+                settings: IngestSettings) -> IngestResult:
+    now = datetime.now().astimezone()
+    if isinstance(content, bytes):
+        return ingest(content, name, partner, ports, settings, now=now)
+    return ingest_kept(content, name, partner, ports, settings, now=now)
 
 
 def _result_line(path: Path, result: IngestResult) -> str:

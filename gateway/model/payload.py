@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
+from typing import BinaryIO
 
 _FIRST_CONTENT = re.compile(rb"[^ \t\r\n]")  # past indentation and line breaks
 _UTF8_BOM = b"\xef\xbb\xbf"
@@ -36,3 +37,23 @@ def payload_kind(data: bytes) -> PayloadKind:
     if head.startswith(b"ISA") and len(head) == 4:
         return PayloadKind.X12
     return PayloadKind.NEITHER
+
+
+HEAD_BYTES = 64 << 10  # how much of a streamed file is read to tell XML from X12
+
+
+def contents_kind(contents: bytes | BinaryIO) -> PayloadKind:
+    """`payload_kind` of a file's bytes, or of a seekable stream's head (a big file)."""
+    if isinstance(contents, bytes):
+        return payload_kind(contents)
+    contents.seek(0)
+    return payload_kind(contents.read(HEAD_BYTES))
+
+
+def xml_bytes(contents: bytes | BinaryIO, limit: int) -> bytes:
+    """An XML document's bytes; a streamed one read to one byte past ``limit`` at most, enough
+    for the XML intake to refuse it as too large without reading it all."""
+    if isinstance(contents, bytes):
+        return contents
+    contents.seek(0)
+    return contents.read(limit + 1)

@@ -10,8 +10,11 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
+from gateway.app.ports import KeptFile, Sink
 from gateway.errors import ArchivedBytesMissing
 
 __all__ = ["ArchivedBytesMissing", "FileArchive"]
@@ -23,7 +26,7 @@ class FileArchive:
 
     def put(self, data: bytes) -> tuple[str, str]:
         digest = hashlib.sha256(data).hexdigest()
-        key = f"{digest[:2]}/{digest[2:4]}/{digest}"
+        key = _key(digest)
         target = self.root / key
         if target.is_file() and target.stat().st_size == len(data):
             return digest, key  # content-addressed: the same bytes are already kept
@@ -41,6 +44,27 @@ class FileArchive:
         _fsync_folder(target.parent)
         return digest, key
 
+    def put_stream(self, write: Callable[[Sink], object]) -> KeptFile:
+        """Keep what ``write`` writes, hashed as it arrives; nothing is kept if it raises."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=self.root, prefix=".incoming-")
+        try:
+            with os.fdopen(handle, "wb") as out:
+                hashing = _HashingSink(out)
+                write(hashing)
+                out.flush()
+                os.fsync(out.fileno())
+            digest = hashing.sha256.hexdigest()
+            key = _key(digest)
+            target = self.root / key
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(temporary, target)  # the same bytes again replace equal bytes
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+        _fsync_folder(target.parent)
+        return KeptFile(digest, key, hashing.size)
+
     def remove(self, key: str) -> bool:
         """Delete the bytes kept under ``key`` (retention); False when they were already gone."""
         path = self._path(key)
@@ -50,6 +74,12 @@ class FileArchive:
         return True
 
     def get(self, key: str) -> bytes:
+        return self._kept(key).read_bytes()
+
+    def open(self, key: str) -> BinaryIO:
+        return self._kept(key).open("rb")
+
+    def _kept(self, key: str) -> Path:
         if not key:  # a file refused from its listing (over limits.file_size) was never taken
             raise ArchivedBytesMissing("the file was refused unread (over limits.file_size): "
                                        "its bytes were never taken, so there is nothing to "
@@ -58,13 +88,31 @@ class FileArchive:
         if not path.is_file():
             raise ArchivedBytesMissing(f"the archived bytes {key} are gone (purged by the "
                                        "archive.retention_days setting, or removed by hand)")
-        return path.read_bytes()
+        return path
 
     def _path(self, key: str) -> Path:
         path = (self.root / key).resolve()
         if self.root.resolve() not in path.parents:
             raise ValueError(f"{key!r} is not an archive key")
         return path
+
+
+def _key(digest: str) -> str:
+    return f"{digest[:2]}/{digest[2:4]}/{digest}"
+
+
+class _HashingSink:
+    """Writes through to the temporary file, hashing and counting on the way."""
+
+    def __init__(self, out: BinaryIO) -> None:
+        self._out = out
+        self.sha256 = hashlib.sha256()
+        self.size = 0
+
+    def write(self, data: bytes, /) -> int:
+        self.sha256.update(data)
+        self.size += len(data)
+        return self._out.write(data)
 
 
 def _fsync_folder(folder: Path) -> None:

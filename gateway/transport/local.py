@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import errno
 import fnmatch
+import io
 import os
 import shutil
 import stat
@@ -25,7 +26,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from gateway.app.partners import PARTNER_FOLDERS_ANCHOR, PartnerSettings, folder_problem
-from gateway.app.ports import FileTooLarge, RemoteFile, SkippedEntry
+from gateway.app.ports import RemoteFile, Sink, SkippedEntry, copy_within
 from gateway.errors import PermanentTransportError, TransientTransportError
 
 _FOLDER_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
@@ -149,16 +150,18 @@ class LocalChannel:
         return f"{kind}: only regular files are taken"
 
     def fetch(self, name: str, *, max_bytes: int | None = None) -> bytes:
+        held = io.BytesIO()
+        self.fetch_into(name, held, max_bytes=max_bytes)
+        return held.getvalue()
+
+    def fetch_into(self, name: str, target: Sink, *, max_bytes: int | None = None) -> int:
         with self._open_inbound(name) as source:
             expected = os.fstat(source.fileno()).st_size
-            # One byte past the limit tells a file that grew past it from one at it.
-            data = source.read(-1 if max_bytes is None else max_bytes + 1)
-        if max_bytes is not None and len(data) > max_bytes:
-            raise FileTooLarge(name, max_bytes)
-        if len(data) != expected:
+            copied = copy_within(source, target, name, max_bytes)
+        if copied != expected:
             raise TransientTransportError(f"partner {self.partner_id}: {name} changed while "
                                           "being fetched")
-        return data
+        return copied
 
     def _open_inbound(self, name: str) -> BinaryIO:
         """``name``, directly in the inbound folder, opened only if it is a regular file

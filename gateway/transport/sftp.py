@@ -10,20 +10,18 @@ from __future__ import annotations
 import errno
 import io
 import logging
-import os
 import posixpath
 import stat
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from fnmatch import fnmatchcase
 from pathlib import Path
-from typing import Any, BinaryIO, NoReturn
+from typing import Any, NoReturn
 
 import paramiko
 
 from gateway.app.partners import PartnerSettings, PartnerTransport
-from gateway.app.ports import FileTooLarge, RemoteFile
+from gateway.app.ports import RemoteFile, Sink, copy_within
 from gateway.errors import PermanentTransportError, TransientTransportError, TransportError
 from gateway.transport.secrets import SecretUnavailable, read_secret
 
@@ -34,7 +32,6 @@ KEEPALIVE_SECONDS = 15
 PREFETCH_FROM_BYTES = 256 * 1024
 # OpenSSH's own client caps concurrent reads at 64; unlimited requests can stall some servers.
 MAX_PREFETCH_REQUESTS = 64
-COPY_CHUNK_BYTES = 1 << 20  # what one read of a download asks paramiko for
 _KEY_CLASSES = (paramiko.Ed25519Key, paramiko.ECDSAKey, paramiko.RSAKey)
 _PERMANENT_ERRNOS = (errno.ENOENT, errno.EACCES, errno.EPERM)
 
@@ -101,16 +98,14 @@ class SftpChannel:
             key=lambda f: f.name)
 
     def fetch(self, name: str, *, max_bytes: int | None = None) -> bytes:
+        held = io.BytesIO()
+        self.fetch_into(name, held, max_bytes=max_bytes)
+        return held.getvalue()
+
+    def fetch_into(self, name: str, target: Sink, *, max_bytes: int | None = None) -> int:
         remote = self._inbound_path(name)
-        fd, local = tempfile.mkstemp(prefix="gateway-sftp-", suffix=".part")  # mode 0600
-        os.close(fd)
-        try:
-            with self._step(f"fetch {name}"):
-                return self._download(remote, local, max_bytes)
-        finally:
-            # A failed get leaves a partial local file (runtime.md §2, pitfall 8).
-            with suppress(FileNotFoundError):
-                os.unlink(local)
+        with self._step(f"fetch {name}"):
+            return self._download(remote, target, max_bytes)
 
     def after_pickup(self, name: str) -> None:
         remote = self._inbound_path(name)
@@ -192,23 +187,23 @@ class SftpChannel:
                        "with block")
         return self._sftp
 
-    def _download(self, remote: str, local: str, max_bytes: int | None) -> bytes:
-        """The file's bytes; `FileTooLarge` once more than ``max_bytes`` arrived (the rest
-        is never asked for: a file that grows while we read it costs at most the limit)."""
+    def _download(self, remote: str, target: Sink, max_bytes: int | None) -> int:
+        """Write the file into ``target``; `FileTooLarge` once more than ``max_bytes``
+        arrived (the rest is never asked for: a file that grows while we read it costs at
+        most the limit). The caller owns ``target``: a failed download is discarded there
+        (the archive's temporary file), never kept half."""
         sftp = self._session()
         size = int(sftp.stat(remote).st_size or 0)
-        cap = size + 1 if max_bytes is None else max_bytes + 1  # one byte past tells growth
-        with sftp.open(remote, "rb") as source, open(local, "wb") as target:
+        wanted = size + 1 if max_bytes is None else min(size, max_bytes) + 1
+        with sftp.open(remote, "rb") as source:
             if size >= PREFETCH_FROM_BYTES:
                 # Only what was listed: paramiko would otherwise ask for the whole file.
-                source.prefetch(min(size, cap), MAX_PREFETCH_REQUESTS)
-            copied = _copy_at_most(source, target, cap)
-        if max_bytes is not None and copied > max_bytes:
-            raise FileTooLarge(posixpath.basename(remote), max_bytes)
+                source.prefetch(min(size, wanted), MAX_PREFETCH_REQUESTS)
+            copied = copy_within(source, target, posixpath.basename(remote), max_bytes)
         if copied != size:
             # Raised as OSError so the step translates it: a short read is worth a retry.
             raise OSError(f"got {copied} of {size} bytes")
-        return Path(local).read_bytes()
+        return copied
 
     def _replace(self, source: str, target: str) -> None:
         sftp = self._session()
@@ -274,18 +269,6 @@ def _parse_key(text: str, passphrase: str | None) -> Any:
             continue
     raise SecretUnavailable("private_key", "not an ed25519, ecdsa or rsa private key, or the "
                             "passphrase is wrong") from None
-
-
-def _copy_at_most(source: Any, target: BinaryIO, cap: int) -> int:
-    """Copy from the remote file until its end or ``cap`` bytes; how many were copied."""
-    copied = 0
-    while copied < cap:
-        chunk = source.read(min(COPY_CHUNK_BYTES, cap - copied))
-        if not chunk:
-            break
-        target.write(chunk)
-        copied += len(chunk)
-    return copied
 
 
 def _check_name(name: str, where: str) -> None:

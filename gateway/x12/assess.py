@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from typing import BinaryIO
 
 from gateway.x12 import findings as f
 from gateway.x12.code_lists import CodeWatch
@@ -21,7 +22,7 @@ from gateway.x12.findings import Finding, Level, Location
 from gateway.x12.limits import Deadline, FrontDoorRules
 from gateway.x12.sets import FUNCTIONAL_IDS, Grammar, SetContent, grammar_for
 from gateway.x12.structure import FunctionalGroup, Intake, Interchange, TransactionSet
-from gateway.x12.text import FileKind
+from gateway.x12.text import FileKind, Text
 from gateway.x12.totals import CttTally
 
 
@@ -99,10 +100,12 @@ class Assessment:
             yield from interchange.all_findings()
 
 
-def assess(data: bytes, rules: FrontDoorRules = DEFAULT_RULES, *,
+def assess(data: bytes | BinaryIO, rules: FrontDoorRules = DEFAULT_RULES, *,
            clock: Callable[[], float] = time.monotonic) -> Assessment:
     """Read, validate and judge one file under ``rules`` (limits, strict envelope); ``clock``
-    times the file's validation budget (tests inject their own)."""
+    times the file's validation budget (tests inject their own). ``data`` is the file's
+    bytes or a seekable binary stream of them, read in chunks (`read_intake`): the stream
+    must stay open while the assessment is used (its sets are read from it)."""
     intake = read_intake(data, rules)
     content = _validate_file(intake, Deadline(rules.limits.seconds, clock), rules.engine)
     results = [_assess_interchange(intake, ic, content) for ic in intake.interchanges]
@@ -257,7 +260,7 @@ def _content(intake: Intake, interchange: Interchange, group: FunctionalGroup,
                       delimiters.repetition)
 
 
-def _characters(text: str, start: int, end: int, chunk: int = 1 << 20) -> frozenset[str]:
+def _characters(text: Text, start: int, end: int, chunk: int = 1 << 20) -> frozenset[str]:
     """Every character in ``text[start:end]``, read in slices so no copy of a big set is made."""
     seen: set[str] = set()
     for at in range(start, end, chunk):

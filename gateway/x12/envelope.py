@@ -8,6 +8,9 @@ here, once, and become findings with the X12 code each maps to (TA1 note, AK905,
 
 from __future__ import annotations
 
+import io
+from typing import BinaryIO
+
 from gateway.x12 import findings as f
 from gateway.x12.findings import Finding, Level, Location, Severity, X12Code
 from gateway.x12.isa import Delimiters, IsaHeader, read_isa
@@ -19,23 +22,33 @@ from gateway.x12.structure import (
     Ta1Ack,
     TransactionSet,
 )
-from gateway.x12.text import FileKind, SourceText, iter_raw_segments, leading_tag, split_elements
+from gateway.x12.text import (
+    FileKind,
+    SourceText,
+    Text,
+    iter_raw_segments,
+    leading_tag,
+    split_elements,
+)
 from gateway.x12.values import X12_CHARACTERS, is_alnum, is_date, is_digits, is_time, is_x12_text
 
 DEFAULT_RULES = FrontDoorRules()
 
 
-def read_intake(data: bytes, rules: FrontDoorRules = DEFAULT_RULES) -> Intake:
-    """Read every interchange in ``data``. Never raises on partner data. A file over the size
-    limit is refused from its first ISA alone; one over a count limit is read no further."""
-    too_big = len(data) > rules.limits.file_bytes
-    source = SourceText.from_bytes(data[:_HEAD_WHEN_TOO_BIG] if too_big else data)
+def read_intake(data: bytes | BinaryIO, rules: FrontDoorRules = DEFAULT_RULES) -> Intake:
+    """Read every interchange in ``data``: the file's bytes, or a seekable binary stream of
+    them (read in chunks and never held whole; it must stay open while the intake is used).
+    Never raises on partner data. A file over the size limit is refused from its first ISA
+    alone; one over a count limit is read no further."""
+    size = _size_of(data)
+    too_big = size > rules.limits.file_bytes
+    source = _source_text(data, head_only=too_big)
     findings = list(source.findings)
     interchanges: list[Interchange] = []
     position = source.first_content
     if source.kind is not FileKind.X12:
         if too_big:  # not "empty" or "not X12": its first 4 KB say nothing about the rest
-            findings[:] = [_too_large(len(data), rules.limits, Location(offset=0))]
+            findings[:] = [_too_large(size, rules.limits, Location(offset=0))]
         return Intake(source, interchanges, findings)
     seen_controls: set[str] = set()
     segment_counter = 0
@@ -48,7 +61,7 @@ def read_intake(data: bytes, rules: FrontDoorRules = DEFAULT_RULES) -> Intake:
             findings.extend(isa.findings)
             break
         if too_big:
-            interchanges.append(_refused_unread(isa.header, len(data), rules.limits))
+            interchanges.append(_refused_unread(isa.header, size, rules.limits))
             break
         reader = _InterchangeReader(source.text, isa.header, len(interchanges) + 1,
                                     segment_counter, budget)
@@ -69,6 +82,21 @@ def read_intake(data: bytes, rules: FrontDoorRules = DEFAULT_RULES) -> Intake:
 
 
 _HEAD_WHEN_TOO_BIG = 4096  # enough for the ISA of a file refused for its size
+
+
+def _size_of(data: bytes | BinaryIO) -> int:
+    if isinstance(data, bytes):
+        return len(data)
+    return data.seek(0, io.SEEK_END)
+
+
+def _source_text(data: bytes | BinaryIO, *, head_only: bool) -> SourceText:
+    if isinstance(data, bytes):
+        return SourceText.from_bytes(data[:_HEAD_WHEN_TOO_BIG] if head_only else data)
+    if head_only:
+        data.seek(0)
+        return SourceText.from_bytes(data.read(_HEAD_WHEN_TOO_BIG))
+    return SourceText.from_stream(data)
 
 
 def _refused_unread(header: IsaHeader, size: int, limits: Limits) -> Interchange:
@@ -137,7 +165,7 @@ def same_number(declared: str | None, actual: str | int) -> bool:
 class _InterchangeReader:
     """Walks the segments of one interchange; one method per envelope segment."""
 
-    def __init__(self, text: str, header: IsaHeader, ordinal: int, segments_before: int,
+    def __init__(self, text: Text, header: IsaHeader, ordinal: int, segments_before: int,
                  budget: _Budget) -> None:
         self.text = text
         self.delimiters = header.delimiters

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from gateway.x12 import findings as f
 from gateway.x12.findings import Finding, Location
+from gateway.x12.text import Text
 from gateway.x12.values import X12_CHARACTERS, is_alnum, is_date, is_digits, is_time
 
 ISA_LENGTH = 106
@@ -79,7 +80,7 @@ class IsaRead:
     findings: tuple[Finding, ...]
 
 
-def read_isa(text: str, start: int, where: Location, *, strict: bool = False) -> IsaRead:
+def read_isa(text: Text, start: int, where: Location, *, strict: bool = False) -> IsaRead:
     """Read the ISA that begins at ``text[start]`` (which must be ``"ISA"``). ``strict``: an
     envelope X12 does not allow but we can read (not fixed width) is rejected, not tolerated."""
     if len(text) < start + 4:
@@ -146,7 +147,7 @@ def _unreadable(where: Location, why: str, note: str = f.TA1_BAD_CONTROL_STRUCTU
     return IsaRead(None, (f.interchange_error("isa.unreadable", note, message, where),))
 
 
-def _read_fixed_width(text: str, start: int) -> IsaHeader | None:
+def _read_fixed_width(text: Text, start: int) -> IsaHeader | None:
     segment = text[start:start + ISA_LENGTH - 1]
     if len(segment) < ISA_LENGTH - 1:
         return None
@@ -162,7 +163,7 @@ def _read_fixed_width(text: str, start: int) -> IsaHeader | None:
     return _header(fields, separator, terminator, start, start + ISA_LENGTH - 1, fixed=True)
 
 
-def _read_by_separator(text: str, start: int, separator: str) -> IsaHeader | None:
+def _read_by_separator(text: Text, start: int, separator: str) -> IsaHeader | None:
     position = start + 3
     for _ in range(15):
         position = text.find(separator, position + 1)
@@ -181,7 +182,7 @@ def _without_line_breaks(value: str) -> str:
     return value.replace("\r", "").replace("\n", "")
 
 
-def _terminator_at(text: str, position: int) -> str:
+def _terminator_at(text: Text, position: int) -> str:
     """The segment terminator starting at ``position``: one character, or a whole UTF-8 one."""
     if position >= len(text):
         return ""

@@ -17,7 +17,7 @@ import pytest
 from gateway.app.ingest import IngestSettings, Ports
 from gateway.app.partners import PartnerSettings
 from gateway.app.poll import PollReport, poll_once
-from gateway.app.ports import FileTooLarge
+from gateway.app.ports import FileTooLarge, Sink
 from gateway.bootstrap import ingest_ports
 from gateway.config.partners import read_partner
 from gateway.store.repository import SqlStore
@@ -40,12 +40,12 @@ class WatchedChannel(LocalChannel):
         self.fetched: list[str] = []
         self.grow = grow
 
-    def fetch(self, name: str, *, max_bytes: int | None = None) -> bytes:
+    def fetch_into(self, name: str, target: Sink, *, max_bytes: int | None = None) -> int:
         self.fetched.append(name)
         if name in self.grow:
             with (self.inbound / name).open("ab") as out:
                 out.write(b"~" * 4 * LIMIT)
-        return super().fetch(name, max_bytes=max_bytes)
+        return super().fetch_into(name, target, max_bytes=max_bytes)
 
 
 class Poller:

@@ -5,6 +5,7 @@ databases: tests/store/test_refused_files.py.)"""
 
 from __future__ import annotations
 
+import io
 import logging
 import shutil
 from datetime import UTC, datetime
@@ -112,12 +113,16 @@ def test_an_sftp_download_stops_one_byte_past_the_limit(make_partner: PartnerFac
                                                         server: SftpServer, size: int,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     copied: list[int] = []
-    real_copy = sftp_module._copy_at_most
+    real_copy = sftp_module.copy_within
 
-    def watched(source: Any, target: Any, cap: int) -> int:
-        copied.append(real_copy(source, target, cap))
-        return copied[-1]
-    monkeypatch.setattr(sftp_module, "_copy_at_most", watched)
+    def watched(source: Any, target: Any, name: str, max_bytes: int | None) -> int:
+        written = io.BytesIO()  # what reached the sink, even when the copy stops with an error
+        try:
+            return real_copy(source, written, name, max_bytes)
+        finally:
+            copied.append(len(written.getvalue()))
+            target.write(written.getvalue())
+    monkeypatch.setattr(sftp_module, "copy_within", watched)
     limit = size // 2
     (server.root / "in" / "big.x12").write_bytes(b"x" * size)
     (server.root / "in" / "fits.x12").write_bytes(b"y" * limit)

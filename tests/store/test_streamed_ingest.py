@@ -1,0 +1,193 @@
+"""A big file is downloaded straight into the archive and read back from it as a stream.
+
+The archive keeps what a download writes, hashed as it arrives (nothing of a failed one);
+`ingest_kept` of a file over ``HELD_WHOLE_BYTES`` reads it from the archive a chunk at a time
+and must store exactly what `ingest` of the same bytes in memory stores: state, reason,
+findings, documents and acknowledgements, for X12 (valid, defective, several interchanges) and
+for XML; a poll never asks the channel for a file's bytes whole; a replay streams too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gateway.app import ingest as ingest_module
+from gateway.app.ingest import IngestSettings, Ports, ingest, ingest_kept, replay
+from gateway.app.poll import poll_once
+from gateway.app.ports import Sink
+from gateway.bootstrap import ingest_ports
+from gateway.config.partners import read_partner
+from gateway.store.archive import FileArchive
+from gateway.store.repository import SqlStore
+from gateway.transport.local import LocalChannel
+from gateway.x12 import text as text_module
+from tests.store.workspace import migrated_store
+
+REPO = Path(__file__).resolve().parents[2]
+SAMPLES = REPO / "samples"
+NOW = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
+FILES = ["valid/856-pick-pack-004010.x12", "valid/180-return-request-004010.x12",
+         "valid/two-interchanges.x12", "valid/bom-crlf-214.x12", "defects/ge02-mismatch.x12",
+         "defects/dtm-invalid-date.x12", "defects/iea-missing.x12",
+         "recall/valid-stand-mixer-serials.xml", "recall/invalid-gtin-check-digit.xml"]
+
+
+def test_the_archive_keeps_a_stream_hashed_as_it_arrives(tmp_path: Path) -> None:
+    archive = FileArchive(tmp_path / "archive")
+    data = bytes(range(256)) * 5_000
+
+    def download(sink: Sink) -> None:
+        for at in range(0, len(data), 4_096):
+            sink.write(data[at:at + 4_096])
+
+    kept = archive.put_stream(download)
+    assert (kept.sha256, kept.size) == (hashlib.sha256(data).hexdigest(), len(data))
+    assert archive.put(data) == (kept.sha256, kept.key)  # the same content address
+    with archive.open(kept.key) as stream:
+        assert stream.read() == data
+    assert archive.put_stream(download) == kept  # again: still one file
+    assert [p.name for p in (tmp_path / "archive").rglob("*") if p.is_file()] == [kept.sha256]
+
+
+def test_a_download_that_fails_leaves_nothing_in_the_archive(tmp_path: Path) -> None:
+    archive = FileArchive(tmp_path / "archive")
+
+    def broken(sink: Sink) -> None:
+        sink.write(b"ISA*00*" * 1_000)
+        raise ConnectionResetError("the partner hung up")
+
+    with pytest.raises(ConnectionResetError):
+        archive.put_stream(broken)
+    assert [p for p in (tmp_path / "archive").rglob("*") if p.is_file()] == []
+
+
+class _Workspace:
+    def __init__(self, tmp_path: Path, name: str) -> None:
+        self.store, config = migrated_store(f"sqlite:///{tmp_path / name}.sqlite",
+                                            tmp_path / name / "archive")
+        self.ports, self.settings = ingest_ports(config, self.store)
+
+    def stored(self, file_id: int) -> list[Any]:
+        stored = self.store.files_by_id([file_id])[file_id]
+        return [stored.state, stored.reason, stored.size, stored.sha256,
+                self.store.findings_of(file_id),
+                [d.body for d in self.store.documents_of_file(file_id)],
+                [(a.kind, a.payload) for _, a, _ in self.store.outbox_of_files([file_id])]]
+
+
+def _streamed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every file is read from the archive as a stream, in chunks of a few bytes."""
+    monkeypatch.setattr(ingest_module, "HELD_WHOLE_BYTES", 0)
+    monkeypatch.setattr(text_module, "CHUNK_BYTES", 11)
+
+
+def _watch_opens(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The keys the archive is asked to open as a stream, as they are asked for."""
+    opened: list[str] = []
+    real_open = FileArchive.open
+
+    def watched_open(archive: FileArchive, key: str) -> Any:
+        opened.append(key)
+        return real_open(archive, key)
+    monkeypatch.setattr(FileArchive, "open", watched_open)
+    return opened
+
+
+def test_a_streamed_file_is_stored_as_the_same_bytes_in_memory(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    held, streamed = _Workspace(tmp_path, "held"), _Workspace(tmp_path, "streamed")
+    expected = []
+    for name in FILES:
+        data = (SAMPLES / name).read_bytes()
+        result = ingest(data, Path(name).name, "acme", held.ports, held.settings, now=NOW)
+        expected.append(held.stored(result.file_id))
+    _streamed(monkeypatch)
+    opened = _watch_opens(monkeypatch)
+    for name, wanted in zip(FILES, expected, strict=True):
+        data = (SAMPLES / name).read_bytes()
+        kept = streamed.ports.archive.put_stream(lambda sink, d=data: sink.write(d))
+        result = ingest_kept(kept, Path(name).name, "acme", streamed.ports, streamed.settings,
+                             now=NOW)
+        assert streamed.stored(result.file_id) == wanted, name
+    assert len(opened) == len(FILES)  # each read from the archive as a stream
+    assert all(any(row[at] for row in expected) for at in (4, 5, 6))  # findings, documents, acks
+
+
+def test_a_replay_reads_the_archive_as_a_stream(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    space = _Workspace(tmp_path, "replay")
+    data = (SAMPLES / "valid" / "856-pick-pack-004010.x12").read_bytes()
+    first = ingest(data, "asn.x12", "acme", space.ports, space.settings, now=NOW)
+    before = space.stored(first.file_id)
+    _streamed(monkeypatch)
+    opened = _watch_opens(monkeypatch)
+    stored = space.store.files_by_id([first.file_id])[first.file_id]
+    again = replay(stored, space.ports, space.settings, now=NOW + timedelta(hours=1))
+    assert opened == [stored.archive_key]
+    assert again.state == before[0] and space.stored(first.file_id)[5] == before[5]
+
+
+class _NoWholeFetch(LocalChannel):
+    """The real local channel; asking it for a file's bytes whole fails the test."""
+
+    def fetch(self, name: str, *, max_bytes: int | None = None) -> bytes:
+        raise AssertionError(f"{name} was fetched whole")
+
+
+def _poll(store: SqlStore, channel: LocalChannel, ports: Ports,
+          settings: IngestSettings) -> Any:
+    return poll_once("northwind", channel, ports, settings, store, clock=lambda: NOW,
+                     settle=0.01, sleep=lambda seconds: None)
+
+
+def test_a_poll_downloads_straight_into_the_archive(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    _streamed(monkeypatch)
+    store, config = migrated_store(f"sqlite:///{tmp_path}/poll.sqlite", tmp_path / "archive")
+    partner = read_partner(REPO / "partners" / "northwind.yaml")
+    ports, settings = ingest_ports(config, store, partner)
+    folder = tmp_path / "var" / "partners" / "northwind"
+    for name in ("outbox", "inbox", "done"):
+        (folder / name).mkdir(parents=True)
+    data = (SAMPLES / "valid" / "180-return-request-004010.x12").read_bytes()
+    (folder / "outbox" / "rma.x12").write_bytes(data)
+
+    report = _poll(store, _NoWholeFetch(partner, tmp_path), ports, settings)
+
+    [(name, result)] = report.taken
+    assert (name, result.state, result.documents) == ("rma.x12", "accepted", 1)
+    kept = [p for p in (tmp_path / "archive").rglob("*") if p.is_file()]
+    assert [p.name for p in kept] == [hashlib.sha256(data).hexdigest()]  # no temporary left
+    assert kept[0].read_bytes() == data
+    assert not (folder / "outbox" / "rma.x12").exists()  # taken only after the commit
+
+
+def test_gateway_validate_streams_a_big_file_and_says_the_same(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from gateway.cli import command  # noqa: PLC0415 - the module whose threshold is patched
+    paths = [str(SAMPLES / name) for name in FILES]
+    monkeypatch.chdir(REPO)
+    command.main(["validate", "--json", *paths])
+    in_memory = capsys.readouterr().out
+    monkeypatch.setattr(command, "HELD_WHOLE_BYTES", 0)
+    monkeypatch.setattr(text_module, "CHUNK_BYTES", 11)
+    opened: list[type] = []
+    real = command._file_contents
+
+    def watched(path: Path) -> Any:
+        manager = real(path)
+        contents = manager.__enter__()
+        opened.append(type(contents))
+        manager.__exit__(None, None, None)
+        return real(path)
+    monkeypatch.setattr(command, "_file_contents", watched)
+    command.main(["validate", "--json", *paths])
+    assert capsys.readouterr().out == in_memory
+    assert opened and bytes not in opened and io.BufferedReader in opened
