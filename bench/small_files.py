@@ -11,6 +11,9 @@ fresh workspace and store (SQLite, everything committed):
   the transfer alone, the figure the poll is held against;
 * ``paramiko``: a bare paramiko loop (``listdir``, ``get`` each) over the same server.
 
+Each pair has its own purchase order; ``--shared-order`` puts them all on one (a blanket order),
+which shows what a case fold costs when many returns share an order.
+
 Wall seconds of the whole command, files/s, and the command's peak RSS are printed. sshd runs
 for the bench alone (its own host key, config and port on 127.0.0.1, no chroot: root only, as in
 the tests) and stops at the end.
@@ -44,25 +47,27 @@ SSHD = Path("/usr/sbin/sshd")
 
 
 # --- the files ---------------------------------------------------------------------------------
-def small_files(folder: Path, count: int) -> list[Path]:
-    """``count`` files: pairs of a 180 request and the 856 shipping it, own numbers each."""
+def small_files(folder: Path, count: int, *, shared_order: bool = False) -> list[Path]:
+    """``count`` files: pairs of a 180 request and the 856 shipping it, own numbers each
+    (with ``shared_order``, every pair on the one purchase order of the samples)."""
     request = (VALID / "180-return-request-004010.x12").read_text()
     notice = (VALID / "856-pick-pack-004010.x12").read_text()
     folder.mkdir(parents=True, exist_ok=True)
     made = []
     for number in range(count):
         pair, template = divmod(number, 2)
-        text = _numbered(notice if template else request, number, pair)
+        text = _numbered(notice if template else request, number, pair, shared_order)
         path = folder / f"f{number:05d}.x12"
         path.write_text(text)
         made.append(path)
     return made
 
 
-def _numbered(text: str, number: int, pair: int) -> str:
+def _numbered(text: str, number: int, pair: int, shared_order: bool) -> str:
     """The sample with its own interchange and references (ISA13 is fixed width)."""
     control = f"{100_000 + number:09d}"
-    for old, new in (("000000101", control), ("000000103", control),
+    order = "4500012345" if shared_order else f"45{pair:08d}"
+    for old, new in (("4500012345", order), ("000000101", control), ("000000103", control),
                      ("RR20260114001", f"RR2026{pair:07d}"), ("RMA7734021", f"RMA{pair:07d}"),
                      ("ASN20260120001", f"ASN2026{pair:07d}"),
                      ("ODFL4471122", f"ODFL{pair:07d}"), ("0771001234", f"{pair:010d}"),
@@ -253,6 +258,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
     parser.add_argument("--files", type=int, default=1_000, help="how many (default 1,000)")
     parser.add_argument("--modes", default=",".join(MODES), help="modes (default all)")
+    parser.add_argument("--shared-order", action="store_true",
+                        help="every pair on one purchase order (a blanket order): the case "
+                        "folds then reach every document on it")
     parser.add_argument("--dir", type=Path,
                         default=Path(tempfile.gettempdir()) / "gateway-bench-small",
                         help="the bench's working folder (emptied first)")
@@ -261,7 +269,7 @@ def main(argv: list[str] | None = None) -> int:
     if unknown := set(modes) - set(MODES):
         parser.error(f"unknown modes: {', '.join(sorted(unknown))}")
     shutil.rmtree(args.dir, ignore_errors=True)
-    files = small_files(args.dir / "files", args.files)
+    files = small_files(args.dir / "files", args.files, shared_order=args.shared_order)
     print(f"{len(files)} files, {sum(p.stat().st_size for p in files):,} bytes, "
           f"{time.strftime('%Y-%m-%d %H:%M %Z')}, {os.cpu_count()} cores", flush=True)
     figures = []

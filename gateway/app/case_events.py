@@ -22,7 +22,7 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Protocol
 
-from gateway.app.cases import case_documents, cases_for
+from gateway.app.cases import CaseView, case_documents, cases_for
 from gateway.app.events import EventRecord, EventType, EventWriter
 from gateway.app.ports import DocumentReader
 from gateway.domain.recall_match import RecallMatch
@@ -50,16 +50,21 @@ def record_case_events(store: CaseEventStore, references: Iterable[str], now: da
     events were written. A move happened when its document says; a hold is placed ``now``.
     ``seen``: case ids already done in this run (skipped, then added)."""
     seen = set() if seen is None else seen
+    return sum(record_events_of(store, cases_for(store, reference), now, seen=seen)
+               for reference in references)
+
+
+def record_events_of(store: CaseEventStore, view: CaseView, now: datetime, *,
+                     seen: set[str]) -> int:
+    """`record_case_events` of cases already folded."""
     written = 0
-    for reference in references:
-        view = cases_for(store, reference)
-        for case in view.cases:
-            if case.case_id in seen:
-                continue
-            seen.add(case.case_id)
-            senders = {ref: stored.partner
-                       for ref, (stored, _) in case_documents(view, case).items()}
-            written += _record(store, [*_moves(case, senders), *_holds(case, now)])
+    for case in view.cases:
+        if case.case_id in seen:
+            continue
+        seen.add(case.case_id)
+        senders = {ref: stored.partner
+                   for ref, (stored, _) in case_documents(view, case).items()}
+        written += _record(store, [*_moves(case, senders), *_holds(case, now)])
     return written
 
 

@@ -252,13 +252,13 @@ def _ingest(kept: KeptFile, name: str, partner: str, ports: Ports, settings: Ing
         return run.duplicate(earlier.id, f"the same bytes as file #{earlier.id} "
                              f"({earlier.original_name}), received "
                              f"{earlier.received_at:%Y-%m-%d %H:%M}")
-    with _contents(ports.archive, kept, data) as contents:
+    with kept_contents(ports.archive, kept, data) as contents:
         return run.contents(contents)
 
 
 @contextmanager
-def _contents(archive: Archive, kept: KeptFile,
-              data: bytes | None) -> Iterator[bytes | BinaryIO]:
+def kept_contents(archive: Archive, kept: KeptFile,
+                  data: bytes | None = None) -> Iterator[bytes | BinaryIO]:
     """The kept file's bytes, or (a big one) the archive's stream of them, open while the
     file is processed: a streamed intake reads its sets from it until the end."""
     if data is not None:
@@ -718,7 +718,7 @@ class ReplayPreview:
     findings: list[FindingRow]  # its mapping findings: why a set would not map
 
 
-def preview_replay(data: bytes, partner: str, ports: Ports,
+def preview_replay(data: bytes | BinaryIO, partner: str, ports: Ports,
                    settings: IngestSettings) -> ReplayPreview:
     result = translate_x12(data, ports.find_spec, partner, timezone=settings.timezone,
                            rules=settings.rules)
@@ -747,7 +747,7 @@ def replay(file: StoredFile, ports: Ports, settings: IngestSettings, *,
                             f"the partner file of {file.partner}, which says what it may send)")
     run = _FileRun(file.id, file.partner, file.original_name, ports, settings, now,
                    replaying=True)
-    with _contents(ports.archive, KeptFile(file.sha256, file.archive_key, file.size),
-                   None) as contents:
+    with kept_contents(ports.archive,
+                       KeptFile(file.sha256, file.archive_key, file.size)) as contents:
         result = run.contents(contents)
     return replace(result, partner=file.partner, name=file.original_name)

@@ -19,6 +19,7 @@ from gateway.app.ingest import (
     Ports,
     ingest,
     ingest_kept,
+    kept_contents,
     preview_replay,
 )
 from gateway.app.outbound.react import react_to_file
@@ -55,7 +56,7 @@ from gateway.config.settings import load_config
 from gateway.domain.return_case import ReturnCase
 from gateway.errors import ArchivedBytesMissing, ConfigError
 from gateway.model.canonical_json import to_json
-from gateway.model.payload import PayloadKind, payload_kind
+from gateway.model.payload import PayloadKind, contents_kind, xml_bytes
 from gateway.model.states import FAILED_STATES, STORED_STATES, UNTROUBLED_STATES, FileState
 from gateway.monitoring.logs import Progress, timed_if_big
 from gateway.recall import read_recall
@@ -527,14 +528,16 @@ def _show_replay_diff(store: GatewayStore, ports: Ports, settings: IngestSetting
                       stored: StoredFile) -> None:
     """What a replay would change (state, documents) and, for X12, the mapping findings it
     would record: why a set still would not map."""
-    data = ports.archive.get(stored.archive_key)
     state, findings = stored.state, []
-    if payload_kind(data) is PayloadKind.XML:
-        result = read_recall(data, max_bytes=settings.rules.limits.xml_bytes)
-        after = [to_json(result.notice)] if result.accepted and result.notice else []
-    else:
-        preview = preview_replay(data, stored.partner, ports, settings)
-        after, state, findings = preview.documents, preview.state, preview.findings
+    kept = KeptFile(stored.sha256, stored.archive_key, stored.size)
+    with kept_contents(ports.archive, kept) as contents:  # a big file streamed, as ingest
+        if contents_kind(contents) is PayloadKind.XML:
+            limit = settings.rules.limits.xml_bytes
+            result = read_recall(xml_bytes(contents, limit), max_bytes=limit)
+            after = [to_json(result.notice)] if result.accepted and result.notice else []
+        else:
+            preview = preview_replay(contents, stored.partner, ports, settings)
+            after, state, findings = preview.documents, preview.state, preview.findings
     before = [json.loads(d.body) for d in store.documents_of_file(stored.id)
               if d.direction == "in"]  # not our answers to it: a replay keeps those
     name = f"file #{stored.id} {_named(stored)}"

@@ -299,17 +299,29 @@ def iter_raw_segments(text: Text, start: int, stop: int,
 def _streamed_segments(text: StreamText, start: int, stop: int,
                        terminator: str) -> Iterator[tuple[int, int, str]]:
     """A streamed text walked a piece at a time: a segment cut by a piece's end is carried
-    over to the next piece, so offsets and segments are those of the whole text."""
-    carried, carried_at = "", start
+    over to the next piece, so offsets and segments are those of the whole text. A segment
+    that spans many pieces (a hostile file without terminators) is joined once, at its end,
+    never piece by piece: the walk stays linear in the file."""
+    carried: list[str] = []  # the pieces of a segment no terminator has ended yet
+    carried_at = start
+    overlap = len(terminator) - 1
+    tail = ""  # the carried text's last characters: a terminator may begin in them
+    end_of_text = min(stop, len(text))
     for at, piece in text.pieces(start, stop):
-        window = carried + piece if carried else piece
-        base = at - len(carried)
-        last = at + len(piece) >= min(stop, len(text))
-        rest = yield from _segments(window, 0, len(window), terminator, base=base,
-                                    tail=last)
-        carried, carried_at = window[rest:], base + rest
+        last = at + len(piece) >= end_of_text
+        if carried and not last and terminator not in tail + piece:
+            carried.append(piece)
+            tail = (tail + piece)[-overlap:] if overlap else ""
+            continue
+        window = "".join([*carried, piece])
+        base = carried_at if carried else at
+        rest = yield from _segments(window, 0, len(window), terminator, base=base, tail=last)
+        remainder = window[rest:]
+        carried, carried_at = ([remainder] if remainder else []), base + rest
+        tail = remainder[-overlap:] if overlap else ""
     if carried:  # only when the text shrank under us; read it as the end of the text
-        yield from _segments(carried, 0, len(carried), terminator, base=carried_at)
+        rest_text = "".join(carried)
+        yield from _segments(rest_text, 0, len(rest_text), terminator, base=carried_at)
 
 
 def _segments(text: str, start: int, stop: int, terminator: str, *, base: int = 0,

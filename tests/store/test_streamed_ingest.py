@@ -4,7 +4,8 @@ The archive keeps what a download writes, hashed as it arrives (nothing of a fai
 `ingest_kept` of a file over ``HELD_WHOLE_BYTES`` reads it from the archive a chunk at a time
 and must store exactly what `ingest` of the same bytes in memory stores: state, reason,
 findings, documents and acknowledgements, for X12 (valid, defective, several interchanges) and
-for XML; a poll never asks the channel for a file's bytes whole; a replay streams too.
+for XML; a poll never asks the channel for a file's bytes whole; a replay and its preview
+stream too, and the console's raw view reads only the head it shows.
 """
 
 from __future__ import annotations
@@ -18,11 +19,19 @@ from typing import Any
 import pytest
 
 from gateway.app import ingest as ingest_module
-from gateway.app.ingest import IngestSettings, Ports, ingest, ingest_kept, replay
+from gateway.app.ingest import (
+    IngestSettings,
+    Ports,
+    ingest,
+    ingest_kept,
+    preview_replay,
+    replay,
+)
 from gateway.app.poll import poll_once
 from gateway.app.ports import Sink
 from gateway.bootstrap import ingest_ports
 from gateway.config.partners import read_partner
+from gateway.console.rawfile import raw_view
 from gateway.store.archive import FileArchive
 from gateway.store.repository import SqlStore
 from gateway.transport.local import LocalChannel
@@ -191,3 +200,27 @@ def test_gateway_validate_streams_a_big_file_and_says_the_same(
     command.main(["validate", "--json", *paths])
     assert capsys.readouterr().out == in_memory
     assert opened and bytes not in opened and io.BufferedReader in opened
+
+
+def test_a_replay_preview_reads_a_stream_as_the_bytes(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    space = _Workspace(tmp_path, "preview")
+    data = (SAMPLES / "valid" / "856-pick-pack-004010.x12").read_bytes()
+    expected = preview_replay(data, "acme", space.ports, space.settings)
+    monkeypatch.setattr(text_module, "CHUNK_BYTES", 11)
+    assert preview_replay(io.BytesIO(data), "acme", space.ports, space.settings) == expected
+    assert expected.documents  # not vacuous
+
+
+def test_the_console_shows_the_head_of_a_big_file_without_reading_it_all(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    archive = FileArchive(tmp_path / "archive")
+    data = (SAMPLES / "valid" / "856-pick-pack-004010.x12").read_bytes() * 200
+    _, key = archive.put(data)
+
+    def whole(archive: FileArchive, key: str) -> bytes:
+        raise AssertionError("the whole file was read for its first bytes")
+    monkeypatch.setattr(FileArchive, "get", whole)
+    view = raw_view(archive, key, 4_096)
+    assert (view.shown_bytes, view.total_bytes, view.truncated) == (4_096, len(data), True)
+    assert view.lines[0].startswith("ISA*00*")

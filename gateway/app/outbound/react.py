@@ -15,13 +15,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from gateway.app.case_events import record_case_events
-from gateway.app.cases import documents_kept_for_a_file
+from gateway.app.case_events import record_events_of
+from gateway.app.cases import cases_for, documents_kept_for_a_file
 from gateway.app.ingest import IngestResult
 from gateway.app.outbound.decisions import Answer, decide_new_requests
 from gateway.app.outbound.failures import FollowUpFailure, read_back, recorded
 from gateway.app.outbound.recalls import Notified, notify_affected_partners
-from gateway.app.outbound.status import Transition, queue_status_updates
+from gateway.app.outbound.status import Transition, status_updates_of
 from gateway.app.outbound.terms import Outbound
 from gateway.app.ports import StoredDocument
 
@@ -76,12 +76,16 @@ def _react(context: Outbound, documents: list[StoredDocument], now: datetime,
             continue  # nothing can be decided or told from a document that does not read
         with recorded(reactions.failures, [document], "deciding the return request"):
             reactions.answers += decide_new_requests(context, [document], now)
+        view = None  # the document's cases, folded once for both steps below
         if document.kind != "recall-notice":
             with recorded(reactions.failures, [document], "status updates"):
-                reactions.updates += queue_status_updates(context, [document.reference], now,
-                                                          file_id, seen=cases_done)
+                view = cases_for(context.store, document.reference)
+                reactions.updates += status_updates_of(context, view, now, file_id,
+                                                       seen=cases_done)
         with recorded(reactions.failures, [document], "case events"):
-            record_case_events(context.store, [document.reference], now, seen=cases_in_feed)
+            if view is None:
+                view = cases_for(context.store, document.reference)
+            record_events_of(context.store, view, now, seen=cases_in_feed)
     _notify(context, documents, now, file_id, reactions)
     return reactions
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from gateway.app.cases import CaseDocuments, case_documents, cases_for
+from gateway.app.cases import CaseDocuments, CaseView, case_documents, cases_for
 from gateway.app.outbound.queue import next_document_id, queue_unwritable, queue_x12, queue_xml
 from gateway.app.outbound.terms import Outbound
 from gateway.app.partners import PartnerSettings
@@ -45,17 +45,24 @@ def queue_status_updates(context: Outbound, references: Iterable[str], now: date
     """Every subscribed transition of the cases ``references`` belong to, queued unless it
     already was; the ones queued now. ``seen``: ids of cases already done by the caller (and
     filled with those done here), so calls for several references look at a case once."""
-    queued: list[Transition] = []
     seen = set() if seen is None else seen
-    for reference in references:
-        view = cases_for(context.store, reference)
-        for case in view.cases:
-            if case.case_id in seen:
-                continue
-            seen.add(case.case_id)
-            for transition in transitions_to_tell(context, case, case_documents(view, case)):
-                if _queue(context, transition, file_id, now):
-                    queued.append(transition)
+    return [transition for reference in references
+            for transition in status_updates_of(context, cases_for(context.store, reference),
+                                                now, file_id, seen=seen)]
+
+
+def status_updates_of(context: Outbound, view: CaseView, now: datetime,
+                      file_id: int | None = None, *, seen: set[str]) -> list[Transition]:
+    """`queue_status_updates` of cases already folded: queuing them stores no document, so
+    the same fold serves the event feed after it (`gateway.app.case_events`)."""
+    queued: list[Transition] = []
+    for case in view.cases:
+        if case.case_id in seen:
+            continue
+        seen.add(case.case_id)
+        for transition in transitions_to_tell(context, case, case_documents(view, case)):
+            if _queue(context, transition, file_id, now):
+                queued.append(transition)
     return queued
 
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from gateway.app.case_events import record_case_events
+from gateway.app.case_events import record_events_of
 from gateway.app.cases import case_step_body, cases_for
 from gateway.app.events import record_document
-from gateway.app.outbound.status import Transition, queue_status_updates
+from gateway.app.outbound.status import Transition, status_updates_of
 from gateway.app.outbound.terms import Outbound
 from gateway.model.states import CaseState
 
@@ -44,6 +44,7 @@ def record_case_step(context: Outbound, reference: str, state: CaseState, *, not
                         reference=reference[:80],
                         keys=[(key.kind.value, key.value) for key in case.keys], at=now,
                         direction="internal")
-    updates = queue_status_updates(context, [reference], now)
-    record_case_events(context.store, [reference], now)
+    view = cases_for(context.store, reference)  # with the step: one fold for both
+    updates = status_updates_of(context, view, now, seen=set())
+    record_events_of(context.store, view, now, seen=set())
     return RecordedStep(case.case_id, state, now, already=False, updates=tuple(updates))
