@@ -80,6 +80,9 @@ class EventRecord:
     # re-run of the follow-ups): the store keeps one event per key. None: none needed.
     dedupe_key: str | None = None
     event_id: str = field(default_factory=new_event_id)
+    # A stored document's JSON, which the store writes as ``data["document"]`` as it is: a
+    # big document is never parsed back into objects for its event.
+    document_json: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,21 +127,50 @@ class DocumentWriter(EventWriter, Protocol):
                      direction: str = "in", items: Iterable[tuple[str, str]] = ()) -> int: ...
 
 
+@dataclass(frozen=True, slots=True)
+class DocumentRecord:
+    """A canonical document as the store keeps it: its JSON text with its kind, reference,
+    correlation keys and item identifiers. Ingest makes it as soon as a set is mapped, so a
+    file of several big sets holds one set's document as objects at a time, not all of them."""
+
+    kind: str  # the JSON's "kind": return-authorization, return-shipment, ...
+    reference: str
+    body: str  # the canonical JSON
+    keys: tuple[tuple[str, str], ...]
+    items: tuple[tuple[str, str], ...]  # `gateway.app.items.item_keys`
+
+
+def document_record(body: Mapping[str, Any], reference: str,
+                    keys: Iterable[tuple[str, str]]) -> DocumentRecord:
+    return DocumentRecord(str(body["kind"]), reference, json.dumps(body),
+                          tuple(sorted(set(keys))), tuple(sorted(item_keys(body))))
+
+
 def record_document(tx: DocumentWriter, file_id: int | None, partner: str, *,
                     body: Mapping[str, Any], reference: str, keys: Iterable[tuple[str, str]],
                     at: datetime, direction: str = "in") -> int:
     """Store a canonical document (``body``, its JSON) with its keys and item identifiers
     (`gateway.app.items`), and its event, in ``tx``; its id."""
-    keys = tuple(sorted(set(keys)))
-    kind = str(body["kind"])
-    document_id = tx.add_document(file_id, partner, kind=kind, reference=reference,
-                                  body=json.dumps(body), keys=keys, created_at=at,
-                                  direction=direction, items=sorted(item_keys(body)))
-    tx.add_event(EventRecord(
-        _DOCUMENT_EVENTS[direction], partner, at,
-        {"document_id": document_id, "kind": kind, "reference": reference,
-         "direction": direction, "document": body},
-        keys=keys, file_id=file_id, document_id=document_id))
+    return store_document(tx, file_id, partner, document_record(body, reference, keys),
+                          at=at, direction=direction, body=body)
+
+
+def store_document(tx: DocumentWriter, file_id: int | None, partner: str,
+                   record: DocumentRecord, *, at: datetime, direction: str = "in",
+                   body: Mapping[str, Any] | None = None) -> int:
+    """`record_document` of a document already in its stored form (its event carries the
+    stored JSON as it is); ``body``, when the caller still has it, goes in the event instead."""
+    document_id = tx.add_document(file_id, partner, kind=record.kind,
+                                  reference=record.reference, body=record.body,
+                                  keys=record.keys, created_at=at, direction=direction,
+                                  items=list(record.items))
+    data: dict[str, Any] = {"document_id": document_id, "kind": record.kind,
+                            "reference": record.reference, "direction": direction}
+    if body is not None:
+        data["document"] = body
+    tx.add_event(EventRecord(_DOCUMENT_EVENTS[direction], partner, at, data, keys=record.keys,
+                             file_id=file_id, document_id=document_id,
+                             document_json=None if body is not None else record.body))
     return document_id
 
 

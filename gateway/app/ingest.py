@@ -43,7 +43,14 @@ from gateway.app.ack_matching import reconcile_acknowledgements
 from gateway.app.advice import advice_record
 from gateway.app.cases import notice_issuers
 from gateway.app.control_numbers import DurableControlNumbers
-from gateway.app.events import file_event, recipient_responded_event, record_document
+from gateway.app.events import (
+    DocumentRecord,
+    document_record,
+    file_event,
+    recipient_responded_event,
+    record_document,
+    store_document,
+)
 from gateway.app.faults import crash_point
 from gateway.app.partners import PartnerSettings
 from gateway.app.ports import (
@@ -64,10 +71,10 @@ from gateway.app.translate import (
     mapping_message,
     translate_x12,
 )
-from gateway.domain.authority import DocumentAuthority, PartnerDocument, document_kind
+from gateway.domain.authority import DocumentAuthority, PartnerDocument
 from gateway.domain.recall_match import claimed_ids
 from gateway.mapping.engine import Issue
-from gateway.model import RecallNotice
+from gateway.model import CanonicalDocument, RecallNotice
 from gateway.model.canonical_json import to_json
 from gateway.model.payload import PayloadKind, contents_kind, xml_bytes
 from gateway.model.states import REFUSED_STATES, FileState
@@ -301,7 +308,8 @@ class _FileRun:
             return self.xml(xml_bytes(contents, self._xml_bytes))
         settings = self.settings
         return self.x12(translate_x12(contents, self.ports.find_spec, self.partner,
-                                      timezone=settings.timezone, rules=settings.rules))
+                                      timezone=settings.timezone, rules=settings.rules,
+                                      prepare=self.prepare))
 
     def duplicate(self, earlier_id: int, reason: str) -> IngestResult:
         with self.ports.store.transaction() as tx:
@@ -518,11 +526,17 @@ class _FileRun:
                                mapped=None if duplicate else mapped)
 
     def _save_documents(self, tx: IngestTransaction, translated: list[SetTranslation]) -> int:
-        """The documents of the sets that mapped (an unmapped set's half-made one is not)."""
-        documents = [d for s in translated if (d := s.usable_document) is not None]
-        for document in documents:
-            self._save_document(tx, to_json(document), document)
-        return len(documents)
+        """The documents of the sets that mapped (an unmapped set's half-made one is not),
+        each prepared as its set was mapped (`prepare`)."""
+        prepared = [s.prepared for s in translated if s.prepared is not None]
+        for document in prepared:
+            store_document(tx, self.file_id, self.partner, document.record, at=self.now)
+        return len(prepared)
+
+    def prepare(self, document: CanonicalDocument) -> DocumentRecord:
+        """A mapped set's document in stored form (`translate_x12`'s ``prepare``)."""
+        body = to_json(document)
+        return document_record(body, _reference(body), self.ports.keys_of(document))
 
     def _save_document(self, tx: IngestTransaction, body: dict[str, object],
                        document: object) -> None:
@@ -653,10 +667,9 @@ def _set_refusal(translated: SetTranslation, authority: DocumentAuthority | None
                  lines: dict[tuple[str, str, str], int]) -> RefusedDocument | None:
     """The refusal of a set whose document is outside its sender's authority; None when the
     set made no document, or the sender may send it (or has no partner file)."""
-    document = translated.usable_document
-    if document is None or authority is None:
+    kind = translated.document_kind
+    if kind is None or authority is None:
         return None
-    kind = document_kind(document)
     why = authority.refusal(kind)
     if why is None:
         return None

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import BinaryIO
 
+from gateway.app.events import DocumentRecord
+from gateway.domain.authority import PartnerDocument, document_kind
 from gateway.mapping.engine import Issue
 from gateway.mapping.translate import MappingSpec, Translation, translate_set
 from gateway.model import CanonicalDocument, Source
@@ -47,6 +49,9 @@ class SetTranslation:
     lines: Mapping[int, int] = field(default_factory=dict)  # segment position -> file line
     version: str | None = None  # its group's GS08
     reference: str | None = None  # the number the set gives itself (BGN02, BSN02, B1001)
+    # Its document in stored form, when the caller asked for it (`translate_x12`'s
+    # ``prepare``): the objects are then let go as soon as the set is mapped.
+    prepared: PreparedDocument | None = None
 
     @property
     def document(self) -> CanonicalDocument | None:
@@ -68,6 +73,14 @@ class SetTranslation:
         return None if self.unmapped else self.document
 
     @property
+    def document_kind(self) -> PartnerDocument | None:
+        """What its usable document is (prepared or not), for its sender's authority."""
+        if self.prepared is not None:
+            return self.prepared.authority
+        document = self.usable_document
+        return None if document is None else document_kind(document)
+
+    @property
     def mapping_issues(self) -> tuple[Issue, ...]:
         """Its mapping's issues and, when it is unmapped, a last one saying what that means."""
         return (*self.issues, self._no_document()) if self.unmapped else self.issues
@@ -85,6 +98,17 @@ class SetTranslation:
                      f"validation but not mapped: {what}. Nothing of it is stored until the "
                      "mapping is fixed and the file replayed (gateway replay --unmapped)",
                      "", self.mapping or "-", code=NO_DOCUMENT)
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedDocument:
+    """A mapped set's document in the form it is stored in, with who may send it."""
+
+    authority: PartnerDocument  # what the document is, for the sender's authority
+    record: DocumentRecord
+
+
+Prepare = Callable[[CanonicalDocument], DocumentRecord]
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,19 +168,33 @@ class FileTranslation:
 
 
 def translate_x12(data: bytes | BinaryIO, find_spec: SpecFinder, partner: str | None = None,
-                  *, timezone: str = "UTC",
-                  rules: FrontDoorRules = DEFAULT_RULES) -> FileTranslation:
+                  *, timezone: str = "UTC", rules: FrontDoorRules = DEFAULT_RULES,
+                  prepare: Prepare | None = None) -> FileTranslation:
     """Validate ``data`` (bytes, or a seekable stream kept open while the result is used)
-    and map every accepted transaction set to a canonical document."""
+    and map every accepted transaction set to a canonical document. With ``prepare``, each
+    document that mapped is turned into its stored form as soon as its set is done and its
+    objects let go (`SetTranslation.prepared`): a file of five 20 MB ASNs then holds one
+    ASN's objects at a time, and the others as JSON."""
     assessment = assess(data, rules)
     result = FileTranslation(assessment)
     for interchange_result in assessment.interchanges:
         for group_result in interchange_result.groups:
             for set_result in group_result.sets:
-                result.sets.append(_translate_set(
+                translated = _translate_set(
                     assessment, (interchange_result, group_result, set_result), find_spec,
-                    partner, timezone))
+                    partner, timezone)
+                result.sets.append(translated if prepare is None
+                                   else _prepared(translated, prepare))
     return result
+
+
+def _prepared(translated: SetTranslation, prepare: Prepare) -> SetTranslation:
+    document = translated.usable_document
+    if document is None or translated.translation is None:
+        return translated
+    handed_on = replace(translated.translation, document=None, handed_on=True)
+    return replace(translated, translation=handed_on, prepared=PreparedDocument(
+        document_kind(document), prepare(document)))
 
 
 Found = tuple[InterchangeResult, GroupResult, SetResult]

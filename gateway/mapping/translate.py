@@ -83,10 +83,14 @@ def merge(stock: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, An
 class Translation:
     document: CanonicalDocument | None
     issues: tuple[Issue, ...]
+    # The document was made and handed on in its stored form (ingest keeps the JSON, not the
+    # objects): ``document`` is None, yet the set did map.
+    handed_on: bool = False
 
     @property
     def ok(self) -> bool:
-        return self.document is not None and not any(i.severity == "error" for i in self.issues)
+        made = self.document is not None or self.handed_on
+        return made and not any(i.severity == "error" for i in self.issues)
 
 
 def translate_set(spec: MappingSpec, segments: Iterable[list[str]], source: Source, *,

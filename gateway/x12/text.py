@@ -305,20 +305,20 @@ def _streamed_segments(text: StreamText, start: int, stop: int,
     carried: list[str] = []  # the pieces of a segment no terminator has ended yet
     carried_at = start
     overlap = len(terminator) - 1
-    tail = ""  # the carried text's last characters: a terminator may begin in them
+    ending = ""  # the carried text's last characters: a terminator may begin in them
     end_of_text = min(stop, len(text))
     for at, piece in text.pieces(start, stop):
         last = at + len(piece) >= end_of_text
-        if carried and not last and terminator not in tail + piece:
+        if carried and not last and terminator not in ending + piece:
             carried.append(piece)
-            tail = (tail + piece)[-overlap:] if overlap else ""
+            ending = (ending + piece)[-overlap:] if overlap else ""
             continue
         window = "".join([*carried, piece])
         base = carried_at if carried else at
         rest = yield from _segments(window, 0, len(window), terminator, base=base, tail=last)
         remainder = window[rest:]
         carried, carried_at = ([remainder] if remainder else []), base + rest
-        tail = remainder[-overlap:] if overlap else ""
+        ending = remainder[-overlap:] if overlap else ""
     if carried:  # only when the text shrank under us; read it as the end of the text
         rest_text = "".join(carried)
         yield from _segments(rest_text, 0, len(rest_text), terminator, base=carried_at)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -29,9 +30,11 @@ from gateway.app.ingest import (
 )
 from gateway.app.poll import poll_once
 from gateway.app.ports import Sink
+from gateway.app.translate import FileTranslation, SetTranslation, translate_x12
 from gateway.bootstrap import ingest_ports
 from gateway.config.partners import read_partner
 from gateway.console.rawfile import raw_view
+from gateway.model.canonical_json import to_json
 from gateway.store.archive import FileArchive
 from gateway.store.repository import SqlStore
 from gateway.transport.local import LocalChannel
@@ -224,3 +227,28 @@ def test_the_console_shows_the_head_of_a_big_file_without_reading_it_all(
     view = raw_view(archive, key, 4_096)
     assert (view.shown_bytes, view.total_bytes, view.truncated) == (4_096, len(data), True)
     assert view.lines[0].startswith("ISA*00*")
+
+
+def test_documents_are_stored_as_prepared_when_their_set_was_mapped(tmp_path: Path) -> None:
+    """Ingest turns each set's document into its stored form as the set is mapped and lets
+    the objects go; what it stores (documents and their events) is what the objects say."""
+    space = _Workspace(tmp_path, "prepared")
+    data = (SAMPLES / "valid" / "two-interchanges.x12").read_bytes()
+    expected = translate_x12(data, space.ports.find_spec, "acme").usable_documents
+    seen: list[SetTranslation] = []
+    real = ingest_module._FileRun.x12
+
+    def watched(run: Any, result: FileTranslation) -> Any:
+        seen.extend(result.sets)
+        return real(run, result)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(ingest_module._FileRun, "x12", watched)
+        result = ingest(data, "two.x12", "acme", space.ports, space.settings, now=NOW)
+    stored = space.store.documents_of_file(result.file_id)
+    assert len(expected) == len(stored) == 2
+    assert [json.loads(d.body) for d in stored] == [to_json(d) for d in expected]
+    mapped = [s for s in seen if s.prepared is not None]
+    assert len(mapped) == 2 and all(s.document is None and not s.unmapped for s in mapped)
+    events = [e for e in space.store.events_after(0, limit=100)
+              if e.document_id is not None]
+    assert [e.data["document"] for e in events] == [json.loads(d.body) for d in stored]
