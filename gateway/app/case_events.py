@@ -2,9 +2,9 @@
 
 A case is derived from its documents (`gateway.app.cases`), so its moves are known only once
 the documents are stored: the follow-ups of each stored file (`gateway.app.outbound.react`)
-and each step a person records call `record_case_events`, which writes, in one transaction
-per case, an event for every move of its timeline and every recall hold the feed has not had
-yet:
+and each step a person records fold the case and call `record_events_of`, which writes, in
+one transaction per case, an event for every move of its timeline and every recall hold the
+feed has not had yet:
 
 * ``case.state-changed``: the case went from ``state_before`` to ``state_after`` at ``at``
   because of a document (``cause``); ``partner`` is whoever sent that document;
@@ -17,12 +17,11 @@ re-run of the follow-ups after a crash, or a later file of the same case, never 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Protocol
 
-from gateway.app.cases import CaseView, case_documents, cases_for
+from gateway.app.cases import CaseView, case_documents
 from gateway.app.events import EventRecord, EventType, EventWriter
 from gateway.app.ports import DocumentReader
 from gateway.domain.recall_match import RecallMatch
@@ -44,19 +43,12 @@ class CaseEventStore(DocumentReader, Protocol):
     def transaction(self) -> AbstractContextManager[CaseEventWriter]: ...
 
 
-def record_case_events(store: CaseEventStore, references: Iterable[str], now: datetime, *,
-                       seen: set[str] | None = None) -> int:
-    """The moves and holds of the cases ``references`` pick that the feed lacks; how many
-    events were written. A move happened when its document says; a hold is placed ``now``.
-    ``seen``: case ids already done in this run (skipped, then added)."""
-    seen = set() if seen is None else seen
-    return sum(record_events_of(store, cases_for(store, reference), now, seen=seen)
-               for reference in references)
-
-
 def record_events_of(store: CaseEventStore, view: CaseView, now: datetime, *,
                      seen: set[str]) -> int:
-    """`record_case_events` of cases already folded."""
+    """The moves and holds of the cases of ``view`` (a fold: `gateway.app.cases.cases_for`)
+    that the feed lacks; how many events were written. A move happened when its document
+    says; a hold is placed ``now``. ``seen``: case ids already done in this run (skipped,
+    then added)."""
     written = 0
     for case in view.cases:
         if case.case_id in seen:

@@ -28,7 +28,9 @@ class Sink(Protocol):
     def write(self, data: bytes, /) -> int: ...
 
 
-class Source(Protocol):
+class Readable(Protocol):
+    """What a copy reads from: a binary file, or a remote file paramiko opened."""
+
     def read(self, size: int = -1, /) -> bytes: ...
 
 
@@ -626,7 +628,7 @@ class FileTooLarge(Exception):
 COPY_CHUNK_BYTES = 1 << 20  # what one read of a copy asks for
 
 
-def copy_within(source: Source, target: Sink, name: str, max_bytes: int | None) -> int:
+def copy_within(source: Readable, target: Sink, name: str, max_bytes: int | None) -> int:
     """Copy ``source`` to its end into ``target``, a chunk at a time; how many bytes.
     `FileTooLarge` as soon as more than ``max_bytes`` arrived (the rest is never read: a file
     that grows while it is read costs at most the limit)."""

@@ -32,7 +32,13 @@ from gateway.config.mappings import MappingCatalog
 from gateway.config.settings import GatewayConfig, load_config
 from gateway.errors import GatewayError
 from gateway.model import canonical_json
-from gateway.model.payload import PayloadKind, contents_kind, payload_kind, xml_bytes
+from gateway.model.payload import (
+    PayloadKind,
+    contents_kind,
+    contents_size,
+    payload_kind,
+    xml_bytes,
+)
 from gateway.monitoring.logs import configure, env_values, escape_unconfigured_logs, timed_if_big
 from gateway.recall import read_recall
 from gateway.x12.ack import FunctionalAck, OutboundAck, Ta1Policy, build_acknowledgements
@@ -257,7 +263,7 @@ def _validate_one(path: Path, contents: bytes | BinaryIO, config: GatewayConfig,
         if not as_json:
             print(cli_recall.render_text(str(path), result))
         return (0 if result.accepted else EXIT_REJECTED), cli_recall.to_json(str(path), result)
-    with timed_if_big("validating", str(path), _size(contents)):
+    with timed_if_big("validating", str(path), contents_size(contents)):
         assessment = assess(contents, config.front_door)
     if not as_json:
         print(render_text(str(path), assessment, show_info=verbose))
@@ -273,10 +279,6 @@ def _file_contents(path: Path) -> Iterator[bytes | BinaryIO]:
             yield handle.read()
         else:
             yield handle
-
-
-def _size(contents: bytes | BinaryIO) -> int:
-    return len(contents) if isinstance(contents, bytes) else contents.seek(0, os.SEEK_END)
 
 
 def _read(path: Path) -> bytes | None:

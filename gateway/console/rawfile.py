@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 
 from gateway.app.ports import Archive
 from gateway.errors import ArchivedBytesMissing
+from gateway.model.payload import contents_size
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ def raw_view(archive: Archive, key: str, cap: int) -> RawView:
     cap, not the file."""
     try:
         with archive.open(key) as stream:
-            total = stream.seek(0, io.SEEK_END)
+            total = contents_size(stream)
             stream.seek(0)
             shown = stream.read(cap)
     except (ArchivedBytesMissing, ValueError) as exc:

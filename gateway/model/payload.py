@@ -10,6 +10,7 @@ with a located "not X12" finding, so only XML takes the other road.
 
 from __future__ import annotations
 
+import io
 import re
 from enum import StrEnum
 from typing import BinaryIO
@@ -48,6 +49,11 @@ def contents_kind(contents: bytes | BinaryIO) -> PayloadKind:
         return payload_kind(contents)
     contents.seek(0)
     return payload_kind(contents.read(HEAD_BYTES))
+
+
+def contents_size(contents: bytes | BinaryIO) -> int:
+    """How many bytes a file's contents hold: its bytes, or a seekable stream to its end."""
+    return len(contents) if isinstance(contents, bytes) else contents.seek(0, io.SEEK_END)
 
 
 def xml_bytes(contents: bytes | BinaryIO, limit: int) -> bytes:

@@ -8,9 +8,9 @@ here, once, and become findings with the X12 code each maps to (TA1 note, AK905,
 
 from __future__ import annotations
 
-import io
 from typing import BinaryIO
 
+from gateway.model.payload import contents_size
 from gateway.x12 import findings as f
 from gateway.x12.findings import Finding, Level, Location, Severity, X12Code
 from gateway.x12.isa import Delimiters, IsaHeader, read_isa
@@ -40,7 +40,7 @@ def read_intake(data: bytes | BinaryIO, rules: FrontDoorRules = DEFAULT_RULES) -
     them (read in chunks and never held whole; it must stay open while the intake is used).
     Never raises on partner data. A file over the size limit is refused from its first ISA
     alone; one over a count limit is read no further."""
-    size = _size_of(data)
+    size = contents_size(data)
     too_big = size > rules.limits.file_bytes
     source = _source_text(data, head_only=too_big)
     findings = list(source.findings)
@@ -82,12 +82,6 @@ def read_intake(data: bytes | BinaryIO, rules: FrontDoorRules = DEFAULT_RULES) -
 
 
 _HEAD_WHEN_TOO_BIG = 4096  # enough for the ISA of a file refused for its size
-
-
-def _size_of(data: bytes | BinaryIO) -> int:
-    if isinstance(data, bytes):
-        return len(data)
-    return data.seek(0, io.SEEK_END)
 
 
 def _source_text(data: bytes | BinaryIO, *, head_only: bool) -> SourceText:
