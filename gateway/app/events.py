@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -127,17 +127,38 @@ class DocumentWriter(EventWriter, Protocol):
                      direction: str = "in", items: Iterable[tuple[str, str]] = ()) -> int: ...
 
 
+class JsonParts(Protocol):
+    """A document's JSON too big to hold as one string (`gateway.mapping.stream`)."""
+
+    size: int  # characters
+
+    def chunks(self) -> Iterator[str]: ...
+
+    def close(self) -> None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class DocumentRecord:
     """A canonical document as the store keeps it: its JSON text with its kind, reference,
     correlation keys and item identifiers. Ingest makes it as soon as a set is mapped, so a
-    file of several big sets holds one set's document as objects at a time, not all of them."""
+    file of several big sets holds one set's document as objects at a time, not all of them.
+    A ship notice mapped a loop at a time has its JSON in ``parts`` (on disk until it is
+    stored) and an empty ``body``."""
 
     kind: str  # the JSON's "kind": return-authorization, return-shipment, ...
     reference: str
     body: str  # the canonical JSON
     keys: tuple[tuple[str, str], ...]
     items: tuple[tuple[str, str], ...]  # `gateway.app.items.item_keys`
+    parts: JsonParts | None = None
+
+
+def body_reference(body: Mapping[str, Any]) -> str:
+    """The number a document is known by: BGN02, BSN02, B1001 or a recall's notice id."""
+    for name in ("document_id", "shipment_id", "carrier_reference", "notice_id"):
+        if body.get(name):
+            return str(body[name])
+    return ""
 
 
 def document_record(body: Mapping[str, Any], reference: str,
@@ -160,8 +181,9 @@ def store_document(tx: DocumentWriter, file_id: int | None, partner: str,
                    body: Mapping[str, Any] | None = None) -> int:
     """`record_document` of a document already in its stored form (its event carries the
     stored JSON as it is); ``body``, when the caller still has it, goes in the event instead."""
+    text = record.body if record.parts is None else _joined(record.parts)
     document_id = tx.add_document(file_id, partner, kind=record.kind,
-                                  reference=record.reference, body=record.body,
+                                  reference=record.reference, body=text,
                                   keys=record.keys, created_at=at, direction=direction,
                                   items=list(record.items))
     data: dict[str, Any] = {"document_id": document_id, "kind": record.kind,
@@ -170,8 +192,17 @@ def store_document(tx: DocumentWriter, file_id: int | None, partner: str,
         data["document"] = body
     tx.add_event(EventRecord(_DOCUMENT_EVENTS[direction], partner, at, data, keys=record.keys,
                              file_id=file_id, document_id=document_id,
-                             document_json=None if body is not None else record.body))
+                             document_json=None if body is not None else text))
     return document_id
+
+
+def _joined(parts: JsonParts) -> str:
+    """A document kept in parts as the one text the store and the event keep today (one
+    document at a time: parts stored apart and read back streamed are the next step)."""
+    try:
+        return "".join(parts.chunks())
+    finally:
+        parts.close()
 
 
 def file_event(file_id: int, partner: str, name: str, state: FileState, *,

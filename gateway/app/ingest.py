@@ -45,6 +45,7 @@ from gateway.app.cases import notice_issuers
 from gateway.app.control_numbers import DurableControlNumbers
 from gateway.app.events import (
     DocumentRecord,
+    body_reference,
     document_record,
     file_event,
     recipient_responded_event,
@@ -309,7 +310,7 @@ class _FileRun:
         settings = self.settings
         return self.x12(translate_x12(contents, self.ports.find_spec, self.partner,
                                       timezone=settings.timezone, rules=settings.rules,
-                                      prepare=self.prepare))
+                                      prepare=self.prepare, keys_of=self.ports.keys_of))
 
     def duplicate(self, earlier_id: int, reason: str) -> IngestResult:
         with self.ports.store.transaction() as tx:
@@ -536,11 +537,11 @@ class _FileRun:
     def prepare(self, document: CanonicalDocument) -> DocumentRecord:
         """A mapped set's document in stored form (`translate_x12`'s ``prepare``)."""
         body = to_json(document)
-        return document_record(body, _reference(body), self.ports.keys_of(document))
+        return document_record(body, body_reference(body), self.ports.keys_of(document))
 
     def _save_document(self, tx: IngestTransaction, body: dict[str, object],
                        document: object) -> None:
-        record_document(tx, self.file_id, self.partner, body=body, reference=_reference(body),
+        record_document(tx, self.file_id, self.partner, body=body, reference=body_reference(body),
                         keys=self.ports.keys_of(document), at=self.now)
 
     def _earlier_answers(self, tx: IngestTransaction, seen: dict[str, int]) -> list[OutboxItem]:
@@ -633,12 +634,6 @@ def _finding_rows(assessment: Assessment) -> list[FindingRow]:
         x.location.segment_tag, x.location.element_position, x.location.element_number,
         x.found, x.expected) for x in assessment.all_findings()]
 
-
-def _reference(body: dict[str, object]) -> str:
-    for name in ("document_id", "shipment_id", "carrier_reference", "notice_id"):
-        if body.get(name):
-            return str(body[name])
-    return ""
 
 
 def _file_state(assessment: Assessment, seen: dict[str, int],

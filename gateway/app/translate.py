@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import BinaryIO
 
-from gateway.app.events import DocumentRecord
+from gateway.app.events import DocumentRecord, body_reference
+from gateway.app.items import item_keys
 from gateway.domain.authority import PartnerDocument, document_kind
 from gateway.mapping.engine import Issue
+from gateway.mapping.stream import (
+    NotStreamable,
+    SpooledJson,
+    streamable,
+    translate_set_streamed,
+)
 from gateway.mapping.translate import MappingSpec, Translation, translate_set
-from gateway.model import CanonicalDocument, Source
+from gateway.model import CanonicalDocument, ReturnShipment, ShipmentNode, Source
+from gateway.model.canonical_json import to_json
 from gateway.x12.assess import (
     Assessment,
     GroupResult,
@@ -109,6 +117,11 @@ class PreparedDocument:
 
 
 Prepare = Callable[[CanonicalDocument], DocumentRecord]
+KeysOf = Callable[[CanonicalDocument], Iterable[tuple[str, str]]]
+# A set this large (characters from ST to SE) whose mapping allows it is mapped a loop at a
+# time (`gateway.mapping.stream`) when its document is wanted in stored form: its objects
+# would take about 17 times the set.
+STREAM_SET_CHARS = 1 << 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,23 +182,84 @@ class FileTranslation:
 
 def translate_x12(data: bytes | BinaryIO, find_spec: SpecFinder, partner: str | None = None,
                   *, timezone: str = "UTC", rules: FrontDoorRules = DEFAULT_RULES,
-                  prepare: Prepare | None = None) -> FileTranslation:
+                  prepare: Prepare | None = None, keys_of: KeysOf | None = None
+                  ) -> FileTranslation:
     """Validate ``data`` (bytes, or a seekable stream kept open while the result is used)
     and map every accepted transaction set to a canonical document. With ``prepare``, each
     document that mapped is turned into its stored form as soon as its set is done and its
     objects let go (`SetTranslation.prepared`): a file of five 20 MB ASNs then holds one
-    ASN's objects at a time, and the others as JSON."""
+    ASN's objects at a time, and the others as JSON. With ``keys_of`` too (the correlation
+    keys of a document), a set over `STREAM_SET_CHARS` whose mapping allows it is mapped a
+    loop at a time, its JSON kept on disk, and never becomes objects at all."""
     assessment = assess(data, rules)
     result = FileTranslation(assessment)
     for interchange_result in assessment.interchanges:
         for group_result in interchange_result.groups:
             for set_result in group_result.sets:
-                translated = _translate_set(
-                    assessment, (interchange_result, group_result, set_result), find_spec,
-                    partner, timezone)
-                result.sets.append(translated if prepare is None
+                found = (interchange_result, group_result, set_result)
+                streamed = None if prepare is None or keys_of is None else \
+                    _streamed(assessment, found, find_spec, partner, timezone=timezone,
+                              keys_of=keys_of)
+                translated = streamed or _translate_set(assessment, found, find_spec, partner,
+                                                        timezone)
+                result.sets.append(translated if prepare is None or streamed
                                    else _prepared(translated, prepare))
     return result
+
+
+def _streamed(assessment: Assessment, found: Found, find_spec: SpecFinder,
+              partner: str | None, *, timezone: str, keys_of: KeysOf) -> SetTranslation | None:
+    """A big 856 mapped a loop at a time, its document prepared as it comes; None: map it
+    whole (not accepted, small, a mapping of another shape, a hierarchy not depth first)."""
+    interchange, group, ts = found[0].interchange, found[1].group, found[2].ts
+    if ts.end - ts.start < STREAM_SET_CHARS or _why_not(
+            found[0].outcome, found[1].outcome, found[2].outcome) is not None:
+        return None
+    spec = find_spec(ts.set_id, partner)
+    if spec is None or not streamable(spec):
+        return None
+    source = Source(partner, "X12", interchange.control, group.control, ts.control,
+                    group.version, spec.name)
+    indexed = _Indexed(keys_of)
+    try:
+        mapped = translate_set_streamed(
+            spec, assessment.intake.set_segments(interchange, ts), source,
+            component_separator=interchange.header.delimiters.component, timezone=timezone,
+            node_seen=indexed.node)
+    except NotStreamable as why:
+        log.info("transaction set 856 %s is mapped whole: %s", ts.control, why)
+        return None
+    translation = Translation(None, mapped.issues, handed_on=mapped.header is not None)
+    prepared = None
+    if mapped.ok and mapped.header is not None and mapped.json is not None:
+        prepared = PreparedDocument(document_kind(mapped.header),
+                                    indexed.record(mapped.header, mapped.json))
+    elif mapped.json is not None:
+        mapped.json.close()
+    return SetTranslation(ts.set_id, interchange.control, group.control, ts.control,
+                          translation, expects_document=True, mapping=spec.name,
+                          lines=_lines(assessment, found, translation), version=group.version,
+                          reference=_own_number(assessment, found), prepared=prepared)
+
+
+class _Indexed:
+    """The correlation keys and item identifiers of a streamed ship notice, gathered node by
+    node (what `document_record` reads from the whole document)."""
+
+    def __init__(self, keys_of: KeysOf) -> None:
+        self.keys_of = keys_of
+        self.keys: set[tuple[str, str]] = set()
+        self.items: set[tuple[str, str]] = set()
+
+    def node(self, node: ShipmentNode) -> None:
+        self.keys.update(self.keys_of(ReturnShipment(shipment_id="", hierarchy=(node,))))
+        self.items.update(item_keys(to_json(node)))
+
+    def record(self, header: ReturnShipment, parts: SpooledJson) -> DocumentRecord:
+        body = to_json(header)
+        return DocumentRecord(str(body["kind"]), body_reference(body), "",
+                              tuple(sorted(self.keys | set(self.keys_of(header)))),
+                              tuple(sorted(self.items | item_keys(body))), parts)
 
 
 def _prepared(translated: SetTranslation, prepare: Prepare) -> SetTranslation:

@@ -63,13 +63,33 @@ def _dataclass(cls: Any, raw: Any, ctx: Context, rule: str) -> Any:
     if unknown:
         raise _Misfit(f"{sorted(unknown)[0]!r} is not a field of {cls.__name__} "
                       f"(fields: {', '.join(fields.plans)})")
-    values = {name: plan(raw[name], ctx, f"{rule}.{name}")
-              for name, plan in fields.plans.items() if name in raw}
-    missing = [name for name in fields.required if values.get(name) is None]
+    values, missing = typed_fields(cls, raw, ctx, rule)
     if missing:
-        raise _Misfit(f"{cls.__name__} needs {', '.join(missing)}, which the mapping did "
-                      "not find", REQUIRED_MISSING)
+        raise _Misfit(missing_message(cls, missing), REQUIRED_MISSING)
     return cls(**values)
+
+
+def typed_fields(cls: Any, raw: dict[str, Any], ctx: Context, rule: str, *,
+                 leave_out: frozenset[str] = frozenset()
+                 ) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """Each field of ``raw`` (fields of ``cls`` only) typed as `build` types it, its issues
+    reported, and the required fields left without a value. The fields in ``leave_out`` are
+    the caller's (a streamed node's children, typed as they come)."""
+    fields = _fields(cls)
+    values = {name: plan(raw[name], ctx, f"{rule}.{name}")
+              for name, plan in fields.plans.items() if name in raw and name not in leave_out}
+    missing = tuple(name for name in fields.required
+                    if values.get(name) is None and name not in leave_out)
+    return values, missing
+
+
+def missing_message(cls: Any, missing: tuple[str, ...]) -> str:
+    return f"{cls.__name__} needs {', '.join(missing)}, which the mapping did not find"
+
+
+def model_fields(cls: Any) -> frozenset[str]:
+    """The fields of model class ``cls`` a mapping may set."""
+    return frozenset(_fields(cls).plans)
 
 
 _Plan = Callable[[Any, Context, str], Any]
@@ -130,7 +150,7 @@ def _group_plan(cls: Any) -> _Plan:
         try:
             return _dataclass(cls, raw, ctx, rule)
         except _Misfit as exc:
-            ctx.issue(str(exc), rule, _origin(ctx, rule, raw), code=exc.code)
+            ctx.issue(str(exc), rule, origin_of(ctx, rule, raw), code=exc.code)
             return None
     return typed
 
@@ -149,7 +169,7 @@ def _scalar(hint: Any, raw: Any, ctx: Context, rule: str) -> Any:
         return None
 
 
-def _origin(ctx: Context, rule: str, raw: Any) -> Any:
+def origin_of(ctx: Context, rule: str, raw: Any) -> Any:
     """The segment a group of fields was read from: that of its first field read."""
     if isinstance(raw, dict):
         return next((ctx.origins[f"{rule}.{name}"] for name in raw

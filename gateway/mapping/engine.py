@@ -130,6 +130,11 @@ def _evaluate_mapping(spec: Mapping[str, Any], scope: Scope, item: Segment | Non
     return _scalar(spec, scope, item, ctx, rule)
 
 
+def evaluate_item(spec: Mapping[str, Any], scope: Scope, ctx: Context, rule: str) -> Any:
+    """One item of an ``each_loop`` rule, read from one loop instance (``scope``)."""
+    return _item_value(spec, scope, None, ctx, rule)
+
+
 def _item_value(spec: Mapping[str, Any], scope: Scope, segment: Segment | None, ctx: Context,
                 rule: str) -> Any:
     if "fields" in spec:

@@ -56,6 +56,8 @@ class Scope:
     # The children by loop name, kept as they are added: an ASN's root holds tens of thousands
     # of HL loops, and finding a name's loops (or the next ordinal) must not scan them all.
     _named: dict[str, list[Scope]] = field(default_factory=dict)
+    # Children let go (`release_children`) by loop name: still counted for the next ordinal.
+    _released: dict[str, int] = field(default_factory=dict)
 
     @property
     def label(self) -> str:
@@ -63,6 +65,17 @@ class Scope:
 
     def loops(self, name: str) -> list[Scope]:
         return self._named.get(name, [])
+
+    def next_ordinal(self, name: str) -> int:
+        return len(self.loops(name)) + self._released.get(name, 0) + 1
+
+    def release_children(self) -> None:
+        """Forget the loops read so far (a streamed mapping is done with them); the loops
+        that follow are still numbered after them."""
+        for name, children in self._named.items():
+            self._released[name] = self._released.get(name, 0) + len(children)
+        self._named.clear()
+        self.children.clear()
 
     def add_child(self, child: Scope) -> None:
         self.children.append(child)
@@ -80,16 +93,18 @@ def build_scopes(segments: Iterable[Segment], loops: Mapping[str, Any]) -> Scope
     root = Scope(LoopSpec.root(loops), 1)
     current = root
     for segment in segments:
-        current = _place(current, segment)
+        current = place(current, segment)
     return root
 
 
-def _place(current: Scope, segment: Segment) -> Scope:
+def place(current: Scope, segment: Segment) -> Scope:
+    """Put ``segment`` in the innermost loop around ``current`` that can hold it (a new
+    loop when it starts one); the scope that holds it."""
     scope: Scope | None = current
     while scope is not None:
         nested = scope.spec.loops.get(segment.tag)
         if nested is not None:
-            child = Scope(nested, len(scope.loops(nested.name)) + 1, scope, [segment])
+            child = Scope(nested, scope.next_ordinal(nested.name), scope, [segment])
             scope.add_child(child)
             return child
         if segment.tag in scope.spec.members or scope.parent is None:

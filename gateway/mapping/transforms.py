@@ -72,6 +72,9 @@ def _zone(code: str, ctx: Context) -> tuple[tzinfo, bool]:
     return ZoneInfo(ctx.timezone), True
 
 
+HIERARCHY_RULE = "fields.hierarchy"  # the rule an 856 mapping reads its HL loops under
+
+
 @transform("hl_tree")
 def hl_tree(document: dict[str, Any], ctx: Context) -> dict[str, Any]:
     """856 finish step: the flat HL list becomes a tree by HL02 parent ids.
@@ -80,19 +83,67 @@ def hl_tree(document: dict[str, Any], ctx: Context) -> dict[str, Any]:
     send) becomes a root of its own rather than being lost; the issue is reported.
     """
     nodes = document.get("hierarchy", [])
-    by_id = {node.get("hl_id"): {**node, "children": []} for node in nodes}
+    by_id: dict[Any, dict[str, Any]] = {}
+    flat_index: dict[int, int] = {}  # id() of a nested node -> its number in the flat list
+    for number, node in enumerate(nodes, start=1):
+        nested = {**node, "children": []}
+        by_id[node.get("hl_id")] = nested
+        flat_index[id(nested)] = number
     roots = []
     for node in by_id.values():
         parent = by_id.get(node.get("parent_id"))
         if parent is None or parent is node:
             if node.get("parent_id"):
-                ctx.issue(f"HL {node.get('hl_id')} names parent {node.get('parent_id')}, "
-                          "which is not in the set; kept as a root", "hierarchy",
-                          severity="warning")
+                ctx.issue(orphan_message(node), "hierarchy", severity="warning")
             roots.append(node)
         else:
             parent["children"].append(node)
+    _rename_origins(ctx, _nested_rules(roots, flat_index))
     return {**document, "hierarchy": roots, "hierarchy_depth": _depth(roots)}
+
+
+def orphan_message(node: dict[str, Any]) -> str:
+    return (f"HL {node.get('hl_id')} names parent {node.get('parent_id')}, which is not in "
+            "the set; kept as a root")
+
+
+def child_rule(parent_rule: str, number: int) -> str:
+    """The rule a nested node is typed under: ``fields.hierarchy[1].children[3]``."""
+    return f"{parent_rule}.children[{number}]"
+
+
+def root_rule(number: int) -> str:
+    return f"{HIERARCHY_RULE}[{number}]"
+
+
+def _nested_rules(roots: list[dict[str, Any]], flat_index: dict[int, int]) -> dict[int, str]:
+    """Each node's number in the flat list -> the rule it is typed under once nested."""
+    rules: dict[int, str] = {}
+    pending = [(root_rule(n), root) for n, root in enumerate(roots, start=1)]
+    while pending:
+        rule, node = pending.pop()
+        rules[flat_index[id(node)]] = rule
+        pending.extend((child_rule(rule, n), child)
+                       for n, child in enumerate(node["children"], start=1))
+    return rules
+
+
+def _rename_origins(ctx: Context, rules: dict[int, str]) -> None:
+    """Where each node's values were read was noted under its flat rule (`fields.hierarchy[57]
+    .quantity_shipped.value`); typing the tree asks under the nested one, so a value it refuses
+    is located at its segment."""
+    renamed = {}
+    prefix = f"{HIERARCHY_RULE}["
+    for key, segment in ctx.origins.items():
+        if not key.startswith(prefix):
+            renamed[key] = segment
+            continue
+        close = key.index("]", len(prefix))
+        nested = rules.get(int(key[len(prefix):close]))
+        if nested is not None:
+            renamed[nested + key[close + 1:]] = segment
+    ctx.origins.clear()
+    ctx.origins.update(renamed)
 
 
 def _depth(nodes: list[dict[str, Any]]) -> int:

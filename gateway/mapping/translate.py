@@ -25,7 +25,7 @@ TARGETS: dict[str, type[Any]] = {
     "shipment-status": ShipmentStatusReport,
 }
 _TOP_KEYS = {"transaction_set", "target", "description", "loops", "tables", "fields", "finish"}
-_ENVELOPE = ("ST", "SE")
+ENVELOPE_TAGS = ("ST", "SE")
 
 
 class MappingSpecError(ValueError):
@@ -97,26 +97,27 @@ def translate_set(spec: MappingSpec, segments: Iterable[list[str]], source: Sour
                   component_separator: str = ">", timezone: str = "UTC") -> Translation:
     """Map one transaction set (its segments ST..SE as element lists) to a canonical document."""
     numbered = [Segment(n, tuple(s)) for n, s in enumerate(segments, start=1)]
-    body = [s for s in numbered if s.tag not in _ENVELOPE]
+    body = [s for s in numbered if s.tag not in ENVELOPE_TAGS]
     root = build_scopes(body, spec.loops)
     ctx = Context(spec.tables, TRANSFORMS, spec.name, source.partner, component_separator,
                   timezone)
     raw = evaluate_fields(spec.fields, root, None, ctx, "fields")
     for step in spec.finish:
         raw = TRANSFORMS[step](raw, ctx)
-    raw["unmapped"] = [_unmapped(s, label) for s, label in _labelled(root)
+    raw["unmapped"] = [unmapped_segment(s, label) for s, label in labelled_segments(root)
                        if s.position not in ctx.claimed]
     raw["source"] = source
     document = build(TARGETS[spec.target], raw, ctx)
     return Translation(document, tuple(ctx.issues))
 
 
-def _labelled(scope: Scope) -> list[tuple[Segment, str]]:
+def labelled_segments(scope: Scope) -> list[tuple[Segment, str]]:
+    """Every segment of ``scope`` and its loops, in order, with the loop it is in."""
     found = [(s, scope.label) for s in scope.segments]
     for child in scope.children:
-        found.extend(_labelled(child))
+        found.extend(labelled_segments(child))
     return sorted(found, key=lambda pair: pair[0].position)
 
 
-def _unmapped(segment: Segment, label: str) -> UnmappedSegment:
+def unmapped_segment(segment: Segment, label: str) -> UnmappedSegment:
     return UnmappedSegment(segment.position, segment.tag, segment.elements[1:], label)

@@ -18,8 +18,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from gateway.app import ingest as ingest_module
+from gateway.app import translate as translate_module
 from gateway.app.ingest import (
     IngestSettings,
     Ports,
@@ -37,6 +39,7 @@ from gateway.console.rawfile import raw_view
 from gateway.model.canonical_json import to_json
 from gateway.store.archive import FileArchive
 from gateway.store.repository import SqlStore
+from gateway.store.schema import document_items, document_keys
 from gateway.transport.local import LocalChannel
 from gateway.x12 import text as text_module
 from tests.store.workspace import migrated_store
@@ -252,3 +255,34 @@ def test_documents_are_stored_as_prepared_when_their_set_was_mapped(tmp_path: Pa
     events = [e for e in space.store.events_after(0, limit=100)
               if e.document_id is not None]
     assert [e.data["document"] for e in events] == [json.loads(d.body) for d in stored]
+
+
+# --- a big ship notice mapped a loop at a time ---------------------------------------------------
+def _indexed(store: SqlStore) -> list[Any]:
+    """The keys, item identifiers and events every stored document left."""
+    with store.engine.connect() as connection:
+        keys = sorted(tuple(row) for row in connection.execute(select(document_keys)))
+        items = sorted(tuple(row) for row in connection.execute(select(document_items)))
+    return [keys, items, [(e.type, e.keys, e.data) for e in store.events_after(0, limit=1000)]]
+
+
+def test_a_ship_notice_mapped_a_loop_at_a_time_is_stored_as_one_mapped_whole(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    names = [p for p in sorted(SAMPLES.rglob("*.x12")) if b"ST*856" in p.read_bytes()]
+    whole, streamed = _Workspace(tmp_path, "whole"), _Workspace(tmp_path, "streamed")
+    expected = [whole.stored(ingest(path.read_bytes(), path.name, "acme", whole.ports,
+                                    whole.settings, now=NOW).file_id) for path in names]
+    monkeypatch.setattr(translate_module, "STREAM_SET_CHARS", 0)  # every 856 streams
+    calls: list[str] = []
+    real = translate_module.translate_set_streamed
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        calls.append(args[0].name)
+        return real(*args, **kwargs)
+    monkeypatch.setattr(translate_module, "translate_set_streamed", counted)
+    for path, wanted in zip(names, expected, strict=True):
+        result = ingest(path.read_bytes(), path.name, "acme", streamed.ports, streamed.settings,
+                        now=NOW)
+        assert streamed.stored(result.file_id) == wanted, path.name
+    assert _indexed(streamed.store) == _indexed(whole.store)
+    assert len(calls) >= len(names) - 1 and any(row[5] for row in expected)
