@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from gateway.app.parted import folded_shipment, recalled_products
 from gateway.app.ports import DocumentReader, StoredDocument, file_number_of
 from gateway.domain.correlation import keys_of, normalize
 from gateway.domain.matching import file_documents, named_by
@@ -103,8 +104,13 @@ def documents_kept_for_a_file() -> Iterator[None]:
         _LARGE_KEPT.reset(token)
 
 
-def document_from_json(stored: StoredDocument) -> CanonicalDocument | None:
-    """The typed canonical document back from its stored JSON."""
+def document_from_json(stored: StoredDocument,
+                       recalled: frozenset[str] = frozenset()) -> CanonicalDocument | None:
+    """The typed canonical document back from its stored JSON. A document kept in parts
+    comes back as a case folds it (`gateway.app.parted.folded_shipment`), with the items
+    whose product is in ``recalled`` (recall notices' product identities)."""
+    if stored.parts:
+        return folded_shipment(stored, recalled)
     key = (stored.id, stored.kind, stored.body)
     if len(stored.body) > _READ_BACK_LARGEST:
         return _large_document(stored, key)
@@ -199,8 +205,11 @@ def cases_for(reader: DocumentReader, reference: str) -> CaseView:
     notices = [d for d in every_notice if d.id in issued and d.id not in known]
     kept = [d for d in related if d.kind != "recall-notice" or d.id in issued]
     stored = sorted([*kept, *notices], key=lambda d: (d.created_at, d.id))
+    recalled = recalled_products(document for item in stored if item.kind == "recall-notice"
+                                 and isinstance(document := document_from_json(item),
+                                                RecallNotice))
     read = {item.id: document for item in stored if item.kind != CASE_STEP
-            and (document := document_from_json(item)) is not None}
+            and (document := document_from_json(item, recalled)) is not None}
     cases, stepped = _with_steps(
         file_documents((read[item.id], item.created_at) for item in stored if item.id in read),
         [item for item in stored if item.kind == CASE_STEP])

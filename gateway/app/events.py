@@ -6,7 +6,7 @@ exists exactly when its subject was committed: none for anything rolled back, no
 crash after the commit. The store gives each committed event a cursor that rises in commit
 order (`gateway.store.schema.events`); readers page with "after this cursor".
 
-The published form of an event is its `StoredEvent.envelope` (``schemas/event-1.1.json``):
+The published form of an event is its `StoredEvent.envelope` (``schemas/event-1.2.json``):
 a stable id, the cursor, the type, when it happened, the partner, the case keys, and ``data``
 whose shape the type decides:
 
@@ -27,17 +27,18 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from itertools import chain
 from typing import Any, Protocol
 
 from gateway.app.items import item_keys
 from gateway.model.states import FileState
 
 RECALL_NOTICE_KEY = "recall-notice"  # the key kind recall events carry their notice under
-EVENT_SCHEMA_VERSION = "1.1"  # 1.1: recall.recipient-notified, recall.recipient-responded
+EVENT_SCHEMA_VERSION = "1.2"  # 1.1: recall recipients; 1.2: data.document_omitted
 
 
 class EventType(StrEnum):
@@ -100,7 +101,7 @@ class StoredEvent:
     document_id: int | None = None
 
     def envelope(self) -> dict[str, Any]:
-        """The published form (``schemas/event-1.1.json``)."""
+        """The published form (``schemas/event-1.2.json``)."""
         return {
             "specversion": EVENT_SCHEMA_VERSION,
             "id": self.event_id,
@@ -124,15 +125,26 @@ class EventWriter(Protocol):
 class DocumentWriter(EventWriter, Protocol):
     def add_document(self, file_id: int | None, partner: str, *, kind: str, reference: str,
                      body: str, keys: Iterable[tuple[str, str]], created_at: datetime,
-                     direction: str = "in", items: Iterable[tuple[str, str]] = ()) -> int: ...
+                     direction: str = "in", items: Iterable[tuple[str, str]] = (),
+                     parts: DocumentParts | None = None) -> int: ...
 
 
-class JsonParts(Protocol):
-    """A document's JSON too big to hold as one string (`gateway.mapping.stream`)."""
+@dataclass(frozen=True, slots=True)
+class DocumentParts:
+    """A document the store keeps in parts (`gateway.app.parted`): its JSON and its item
+    subtrees (JSON lines) as pieces of any size, its item identifiers (repeats allowed) and
+    its case digest."""
 
-    size: int  # characters
+    json: Iterable[str]
+    items: Iterable[str]
+    item_keys: Iterable[tuple[str, str]]
+    case_digest: str
 
-    def chunks(self) -> Iterator[str]: ...
+
+class PartedForm(Protocol):
+    """A document on its way to the store in parts (`gateway.app.parted.PartedDocument`)."""
+
+    def parts(self) -> DocumentParts: ...
 
     def close(self) -> None: ...
 
@@ -142,15 +154,15 @@ class DocumentRecord:
     """A canonical document as the store keeps it: its JSON text with its kind, reference,
     correlation keys and item identifiers. Ingest makes it as soon as a set is mapped, so a
     file of several big sets holds one set's document as objects at a time, not all of them.
-    A ship notice mapped a loop at a time has its JSON in ``parts`` (on disk until it is
-    stored) and an empty ``body``."""
+    A ship notice mapped a loop at a time is kept in parts (``parted``, on disk until it is
+    stored) and has an empty ``body``."""
 
     kind: str  # the JSON's "kind": return-authorization, return-shipment, ...
     reference: str
     body: str  # the canonical JSON
     keys: tuple[tuple[str, str], ...]
     items: tuple[tuple[str, str], ...]  # `gateway.app.items.item_keys`
-    parts: JsonParts | None = None
+    parted: PartedForm | None = None
 
 
 def body_reference(body: Mapping[str, Any]) -> str:
@@ -180,29 +192,42 @@ def store_document(tx: DocumentWriter, file_id: int | None, partner: str,
                    record: DocumentRecord, *, at: datetime, direction: str = "in",
                    body: Mapping[str, Any] | None = None) -> int:
     """`record_document` of a document already in its stored form (its event carries the
-    stored JSON as it is); ``body``, when the caller still has it, goes in the event instead."""
-    text = record.body if record.parts is None else _joined(record.parts)
+    stored JSON as it is); ``body``, when the caller still has it, goes in the event instead.
+    A document kept in parts is not carried by its event (megabytes in every subscriber's
+    feed): the event says so and how big it is, and the document is read by its id."""
+    if record.parted is not None:
+        try:
+            parts = record.parted.parts()
+            document_id = tx.add_document(file_id, partner, kind=record.kind,
+                                          reference=record.reference, body="",
+                                          keys=record.keys, created_at=at,
+                                          direction=direction,
+                                          items=chain(record.items, parts.item_keys),
+                                          parts=parts)
+        finally:
+            record.parted.close()
+        data = {**_document_data(document_id, record, direction),
+                "document_omitted": "kept in parts"}
+        tx.add_event(EventRecord(_DOCUMENT_EVENTS[direction], partner, at, data,
+                                 keys=record.keys, file_id=file_id, document_id=document_id))
+        return document_id
     document_id = tx.add_document(file_id, partner, kind=record.kind,
-                                  reference=record.reference, body=text,
+                                  reference=record.reference, body=record.body,
                                   keys=record.keys, created_at=at, direction=direction,
                                   items=list(record.items))
-    data: dict[str, Any] = {"document_id": document_id, "kind": record.kind,
-                            "reference": record.reference, "direction": direction}
+    data = _document_data(document_id, record, direction)
     if body is not None:
         data["document"] = body
     tx.add_event(EventRecord(_DOCUMENT_EVENTS[direction], partner, at, data, keys=record.keys,
                              file_id=file_id, document_id=document_id,
-                             document_json=None if body is not None else text))
+                             document_json=None if body is not None else record.body))
     return document_id
 
 
-def _joined(parts: JsonParts) -> str:
-    """A document kept in parts as the one text the store and the event keep today (one
-    document at a time: parts stored apart and read back streamed are the next step)."""
-    try:
-        return "".join(parts.chunks())
-    finally:
-        parts.close()
+def _document_data(document_id: int, record: DocumentRecord, direction: str
+                   ) -> dict[str, Any]:
+    return {"document_id": document_id, "kind": record.kind, "reference": record.reference,
+            "direction": direction}
 
 
 def file_event(file_id: int, partner: str, name: str, state: FileState, *,

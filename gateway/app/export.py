@@ -88,7 +88,7 @@ def document_row(document: StoredDocument) -> dict[str, Any]:
     return {"id": document.id, "partner": document.partner, "direction": document.direction,
             "kind": document.kind, "reference": document.reference,
             "created_at": document.created_at.isoformat(), "file_id": document.file_id,
-            "body": json.loads(document.body)}
+            "body": json.loads(document.json_text())}
 
 
 def csv_cell(value: object) -> str:

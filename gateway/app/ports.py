@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import BinaryIO, Protocol
 
 from gateway.app.access import ApiClientStore, AuditLog
 from gateway.app.delivery import SubscriberState
-from gateway.app.events import EventRecord, StoredEvent
+from gateway.app.events import DocumentParts, EventRecord, StoredEvent
 from gateway.app.items import GTIN, LOT, SERIAL, gtin14, item_value
 from gateway.app.people import PeopleStore
 from gateway.domain.correlation import normalize
@@ -97,9 +97,14 @@ class StoredFile:
         return not self.archive_key
 
 
+PartReader = Callable[[int, str], Iterator[str]]  # (document id, stream) -> its parts
+
+
 @dataclass(frozen=True, slots=True)
 class StoredDocument:
-    """A canonical document as stored: its JSON body and when it arrived."""
+    """A canonical document as stored: its JSON body and when it arrived. A document kept in
+    parts (`gateway.app.parted`) has an empty ``body``: read it with `json_chunks` (or
+    `json_text`, whole)."""
 
     id: int
     file_id: int | None  # None: the gateway wrote it (an operator's decision, a case step)
@@ -109,6 +114,35 @@ class StoredDocument:
     body: str
     created_at: datetime
     direction: str = "in"  # in: a partner sent it; out: we sent it; internal: ours alone
+    parts: int = 0  # how many parts its JSON is kept in (0: it is ``body``)
+    case_digest: str | None = None  # what a case folds instead of a document kept in parts
+    read_parts: PartReader | None = field(default=None, compare=False, repr=False)
+
+    def json_chunks(self) -> Iterator[str]:
+        """Its canonical JSON, a part at a time."""
+        if not self.parts:
+            yield self.body
+        elif self.read_parts is not None:
+            yield from self.read_parts(self.id, "json")
+
+    def json_text(self) -> str:
+        """Its canonical JSON whole (a document kept in parts is megabytes: a reader that can
+        take it a part at a time uses `json_chunks`)."""
+        return self.body if not self.parts else "".join(self.json_chunks())
+
+    def item_lines(self) -> Iterator[str]:
+        """The item subtrees of a document kept in parts, one JSON text each."""
+        if not self.parts or self.read_parts is None:
+            return
+        carried = ""
+        for part in self.read_parts(self.id, "items"):
+            lines = (carried + part).split("\n")
+            carried = lines.pop()
+            yield from (line for line in lines if line)
+        if carried:
+            yield carried
+
+
 
 
 DOCUMENTS_MATCHING_MAX = 1000  # documents one `documents_matching` call returns at most
@@ -337,7 +371,8 @@ class IngestTransaction(Protocol):
 
     def add_document(self, file_id: int | None, partner: str, *, kind: str, reference: str,
                      body: str, keys: Iterable[tuple[str, str]], created_at: datetime,
-                     direction: str = "in", items: Iterable[tuple[str, str]] = ()) -> int: ...
+                     direction: str = "in", items: Iterable[tuple[str, str]] = (),
+                     parts: DocumentParts | None = None) -> int: ...
 
     def add_outbox(self, file_id: int, partner: str, item: OutboxItem,
                    created_at: datetime) -> int: ...
@@ -390,7 +425,8 @@ class OutboundTransaction(Protocol):
 
     def add_document(self, file_id: int | None, partner: str, *, kind: str, reference: str,
                      body: str, keys: Iterable[tuple[str, str]], created_at: datetime,
-                     direction: str = "in", items: Iterable[tuple[str, str]] = ()) -> int: ...
+                     direction: str = "in", items: Iterable[tuple[str, str]] = (),
+                     parts: DocumentParts | None = None) -> int: ...
 
     def add_recall_recipient(self, notice_id: str, partner: str, *, notification_id: str,
                              outbox_id: int | None, affected_units: str,

@@ -222,7 +222,7 @@ def _carries_items(query: CaseQuery, documents: Iterable[StoredDocument]) -> boo
         return False
     if not wanted:
         return True
-    carried = {pair for stored in documents for pair in item_keys(json.loads(stored.body))}
+    carried = {pair for stored in documents for pair in item_keys(json.loads(stored.json_text()))}
     return wanted <= carried
 
 

@@ -8,17 +8,12 @@ from dataclasses import dataclass, field, replace
 from typing import BinaryIO
 
 from gateway.app.events import DocumentRecord, body_reference
-from gateway.app.items import item_keys
+from gateway.app.parted import PartsKeeper
 from gateway.domain.authority import PartnerDocument, document_kind
 from gateway.mapping.engine import Issue
-from gateway.mapping.stream import (
-    NotStreamable,
-    SpooledJson,
-    streamable,
-    translate_set_streamed,
-)
+from gateway.mapping.stream import NotStreamable, streamable, translate_set_streamed
 from gateway.mapping.translate import MappingSpec, Translation, translate_set
-from gateway.model import CanonicalDocument, ReturnShipment, ShipmentNode, Source
+from gateway.model import CanonicalDocument, Source
 from gateway.model.canonical_json import to_json
 from gateway.x12.assess import (
     Assessment,
@@ -117,7 +112,7 @@ class PreparedDocument:
 
 
 Prepare = Callable[[CanonicalDocument], DocumentRecord]
-KeysOf = Callable[[CanonicalDocument], Iterable[tuple[str, str]]]
+KeysOf = Callable[[CanonicalDocument], Iterable[tuple[str, str]]]  # correlation keys
 # A set this large (characters from ST to SE) whose mapping allows it is mapped a loop at a
 # time (`gateway.mapping.stream`) when its document is wanted in stored form: its objects
 # would take about 17 times the set.
@@ -220,46 +215,31 @@ def _streamed(assessment: Assessment, found: Found, find_spec: SpecFinder,
         return None
     source = Source(partner, "X12", interchange.control, group.control, ts.control,
                     group.version, spec.name)
-    indexed = _Indexed(keys_of)
+    keeper = PartsKeeper(keys_of)
     try:
         mapped = translate_set_streamed(
             spec, assessment.intake.set_segments(interchange, ts), source,
             component_separator=interchange.header.delimiters.component, timezone=timezone,
-            node_seen=indexed.node)
+            watch=keeper)
     except NotStreamable as why:
+        keeper.close()
         log.info("transaction set 856 %s is mapped whole: %s", ts.control, why)
         return None
     translation = Translation(None, mapped.issues, handed_on=mapped.header is not None)
     prepared = None
     if mapped.ok and mapped.header is not None and mapped.json is not None:
-        prepared = PreparedDocument(document_kind(mapped.header),
-                                    indexed.record(mapped.header, mapped.json))
-    elif mapped.json is not None:
-        mapped.json.close()
+        keys, items, parted = keeper.finished(mapped.header, mapped.json)
+        body = to_json(mapped.header)
+        prepared = PreparedDocument(document_kind(mapped.header), DocumentRecord(
+            str(body["kind"]), body_reference(body), "", keys, items, parted))
+    else:
+        keeper.close()
+        if mapped.json is not None:
+            mapped.json.close()
     return SetTranslation(ts.set_id, interchange.control, group.control, ts.control,
                           translation, expects_document=True, mapping=spec.name,
                           lines=_lines(assessment, found, translation), version=group.version,
                           reference=_own_number(assessment, found), prepared=prepared)
-
-
-class _Indexed:
-    """The correlation keys and item identifiers of a streamed ship notice, gathered node by
-    node (what `document_record` reads from the whole document)."""
-
-    def __init__(self, keys_of: KeysOf) -> None:
-        self.keys_of = keys_of
-        self.keys: set[tuple[str, str]] = set()
-        self.items: set[tuple[str, str]] = set()
-
-    def node(self, node: ShipmentNode) -> None:
-        self.keys.update(self.keys_of(ReturnShipment(shipment_id="", hierarchy=(node,))))
-        self.items.update(item_keys(to_json(node)))
-
-    def record(self, header: ReturnShipment, parts: SpooledJson) -> DocumentRecord:
-        body = to_json(header)
-        return DocumentRecord(str(body["kind"]), body_reference(body), "",
-                              tuple(sorted(self.keys | set(self.keys_of(header)))),
-                              tuple(sorted(self.items | item_keys(body))), parts)
 
 
 def _prepared(translated: SetTranslation, prepare: Prepare) -> SetTranslation:

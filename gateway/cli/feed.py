@@ -46,7 +46,7 @@ FEED_PAGE_MAX = 10_000
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     events = commands.add_parser(
         "events", help="the event feed internal systems read, oldest first, by cursor",
-        description="Each event is one JSON line (schemas/event-1.1.json): a document stored "
+        description="Each event is one JSON line (schemas/event-1.2.json): a document stored "
         "or sent, a file finished, a partner's acknowledgement. Written in the transaction of "
         "what it describes; page on with --after the last cursor printed.",
         epilog=EXAMPLES, formatter_class=_FORMAT)

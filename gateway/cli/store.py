@@ -538,7 +538,7 @@ def _show_replay_diff(store: GatewayStore, ports: Ports, settings: IngestSetting
         else:
             preview = preview_replay(contents, stored.partner, ports, settings)
             after, state, findings = preview.documents, preview.state, preview.findings
-    before = [json.loads(d.body) for d in store.documents_of_file(stored.id)
+    before = [json.loads(d.json_text()) for d in store.documents_of_file(stored.id)
               if d.direction == "in"]  # not our answers to it: a replay keeps those
     name = f"file #{stored.id} {_named(stored)}"
     change = f"{stored.state} -> {state}" if state != stored.state else ""

@@ -129,7 +129,7 @@ def shipment_items(shipment: ReturnShipment) -> tuple[ShipmentNode, ...]:
     """The 856's item nodes, each with the lots, serials and dates of the nodes under it (a
     Walmart-style ZZ lot level below an item describes that item's units)."""
     return tuple(_with_descendant_details(node)
-                 for node in hierarchy_nodes(shipment.hierarchy) if _is_item(node))
+                 for node in hierarchy_nodes(shipment.hierarchy) if is_shipped_item(node))
 
 
 # --- the product -------------------------------------------------------------------------------
@@ -315,7 +315,8 @@ def _date_check(line_dates: Iterable[DatedEvent], ranges: tuple[ValueRange, ...]
 
 
 # --- 856 items ---------------------------------------------------------------------------------
-def _is_item(node: ShipmentNode) -> bool:
+def is_shipped_item(node: ShipmentNode) -> bool:
+    """Whether an 856 node is an item of the shipment (what `shipment_items` lists)."""
     return node.level == HierarchyLevel.ITEM or (
         bool(node.item_ids)
         and node.level not in (HierarchyLevel.SHIPMENT, HierarchyLevel.ORDER))

@@ -22,9 +22,9 @@ import dataclasses
 import heapq
 import json
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 from gateway.mapping.build import missing_message, model_fields, origin_of, typed_fields
 from gateway.mapping.engine import REQUIRED_MISSING, Context, Issue, evaluate_fields, evaluate_item
@@ -44,7 +44,20 @@ LOOP = "HL"
 _SET_BY_THE_RUN = frozenset({"hierarchy", "hierarchy_depth", "unmapped", "source"})
 CHUNK_CHARS = 1 << 20  # characters of JSON read back from the spool at a time
 
-NodeSeen = Callable[[ShipmentNode], None]
+
+
+class NodeWatch(Protocol):
+    """What hears of the nodes a streamed ship notice keeps (for what is stored beside its
+    JSON: keys, item identifiers, the item subtrees a case may need)."""
+
+    def node(self, node: ShipmentNode) -> None:
+        """A node the document keeps, without its children."""
+
+    def wants_subtree(self, node: ShipmentNode) -> bool:
+        """Whether to hear this node's whole subtree as JSON when it closes."""
+
+    def subtree(self, text: str) -> None:
+        """The JSON of a node `wants_subtree` asked for, with its children."""
 
 
 class NotStreamable(Exception):
@@ -134,12 +147,11 @@ class StreamedShipment:
 
 def translate_set_streamed(spec: MappingSpec, segments: Iterable[list[str]], source: Source,
                            *, component_separator: str = ">", timezone: str = "UTC",
-                           node_seen: NodeSeen | None = None) -> StreamedShipment:
+                           watch: NodeWatch | None = None) -> StreamedShipment:
     """`translate_set` for a set of `streamable` ``spec``, holding one HL loop at a time;
-    ``node_seen`` hears of each node the document keeps (without its children), for what is
-    indexed beside the JSON (correlation keys, item identifiers)."""
+    ``watch`` hears of each node the document keeps, for what is stored beside the JSON."""
     run = _Run(spec, Context(spec.tables, TRANSFORMS, spec.name, source.partner,
-                             component_separator, timezone), node_seen)
+                             component_separator, timezone), watch)
     try:
         run.read(segments)
         return run.finish(source)
@@ -156,6 +168,7 @@ class _Open:
     rule: str  # what it was typed under: fields.hierarchy[1].children[2]
     kept: bool  # typed and under kept parents: it is in the JSON
     missing: Issue | None  # its own "needs" issue, reported when it closes (as build does)
+    subtree: list[str] | None = None  # its JSON as written, when its subtree is watched
     children: int = 0  # raw children so far (numbering their rules)
     written: int = 0  # children written into the JSON
 
@@ -181,8 +194,8 @@ class _Issues:
 class _Tree:
     """The hierarchy's JSON, nested by a stack as the nodes come (module doc)."""
 
-    def __init__(self, ctx: Context, issues: _Issues, node_seen: NodeSeen | None) -> None:
-        self.ctx, self.issues, self.node_seen = ctx, issues, node_seen
+    def __init__(self, ctx: Context, issues: _Issues, watch: NodeWatch | None) -> None:
+        self.ctx, self.issues, self.watch = ctx, issues, watch
         self.out: IO[str] = _spool()
         self.stack: list[_Open] = []
         self.seen: set[str] = set()
@@ -191,6 +204,7 @@ class _Tree:
         self.roots_written = 0
         self.depth = 0
         self.first_shipment: dict[str, Any] | None = None
+        self.capturing: list[list[str]] = []  # the subtrees being written, outermost first
 
     def add(self, raw: dict[str, Any], flat_rule: str) -> None:
         hl_id, parent_id = raw.get("hl_id"), raw.get("parent_id")
@@ -209,9 +223,8 @@ class _Tree:
         self._rename_origins(flat_rule, rule)
         node, missing = self._typed(raw, rule)
         kept = node is not None and (parent is None or parent.kept)
-        if kept and node is not None:
-            self._write(node, parent)
-        self.stack.append(_Open(hl_id, rule, kept, missing))
+        subtree = self._write(node, parent) if kept and node is not None else None
+        self.stack.append(_Open(hl_id, rule, kept, missing, subtree))
         self.depth = max(self.depth, len(self.stack))
 
     def _parent(self, hl_id: str, parent_id: Any, raw: dict[str, Any]) -> _Open | None:
@@ -252,20 +265,35 @@ class _Tree:
                            ctx.partner, where.position if where else None,
                            where.tag if where else None, code=REQUIRED_MISSING)
 
-    def _write(self, node: ShipmentNode, parent: _Open | None) -> None:
+    def _write(self, node: ShipmentNode, parent: _Open | None) -> list[str] | None:
+        """Write ``node`` (left open for its children); the text of its subtree as it is
+        written, when it is watched."""
         if parent is None:
-            self.out.write(", " if self.roots_written else "")
+            self._put(", " if self.roots_written else "")
             self.roots_written += 1
         else:
-            self.out.write(', "children": [' if not parent.written else ", ")
+            self._put(', "children": [' if not parent.written else ", ")
             parent.written += 1
-        self.out.write(json.dumps(to_json(node))[:-1])  # closed with its children
-        if self.node_seen is not None:
-            self.node_seen(node)
+        subtree: list[str] | None = None
+        if self.watch is not None:
+            self.watch.node(node)
+            if self.watch.wants_subtree(node):
+                subtree = []
+                self.capturing.append(subtree)
+        self._put(json.dumps(to_json(node))[:-1])  # closed with its children
+        return subtree
+
+    def _put(self, text: str) -> None:
+        self.out.write(text)
+        for subtree in self.capturing:
+            subtree.append(text)
 
     def _close(self, node: _Open) -> None:
         if node.kept:
-            self.out.write("]}" if node.written else "}")
+            self._put("]}" if node.written else "}")
+        if node.subtree is not None and self.watch is not None:
+            self.capturing.pop()  # the innermost: watched nodes close before their parents
+            self.watch.subtree("".join(node.subtree))
         if node.missing is not None:
             self.issues.node_typing.append(node.missing)
 
@@ -279,10 +307,10 @@ class _Tree:
 class _Run:
     """One streamed set: its loops as they close, then its header."""
 
-    def __init__(self, spec: MappingSpec, ctx: Context, node_seen: NodeSeen | None) -> None:
+    def __init__(self, spec: MappingSpec, ctx: Context, watch: NodeWatch | None) -> None:
         self.spec, self.ctx = spec, ctx
         self.issues = _Issues()
-        self.tree = _Tree(ctx, self.issues, node_seen)
+        self.tree = _Tree(ctx, self.issues, watch)
         self.unmapped: IO[str] = _spool()
         self.root = Scope(LoopSpec.root(spec.loops), 1)
         self.items = 0

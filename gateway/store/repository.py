@@ -13,7 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from gateway.app.access import ApiClientStore, AuditLog
 from gateway.app.delivery import SubscriberState
-from gateway.app.events import EventRecord, StoredEvent
+from gateway.app.events import DocumentParts, EventRecord, StoredEvent
 from gateway.app.people import PeopleStore
 from gateway.app.ports import (
     DOCUMENTS_MATCHING_MAX,
@@ -25,6 +25,7 @@ from gateway.app.ports import (
     OutboundRecord,
     OutboundRow,
     OutboxItem,
+    PartReader,
     PollRecord,
     RecallRecipient,
     RecallResponseRow,
@@ -40,6 +41,7 @@ from gateway.store.schema import (
     control_counters,
     document_items,
     document_keys,
+    document_parts,
     documents,
     findings,
     interchanges,
@@ -52,6 +54,8 @@ from gateway.store.schema import (
 from gateway.store.sessions import SqlConsoleSessions
 
 _PAGE = 1000  # rows an export reads per short transaction
+_ITEM_BATCH = 5000  # item identifier rows inserted at a time
+PART_CHARS = 1 << 20  # characters of a document part
 
 
 class SqlStore:
@@ -364,10 +368,7 @@ class SqlStore:
         after = 0
         while True:
             with self.engine.connect() as connection:
-                page = [StoredDocument(row.id, row.file_id, row.partner, row.kind,
-                                       row.reference, row.body, aware(row.created_at),
-                                       row.direction)
-                        for row in connection.execute(
+                page = [_stored_document(row, self.engine) for row in connection.execute(
                             query.where(documents.c.id > after).limit(_PAGE))]
             yield from page
             if len(page) < _PAGE:
@@ -555,9 +556,11 @@ class SqlTransaction:
 
     def add_document(self, file_id: int | None, partner: str, *, kind: str, reference: str,
                      body: str, keys: Iterable[tuple[str, str]], created_at: datetime,
-                     direction: str = "in", items: Iterable[tuple[str, str]] = ()) -> int:
+                     direction: str = "in", items: Iterable[tuple[str, str]] = (),
+                     parts: DocumentParts | None = None) -> int:
         document_id = self._insert(documents, file_id=file_id, partner=partner, kind=kind,
                                    reference=reference[:80], body=body,
+                                   case_digest=parts.case_digest if parts else None,
                                    created_at=utc(created_at), direction=direction)
         # Cut before the set is taken: two values equal in their first 80 characters are one
         # row, not a primary-key violation.
@@ -565,12 +568,40 @@ class SqlTransaction:
         if key_rows:
             self.connection.execute(insert(document_keys), [
                 {"document_id": document_id, "kind": k, "value": v} for k, v in sorted(key_rows)])
-        item_rows = {(scheme[:32], value[:80]) for scheme, value in items}
-        if item_rows:
-            self.connection.execute(insert(document_items), [
-                {"document_id": document_id, "scheme": scheme, "value": value}
-                for scheme, value in sorted(item_rows)])
+        self._add_items(document_id, items)
+        if parts is not None:
+            count = self._add_parts(document_id, "json", parts.json)
+            self._add_parts(document_id, "items", parts.items)
+            self.connection.execute(update(documents).where(documents.c.id == document_id)
+                                    .values(parts=count))
         return document_id
+
+    def _add_items(self, document_id: int, items: Iterable[tuple[str, str]]) -> None:
+        """The item identifiers, a batch at a time (a ship notice may carry millions, read
+        from a spool): a value seen in an earlier batch is one row, not a violation."""
+        dialect = postgresql if self.connection.dialect.name == "postgresql" else sqlite
+        batch: set[tuple[str, str]] = set()
+        for scheme, value in items:
+            batch.add((scheme[:32], value[:80]))
+            if len(batch) >= _ITEM_BATCH:
+                self._insert_items(dialect, document_id, batch)
+                batch = set()
+        if batch:
+            self._insert_items(dialect, document_id, batch)
+
+    def _insert_items(self, dialect: Any, document_id: int, batch: set[tuple[str, str]]) -> None:
+        self.connection.execute(dialect.insert(document_items).on_conflict_do_nothing(), [
+            {"document_id": document_id, "scheme": scheme, "value": value}
+            for scheme, value in sorted(batch)])
+
+    def _add_parts(self, document_id: int, stream: str, pieces: Iterable[str]) -> int:
+        """``pieces`` (of any size) as rows of at most `PART_CHARS`; how many."""
+        seq = 0
+        for part in _parts_of(pieces):
+            self.connection.execute(insert(document_parts).values(
+                document_id=document_id, stream=stream, seq=seq, text=part))
+            seq += 1
+        return seq
 
     def add_outbox(self, file_id: int, partner: str, item: OutboxItem,
                    created_at: datetime) -> int:
@@ -597,6 +628,8 @@ class SqlTransaction:
             document_keys.c.document_id.in_(documents_of_file)))
         self.connection.execute(delete(document_items).where(
             document_items.c.document_id.in_(documents_of_file)))
+        self.connection.execute(delete(document_parts).where(
+            document_parts.c.document_id.in_(documents_of_file)))
         self.connection.execute(delete(documents).where(made_of_file))
         self.connection.execute(delete(transaction_sets).where(
             transaction_sets.c.interchange_id.in_(interchanges_of_file)))
@@ -742,10 +775,51 @@ def _index_conditions(query: DocumentQuery) -> list[Any]:
     return conditions
 
 
+def _parts_of(pieces: Iterable[str]) -> Iterator[str]:
+    """Text of pieces of any size as parts of `PART_CHARS` (the last one shorter)."""
+    pending: list[str] = []
+    held = 0
+    for piece in pieces:
+        at = 0
+        while at < len(piece):
+            take = piece[at:at + PART_CHARS - held]
+            pending.append(take)
+            held += len(take)
+            at += len(take)
+            if held == PART_CHARS:
+                yield "".join(pending)
+                pending, held = [], 0
+    if pending:
+        yield "".join(pending)
+
+
+def _part_reader(engine: Engine) -> PartReader:
+    def read(document_id: int, stream: str) -> Iterator[str]:
+        """The parts of one stream of a document, one short read each."""
+        seq = 0
+        while True:
+            with engine.connect() as connection:
+                text = connection.execute(select(document_parts.c.text).where(
+                    document_parts.c.document_id == document_id,
+                    document_parts.c.stream == stream,
+                    document_parts.c.seq == seq)).scalar()
+            if text is None:
+                return
+            yield text
+            seq += 1
+    return read
+
+
+def _stored_document(row: Any, engine: Engine) -> StoredDocument:
+    return StoredDocument(row.id, row.file_id, row.partner, row.kind, row.reference, row.body,
+                          aware(row.created_at), row.direction, row.parts, row.case_digest,
+                          _part_reader(engine) if row.parts else None)
+
+
 def _documents(connection: Connection, query: Any) -> list[StoredDocument]:
-    return [StoredDocument(row.id, row.file_id, row.partner, row.kind, row.reference, row.body,
-                           aware(row.created_at), row.direction)
+    return [_stored_document(row, connection.engine)
             for row in connection.execute(query.order_by(documents.c.id))]
+
 
 
 def _outbound_conditions(*, partner: str | None = None, subjects: Iterable[str] = (),

@@ -118,13 +118,27 @@ documents = Table(
     Column("kind", String(32), nullable=False),  # return-authorization, return-shipment, ...
     Column("direction", String(8), nullable=False, server_default="in"),  # in | out | internal
     Column("reference", String(80), nullable=False),  # BGN02 / BSN02 / B1001 / notice id
-    Column("body", Text, nullable=False),  # canonical JSON
+    Column("body", Text, nullable=False),  # canonical JSON ("" when stored in parts)
+    # A document too big to hold as one string (a ship notice of 150,000 items) is kept in
+    # `document_parts`: its JSON in `json` parts, its item subtrees as JSON lines in `items`
+    # parts; `parts` counts the JSON parts, and `case_digest` is what a case folds instead
+    # of it (its header, the nodes that carry keys and dates; gateway.app.parted).
+    Column("parts", Integer, nullable=False, server_default="0"),
+    Column("case_digest", Text),
     Column("created_at", Moment, nullable=False),
     # A case is looked up by a document's own reference, with every recall notice (by kind),
     # and a file's documents by file: without these, every lookup read the whole table.
     Index("ix_documents_reference", "reference"),
     Index("ix_documents_kind", "kind"),
     Index("ix_documents_file", "file_id"),
+)
+
+document_parts = Table(
+    "document_parts", metadata,
+    Column("document_id", Id, ForeignKey("documents.id"), primary_key=True),
+    Column("stream", String(8), primary_key=True),  # json | items
+    Column("seq", Integer, primary_key=True),
+    Column("text", Text, nullable=False),  # at most PART_CHARS characters
 )
 
 document_keys = Table(

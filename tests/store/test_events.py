@@ -38,7 +38,7 @@ SCHEMAS = REPO / "schemas"
 
 def validator() -> Draft202012Validator:
     canonical = json.loads((SCHEMAS / "canonical-1.0.json").read_text())
-    event = json.loads((SCHEMAS / "event-1.1.json").read_text())
+    event = json.loads((SCHEMAS / "event-1.2.json").read_text())
     registry = Registry().with_resources([
         (canonical["$id"], Resource.from_contents(canonical)),
         (event["$id"], Resource.from_contents(event))])

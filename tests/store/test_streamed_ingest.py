@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from sqlalchemy import select
 
 from gateway.app import ingest as ingest_module
 from gateway.app import translate as translate_module
+from gateway.app.cases import cases_for, document_from_json
 from gateway.app.ingest import (
     IngestSettings,
     Ports,
@@ -30,18 +32,22 @@ from gateway.app.ingest import (
     preview_replay,
     replay,
 )
+from gateway.app.parted import folded_shipment, recalled_products
 from gateway.app.poll import poll_once
 from gateway.app.ports import Sink
 from gateway.app.translate import FileTranslation, SetTranslation, translate_x12
 from gateway.bootstrap import ingest_ports
 from gateway.config.partners import read_partner
 from gateway.console.rawfile import raw_view
+from gateway.domain.recall_match import product_identity, shipment_items
+from gateway.model import AffectedProduct, RecallNotice, ReturnShipment
 from gateway.model.canonical_json import to_json
 from gateway.store.archive import FileArchive
 from gateway.store.repository import SqlStore
 from gateway.store.schema import document_items, document_keys
 from gateway.transport.local import LocalChannel
 from gateway.x12 import text as text_module
+from tests.store.test_events import validator
 from tests.store.workspace import migrated_store
 
 REPO = Path(__file__).resolve().parents[2]
@@ -92,7 +98,7 @@ class _Workspace:
         stored = self.store.files_by_id([file_id])[file_id]
         return [stored.state, stored.reason, stored.size, stored.sha256,
                 self.store.findings_of(file_id),
-                [d.body for d in self.store.documents_of_file(file_id)],
+                [d.json_text() for d in self.store.documents_of_file(file_id)],
                 [(a.kind, a.payload) for _, a, _ in self.store.outbox_of_files([file_id])]]
 
 
@@ -259,20 +265,24 @@ def test_documents_are_stored_as_prepared_when_their_set_was_mapped(tmp_path: Pa
 
 # --- a big ship notice mapped a loop at a time ---------------------------------------------------
 def _indexed(store: SqlStore) -> list[Any]:
-    """The keys, item identifiers and events every stored document left."""
+    """The keys and item identifiers every stored document left, and its events (the
+    document itself left out: a document kept in parts is not carried)."""
     with store.engine.connect() as connection:
         keys = sorted(tuple(row) for row in connection.execute(select(document_keys)))
         items = sorted(tuple(row) for row in connection.execute(select(document_items)))
-    return [keys, items, [(e.type, e.keys, e.data) for e in store.events_after(0, limit=1000)]]
+    events = [(e.type, e.keys, {k: v for k, v in e.data.items()
+                                if k not in ("document", "document_omitted")})
+              for e in store.events_after(0, limit=1000)]
+    return [keys, items, events]
 
 
-def test_a_ship_notice_mapped_a_loop_at_a_time_is_stored_as_one_mapped_whole(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    names = [p for p in sorted(SAMPLES.rglob("*.x12")) if b"ST*856" in p.read_bytes()]
-    whole, streamed = _Workspace(tmp_path, "whole"), _Workspace(tmp_path, "streamed")
-    expected = [whole.stored(ingest(path.read_bytes(), path.name, "acme", whole.ports,
-                                    whole.settings, now=NOW).file_id) for path in names]
-    monkeypatch.setattr(translate_module, "STREAM_SET_CHARS", 0)  # every 856 streams
+def _ship_notices() -> list[Path]:
+    return [p for p in sorted(SAMPLES.rglob("*.x12")) if b"ST*856" in p.read_bytes()]
+
+
+def _every_856_streams(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every 856 set is mapped a loop at a time (and so kept in parts); the mappings used."""
+    monkeypatch.setattr(translate_module, "STREAM_SET_CHARS", 0)
     calls: list[str] = []
     real = translate_module.translate_set_streamed
 
@@ -280,9 +290,73 @@ def test_a_ship_notice_mapped_a_loop_at_a_time_is_stored_as_one_mapped_whole(
         calls.append(args[0].name)
         return real(*args, **kwargs)
     monkeypatch.setattr(translate_module, "translate_set_streamed", counted)
+    return calls
+
+
+def test_a_ship_notice_kept_in_parts_is_stored_as_one_mapped_whole(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    names = _ship_notices()
+    whole, streamed = _Workspace(tmp_path, "whole"), _Workspace(tmp_path, "streamed")
+    expected = [whole.stored(ingest(path.read_bytes(), path.name, "acme", whole.ports,
+                                    whole.settings, now=NOW).file_id) for path in names]
+    calls = _every_856_streams(monkeypatch)
     for path, wanted in zip(names, expected, strict=True):
         result = ingest(path.read_bytes(), path.name, "acme", streamed.ports, streamed.settings,
                         now=NOW)
         assert streamed.stored(result.file_id) == wanted, path.name
     assert _indexed(streamed.store) == _indexed(whole.store)
     assert len(calls) >= len(names) - 1 and any(row[5] for row in expected)
+    parted = [d for d in streamed.store.each_document() if d.parts]
+    assert parted and all(d.body == "" and d.case_digest for d in parted)
+    # Their events say they are not carried, and still read as the published schema says.
+    check = validator()
+    omitted = [e for e in streamed.store.events_after(0, limit=1000)
+               if "document_omitted" in e.data]
+    assert len(omitted) == len(parted)
+    for event in streamed.store.events_after(0, limit=1000):
+        check.validate(json.loads(json.dumps(event.envelope())))
+
+
+def test_a_case_folds_a_ship_notice_kept_in_parts_as_it_folds_it_whole(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same cases, keys, names, facts and state; shipped items: those a recall names."""
+    story = ["valid/180-return-request-004010.x12", "valid/856-pick-pack-004010.x12",
+             "valid/214-status-004010.x12"]
+    whole, streamed = _Workspace(tmp_path, "whole"), _Workspace(tmp_path, "streamed")
+    for workspace in (whole, streamed):
+        if workspace is streamed:
+            _every_856_streams(monkeypatch)
+        for name in story:
+            ingest((SAMPLES / name).read_bytes(), Path(name).name, "acme", workspace.ports,
+                   workspace.settings, now=NOW)
+    [shipment] = [d for d in streamed.store.each_document() if d.kind == "return-shipment"]
+    assert shipment.parts
+    seen = [cases_for(w.store, shipment.reference).cases for w in (whole, streamed)]
+    assert seen[0] and [_as_folded(c) for c in seen[0]] == [_as_folded(c) for c in seen[1]]
+    assert any(c.shipped for c in seen[0]) and not any(c.shipped for c in seen[1])
+
+
+def _as_folded(case: Any) -> Any:
+    return (case.case_id, case.keys, case.names, case.facts, case.documents, case.state)
+
+
+def test_the_items_of_a_ship_notice_kept_in_parts_are_held_by_a_recall_of_their_product(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    workspace = _Workspace(tmp_path, "recall")
+    _every_856_streams(monkeypatch)
+    data = (SAMPLES / "valid/856-pick-pack-004010.x12").read_bytes()
+    ingest(data, "asn.x12", "acme", workspace.ports, workspace.settings, now=NOW)
+    [stored] = [d for d in workspace.store.each_document() if d.parts]
+    whole = document_from_json(replace(stored, body=stored.json_text(), parts=0))
+    assert isinstance(whole, ReturnShipment)
+    items = shipment_items(whole)
+    recalled = recalled_products([RecallNotice(
+        notice_id="R1", products=(AffectedProduct(item_ids=items[0].item_ids),))])
+    assert recalled
+    folded = folded_shipment(stored, recalled)
+    assert folded is not None
+    assert shipment_items(folded) == tuple(
+        item for item in items if {product_identity(i) for i in item.item_ids} & recalled)
+    unrecalled = folded_shipment(stored, frozenset())
+    assert unrecalled is not None and not shipment_items(unrecalled)
+    assert unrecalled.shipment_id == whole.shipment_id and unrecalled.carrier == whole.carrier

@@ -75,12 +75,14 @@ _MODELS: dict[str, type[Any]] = {
     "shipment-status": ShipmentStatusReport, "recall-notice": RecallNotice}
 
 
-def read_back(stored: StoredDocument) -> CanonicalDocument | None:
+def read_back(stored: StoredDocument,
+              recalled: frozenset[str] = frozenset()) -> CanonicalDocument | None:
     """The stored document as the model (None for kinds that are no canonical document, such
-    as a case step); ValueError, saying why, when it no longer reads as one."""
+    as a case step); ValueError, saying why, when it no longer reads as one. ``recalled``:
+    as `document_from_json` takes it."""
     if stored.kind not in _MODELS:
         return None
-    document = document_from_json(stored)
+    document = document_from_json(stored, recalled)
     if document is None:
         raise ValueError(f"its stored JSON no longer reads as a {stored.kind}: "
                          f"{_why_unreadable(stored)}; replay its file")
@@ -88,7 +90,7 @@ def read_back(stored: StoredDocument) -> CanonicalDocument | None:
 
 
 def _why_unreadable(stored: StoredDocument) -> str:
-    body = json.loads(stored.body)
+    body = json.loads(stored.json_text())
     body.pop("kind", None)
     context = Context({}, {}, f"stored document #{stored.id}")
     build(_MODELS[stored.kind], body, context)

@@ -31,6 +31,7 @@ from gateway.app.events import recipient_notified_event
 from gateway.app.outbound.failures import FollowUpFailure, read_back, recorded
 from gateway.app.outbound.queue import next_document_id, queue_unwritable, queue_xml
 from gateway.app.outbound.terms import Outbound
+from gateway.app.parted import recalled_products
 from gateway.app.partners import PartnerSettings
 from gateway.app.ports import StoredDocument
 from gateway.domain.recall_match import (
@@ -64,7 +65,8 @@ def notify_affected_partners(context: Outbound, now: datetime, file_id: int | No
                   and (partners is None or p.id in partners)]
     if not notices or not candidates:
         return []
-    holdings = _documents_by_partner(context, {p.id for p in candidates}, failures)
+    holdings = _documents_by_partner(context, {p.id for p in candidates}, failures,
+                                     recalled_products(notices))
     notified = []
     for notice in notices:
         already = context.store.recall_recipient_partners(notice.notice_id)
@@ -103,21 +105,25 @@ Holdings = list[tuple[StoredDocument, list[RecallableLine]]]
 
 
 def _documents_by_partner(context: Outbound, partners: set[str],
-                          failures: list[FollowUpFailure] | None) -> dict[str, Holdings]:
+                          failures: list[FollowUpFailure] | None,
+                          recalled: frozenset[str]) -> dict[str, Holdings]:
     found: dict[str, Holdings] = {}
     for kind in ("return-authorization", "return-shipment"):
         for stored in context.store.documents_of_kind(kind):
             if stored.direction != "in" or stored.partner not in partners:
                 continue
             with recorded(failures, [stored], "recall notifications"):
-                lines = _recallable_lines(stored)
+                lines = _recallable_lines(stored, recalled)
                 if lines:
                     found.setdefault(stored.partner, []).append((stored, lines))
     return found
 
 
-def _recallable_lines(stored: StoredDocument) -> list[RecallableLine]:
-    document = read_back(stored)
+def _recallable_lines(stored: StoredDocument, recalled: frozenset[str]
+                      ) -> list[RecallableLine]:
+    """The lines and shipped items of a stored document; of a ship notice kept in parts, the
+    items whose product a notice names (the others cannot be held)."""
+    document = read_back(stored, recalled)
     if isinstance(document, ReturnAuthorization):
         return list(document.lines)
     if isinstance(document, ReturnShipment):

@@ -31,7 +31,7 @@ _EXPORT_RESPONSE: dict[int | str, dict[str, Any]] = {200: {
 def events(query: dict[str, Any]) -> dict[str, Any]:
     """The event feed, oldest first
 
-    Each event as published (schemas/event-1.1.json). Page on with `after=next_after`; an
+    Each event as published (schemas/event-1.2.json). Page on with `after=next_after`; an
     empty page means the reader is up to date (`newest` is the newest cursor stored).
     """
     store = console().store

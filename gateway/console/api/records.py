@@ -122,7 +122,7 @@ def document_summary(stored: StoredDocument) -> dict[str, Any]:
 
 
 def document_full(stored: StoredDocument) -> dict[str, Any]:
-    return {**document_summary(stored), "body": json.loads(stored.body)}
+    return {**document_summary(stored), "body": json.loads(stored.json_text())}
 
 
 def outbound_json(row: OutboundRow, now: datetime) -> dict[str, Any]:

@@ -1,0 +1,175 @@
+"""Documents kept in parts: a ship notice too big to hold, stored and folded without holding it.
+
+A set over `gateway.app.translate.STREAM_SET_CHARS` is mapped a loop at a time
+(`gateway.mapping.stream`); what it becomes is never one object nor one string:
+
+* its canonical JSON, spooled to disk as it is written, stored in parts of a megabyte
+  (``document_parts``, stream ``json``) and read back in parts (`StoredDocument.json_chunks`);
+* its item subtrees (each 856 item node with the nodes under it, the JSON of the document),
+  one JSON line each (stream ``items``), for the recall holds of the cases it belongs to;
+* its correlation keys and item identifiers, gathered node by node (the keys in memory: one
+  per order or reference; the item identifiers spooled, millions of them);
+* its **case digest**: what a return case folds instead of the document (`folded_shipment`):
+  the header, and one node per distinct purchase order / references / dates the nodes carry
+  (what correlates and times the case) with no item ids. A case folds from it the same keys,
+  names and facts as from the whole document; its shipped items are the item nodes that can
+  be on recall hold (a product identifier a recall notice names), read from the item lines
+  only when there is such a notice. So a case never holds 150,000 items, and a big ship
+  notice's full item list is in the document itself (``gateway show``, the API, exports).
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, replace
+from typing import IO
+
+from gateway.app.events import DocumentParts
+from gateway.app.items import item_keys
+from gateway.app.ports import StoredDocument
+from gateway.domain.recall_match import is_shipped_item, product_identity
+from gateway.mapping.build import build
+from gateway.mapping.engine import Context
+from gateway.mapping.stream import SpooledJson
+from gateway.model import (
+    HierarchyLevel,
+    ItemId,
+    ItemIdScheme,
+    RecallNotice,
+    ReturnShipment,
+    ShipmentNode,
+)
+from gateway.model.canonical_json import to_json
+
+KeysOf = Callable[[ReturnShipment], Iterable[tuple[str, str]]]
+
+
+@dataclass(frozen=True, slots=True)
+class PartedDocument:
+    """A document on its way to the store in parts (module doc), spooled on disk."""
+
+    json: SpooledJson
+    items: IO[str]  # item subtrees, one JSON line each
+    item_keys: IO[str]  # "scheme TAB value" lines, repeats and all
+    case_digest: str
+
+    def parts(self) -> DocumentParts:
+        return DocumentParts(self.json.chunks(), _lines_of(self.items),
+                             _item_keys_of(self.item_keys), self.case_digest)
+
+    def close(self) -> None:
+        self.json.close()
+        self.items.close()
+        self.item_keys.close()
+
+
+def _spool() -> IO[str]:
+    return tempfile.TemporaryFile("w+", encoding="utf-8")
+
+
+def _lines_of(spool: IO[str]) -> Iterator[str]:
+    spool.seek(0)
+    while chunk := spool.read(1 << 20):
+        yield chunk
+
+
+def _item_keys_of(spool: IO[str]) -> Iterator[tuple[str, str]]:
+    spool.seek(0)
+    for line in spool:
+        scheme, value = line.rstrip("\n").split("\t", 1)
+        yield scheme, value
+
+
+class PartsKeeper:
+    """What a streamed ship notice leaves beside its JSON, gathered node by node
+    (`gateway.mapping.stream.NodeWatch`)."""
+
+    def __init__(self, keys_of: KeysOf) -> None:
+        self.keys_of = keys_of
+        self.keys: set[tuple[str, str]] = set()
+        self.items = _spool()
+        self.item_keys = _spool()
+        # One lean node per distinct (purchase order, references, dates): the case digest.
+        self.lean: dict[str, ShipmentNode] = {}
+
+    def node(self, node: ShipmentNode) -> None:
+        self.keys.update(self.keys_of(ReturnShipment(shipment_id="", hierarchy=(node,))))
+        for scheme, value in item_keys(to_json(node)):
+            self.item_keys.write(f"{scheme}\t{value}\n")
+        lean = _lean(node)
+        if lean is not None:
+            self.lean.setdefault(json.dumps(to_json(lean)), lean)
+
+    def wants_subtree(self, node: ShipmentNode) -> bool:
+        return is_shipped_item(node)
+
+    def subtree(self, text: str) -> None:
+        self.items.write(text + "\n")  # json.dumps escapes line breaks: one line each
+
+    def finished(self, header: ReturnShipment, parts: SpooledJson) -> tuple[
+            tuple[tuple[str, str], ...], tuple[tuple[str, str], ...], PartedDocument]:
+        """The document's keys, the header's item identifiers, and its parts."""
+        body = to_json(header)
+        digest = replace(header, hierarchy=tuple(self.lean.values()))
+        return (tuple(sorted(self.keys | set(self.keys_of(header)))),
+                tuple(sorted(item_keys(body))),
+                PartedDocument(parts, self.items, self.item_keys, json.dumps(to_json(digest))))
+
+    def close(self) -> None:
+        self.items.close()
+        self.item_keys.close()
+
+
+def _lean(node: ShipmentNode) -> ShipmentNode | None:
+    """What a node says to a case (`gateway.domain.correlation` keys, shipped dates), with
+    no item ids and no level that makes it an item; None when it says nothing."""
+    if not (node.purchase_order or node.references or node.dates):
+        return None
+    return ShipmentNode("", HierarchyLevel.OTHER, "", purchase_order=node.purchase_order,
+                        references=node.references, dates=node.dates)
+
+
+def folded_shipment(stored: StoredDocument, recalled: frozenset[str]) -> ReturnShipment | None:
+    """A document kept in parts as a case folds it (module doc): its digest, with the item
+    nodes whose product a recall notice names (``recalled``: `product_identity` values)."""
+    if stored.case_digest is None:
+        return None
+    body = json.loads(stored.case_digest)
+    if recalled:
+        held = [item for item in _item_subtrees(stored) if _names_a_recalled(item, recalled)]
+        body["hierarchy"] = [*body.get("hierarchy", []), *held]
+    body.pop("kind", None)
+    context = Context({}, {}, f"stored document #{stored.id}")
+    document = build(ReturnShipment, body, context)
+    return None if context.issues else document
+
+
+def _item_subtrees(stored: StoredDocument) -> Iterator[dict[str, object]]:
+    for line in stored.item_lines():
+        yield json.loads(line)
+
+
+def _names_a_recalled(item: dict[str, object], recalled: frozenset[str]) -> bool:
+    entries = item.get("item_ids")
+    if not isinstance(entries, list):
+        return False
+    for entry in entries:
+        if not isinstance(entry, dict) or not isinstance(entry.get("value"), str):
+            continue
+        try:
+            scheme = ItemIdScheme(str(entry.get("scheme")))
+        except ValueError:
+            continue
+        identity = product_identity(ItemId(scheme, entry["value"]))
+        if identity is not None and identity in recalled:
+            return True
+    return False
+
+
+def recalled_products(notices: Iterable[RecallNotice]) -> frozenset[str]:
+    """The product identities ``notices`` name: what can put a shipped item on hold."""
+    return frozenset(identity for notice in notices for product in notice.products
+                     for item_id in product.item_ids
+                     if (identity := product_identity(item_id)) is not None)
