@@ -81,14 +81,36 @@ def export_text(rows: Iterable[dict[str, Any]], form: ExportFormat,
             yield _csv_line([csv_cell(row[column]) for column in columns])
         return
     for row in rows:
+        yield from _json_row(row)
+
+
+def _json_row(row: dict[str, Any]) -> Iterator[str]:
+    """A row as one JSON line; the body of a document kept in parts is written a part at a
+    time (its stored JSON, ASCII with everything else escaped), never held whole."""
+    body = row.get("body")
+    if not isinstance(body, PartedBody):
         yield json_line(row) + "\n"
+        return
+    head = json_line({name: value for name, value in row.items() if name != "body"})
+    yield head[:-1] + ',"body":'
+    yield from body.document.json_chunks()
+    yield "}\n"
+
+
+@dataclass(frozen=True, slots=True)
+class PartedBody:
+    """The body of a document kept in parts, in a row: read as the row is written."""
+
+    document: StoredDocument
 
 
 def document_row(document: StoredDocument) -> dict[str, Any]:
+    """A document as an export row; its body last (a body kept in parts is streamed)."""
+    body = PartedBody(document) if document.parts else json.loads(document.body)
     return {"id": document.id, "partner": document.partner, "direction": document.direction,
             "kind": document.kind, "reference": document.reference,
             "created_at": document.created_at.isoformat(), "file_id": document.file_id,
-            "body": json.loads(document.json_text())}
+            "body": body}
 
 
 def csv_cell(value: object) -> str:
@@ -96,6 +118,8 @@ def csv_cell(value: object) -> str:
     formula behind an apostrophe, no value at all as an empty cell."""
     if value is None:
         return ""
+    if isinstance(value, PartedBody):  # one cell holds the whole document
+        value = json.loads(value.document.json_text())
     if isinstance(value, (dict, list)):
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     text = str(value)

@@ -10,8 +10,9 @@ A set over `gateway.app.translate.STREAM_SET_CHARS` is mapped a loop at a time
 * its correlation keys and item identifiers, gathered node by node (the keys in memory: one
   per order or reference; the item identifiers spooled, millions of them);
 * its **case digest**: what a return case folds instead of the document (`folded_shipment`):
-  the header, and one node per distinct purchase order / references / dates the nodes carry
-  (what correlates and times the case) with no item ids. A case folds from it the same keys,
+  the header and one node (no item ids, no item level) holding every distinct reference a
+  case correlates by (the nodes' purchase orders as PO references: the same keys) and every
+  distinct date (the shipped moment). A case folds from it the same keys,
   names and facts as from the whole document; its shipped items are the item nodes that can
   be on recall hold (a product identifier a recall notice names), read from the item lines
   only when there is such a notice. So a case never holds 150,000 items, and a big ship
@@ -29,21 +30,25 @@ from typing import IO
 from gateway.app.events import DocumentParts
 from gateway.app.items import item_keys
 from gateway.app.ports import StoredDocument
+from gateway.domain.correlation import REFERENCE_QUALIFIERS, normalize
 from gateway.domain.recall_match import is_shipped_item, product_identity
 from gateway.mapping.build import build
 from gateway.mapping.engine import Context
 from gateway.mapping.stream import SpooledJson
 from gateway.model import (
+    DatedEvent,
     HierarchyLevel,
     ItemId,
     ItemIdScheme,
     RecallNotice,
+    Reference,
     ReturnShipment,
     ShipmentNode,
 )
 from gateway.model.canonical_json import to_json
 
 KeysOf = Callable[[ReturnShipment], Iterable[tuple[str, str]]]
+PO_QUALIFIER = "PO"  # REFERENCE_QUALIFIERS: X12 128 PO is a purchase order key
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,16 +96,17 @@ class PartsKeeper:
         self.keys: set[tuple[str, str]] = set()
         self.items = _spool()
         self.item_keys = _spool()
-        # One lean node per distinct (purchase order, references, dates): the case digest.
-        self.lean: dict[str, ShipmentNode] = {}
+        # What the nodes say to a case, each once: the case digest's one node.
+        self.references: dict[tuple[str, str], Reference] = {}
+        self.dates: dict[DatedEvent, None] = {}
 
     def node(self, node: ShipmentNode) -> None:
         self.keys.update(self.keys_of(ReturnShipment(shipment_id="", hierarchy=(node,))))
         for scheme, value in item_keys(to_json(node)):
             self.item_keys.write(f"{scheme}\t{value}\n")
-        lean = _lean(node)
-        if lean is not None:
-            self.lean.setdefault(json.dumps(to_json(lean)), lean)
+        for reference in _case_references(node):
+            self.references.setdefault((reference.qualifier, reference.value), reference)
+        self.dates.update(dict.fromkeys(node.dates))
 
     def wants_subtree(self, node: ShipmentNode) -> bool:
         return is_shipped_item(node)
@@ -112,7 +118,9 @@ class PartsKeeper:
             tuple[tuple[str, str], ...], tuple[tuple[str, str], ...], PartedDocument]:
         """The document's keys, the header's item identifiers, and its parts."""
         body = to_json(header)
-        digest = replace(header, hierarchy=tuple(self.lean.values()))
+        said = ShipmentNode("", HierarchyLevel.OTHER, "", references=tuple(
+            self.references.values()), dates=tuple(self.dates))
+        digest = replace(header, hierarchy=(said,) if said.references or said.dates else ())
         return (tuple(sorted(self.keys | set(self.keys_of(header)))),
                 tuple(sorted(item_keys(body))),
                 PartedDocument(parts, self.items, self.item_keys, json.dumps(to_json(digest))))
@@ -122,13 +130,14 @@ class PartsKeeper:
         self.item_keys.close()
 
 
-def _lean(node: ShipmentNode) -> ShipmentNode | None:
-    """What a node says to a case (`gateway.domain.correlation` keys, shipped dates), with
-    no item ids and no level that makes it an item; None when it says nothing."""
-    if not (node.purchase_order or node.references or node.dates):
-        return None
-    return ShipmentNode("", HierarchyLevel.OTHER, "", purchase_order=node.purchase_order,
-                        references=node.references, dates=node.dates)
+def _case_references(node: ShipmentNode) -> Iterator[Reference]:
+    """The references of a node a case correlates by (`REFERENCE_QUALIFIERS`), its purchase
+    order as one of them (a PO reference is the same key as PRF01)."""
+    if node.purchase_order:
+        yield Reference(PO_QUALIFIER, node.purchase_order)
+    for reference in node.references:
+        if normalize(reference.qualifier) in REFERENCE_QUALIFIERS:
+            yield reference
 
 
 def folded_shipment(stored: StoredDocument, recalled: frozenset[str]) -> ReturnShipment | None:

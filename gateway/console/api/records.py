@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
 from apiflask import APIBlueprint
 from apiflask.exceptions import HTTPError
+from flask import Response, stream_with_context
 from marshmallow import RAISE
 
 from gateway.app.cases import NoticeKey
@@ -59,12 +61,22 @@ def documents(query: dict[str, Any]) -> dict[str, Any]:
 @blueprint.get("/documents/<int(max=4611686018427387904):document_id>")
 @blueprint.auth_required(token_auth, roles=["read"])
 @blueprint.output(schemas.OneDocument)
-def document(document_id: int) -> dict[str, Any]:
+def document(document_id: int) -> dict[str, Any] | Response:
     """One stored canonical document"""
     found = console().store.documents_matching(DocumentQuery(ids=(document_id,)), limit=1)
     if not found:
         raise HTTPError(404, f"There is no document #{document_id}.")
+    if found[0].parts:  # megabytes: sent a part at a time, as the store keeps it
+        return Response(stream_with_context(_streamed_document(found[0])),
+                        mimetype="application/json")
     return document_full(found[0])
+
+
+def _streamed_document(stored: StoredDocument) -> Iterator[str]:
+    """`document_full` of a document kept in parts, written as it is read."""
+    yield json.dumps(document_summary(stored))[:-1] + ', "body": '
+    yield from stored.json_chunks()
+    yield "}"
 
 
 @blueprint.get("/acknowledgements")
