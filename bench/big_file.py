@@ -30,7 +30,16 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # run as a script, beside its kin
 from run import ensure_file
-from small_files import GATEWAY, ROOT, Figure, Server, _gateway, _timed, sshd
+from small_files import (
+    GATEWAY,
+    ROOT,
+    Figure,
+    Server,
+    _gateway,
+    _timed,
+    sftp_transport,
+    sshd,
+)
 
 MODES = ("ingest", "poll")
 PARTNER = "retailvendor"
@@ -49,14 +58,10 @@ def workspace(base: Path, server: Server | None, inbound: Path) -> Path:
     (base / "partners").mkdir()
     partner = yaml.safe_load((ROOT / "partners" / "northwind.yaml").read_text())
     partner["id"] = PARTNER
-    partner["x12"].update(isa_id=SENDER, gs_id=SENDER)
+    partner["x12"].update(isa_qualifier="ZZ", isa_id=SENDER, gs_id=SENDER)
     if server is not None:
         (base / "published").mkdir()
-        partner["transport"] = {
-            "type": "sftp", "host": "127.0.0.1", "port": server.port, "username": "root",
-            "private_key": {"file": str(server.key)}, "known_hosts": str(server.known_hosts),
-            "inbound": str(inbound), "outbound": str(base / "published"),
-            "after_pickup": "delete", "patterns": ["*.x12"]}
+        partner["transport"] = sftp_transport(server, inbound, base / "published")
     (base / "partners" / f"{PARTNER}.yaml").write_text(yaml.safe_dump(partner))
     _gateway(base, "db", "upgrade")
     return base

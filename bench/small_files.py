@@ -142,14 +142,18 @@ def workspace(base: Path, server: Server | None, inbound: Path) -> Path:
     partner = yaml.safe_load((ROOT / "partners" / "northwind.yaml").read_text())
     if server is not None:
         (base / "published").mkdir()
-        partner["transport"] = {
-            "type": "sftp", "host": "127.0.0.1", "port": server.port, "username": "root",
-            "private_key": {"file": str(server.key)}, "known_hosts": str(server.known_hosts),
-            "inbound": str(inbound), "outbound": str(base / "published"),
-            "after_pickup": "delete", "patterns": ["*.x12"]}
+        partner["transport"] = sftp_transport(server, inbound, base / "published")
     (base / "partners" / "northwind.yaml").write_text(yaml.safe_dump(partner))
     _gateway(base, "db", "upgrade")
     return base
+
+
+def sftp_transport(server: Server, inbound: Path, outbound: Path) -> dict[str, object]:
+    """A partner's transport: the bench's sshd, the partner's copy deleted once committed."""
+    return {"type": "sftp", "host": "127.0.0.1", "port": server.port, "username": "root",
+            "private_key": {"file": str(server.key)}, "known_hosts": str(server.known_hosts),
+            "inbound": str(inbound), "outbound": str(outbound), "after_pickup": "delete",
+            "patterns": ["*.x12"]}
 
 
 def _gateway(base: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -5,8 +5,9 @@ A set over `gateway.app.translate.STREAM_SET_CHARS` is mapped a loop at a time
 
 * its canonical JSON, spooled to disk as it is written, stored in parts of a megabyte
   (``document_parts``, stream ``json``) and read back in parts (`StoredDocument.json_chunks`);
-* its item subtrees (each 856 item node with the nodes under it, the JSON of the document),
-  one JSON line each (stream ``items``), for the recall holds of the cases it belongs to;
+* its item subtrees (each outermost 856 item node with the nodes under it, items nested in
+  it included, as the document's JSON has them), one JSON line each (stream ``items``), for
+  the recall holds of the cases it belongs to;
 * its correlation keys and item identifiers, gathered node by node (the keys in memory: one
   per order or reference; the item identifiers spooled, millions of them);
 * its **case digest**: what a return case folds instead of the document (`folded_shipment`):
@@ -16,7 +17,7 @@ A set over `gateway.app.translate.STREAM_SET_CHARS` is mapped a loop at a time
   names and facts as from the whole document; its shipped items are the item nodes that can
   be on recall hold (a product identifier a recall notice names), read from the item lines
   only when there is such a notice. So a case never holds 150,000 items, and a big ship
-  notice's full item list is in the document itself (``gateway show``, the API, exports).
+  notice's full item list is in the document itself (the API and exports read it in parts).
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ class PartedDocument:
 
     json: SpooledJson
     items: IO[str]  # item subtrees, one JSON line each
-    item_keys: IO[str]  # "scheme TAB value" lines, repeats and all
+    item_keys: IO[str]  # [scheme, value] JSON lines, repeats and all
     case_digest: str
 
     def parts(self) -> DocumentParts:
@@ -83,7 +84,7 @@ def _lines_of(spool: IO[str]) -> Iterator[str]:
 def _item_keys_of(spool: IO[str]) -> Iterator[tuple[str, str]]:
     spool.seek(0)
     for line in spool:
-        scheme, value = line.rstrip("\n").split("\t", 1)
+        scheme, value = json.loads(line)
         yield scheme, value
 
 
@@ -102,8 +103,8 @@ class PartsKeeper:
 
     def node(self, node: ShipmentNode) -> None:
         self.keys.update(self.keys_of(ReturnShipment(shipment_id="", hierarchy=(node,))))
-        for scheme, value in item_keys(to_json(node)):
-            self.item_keys.write(f"{scheme}\t{value}\n")
+        for pair in item_keys(to_json(node)):
+            self.item_keys.write(json.dumps(pair) + "\n")  # a value may hold any character
         for reference in _case_references(node):
             self.references.setdefault((reference.qualifier, reference.value), reference)
         self.dates.update(dict.fromkeys(node.dates))
@@ -160,11 +161,23 @@ def _item_subtrees(stored: StoredDocument) -> Iterator[dict[str, object]]:
         yield json.loads(line)
 
 
-def _names_a_recalled(item: dict[str, object], recalled: frozenset[str]) -> bool:
-    entries = item.get("item_ids")
-    if not isinstance(entries, list):
-        return False
-    for entry in entries:
+def _names_a_recalled(subtree: dict[str, object], recalled: frozenset[str]) -> bool:
+    """Whether an item subtree (the item or an item nested in it) carries a product id a
+    recall notice names."""
+    pending: list[object] = [subtree]
+    while pending:
+        node = pending.pop()
+        if not isinstance(node, dict):
+            continue
+        if any(identity in recalled for identity in _identities(node.get("item_ids"))):
+            return True
+        children = node.get("children")
+        pending.extend(children if isinstance(children, list) else ())
+    return False
+
+
+def _identities(entries: object) -> Iterator[str]:
+    for entry in entries if isinstance(entries, list) else ():
         if not isinstance(entry, dict) or not isinstance(entry.get("value"), str):
             continue
         try:
@@ -172,9 +185,8 @@ def _names_a_recalled(item: dict[str, object], recalled: frozenset[str]) -> bool
         except ValueError:
             continue
         identity = product_identity(ItemId(scheme, entry["value"]))
-        if identity is not None and identity in recalled:
-            return True
-    return False
+        if identity is not None:
+            yield identity
 
 
 def recalled_products(notices: Iterable[RecallNotice]) -> frozenset[str]:

@@ -54,7 +54,8 @@ class NodeWatch(Protocol):
         """A node the document keeps, without its children."""
 
     def wants_subtree(self, node: ShipmentNode) -> bool:
-        """Whether to hear this node's whole subtree as JSON when it closes."""
+        """Whether to hear this node's whole subtree as JSON when it closes (asked only of
+        nodes outside every subtree already wanted: one holds the other)."""
 
     def subtree(self, text: str) -> None:
         """The JSON of a node `wants_subtree` asked for, with its children."""
@@ -204,7 +205,7 @@ class _Tree:
         self.roots_written = 0
         self.depth = 0
         self.first_shipment: dict[str, Any] | None = None
-        self.capturing: list[list[str]] = []  # the subtrees being written, outermost first
+        self.capturing: list[list[str]] = []  # the subtree being written (one at a time)
 
     def add(self, raw: dict[str, Any], flat_rule: str) -> None:
         hl_id, parent_id = raw.get("hl_id"), raw.get("parent_id")
@@ -277,7 +278,7 @@ class _Tree:
         subtree: list[str] | None = None
         if self.watch is not None:
             self.watch.node(node)
-            if self.watch.wants_subtree(node):
+            if not self.capturing and self.watch.wants_subtree(node):
                 subtree = []
                 self.capturing.append(subtree)
         self._put(json.dumps(to_json(node))[:-1])  # closed with its children

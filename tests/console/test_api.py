@@ -355,3 +355,8 @@ def test_a_document_kept_in_parts_is_read_the_same_by_the_api_and_the_export(
     assert seen[1] == seen[0] and seen[0][0]["body"]["hierarchy"]
     # The parted body went out as stored (its own spacing), not parsed and dumped again.
     assert '"body":{"shipment_id": ' in texts[1] and '"body": {"shipment_id": ' in texts[0]
+    # A page names it instead of carrying it.
+    page = client.get("/api/v1/documents?limit=100", headers=bearer(token)).json
+    [named] = [d for d in page["documents"] if d["id"] == kept[0].id]
+    assert named["body"] is None and f"/api/v1/documents/{kept[0].id}" in named["body_omitted"]
+    assert all(d["body"] for d in page["documents"] if d["id"] != kept[0].id)

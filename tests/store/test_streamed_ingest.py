@@ -32,15 +32,28 @@ from gateway.app.ingest import (
     preview_replay,
     replay,
 )
-from gateway.app.parted import folded_shipment, recalled_products
+from gateway.app.items import item_keys
+from gateway.app.parted import PartsKeeper, folded_shipment, recalled_products
 from gateway.app.poll import poll_once
-from gateway.app.ports import Sink
+from gateway.app.ports import Sink, StoredDocument
 from gateway.app.translate import FileTranslation, SetTranslation, translate_x12
 from gateway.bootstrap import ingest_ports
+from gateway.config.mappings import MappingCatalog
 from gateway.config.partners import read_partner
 from gateway.console.rawfile import raw_view
-from gateway.domain.recall_match import product_identity, shipment_items
-from gateway.model import AffectedProduct, RecallNotice, ReturnShipment
+from gateway.domain.recall_match import product_identity, recall_holds, shipment_items
+from gateway.mapping.stream import SpooledJson, translate_set_streamed
+from gateway.mapping.translate import translate_set
+from gateway.model import (
+    AffectedProduct,
+    HierarchyLevel,
+    ItemId,
+    ItemIdScheme,
+    RecallNotice,
+    ReturnShipment,
+    ShipmentNode,
+    Source,
+)
 from gateway.model.canonical_json import to_json
 from gateway.store.archive import FileArchive
 from gateway.store.repository import SqlStore
@@ -89,8 +102,8 @@ def test_a_download_that_fails_leaves_nothing_in_the_archive(tmp_path: Path) -> 
 
 
 class _Workspace:
-    def __init__(self, tmp_path: Path, name: str) -> None:
-        self.store, config = migrated_store(f"sqlite:///{tmp_path / name}.sqlite",
+    def __init__(self, tmp_path: Path, name: str, url: str | None = None) -> None:
+        self.store, config = migrated_store(url or f"sqlite:///{tmp_path / name}.sqlite",
                                             tmp_path / name / "archive")
         self.ports, self.settings = ingest_ports(config, self.store)
 
@@ -294,9 +307,11 @@ def _every_856_streams(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 def test_a_ship_notice_kept_in_parts_is_stored_as_one_mapped_whole(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database_url: str) -> None:
+    """On SQLite and PostgreSQL (the parts, the batched identifiers, the digest column)."""
     names = _ship_notices()
-    whole, streamed = _Workspace(tmp_path, "whole"), _Workspace(tmp_path, "streamed")
+    whole = _Workspace(tmp_path, "whole")
+    streamed = _Workspace(tmp_path, "streamed", database_url)
     expected = [whole.stored(ingest(path.read_bytes(), path.name, "acme", whole.ports,
                                     whole.settings, now=NOW).file_id) for path in names]
     calls = _every_856_streams(monkeypatch)
@@ -360,3 +375,51 @@ def test_the_items_of_a_ship_notice_kept_in_parts_are_held_by_a_recall_of_their_
     unrecalled = folded_shipment(stored, frozenset())
     assert unrecalled is not None and not shipment_items(unrecalled)
     assert unrecalled.shipment_id == whole.shipment_id and unrecalled.carrier == whole.carrier
+
+
+def test_spooled_item_identifiers_come_back_as_they_went_in_whatever_they_hold() -> None:
+    """The identifiers are spooled as JSON lines: a tab, a line break or a quote inside a
+    value is one value, never a broken line."""
+    odd = ItemId(ItemIdScheme.SKU, 'A\tB\nC"\\')
+    node = ShipmentNode("2", HierarchyLevel.ITEM, "I", item_ids=(odd,), serials=("S\n1",))
+    keeper = PartsKeeper(lambda document: ())
+    keeper.node(node)
+    header = ReturnShipment(shipment_id="SHIP1")
+    _keys, _items, parted = keeper.finished(header, SpooledJson(["{}"]))
+    try:
+        assert sorted(parted.parts().item_keys) == sorted(item_keys(to_json(node)))
+    finally:
+        parted.close()
+
+
+def test_an_item_nested_in_an_item_is_held_once_from_a_ship_notice_kept_in_parts() -> None:
+    """An outer item's subtree holds the items under it: a recall of the inner one's product
+    holds the same items as in the whole document, each once."""
+    segments = [["ST", "856", "0001"], ["BSN", "00", "SHIP1", "20261203"],
+                ["HL", "1", "", "S"], ["HL", "2", "1", "O"], ["PRF", "PO1"],
+                ["HL", "3", "2", "I"], ["LIN", "", "UP", "614141000364"],
+                ["HL", "4", "3", "I"], ["LIN", "", "UP", "614141000418"],
+                ["SE", "9", "0001"]]
+    spec = MappingCatalog(REPO / "mappings").spec_for("856", None)
+    assert spec is not None
+    source = Source("acme", "X12", "1", "1", "0001", "004010", spec.name)
+    whole = translate_set(spec, segments, source).document
+    assert isinstance(whole, ReturnShipment)
+    keeper = PartsKeeper(lambda document: ())
+    mapped = translate_set_streamed(spec, segments, source, watch=keeper)
+    assert mapped.header is not None and mapped.json is not None
+    _keys, _items, parted = keeper.finished(mapped.header, mapped.json)
+    parts = parted.parts()
+    streams = {"json": list(parts.json), "items": list(parts.items)}
+    parted.close()
+    stored = StoredDocument(1, 1, "acme", "return-shipment", "SHIP1", "", NOW, parts=1,
+                            case_digest=parts.case_digest,
+                            read_parts=lambda _id, stream: iter(streams[stream]))
+    assert len(list(stored.item_lines())) == 1  # the outer item's subtree, the inner in it
+    notice = RecallNotice(notice_id="R1", products=(AffectedProduct(
+        item_ids=(ItemId(ItemIdScheme.UPC, "614141000418"),)),))
+    folded = folded_shipment(stored, recalled_products([notice]))
+    assert folded is not None
+    held = [match.line for match in recall_holds(notice, shipment_items(folded))]
+    assert held == [match.line for match in recall_holds(notice, shipment_items(whole))]
+    assert [node.hl_id for node in held] == ["4"]

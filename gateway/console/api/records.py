@@ -54,7 +54,7 @@ def documents(query: dict[str, Any]) -> dict[str, Any]:
     found = console().store.documents_matching(filters, after=query["after"],
                                                limit=query["limit"])
     # A full page may have more behind it (the last page may then be empty); a short one not.
-    return {"documents": [document_full(d) for d in found],
+    return {"documents": [_in_a_page(d) for d in found],
             "next_after": found[-1].id if len(found) == query["limit"] else None}
 
 
@@ -70,6 +70,15 @@ def document(document_id: int) -> dict[str, Any] | Response:
         return Response(stream_with_context(_streamed_document(found[0])),
                         mimetype="application/json")
     return document_full(found[0])
+
+
+def _in_a_page(stored: StoredDocument) -> dict[str, Any]:
+    """A document in a page: a document kept in parts is named, not carried (megabytes in a
+    page of a hundred), and read alone."""
+    if stored.parts:
+        return {**document_summary(stored), "body": None,
+                "body_omitted": f"kept in parts: GET /api/v1/documents/{stored.id}"}
+    return document_full(stored)
 
 
 def _streamed_document(stored: StoredDocument) -> Iterator[str]:

@@ -237,8 +237,12 @@ class DocumentSummary(Schema):
 
 
 class Document(DocumentSummary):
-    body = Dict(required=True, metadata={"description": "canonical JSON "
-                                                        "(schemas/canonical-1.0.json)"})
+    body = Dict(required=True, allow_none=True, metadata={
+        "description": "canonical JSON (schemas/canonical-1.0.json); null in a page for a "
+                       "document kept in parts (body_omitted says so): read it alone"})
+    body_omitted = String(metadata={
+        "description": "set, in a page, for a document kept in parts (a ship notice of more "
+                       "than a megabyte of X12): GET /api/v1/documents/{id} streams it"})
 
 
 class OneDocument(Document):
