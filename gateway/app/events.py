@@ -12,7 +12,8 @@ whose shape the type decides:
 
 * ``document.received`` / ``document.sent`` / ``document.recorded``: a partner's document we
   stored, one of ours we send (an RMA answer), a step a person recorded on a case; ``data``
-  holds its id, kind, reference, direction and the canonical JSON (``schemas/canonical-1.0.json``);
+  holds its id, kind, reference, direction and the canonical JSON (``schemas/canonical-1.0.json``),
+  or, for a document kept in parts (`gateway.app.parted`), ``document_omitted`` instead;
 * ``file.<state>`` (``file.accepted``, ``file.rejected``, ``file.not-x12``, ...): a received
   file finished processing, with its name, state, reason and control numbers;
 * ``ack.received``: a partner's TA1 / 997 / 999 about something we sent, with what it matched;
@@ -194,7 +195,7 @@ def store_document(tx: DocumentWriter, file_id: int | None, partner: str,
     """`record_document` of a document already in its stored form (its event carries the
     stored JSON as it is); ``body``, when the caller still has it, goes in the event instead.
     A document kept in parts is not carried by its event (megabytes in every subscriber's
-    feed): the event says so and how big it is, and the document is read by its id."""
+    feed): ``document_omitted`` says so and where to read it."""
     if record.parted is not None:
         try:
             parts = record.parted.parts()
@@ -207,7 +208,7 @@ def store_document(tx: DocumentWriter, file_id: int | None, partner: str,
         finally:
             record.parted.close()
         data = {**_document_data(document_id, record, direction),
-                "document_omitted": "kept in parts"}
+                "document_omitted": f"kept in parts: GET /api/v1/documents/{document_id}"}
         tx.add_event(EventRecord(_DOCUMENT_EVENTS[direction], partner, at, data,
                                  keys=record.keys, file_id=file_id, document_id=document_id))
         return document_id

@@ -225,6 +225,11 @@ def _streamed(assessment: Assessment, found: Found, find_spec: SpecFinder,
         keeper.close()
         log.info("transaction set 856 %s is mapped whole: %s", ts.control, why)
         return None
+    except Exception:  # a bug in a mapping or transform: mapped whole, it becomes its issue
+        keeper.close()
+        log.debug("transaction set 856 %s: the streamed mapping raised", ts.control,
+                  exc_info=True)
+        return None
     translation = Translation(None, mapped.issues, handed_on=mapped.header is not None)
     prepared = None
     if mapped.ok and mapped.header is not None and mapped.json is not None:

@@ -32,6 +32,10 @@ KEEPALIVE_SECONDS = 15
 PREFETCH_FROM_BYTES = 256 * 1024
 # OpenSSH's own client caps concurrent reads at 64; unlimited requests can stall some servers.
 MAX_PREFETCH_REQUESTS = 64
+# Read ahead a window at a time: paramiko's prefetch of a whole file keeps every block that
+# arrives before it is read, which on loopback is the whole file (105 MB for a 105 MB ASN).
+READ_AHEAD_WINDOW_BYTES = 8 << 20
+READ_REQUEST_BYTES = 32 * 1024  # what paramiko asks for per request (SFTPFile.MAX_REQUEST_SIZE)
 _KEY_CLASSES = (paramiko.Ed25519Key, paramiko.ECDSAKey, paramiko.RSAKey)
 _PERMANENT_ERRNOS = (errno.ENOENT, errno.EACCES, errno.EPERM)
 
@@ -196,10 +200,10 @@ class SftpChannel:
         size = int(sftp.stat(remote).st_size or 0)
         wanted = size + 1 if max_bytes is None else min(size, max_bytes) + 1
         with sftp.open(remote, "rb") as source:
-            if size >= PREFETCH_FROM_BYTES:
-                # Only what was listed: paramiko would otherwise ask for the whole file.
-                source.prefetch(min(size, wanted), MAX_PREFETCH_REQUESTS)
-            copied = copy_within(source, target, posixpath.basename(remote), max_bytes)
+            # Only what was listed is read ahead; past it, plain reads tell a file that grew.
+            readable = _ReadAhead(source, min(size, wanted)) if size >= PREFETCH_FROM_BYTES \
+                else source
+            copied = copy_within(readable, target, posixpath.basename(remote), max_bytes)
         if copied != size:
             # Raised as OSError so the step translates it: a short read is worth a retry.
             raise OSError(f"got {copied} of {size} bytes")
@@ -282,3 +286,35 @@ def _describe(exc: BaseException) -> str:
     if isinstance(exc, TimeoutError) and not text:  # paramiko's read timeout says nothing
         text = "the server stopped answering (timed out)"
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+class _ReadAhead:
+    """The first ``length`` bytes of an open SFTP file read ahead a window at a time
+    (``readv``: up to `MAX_PREFETCH_REQUESTS` requests in flight, at most one window held),
+    then whatever the file still has, read plainly."""
+
+    def __init__(self, source: Any, length: int) -> None:
+        self.source, self.length = source, length
+        self.blocks = self._blocks()
+        self.pending = b""
+
+    def _blocks(self) -> Iterator[bytes]:
+        for start in range(0, self.length, READ_AHEAD_WINDOW_BYTES):
+            end = min(start + READ_AHEAD_WINDOW_BYTES, self.length)
+            try:
+                yield from self.source.readv(
+                    [(at, min(READ_REQUEST_BYTES, end - at))
+                     for at in range(start, end, READ_REQUEST_BYTES)], MAX_PREFETCH_REQUESTS)
+            except EOFError:  # it shrank since it was listed: the short copy says so
+                return
+        self.source.seek(self.length)
+
+    def read(self, size: int = -1, /) -> bytes:
+        if size < 0:  # the rest: never asked by the copy, which reads a chunk at a time
+            return b"".join([self.pending, *self.blocks, bytes(self.source.read())])
+        if not self.pending:
+            self.pending = next(self.blocks, b"")
+            if not self.pending:
+                return bytes(self.source.read(size))
+        chunk, self.pending = self.pending[:size], self.pending[size:]
+        return bytes(chunk)

@@ -423,3 +423,20 @@ def test_an_item_nested_in_an_item_is_held_once_from_a_ship_notice_kept_in_parts
     held = [match.line for match in recall_holds(notice, shipment_items(folded))]
     assert held == [match.line for match in recall_holds(notice, shipment_items(whole))]
     assert [node.hl_id for node in held] == ["4"]
+
+
+def test_a_streamed_mapping_that_raises_maps_the_set_whole(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bug met a loop at a time costs nothing: the set is mapped whole, where a mapping's
+    failure is a located issue (here there is none: the document is stored whole)."""
+    monkeypatch.setattr(translate_module, "STREAM_SET_CHARS", 0)
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("a bug in the streamed path")
+    monkeypatch.setattr(translate_module, "translate_set_streamed", broken)
+    workspace = _Workspace(tmp_path, "broken")
+    data = (SAMPLES / "valid/856-pick-pack-004010.x12").read_bytes()
+    result = ingest(data, "asn.x12", "acme", workspace.ports, workspace.settings, now=NOW)
+    assert result.state.value == "accepted"
+    [stored] = list(workspace.store.each_document())
+    assert not stored.parts and json.loads(stored.body)["hierarchy"]

@@ -11,11 +11,13 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import paramiko
 import pytest
 
 from gateway.errors import PermanentTransportError, TransientTransportError, TransportError
+from gateway.transport import sftp as sftp_module
 from gateway.transport.retry import with_retries
 from gateway.transport.sftp import SftpChannel
 from tests.transport.conftest import PartnerFactory, SftpServer, signal_connections
@@ -361,3 +363,23 @@ def test_odd_names_are_taken_and_path_tricks_stay_in_their_folder(
                     action(trick)
     assert (server.root / "out" / "secret.x12").read_bytes() == b"not the partner's to send"
     assert sorted(p.name for p in (server.root / "out").iterdir()) == ["secret.x12"]
+
+
+def test_a_big_file_is_read_ahead_a_window_at_a_time_and_arrives_exact(
+        server: SftpServer, make_partner: PartnerFactory,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """paramiko's prefetch of a whole file held all of it on loopback (105 MB for a 105 MB
+    ASN); the read-ahead asks a window at a time and holds no more."""
+    monkeypatch.setattr(sftp_module, "READ_AHEAD_WINDOW_BYTES", 64 * 1024)
+    asked: list[int] = []
+    real_readv = paramiko.SFTPFile.readv
+
+    def watched(self: Any, chunks: list[tuple[int, int]], *args: Any) -> Any:
+        asked.append(sum(length for _, length in chunks))
+        return real_readv(self, chunks, *args)
+    monkeypatch.setattr(paramiko.SFTPFile, "readv", watched)
+    data = os.urandom(1024 * 1024 + 12_345)
+    (server.root / "in" / "window.edi").write_bytes(data)
+    with SftpChannel(make_partner()) as channel:
+        assert channel.fetch("window.edi") == data
+    assert len(asked) == 17 and max(asked) == 64 * 1024 and sum(asked) == len(data)
