@@ -23,20 +23,20 @@ A set over `gateway.app.translate.STREAM_SET_CHARS` is mapped a loop at a time
 from __future__ import annotations
 
 import json
-import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from typing import IO
 
-from gateway.app.events import DocumentParts
+from gateway.app.events import DocumentParts, DocumentRecord, body_reference
 from gateway.app.items import item_keys
 from gateway.app.ports import StoredDocument
 from gateway.domain.correlation import REFERENCE_QUALIFIERS, normalize
 from gateway.domain.recall_match import is_shipped_item, product_identity
 from gateway.mapping.build import build
 from gateway.mapping.engine import Context
-from gateway.mapping.stream import SpooledJson
+from gateway.mapping.stream import SpooledJson, json_spool
 from gateway.model import (
+    CanonicalDocument,
     DatedEvent,
     HierarchyLevel,
     ItemId,
@@ -48,7 +48,7 @@ from gateway.model import (
 )
 from gateway.model.canonical_json import to_json
 
-KeysOf = Callable[[ReturnShipment], Iterable[tuple[str, str]]]
+KeysOf = Callable[[CanonicalDocument], Iterable[tuple[str, str]]]  # correlation keys
 PO_QUALIFIER = "PO"  # REFERENCE_QUALIFIERS: X12 128 PO is a purchase order key
 
 
@@ -57,28 +57,18 @@ class PartedDocument:
     """A document on its way to the store in parts (module doc), spooled on disk."""
 
     json: SpooledJson
-    items: IO[str]  # item subtrees, one JSON line each
+    items: SpooledJson  # item subtrees, one JSON line each
     item_keys: IO[str]  # [scheme, value] JSON lines, repeats and all
     case_digest: str
 
     def parts(self) -> DocumentParts:
-        return DocumentParts(self.json.chunks(), _lines_of(self.items),
+        return DocumentParts(self.json.chunks(), self.items.chunks(),
                              _item_keys_of(self.item_keys), self.case_digest)
 
     def close(self) -> None:
         self.json.close()
         self.items.close()
         self.item_keys.close()
-
-
-def _spool() -> IO[str]:
-    return tempfile.TemporaryFile("w+", encoding="utf-8")
-
-
-def _lines_of(spool: IO[str]) -> Iterator[str]:
-    spool.seek(0)
-    while chunk := spool.read(1 << 20):
-        yield chunk
 
 
 def _item_keys_of(spool: IO[str]) -> Iterator[tuple[str, str]]:
@@ -95,8 +85,8 @@ class PartsKeeper:
     def __init__(self, keys_of: KeysOf) -> None:
         self.keys_of = keys_of
         self.keys: set[tuple[str, str]] = set()
-        self.items = _spool()
-        self.item_keys = _spool()
+        self.items = json_spool()
+        self.item_keys = json_spool()
         # What the nodes say to a case, each once: the case digest's one node.
         self.references: dict[tuple[str, str], Reference] = {}
         self.dates: dict[DatedEvent, None] = {}
@@ -115,16 +105,18 @@ class PartsKeeper:
     def subtree(self, text: str) -> None:
         self.items.write(text + "\n")  # json.dumps escapes line breaks: one line each
 
-    def finished(self, header: ReturnShipment, parts: SpooledJson) -> tuple[
-            tuple[tuple[str, str], ...], tuple[tuple[str, str], ...], PartedDocument]:
-        """The document's keys, the header's item identifiers, and its parts."""
+    def record(self, header: ReturnShipment, json_text: SpooledJson) -> DocumentRecord:
+        """The document in the form the store keeps it in parts: its kind, reference, keys,
+        item identifiers (the header's here, the nodes' spooled) and parts."""
         body = to_json(header)
         said = ShipmentNode("", HierarchyLevel.OTHER, "", references=tuple(
             self.references.values()), dates=tuple(self.dates))
         digest = replace(header, hierarchy=(said,) if said.references or said.dates else ())
-        return (tuple(sorted(self.keys | set(self.keys_of(header)))),
-                tuple(sorted(item_keys(body))),
-                PartedDocument(parts, self.items, self.item_keys, json.dumps(to_json(digest))))
+        parted = PartedDocument(json_text, SpooledJson([self.items]), self.item_keys,
+                                json.dumps(to_json(digest)))
+        return DocumentRecord(str(body["kind"]), body_reference(body), "",
+                              tuple(sorted(self.keys | set(self.keys_of(header)))),
+                              tuple(sorted(item_keys(body))), parted)
 
     def close(self) -> None:
         self.items.close()

@@ -128,7 +128,7 @@ class StoredDocument:
     def json_text(self) -> str:
         """Its canonical JSON whole (a document kept in parts is megabytes: a reader that can
         take it a part at a time uses `json_chunks`)."""
-        return self.body if not self.parts else "".join(self.json_chunks())
+        return "".join(self.json_chunks())
 
     def item_lines(self) -> Iterator[str]:
         """The item subtrees of a document kept in parts, one JSON text each."""

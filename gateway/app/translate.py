@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import BinaryIO
 
-from gateway.app.events import DocumentRecord, body_reference
-from gateway.app.parted import PartsKeeper
+from gateway.app.events import DocumentRecord
+from gateway.app.parted import KeysOf, PartsKeeper
 from gateway.domain.authority import PartnerDocument, document_kind
 from gateway.mapping.engine import Issue
 from gateway.mapping.stream import NotStreamable, streamable, translate_set_streamed
 from gateway.mapping.translate import MappingSpec, Translation, translate_set
 from gateway.model import CanonicalDocument, Source
-from gateway.model.canonical_json import to_json
 from gateway.x12.assess import (
     Assessment,
     GroupResult,
@@ -112,7 +111,6 @@ class PreparedDocument:
 
 
 Prepare = Callable[[CanonicalDocument], DocumentRecord]
-KeysOf = Callable[[CanonicalDocument], Iterable[tuple[str, str]]]  # correlation keys
 # A set this large (characters from ST to SE) whose mapping allows it is mapped a loop at a
 # time (`gateway.mapping.stream`) when its document is wanted in stored form: its objects
 # would take about 17 times the set.
@@ -233,10 +231,8 @@ def _streamed(assessment: Assessment, found: Found, find_spec: SpecFinder,
     translation = Translation(None, mapped.issues, handed_on=mapped.header is not None)
     prepared = None
     if mapped.ok and mapped.header is not None and mapped.json is not None:
-        keys, items, parted = keeper.finished(mapped.header, mapped.json)
-        body = to_json(mapped.header)
-        prepared = PreparedDocument(document_kind(mapped.header), DocumentRecord(
-            str(body["kind"]), body_reference(body), "", keys, items, parted))
+        prepared = PreparedDocument(document_kind(mapped.header),
+                                    keeper.record(mapped.header, mapped.json))
     else:
         keeper.close()
         if mapped.json is not None:

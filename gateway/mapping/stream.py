@@ -45,7 +45,6 @@ _SET_BY_THE_RUN = frozenset({"hierarchy", "hierarchy_depth", "unmapped", "source
 CHUNK_CHARS = 1 << 20  # characters of JSON read back from the spool at a time
 
 
-
 class NodeWatch(Protocol):
     """What hears of the nodes a streamed ship notice keeps (for what is stored beside its
     JSON: keys, item identifiers, the item subtrees a case may need)."""
@@ -101,7 +100,6 @@ class SpooledJson:
 
     def __init__(self, pieces: list[str | IO[str]]) -> None:
         self._pieces = pieces
-        self.size = sum(len(p) if isinstance(p, str) else _length(p) for p in pieces)
 
     def chunks(self) -> Iterator[str]:
         for piece in self._pieces:
@@ -121,7 +119,7 @@ class SpooledJson:
                 piece.close()
 
 
-def _spool() -> IO[str]:
+def json_spool() -> IO[str]:
     """A temporary file for JSON text (ASCII: json.dumps escapes the rest); it outlives the
     call that opens it, and `SpooledJson.close` (or the run's own) closes it."""
     return tempfile.TemporaryFile("w+", encoding="ascii")
@@ -197,7 +195,7 @@ class _Tree:
 
     def __init__(self, ctx: Context, issues: _Issues, watch: NodeWatch | None) -> None:
         self.ctx, self.issues, self.watch = ctx, issues, watch
-        self.out: IO[str] = _spool()
+        self.out: IO[str] = json_spool()
         self.stack: list[_Open] = []
         self.seen: set[str] = set()
         self.orphans_of: set[str] = set()  # parents named before they came (if ever)
@@ -312,7 +310,7 @@ class _Run:
         self.spec, self.ctx = spec, ctx
         self.issues = _Issues()
         self.tree = _Tree(ctx, self.issues, watch)
-        self.unmapped: IO[str] = _spool()
+        self.unmapped: IO[str] = json_spool()
         self.root = Scope(LoopSpec.root(spec.loops), 1)
         self.items = 0
 
@@ -419,7 +417,7 @@ class _Run:
         self.unmapped.seek(0)
         spooled = ((int(line.split("\t", 1)[0]), line.split("\t", 1)[1].rstrip("\n"))
                    for line in self.unmapped)
-        out = _spool()
+        out = json_spool()
         first = True
         for _position, text in heapq.merge(root, spooled, key=lambda pair: pair[0]):
             out.write(text if first else ", " + text)

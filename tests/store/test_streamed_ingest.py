@@ -385,7 +385,8 @@ def test_spooled_item_identifiers_come_back_as_they_went_in_whatever_they_hold()
     keeper = PartsKeeper(lambda document: ())
     keeper.node(node)
     header = ReturnShipment(shipment_id="SHIP1")
-    _keys, _items, parted = keeper.finished(header, SpooledJson(["{}"]))
+    parted = keeper.record(header, SpooledJson(["{}"])).parted
+    assert parted is not None
     try:
         assert sorted(parted.parts().item_keys) == sorted(item_keys(to_json(node)))
     finally:
@@ -408,7 +409,8 @@ def test_an_item_nested_in_an_item_is_held_once_from_a_ship_notice_kept_in_parts
     keeper = PartsKeeper(lambda document: ())
     mapped = translate_set_streamed(spec, segments, source, watch=keeper)
     assert mapped.header is not None and mapped.json is not None
-    _keys, _items, parted = keeper.finished(mapped.header, mapped.json)
+    parted = keeper.record(mapped.header, mapped.json).parted
+    assert parted is not None
     parts = parted.parts()
     streams = {"json": list(parts.json), "items": list(parts.items)}
     parted.close()
