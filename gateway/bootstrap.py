@@ -11,16 +11,19 @@ from __future__ import annotations
 
 import os
 import re
+import socket
+import uuid
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import cast
 
+from gateway.app.cluster import NodeRecord, PartnerLeases
 from gateway.app.delivery import Subscription, WebhookSender
 from gateway.app.ingest import IngestResult, IngestSettings, Ports, replay
 from gateway.app.outbound.react import Reactions
 from gateway.app.outbound.terms import Outbound
 from gateway.app.partners import PartnerSettings
-from gateway.app.poll import PollContext, PollRetry, TransferObserver
+from gateway.app.poll import PollContext, PollRetry, Sender, TransferObserver
 from gateway.app.ports import (
     Archive,
     FindingRow,
@@ -66,15 +69,33 @@ def upgrade_store(config: GatewayConfig) -> tuple[str | None, str, str]:
         engine.dispose()
 
 
-def file_archive(config: GatewayConfig) -> Archive:
-    """The raw archive of every inbound file's bytes (`paths.archive`)."""
-    return FileArchive(config.paths["archive"])
+def file_archive(config: GatewayConfig, store: GatewayStore | None = None) -> Archive:
+    """The raw archive of every inbound file's bytes, where ``archive.backend`` says: a folder
+    (`paths.archive`), or the store's own tables, which every node sharing the store reads.
+    The latter uses ``store``'s engine (its connection pool) when given, else opens one."""
+    if config.archive_backend != "database":
+        return FileArchive(config.paths["archive"])
+    from gateway.store.archive_db import DatabaseArchive  # noqa: PLC0415 (see open_store)
+    from gateway.store.engine import open_engine  # noqa: PLC0415
+    from gateway.store.repository import SqlStore  # noqa: PLC0415
+    if isinstance(store, SqlStore):
+        return DatabaseArchive(store.engine)
+    return DatabaseArchive(open_engine(config.store_url, create=False))
 
 
 def purge_archive(config: GatewayConfig, keys: Iterable[str]) -> int:
     """Delete the archived bytes under ``keys`` (retention); how many were there."""
-    archive = FileArchive(config.paths["archive"])
-    return sum(1 for key in keys if archive.remove(key))
+    if config.archive_backend != "database":
+        archive = FileArchive(config.paths["archive"])
+        return sum(1 for key in keys if archive.remove(key))
+    from gateway.store.archive_db import DatabaseArchive  # noqa: PLC0415 (see open_store)
+    from gateway.store.engine import open_engine  # noqa: PLC0415
+    engine = open_engine(config.store_url, create=False)
+    try:  # an engine of its own, closed here: `gateway archive purge` gives no store
+        database = DatabaseArchive(engine)
+        return sum(1 for key in keys if database.remove(key))
+    finally:
+        engine.dispose()
 
 
 def open_store(config: GatewayConfig, *, check: bool = True) -> GatewayStore:
@@ -100,7 +121,7 @@ def ingest_ports(config: GatewayConfig, store: GatewayStore,
     acknowledgements, delimiters and time zone, pins the sender its files must carry and says
     which documents it may send (its role's, or its ``documents``; without a partner file no
     document is refused for its kind)."""
-    ports = Ports(store, FileArchive(config.paths["archive"]),
+    ports = Ports(store, file_archive(config, store),
                   MappingCatalog(config.paths["mappings"]).spec_for, _document_keys)
     settings = IngestSettings(config.identity, config.ack_policy,
                               timedelta(days=config.duplicate_window_days),
@@ -115,14 +136,26 @@ def poll_context(config: GatewayConfig, store: GatewayStore,
                  retry: PollRetry = with_retries,
                  observer: TransferObserver | None = None,
                  channels: Callable[[PartnerSettings], PartnerChannel] | None = None,
-                 ) -> PollContext:
+                 sender: Sender | None = None) -> PollContext:
     """How `gateway run`, `gateway poll` and the demo poll (`poll_partner`): the store and
     archive, the gateway's ingest settings, each partner's channel (as its file names it,
     unless ``channels`` opens them), the local clock, and the caller's follow-ups, retries
     and settle interval."""
     ports, defaults = ingest_ports(config, store)
     return PollContext(ports, defaults, store, channels or open_channel, react, retry,
-                       clock=local_now, settle=settle, observer=observer)
+                       clock=local_now, settle=settle, observer=observer,
+                       sender=sender or Sender())
+
+
+def partner_leases(config: GatewayConfig, store: GatewayStore,
+                   name: str | None = None) -> PartnerLeases:
+    """This process as a node among the others on the store (gateway.app.cluster), named
+    ``name``, else ``cluster.node``, else after the host; not registered until it starts."""
+    host = socket.gethostname()
+    now = store.database_now()
+    node = NodeRecord(uuid.uuid4().hex, name or config.cluster.node or host, host,
+                      os.getpid(), now, now)
+    return PartnerLeases(store, node, lease=timedelta(seconds=config.cluster.lease_seconds))
 
 
 def subscribers(config: GatewayConfig) -> dict[str, Subscription]:

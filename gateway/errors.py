@@ -9,6 +9,7 @@ gateway's own set-up, where the caller must stop and an operator must act::
     ├── GrammarError             a shipped X12 grammar (pyx12 map folder) is missing or broken
     └── TransportError           talking to a partner's folder failed
         ├── TransientTransportError   a dropped connection, a timeout: retrying can help
+        │   └── RemoteFileGone        a listed file was gone when we came to take it
         └── PermanentTransportError   authentication, an unknown host key, a missing folder:
                                       retrying cannot help until a person acts
 
@@ -53,3 +54,8 @@ class TransientTransportError(TransportError):
 
 class PermanentTransportError(TransportError):
     retryable = False
+
+
+class RemoteFileGone(TransientTransportError):
+    """A file listed in the partner's folder was gone when we came to take it: another node
+    (or the partner) took it meanwhile. Not a fault of the connection: the poll goes on."""

@@ -26,7 +26,12 @@ from the partner files at start and whenever those files change, and are never s
   subscriber holds up neither the polls nor the other subscribers;
 - partner files are re-read when they change; a broken edit is reported and the running
   configuration kept;
-- SIGTERM / SIGINT stop taking new polls and wait for the ones in flight to finish.
+- several nodes share one PostgreSQL (gateway.app.cluster): a node polls a partner, sends its
+  outbox and delivers to a subscriber only while it holds that lease; a heartbeat job renews
+  them and spreads the work; a partner's outage, its back-off and every alert live in the
+  store, so another node that takes the partner over carries on where this one stopped;
+- SIGTERM / SIGINT stop taking new polls and wait for the ones in flight to finish, then
+  give this node's leases back for the other nodes.
 """
 
 from __future__ import annotations
@@ -35,13 +40,15 @@ import logging
 import signal
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.job import Job
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
@@ -50,7 +57,7 @@ from gateway.app.delivery import Subscription, deliver_round
 from gateway.app.ingest import FileControls, IngestResult
 from gateway.app.outbound.react import Reactions, react
 from gateway.app.partners import PartnerSettings
-from gateway.app.poll import PollReport, PollRetry, poll_partner, publish_pending
+from gateway.app.poll import PollReport, PollRetry, Sender, poll_partner, publish_pending
 from gateway.app.ports import OutboxItem, PollRecord, StoredDocument
 from gateway.app.watchers import (
     AlertMemory,
@@ -70,6 +77,7 @@ from gateway.bootstrap import (
     open_channel,
     open_store,
     outbound_context,
+    partner_leases,
     poll_context,
     subscribers,
     webhook_sender,
@@ -86,20 +94,22 @@ log = logging.getLogger("gateway.run")
 BACKOFF = timedelta(minutes=15)  # after a permanent failure: nobody fixes a key in seconds
 DELIVERY = "delivery"  # the executor whose threads deliver the event feed to subscribers
 CATCH_UP = timedelta(days=1)  # documents whose follow-ups a stop may have interrupted
+NODE_HISTORY = timedelta(days=7)  # how long `gateway nodes` remembers a node that is gone
 
 
 class Daemon:
     def __init__(self, config: GatewayConfig, *, settle: float, reload_every: float = 5.0,
                  outbox_every: float = 30.0, metrics_at: tuple[str, int] | None = None,
                  redactor: RedactingFilter | None = None, retries: PollRetry = with_retries,
-                 backoff: timedelta = BACKOFF, deliver_every: float = 5.0) -> None:
+                 backoff: timedelta = BACKOFF, deliver_every: float = 5.0,
+                 node_name: str | None = None) -> None:
         self.config, self.reload_every = config, reload_every
         self.outbox_every, self.metrics_at, self.redactor = outbox_every, metrics_at, redactor
         self.backoff, self.deliver_every = backoff, deliver_every
         self.busy: dict[str, threading.Lock] = {}  # per partner: a poll or a send in progress
-        self.backed_off: dict[str, datetime] = {}  # partner: until when
-        self.unreachable: dict[str, datetime] = {}  # partner: since when (the outage's start)
+        self.poll_jobs: dict[str, Job] = {}  # per partner: its job, read for the next run time
         self.store = open_store(config)
+        self.leases = partner_leases(config, self.store, node_name)
         self.folder = config.paths["partners"]
         self.partners: dict[str, PartnerSettings] = {}
         self.signature: tuple[tuple[str, float], ...] = ()
@@ -109,21 +119,35 @@ class Daemon:
         self.alerter = alerter(config)
         self.alerter.on_alert = lambda alert: self.metrics.alert_raised(alert.kind,
                                                                         alert.partner)
-        self.alerts = AlertMemory(self.alerter)
+        self.alerts = AlertMemory(self.alerter, self.store, node=self.leases.node_id)
         self.outbound = outbound_context(config, self.store, {})
         # Polls and outbox sends open a partner's channel the same way.
+        self.sender = Sender(self.leases.node_id, timedelta(seconds=config.cluster.lease_seconds))
         self.polling = poll_context(config, self.store, self._react, settle=settle,
-                                    retry=retries, observer=self.metrics, channels=open_channel)
+                                    retry=retries, observer=self.metrics, channels=open_channel,
+                                    sender=self.sender)
         # Subscribers get threads of their own: a slow one never holds up a poll.
         self.scheduler = BackgroundScheduler(timezone=UTC, job_defaults={
             "coalesce": True, "max_instances": 1, "misfire_grace_time": 300}, executors={
             "default": ThreadPoolExecutor(10), DELIVERY: ThreadPoolExecutor(4)})
-        self.sender = webhook_sender()
+        self.webhooks = webhook_sender()
+        self.subscriptions: dict[str, Subscription] = {}
+
+    def prepare(self) -> None:
+        """Read the partner and subscriber files (a broken one stops here, naming file and
+        key) and join the other nodes on the store; `run` starts with this."""
+        self._load()
+        self.subscriptions = subscribers(self.config)
+        self.leases.start(self._lease_count())
+        self._forget_old_nodes()
+        log.info("node %s (%s) joined: it takes its share of %d partners and subscribers",
+                 self.leases.node.name, self.leases.node_id, self._lease_count(),
+                 extra={"node": self.leases.node.name})
 
     def run(self) -> int:
-        self._load()  # a broken partner file at start-up stops here, naming file and key
-        self.scheduler.add_job(self._reload_if_changed, IntervalTrigger(
-            seconds=self.reload_every), id="reload-partners")
+        self.prepare()
+        self.scheduler.add_job(self._heartbeat, IntervalTrigger(
+            seconds=self.config.cluster.heartbeat_seconds), id="heartbeat")
         self.scheduler.add_job(self._send_outbox, IntervalTrigger(
             seconds=self.outbox_every), id="send-outbox")
         self.scheduler.add_job(self._check_acks, IntervalTrigger(
@@ -132,7 +156,7 @@ class Daemon:
             seconds=self.outbox_every), id="check-recall-deadlines",
             next_run_time=datetime.now(UTC))
         self.scheduler.add_job(self._catch_up, id="catch-up")  # once, now
-        for subscription in subscribers(self.config).values():  # a broken file stops here
+        for subscription in self.subscriptions.values():
             self.scheduler.add_job(self._deliver, IntervalTrigger(seconds=self.deliver_every),
                                    args=[subscription], id=f"deliver:{subscription.name}",
                                    executor=DELIVERY, next_run_time=datetime.now(UTC))
@@ -141,9 +165,14 @@ class Daemon:
         server = self._serve_metrics()
         self.scheduler.start()
         log.info("started: %d partners (%s)", len(self.partners), ", ".join(self.partners))
-        self.stopping.wait()
+        # Partner files are re-read here, on the main thread, never in a job: APScheduler 3
+        # holds its job-store lock while shutdown waits for the jobs in flight, so a job that
+        # touched the schedule then would wait for ever (no job calls the scheduler at all).
+        while not self.stopping.wait(self.reload_every):
+            self._reload_if_changed()
         log.info("stopping: no new polls; waiting for polls in progress to finish")
         self.scheduler.shutdown(wait=True)
+        self.leases.stop()  # the other nodes take this node's partners now, not in a lease
         if server is not None:
             server.shutdown()
         log.info("stopped")
@@ -178,6 +207,7 @@ class Daemon:
             self.redactor.remember(env_values(secret_env_names(partners.values())))
         for gone in set(self.partners) - set(partners):
             self.scheduler.remove_job(f"poll:{gone}")
+            self.poll_jobs.pop(gone, None)
             log.info("%s: partner file removed; no longer polled", gone,
                      extra={"partner": gone})
         for partner in partners.values():
@@ -201,37 +231,64 @@ class Daemon:
         else:
             trigger = IntervalTrigger(seconds=partner.every_seconds or 60)
         extra = {"next_run_time": datetime.now(UTC)} if new else {}
-        self.scheduler.add_job(self._poll, trigger, args=[partner.id], id=f"poll:{partner.id}",
-                               replace_existing=True, **extra)
+        self.poll_jobs[partner.id] = self.scheduler.add_job(
+            self._poll, trigger, args=[partner.id], id=f"poll:{partner.id}",
+            replace_existing=True, **extra)
 
     # --- one poll ------------------------------------------------------------------------------
     def _poll(self, partner_id: str) -> None:
         partner = self.partners.get(partner_id)
         if partner is None or self.stopping.is_set():
             return
+        # The lease is checked under the partner's lock: a heartbeat gives back only a
+        # partner whose lock it can take, so no lease leaves while its poll starts or runs.
+        with self._busy(partner_id):
+            if not self.leases.may_poll(partner_id):
+                return  # another node's to poll
+            try:
+                self._poll_with_lease(partner, self._last_poll(partner_id))
+            finally:
+                self.leases.poll_finished(partner_id)  # a lease beyond our share freed now
+
+    def _poll_with_lease(self, partner: PartnerSettings, last: PollRecord | None) -> None:
+        partner_id = partner.id
+        if last is not None and _backing_off(last):
+            return  # failing until someone acts (whichever node saw it fail)
         started = time.monotonic()
         try:
-            with self._busy(partner_id):
-                report = poll_partner(partner, self.polling, on_file=self._file_taken)
+            report = poll_partner(partner, self.polling, on_file=self._file_taken,
+                                  holds=lambda: self.leases.holds(partner_id))
         except TransportError as exc:
             self._polled(partner_id, started, ok=False)
-            self._poll_failed(partner_id, exc)
-            self._record_poll(partner_id, error=str(exc))
+            self._poll_failed(partner_id, exc, last)
             return
         self._polled(partner_id, started, ok=True)
-        self.backed_off.pop(partner_id, None)
-        self._reachable_again(partner_id)
+        self._reachable_again(partner_id, last)
         self._record_poll(partner_id, error=None)
         _log_report(report)
 
-    def _record_poll(self, partner_id: str, *, error: str | None) -> None:
-        """The poll in the store, with the next one due, for the console (another process).
-        A store that cannot take it is logged: it never fails the poll."""
-        job = self.scheduler.get_job(f"poll:{partner_id}")
-        due = job.next_run_time if job is not None else None
+    def _last_poll(self, partner_id: str) -> PollRecord | None:
+        """The partner's last poll by any node (its outage and back-off live there); None
+        when there is none or the store cannot say (the poll then finds out for itself)."""
+        try:
+            return self.store.poll_record(partner_id)
+        except Exception as exc:
+            log.warning("%s: its last poll could not be read: %s", partner_id, exc,
+                        extra={"partner": partner_id})
+            return None
+
+    def _record_poll(self, partner_id: str, *, error: str | None,
+                     unreachable_since: datetime | None = None,
+                     backoff_until: datetime | None = None) -> None:
+        """The poll in the store, with the next one due, for the console (another process)
+        and for the node that polls the partner next. A store that cannot take it is
+        logged: it never fails the poll."""
+        job = self.poll_jobs.get(partner_id)  # its attribute: never the scheduler's lock
+        due = backoff_until or (job.next_run_time if job is not None else None)
         try:
             self.store.record_poll(PollRecord(partner_id, local_now(), error is None, error,
-                                              due))
+                                              due, self.leases.node_id, unreachable_since,
+                                              backoff_until))
         except Exception as exc:  # a record for people, never the result of the poll
             log.warning("%s: the poll could not be recorded for the console: %s",
                         partner_id, exc, extra={"partner": partner_id})
@@ -240,23 +297,27 @@ class Daemon:
         self.metrics.polled(partner_id, time.monotonic() - started, ok=ok,
                             finished_at=time.time())
 
-    def _poll_failed(self, partner_id: str, exc: TransportError) -> None:
+    def _poll_failed(self, partner_id: str, exc: TransportError,
+                     last: PollRecord | None) -> None:
         permanent = isinstance(exc, PermanentTransportError)
+        until = None
         if permanent:
             log.error("%s: cannot be polled, backing off %s until fixed: %s", partner_id,
                       self.backoff, exc, extra={"partner": partner_id})
-            until = datetime.now(UTC) + self.backoff
-            self.backed_off[partner_id] = until
-            self.scheduler.modify_job(f"poll:{partner_id}", next_run_time=until)
+            until = local_now() + self.backoff  # every node skips it until then (_poll)
         else:
             log.warning("%s: poll failed after retries, next poll as scheduled: %s",
                         partner_id, exc, extra={"partner": partner_id})
-        since = self.unreachable.setdefault(partner_id, local_now())
+        # One outage, however many nodes poll the partner during it: its start is shared.
+        since = last.unreachable_since if last is not None and last.unreachable_since \
+            else local_now()
+        self._record_poll(partner_id, error=str(exc), unreachable_since=since,
+                          backoff_until=until)
         self.alerts.raise_once(partner_unreachable(partner_id, since, str(exc),
                                                    permanent=permanent))
 
-    def _reachable_again(self, partner_id: str) -> None:
-        since = self.unreachable.pop(partner_id, None)
+    def _reachable_again(self, partner_id: str, last: PollRecord | None) -> None:
+        since = last.unreachable_since if last is not None else None
         if since is None:
             return
         log.info("%s: reachable again (unreachable since %s)", partner_id,
@@ -288,18 +349,20 @@ class Daemon:
 
     # --- the outbox between polls ------------------------------------------------------------
     def _send_outbox(self) -> None:
-        owed = sorted({partner for _id, partner, _item in self.store.pending_outbox()})
+        owed = self.store.partners_owed()
         for partner_id in owed:
             partner = self.partners.get(partner_id)
-            if partner is None or self.stopping.is_set() or self._backing_off(partner_id):
-                continue  # not ours to send, shutting down, or failing until someone acts
+            if partner is None or self.stopping.is_set():
+                continue  # not ours to send, or shutting down
             lock = self._busy(partner_id)
             if not lock.acquire(blocking=False):
                 continue  # its poll is running and sends what is owed itself
             try:
+                if not self.leases.may_poll(partner_id) or self._backing_off(partner_id):
+                    continue  # another node's, or failing until someone acts
                 with open_channel(partner) as channel:
                     sent = publish_pending(partner_id, channel, self.store, clock=local_now,
-                                           observer=self.metrics)
+                                           observer=self.metrics, sender=self.sender)
             except TransportError as exc:
                 log.warning("%s: outbox not sent, kept for the next try: %s", partner_id, exc,
                             extra={"partner": partner_id})
@@ -321,7 +384,9 @@ class Daemon:
             return Reactions()
         fields = {"file_id": file_id} if file_id is not None else {}
         try:
-            with self.reacting:  # two partners' polls must not decide the same case at once
+            # Two partners' polls must not decide the same case at once, on this node (the
+            # lock) nor on another (the store's lock, on PostgreSQL).
+            with self.reacting, self.store.follow_ups_serialized():
                 reactions = react(self.outbound, documents, local_now(), file_id)
         except Exception as exc:  # not one document's (react records those): the store?
             log.debug("follow-ups failed", exc_info=True)
@@ -342,11 +407,22 @@ class Daemon:
         self._react_to(self.store.documents_since(local_now() - CATCH_UP), None)
 
     def _deliver(self, subscription: Subscription) -> None:
-        """One delivery round for one subscriber (its own job, its own thread)."""
+        """One delivery round for one subscriber (its own job, its own thread), by the node
+        that holds the subscriber's lease: one node delivers to each subscriber."""
+        key = subscriber_lease(subscription.name)
         if self.stopping.is_set():
             return
+        with self._busy(key):  # as a poll: its lease is given back only between rounds
+            if not self.leases.may_poll(key):
+                return
+            try:
+                self._deliver_round(subscription)
+            finally:
+                self.leases.poll_finished(key)
+
+    def _deliver_round(self, subscription: Subscription) -> None:
         try:
-            report = deliver_round(subscription, self.store, self.sender, clock=local_now)
+            report = deliver_round(subscription, self.store, self.webhooks, clock=local_now)
         except ConfigError as exc:  # its secret is missing: nothing sent, nothing counted
             log.error("%s: events not delivered: %s", subscription.name, exc,
                       extra={"subscriber": subscription.name})
@@ -358,7 +434,7 @@ class Daemon:
             log.info("%s", report.line(), extra=fields)
 
     def _check_acks(self) -> None:
-        for row in raise_overdue(self.store, self.alerter, local_now()):
+        for row in raise_overdue(self.store, self.alerts, local_now()):
             log.warning("%s: acknowledgement of %s %s overdue", row.partner, row.kind,
                         row.control_number,
                         extra={"partner": row.partner, "outbox_kind": row.kind,
@@ -373,8 +449,46 @@ class Daemon:
         return self.busy.setdefault(partner_id, threading.Lock())
 
     def _backing_off(self, partner_id: str) -> bool:
-        until = self.backed_off.get(partner_id)
-        return until is not None and datetime.now(UTC) < until
+        last = self._last_poll(partner_id)
+        return last is not None and _backing_off(last)
+
+    # --- this node among the others ------------------------------------------------------------
+    def _heartbeat(self) -> None:
+        """Stamp this node alive, renew its leases, give back what is beyond its share."""
+        beat = self.leases.heartbeat(self._lease_count(), idle=self._idle)
+        self.metrics.leases_held(self.leases.node.name, len(self.leases.held()),
+                                 beat_at=time.time() if beat else None)
+
+    def _forget_old_nodes(self) -> None:
+        """`gateway nodes` shows a week of history; older rows of nodes gone are dropped."""
+        try:
+            self.store.forget_nodes(self.store.database_now() - NODE_HISTORY)
+        except Exception as exc:  # history only
+            log.warning("old node rows not pruned: %s", exc)
+
+    def _lease_count(self) -> int:
+        return len(self.partners) + len(self.subscriptions)
+
+    @contextmanager
+    def _idle(self, key: str) -> Iterator[bool]:
+        """True, holding its lock, when nothing runs for ``key`` (a partner or a subscriber's
+        lease): nothing can start for it until the block ends."""
+        lock = self._busy(key)
+        free = lock.acquire(blocking=False)
+        try:
+            yield free
+        finally:
+            if free:
+                lock.release()
+
+
+def _backing_off(last: PollRecord) -> bool:
+    return last.backoff_until is not None and local_now() < last.backoff_until
+
+
+def subscriber_lease(name: str) -> str:
+    """The lease key of a subscriber: one node delivers the feed to it."""
+    return f"subscriber:{name}"
 
 
 def _log_report(report: PollReport) -> None:

@@ -164,7 +164,7 @@ def test_an_unreachable_partner_is_alerted_once_per_outage_and_its_recovery_said
     monkeypatch.setattr("gateway.scheduler.open_channel", lambda partner: FlakyChannel(switch))
     no_waiting = partial(with_retries, attempts=2, sleep=lambda seconds: None)
     daemon = Daemon(load_config(project / "config.yaml"), settle=0, retries=no_waiting)
-    daemon._load()
+    daemon.prepare()
     caplog.set_level("INFO")
 
     for _tick in range(3):  # the retries give up three polls in a row: one outage

@@ -36,12 +36,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import BinaryIO
 
 from gateway.app.ack_matching import reconcile_acknowledgements
 from gateway.app.advice import advice_record
 from gateway.app.cases import notice_issuers
+from gateway.app.cluster import kept_alive
 from gateway.app.control_numbers import DurableControlNumbers
 from gateway.app.events import (
     DocumentRecord,
@@ -260,8 +261,17 @@ def _ingest(kept: KeptFile, name: str, partner: str, ports: Ports, settings: Ing
         return run.duplicate(earlier.id, f"the same bytes as file #{earlier.id} "
                              f"({earlier.original_name}), received "
                              f"{earlier.received_at:%Y-%m-%d %H:%M}")
-    with kept_contents(ports.archive, kept, data) as contents:
+    with kept_contents(ports.archive, kept, data) as contents, \
+            kept_alive(lambda: _renew_lease(ports.store, file_id, settings.lease),
+                       every=settings.lease.total_seconds() / 3, enabled=bool(settings.lease)):
         return run.contents(contents)
+
+
+def _renew_lease(store: IngestStore, file_id: int, lease: timedelta) -> None:
+    """The file's lease moved on while it is processed (a file that takes longer than
+    ``processing.lease_seconds`` is not taken up by another node meanwhile)."""
+    with store.transaction() as tx:
+        tx.renew_lease(file_id, datetime.now(UTC) + lease)
 
 
 @contextmanager

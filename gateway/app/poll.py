@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol, runtime_checkable
 
 from gateway.app.events import file_event
@@ -42,19 +43,40 @@ from gateway.app.ports import (
     RemoteFile,
     SkippedEntry,
 )
+from gateway.errors import RemoteFileGone
 from gateway.model.payload import PayloadKind, payload_kind
 from gateway.model.states import FileState
 from gateway.text_safety import printable
 
 log = logging.getLogger("gateway.run")  # with the daemon's other lines about each poll
 FILE_SIZE_KEY = "limits.file_size"  # the config.yaml key of Limits.file_bytes
+LEASE_LOST = ("left for the next poll: this node no longer holds the partner's lease (given "
+              "back to share the work with other nodes, or run out while the database could "
+              "not be reached)")
 
 
 class OutboxStore(Protocol):
-    def pending_outbox(self, partner: str | None = None) -> list[tuple[int, str, OutboxItem]]:
-        ...
+    def claim_outbox(self, partner: str, claimer: str, *,
+                     lease: timedelta) -> list[tuple[int, str, OutboxItem]]:
+        """Claim a batch of what is owed to ``partner`` that nobody else is sending."""
+
+    def release_outbox(self, claimer: str, ids: list[int]) -> None: ...
 
     def mark_sent(self, outbox_id: int, sent_at: datetime) -> None: ...
+
+
+# How long an outbox claim holds when no node's lease says otherwise: a sender that dies
+# between upload and "sent" leaves its rows to be sent again (same names) after this.
+OUTBOX_CLAIM = timedelta(seconds=60)
+
+
+@dataclass(frozen=True, slots=True)
+class Sender:
+    """Who sends the outbox: a node (its id, claims as long as its leases) or a one-off
+    command (an id of its own). Two senders never send the same row at once."""
+
+    id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    claim: timedelta = OUTBOX_CLAIM
 
 
 class TransferObserver(Protocol):
@@ -103,14 +125,19 @@ class PollContext:
     settle: float  # seconds a file's size and time must hold before it is taken
     sleep: Callable[[float], None] = time.sleep
     observer: TransferObserver | None = None
+    sender: Sender = field(default_factory=Sender)
 
 
 def poll_partner(partner: PartnerSettings, context: PollContext, *,
-                 on_file: Callable[[IngestResult], None] | None = None) -> PollReport:
+                 on_file: Callable[[IngestResult], None] | None = None,
+                 holds: Callable[[], bool] = lambda: True) -> PollReport:
     """One poll of ``partner`` with its settings: its files taken, each one's follow-ups
     run (after ``on_file``, which hears of it first: the daemon's log line, metrics and
     alerts), then what the outbox owes it sent. Raises `TransportError` once retries are
-    spent; files taken before that are committed and were reported to ``on_file``."""
+    spent; files taken before that are committed and were reported to ``on_file``.
+    ``holds`` says whether this node still holds the partner's lease (gateway.app.cluster):
+    asked before each file is taken and before the outbox is sent; once it says no, the
+    poll takes nothing more."""
     settings = context.defaults.for_partner(partner)
     reactions: dict[int, Reactions] = {}
 
@@ -122,7 +149,7 @@ def poll_partner(partner: PartnerSettings, context: PollContext, *,
     report = context.retry(lambda: poll_once(
         partner.id, context.open_channel(partner), context.ports, settings, context.outbox,
         clock=context.clock, settle=context.settle, sleep=context.sleep, after_file=after_file,
-        observer=context.observer))
+        observer=context.observer, sender=context.sender, holds=holds))
     report.reactions = reactions
     return report
 
@@ -139,7 +166,8 @@ def poll_once(partner: str, channel: PartnerChannel, ports: Ports, settings: Ing
               outbox: OutboxStore, *, clock: Callable[[], datetime], settle: float,
               sleep: Callable[[float], None],
               after_file: Callable[[IngestResult], None] | None = None,
-              observer: TransferObserver | None = None) -> PollReport:
+              observer: TransferObserver | None = None, sender: Sender | None = None,
+              holds: Callable[[], bool] = lambda: True) -> PollReport:
     """``after_file`` runs once each taken file is committed and picked up (the outbound
     reactions: RMA answers, status updates, recall notifications), before the outbox is sent,
     so what it queues for this partner leaves in the same poll; it also runs for a file this
@@ -150,12 +178,17 @@ def poll_once(partner: str, channel: PartnerChannel, ports: Ports, settings: Ing
     with channel:
         listed = _stable_files(channel, settle, sleep)
         _report_skipped(partner, channel, report)  # before a fetch can fail the poll
-        for remote, why in listed:
+        for remote, listed_why in listed:
+            why = listed_why if listed_why is not None or holds() else LEASE_LOST
             if why is not None:
                 report.waiting.append((remote.name, why))
                 continue
-            kept = _fetch_within(channel, remote, partner, archive=ports.archive,
-                                 limit=limit, observer=observer)
+            try:
+                kept = _fetch_within(channel, remote, partner, archive=ports.archive,
+                                     limit=limit, observer=observer)
+            except RemoteFileGone as exc:  # taken by someone else since we listed it
+                report.waiting.append((remote.name, str(exc)))
+                continue
             if kept is None:
                 _refuse(partner, remote, limit, store=ports.store, report=report, now=clock(),
                         after_file=after_file)
@@ -168,8 +201,10 @@ def poll_once(partner: str, channel: PartnerChannel, ports: Ports, settings: Ing
             channel.after_pickup(remote.name)  # only now: the store has committed it
             if after_file is not None:
                 after_file(result)
+        if not holds():
+            return report  # the node that holds the lease now sends it
         for name, item in publish_pending(partner, channel, outbox, clock=clock,
-                                          observer=observer):
+                                          observer=observer, sender=sender):
             report.sent.append(name)
             report.sent_items.append(item)
     return report
@@ -195,24 +230,39 @@ def send_pending(partner: str, channel: PartnerChannel, outbox: OutboxStore, *,
 
 
 def publish_pending(partner: str, channel: PartnerChannel, outbox: OutboxStore, *,
-                    clock: Callable[[], datetime],
-                    observer: TransferObserver | None = None) -> list[tuple[str, OutboxItem]]:
+                    clock: Callable[[], datetime], observer: TransferObserver | None = None,
+                    sender: Sender | None = None) -> list[tuple[str, OutboxItem]]:
     """Publish everything owed to ``partner``; each name sent with the item it carried.
 
-    Each item is marked sent only after its file is in place, so a failure leaves the rest
-    owed for the next try, and a retry replaces a published file rather than doubling it."""
-    sent = []
-    for outbox_id, _partner, item in outbox.pending_outbox(partner):
-        name = acknowledgement_file_name(item)
-        started = time.monotonic()
-        channel.publish(name, item.payload)
-        if observer is not None:
-            observer.transferred(partner, "publish", len(item.payload),
-                                 time.monotonic() - started)
-        crash_point("after-publish")  # published, not yet marked: the next try replaces it
-        outbox.mark_sent(outbox_id, clock())
-        sent.append((name, item))
+    Rows are claimed for ``sender`` a batch at a time, so no other node or command sends
+    them meanwhile. Each item is marked sent only after its file is in place, so a failure
+    leaves the rest owed for the next try (their claims given back), and a retry replaces a
+    published file rather than doubling it."""
+    sender = sender or Sender()
+    sent: list[tuple[str, OutboxItem]] = []
+    while claimed := outbox.claim_outbox(partner, sender.id, lease=sender.claim):
+        for position, (outbox_id, _partner, item) in enumerate(claimed):
+            try:
+                sent.append(_publish(partner, channel, outbox, (outbox_id, item),
+                                     clock=clock, observer=observer))
+            except BaseException:
+                outbox.release_outbox(sender.id, [row[0] for row in claimed[position:]])
+                raise
     return sent
+
+
+def _publish(partner: str, channel: PartnerChannel, outbox: OutboxStore,
+             row: tuple[int, OutboxItem], *, clock: Callable[[], datetime],
+             observer: TransferObserver | None) -> tuple[str, OutboxItem]:
+    outbox_id, item = row
+    name = acknowledgement_file_name(item)
+    started = time.monotonic()
+    channel.publish(name, item.payload)
+    if observer is not None:
+        observer.transferred(partner, "publish", len(item.payload), time.monotonic() - started)
+    crash_point("after-publish")  # published, not yet marked: the next try replaces it
+    outbox.mark_sent(outbox_id, clock())
+    return name, item
 
 
 def _fetch_within(channel: PartnerChannel, remote: RemoteFile, partner: str, *,

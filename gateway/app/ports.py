@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import BinaryIO, Protocol
 
 from gateway.app.access import ApiClientStore, AuditLog
+from gateway.app.cluster import ClusterStore
 from gateway.app.delivery import SubscriberState
 from gateway.app.events import DocumentParts, EventRecord, StoredEvent
 from gateway.app.items import GTIN, LOT, SERIAL, gtin14, item_value
@@ -44,6 +45,10 @@ class KeptFile:
 
 
 class Archive(Protocol):
+    """Every inbound file's bytes, kept by the key ``ab/cd/<sha256>``: in a folder or in the
+    store's tables (`gateway.store.archive`, `archive_db`); another backend (an object store)
+    implements these four and ``remove(key) -> bool``, which retention uses."""
+
     def put(self, data: bytes) -> tuple[str, str]:
         """Keep ``data`` durably, content-addressed; return (sha256, archive key)."""
         ...
@@ -311,6 +316,11 @@ class PollRecord:
     ok: bool
     error: str | None
     next_poll_at: datetime | None
+    node: str | None = None  # the node that polled (gateway.app.cluster)
+    # Shared by every node: since when the partner cannot be reached (one outage, one alert,
+    # whichever node polls next), and until when nobody polls it (a fault a person must fix)
+    unreachable_since: datetime | None = None
+    backoff_until: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -472,7 +482,7 @@ class StoreTransaction(IngestTransaction, OutboundTransaction, Protocol):
     """One open transaction of the store: what ingest and the outbound use cases write."""
 
 
-class GatewayStore(Protocol):
+class GatewayStore(ClusterStore, Protocol):
     """The store as the use cases and the faces (CLI, console, demo) see it: transactions and
     the queries they read. `gateway.store.repository.SqlStore` is the adapter; a face never
     imports it (import-linter), it is handed one by `gateway.bootstrap.open_store`."""
@@ -635,6 +645,35 @@ class GatewayStore(Protocol):
     def outbox_of_files(self, ids: Iterable[int]) -> list[tuple[int, OutboxItem, str]]: ...
 
     def pending_outbox(self, partner: str | None = None) -> list[tuple[int, str, OutboxItem]]: ...
+
+    def partners_owed(self) -> list[str]:
+        """The partners the outbox owes something (pending rows), sorted."""
+        ...
+
+    def claim_outbox(self, partner: str, claimer: str, *,
+                     lease: timedelta) -> list[tuple[int, str, OutboxItem]]:
+        """A batch of what is owed to ``partner`` that no other sender holds, claimed for
+        ``claimer`` for ``lease`` (gateway.app.poll.publish_pending)."""
+        ...
+
+    def release_outbox(self, claimer: str, ids: list[int]) -> None: ...
+
+    def record_alert(self, alert_id: str, kind: str, partner: str, *, at: datetime,
+                     node: str | None) -> bool:
+        """Remember an alert raised; False when it was raised before (by any node)."""
+        ...
+
+    def poll_record(self, partner: str) -> PollRecord | None:
+        """The partner's last poll, by whichever node."""
+        ...
+
+    def follow_ups_serialized(self) -> AbstractContextManager[None]:
+        """Held while follow-ups are decided: one node at a time."""
+        ...
+
+    def forget_nodes(self, before: datetime) -> int:
+        """Drop the rows of nodes not heard from since ``before`` that hold nothing."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)

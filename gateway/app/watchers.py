@@ -25,12 +25,15 @@ each once):
 - ``recall-deadline``          ``recall-deadline-<notice>-<deadline>`` while recipients have not
   answered and the deadline is ``alerts.recall_deadline_days`` or fewer days away (or past).
 
-All but the first are remembered in the daemon's memory (`AlertMemory`): a restart may raise
-one of them again, under the same id.
+Every one is remembered by `AlertMemory` in the store (``alerts_raised``) before it is sent,
+so a condition is alerted once across every node and restart. When the store cannot take the
+record, the alert is sent anyway (remembered in this process only): an alert lost is worse than
+one sent twice.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -44,6 +47,8 @@ from gateway.app.outbound.recalls import latest_notices
 from gateway.app.ports import GatewayStore, OutboundRow
 from gateway.app.translate import UnmappedSet
 from gateway.model import RecallNotice
+
+log = logging.getLogger("gateway.run")
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,12 +101,23 @@ def _record_overdue(store: GatewayStore, rows: list[OutboundRow], now: datetime)
                     dedupe_key=key))
 
 
-class AlertMemory:
-    """The ids already raised by this process, so a condition that persists across ticks (a
-    partner still down, a deadline still near) is alerted once."""
+class AlertLedger(Protocol):
+    """Where every node remembers the alerts raised (the store)."""
 
-    def __init__(self, alerter: AlertSink) -> None:
-        self.alerter = alerter
+    def record_alert(self, alert_id: str, kind: str, partner: str, *, at: datetime,
+                     node: str | None) -> bool:
+        """False when the alert was raised before, by any node."""
+        ...
+
+
+class AlertMemory:
+    """The ids already raised, so a condition that persists across ticks (a partner still
+    down, a deadline still near) is alerted once: by this process, and (with a ``ledger``)
+    by every node and every restart. Itself an `AlertSink` that sends each alert once."""
+
+    def __init__(self, alerter: AlertSink, ledger: AlertLedger | None = None, *,
+                 node: str | None = None) -> None:
+        self.alerter, self.ledger, self.node = alerter, ledger, node
         self._raised: set[str] = set()
         self._lock = threading.Lock()  # partners' polls raise from their own threads
 
@@ -111,8 +127,24 @@ class AlertMemory:
             if alert.id in self._raised:
                 return False
             self._raised.add(alert.id)
+        if not self._first_anywhere(alert):
+            return False
         self.alerter.send(alert)
         return True
+
+    def send(self, alert: Alert) -> None:
+        self.raise_once(alert)
+
+    def _first_anywhere(self, alert: Alert) -> bool:
+        if self.ledger is None:
+            return True
+        try:
+            return self.ledger.record_alert(alert.id, alert.kind, alert.partner,
+                                            at=datetime.now(UTC), node=self.node)
+        except Exception as exc:  # the store is down: better twice than never
+            log.warning("alert %s not recorded in the store (sent anyway; another node may "
+                        "send it too): %s", alert.id, exc)
+            return True
 
 
 def rejected_file(partner: str, file_id: int, name: str, state: str,

@@ -127,6 +127,14 @@ def partner_id(text: str) -> str:
     return text
 
 
+def node_name(text: str) -> str:
+    """What a node is called (`gateway run --node`): printable, at most 128 characters."""
+    if not text.strip() or len(text) > 128 or not text.isprintable():
+        raise argparse.ArgumentTypeError(f"{printable(text)!r} is not a node name: 1 to 128 "
+                                         "printable characters")
+    return text.strip()
+
+
 def reference(text: str) -> str:
     """A reference the store may know (RMA, PO, shipment id, notice id...): printable text."""
     return short_text(MAX_REFERENCE)(text).strip()

@@ -23,6 +23,7 @@ from gateway.cli import args as cli_args
 from gateway.cli import console as cli_console
 from gateway.cli import demo as cli_demo
 from gateway.cli import feed as cli_feed
+from gateway.cli import nodes as cli_nodes
 from gateway.cli import outbound as cli_outbound
 from gateway.cli import partners as cli_partners
 from gateway.cli import recall as cli_recall
@@ -175,6 +176,7 @@ def _parser() -> argparse.ArgumentParser:
     cli_demo.add_commands(commands)
     cli_console.add_commands(commands)
     cli_access.add_commands(commands)
+    cli_nodes.add_commands(commands)
     run = commands.add_parser(
         "run", help="the daemon: poll every partner on its schedule, send acknowledgements",
         description="Polls each partner in partners/*.yaml on its schedule (never two polls of "
@@ -196,6 +198,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--metrics-host", type=cli_args.host, default="127.0.0.1", metavar="HOST",
                      help="address the metrics endpoint listens on (default 127.0.0.1: only "
                      "this machine; 0.0.0.0 exposes it to the network)")
+    run.add_argument("--node", type=cli_args.node_name, default=None, metavar="NAME",
+                     help="what this node is called in `gateway nodes` and the log (default: "
+                     "cluster.node in config.yaml, else the host name)")
     run.add_argument("--log-format", choices=("text", "json"), default="text",
                      help="text (default) or json: one JSON object per line with time, level, "
                      "logger, message, partner, file_id, control numbers...")
@@ -210,13 +215,17 @@ def _run_daemon(args: argparse.Namespace) -> int:
     if password := urlsplit(config.store_url).password:  # store.url_env's URL may hold one
         secrets.add(unquote(password))
     redactor = configure(args.log_format, secrets=secrets)
-    for chatty in ("apscheduler", "alembic"):  # their INFO lines say nothing an operator needs
+    # Their INFO lines say nothing an operator needs (paramiko: four a connection)
+    for chatty in ("apscheduler", "alembic", "paramiko"):
         logging.getLogger(chatty).setLevel(logging.WARNING)
+    # "maximum number of running instances reached": a poll outlasting its interval (a big
+    # file, a slow link) is normal, and the next one simply starts when it ends
+    logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)
     metrics_at = None if args.metrics_port is None else (args.metrics_host, args.metrics_port)
     # APScheduler and the Prometheus client are loaded only when the daemon runs.
     from gateway.scheduler import Daemon  # noqa: PLC0415
     return Daemon(config, settle=args.settle, outbox_every=args.outbox_every,
-                  metrics_at=metrics_at, redactor=redactor).run()
+                  metrics_at=metrics_at, redactor=redactor, node_name=args.node).run()
 
 
 def _ack_options(parser: argparse.ArgumentParser) -> None:

@@ -9,7 +9,8 @@ from pathlib import Path
 from gateway.app.connection_test import connection_steps
 from gateway.app.outbound.react import react_to_file
 from gateway.app.partners import PartnerSettings
-from gateway.app.poll import poll_partner
+from gateway.app.poll import Sender, poll_partner
+from gateway.app.ports import GatewayStore
 from gateway.bootstrap import (
     local_now,
     missing_secrets,
@@ -17,6 +18,7 @@ from gateway.bootstrap import (
     open_store,
     outbound_context,
     partner_file,
+    partner_leases,
     poll_context,
 )
 from gateway.cli import args as cli_args
@@ -132,13 +134,25 @@ def _poll(args: argparse.Namespace) -> int:
         return 2
     store = open_store(config)
     context = outbound_context(config, store)
-    polling = poll_context(config, store, lambda result: react_to_file(
-        context, result, local_now()), settle=args.settle)
+    # A poll by hand is a node for its duration: it polls only while no `gateway run` node
+    # does, and the nodes leave the partner alone until it is done.
+    leases = partner_leases(config, store, f"gateway poll {partner.id}")
+    leases.start(1)
     try:
-        report = poll_partner(partner, polling)
+        if not leases.may_poll(partner.id):
+            print(f"gateway: {partner.id} is being polled by {_holder(store, partner.id)}: "
+                  "not polled now (try again when that node has finished, or stop it)",
+                  file=sys.stderr)
+            return 2
+        polling = poll_context(config, store, lambda result: react_to_file(
+            context, result, local_now()), settle=args.settle,
+            sender=Sender(leases.node_id, leases.lease))
+        report = poll_partner(partner, polling, holds=lambda: leases.holds(partner.id))
     except TransportError as exc:
         print(f"gateway: poll of {partner.id} failed: {printable(str(exc))}", file=sys.stderr)
         return 2
+    finally:
+        leases.stop()
     # File names are the partner's choice: shown escaped, never as terminal commands.
     for name, result in report.taken:
         print(f"took {printable(name)}: file #{result.file_id} {result.state}")
@@ -153,6 +167,15 @@ def _poll(args: argparse.Namespace) -> int:
     if not (report.taken or report.waiting or report.sent or report.skipped):
         print(f"nothing to do for {partner.id}")
     return 0
+
+
+def _holder(store: GatewayStore, partner_id: str) -> str:
+    """The node that holds ``partner_id``'s lease, as people call it."""
+    for node in store.nodes():
+        if partner_id in node.partners:
+            return (f"node {printable(node.name)} (pid {node.pid} on {printable(node.host)}; "
+                    "if it died, its lease runs out within cluster.lease_seconds)")
+    return "another node"
 
 
 _LABEL = {"ok": "ok", "warn": "warn", "fail": "FAIL"}

@@ -190,6 +190,10 @@ def _db_upgrade(args: argparse.Namespace) -> int:
     before, after, url = upgrade_store(load_config(args.config))
     print(f"database {url}: schema {after}" + (" (already current)" if before == after
                                                 else f" (was {before or 'empty'})"))
+    if before not in (None, after):
+        # Migrations only add: nodes still running the previous version keep working.
+        print("nodes already running keep working on it; restart them onto this version "
+              "one at a time (gateway nodes lists them)")
     return 0
 
 

@@ -41,10 +41,16 @@ EMBEDDED_DEFAULTS: dict[str, dict[str, str]] = {
     "store": {"url": "sqlite:///var/gateway.sqlite", "url_env": ""},
     # keys: isa13, and by policy gs06 and / or st02 (comma separated); answer: resend | none
     "duplicates": {"window_days": "90", "answer": "resend", "keys": "isa13"},
-    "archive": {"retention_days": "0"},  # 0: keep every file's bytes for ever
+    # retention_days 0: keep every file's bytes for ever; backend: filesystem (paths.archive,
+    # a local or shared folder) or database (the store itself, so every node can replay)
+    "archive": {"retention_days": "0", "backend": "filesystem"},
     # how long a worker holds a file it is processing; a copy arriving meanwhile is left for
     # later, one arriving after it (the worker died) resumes the file
     "processing": {"lease_seconds": "600"},
+    # several `gateway run` nodes on one PostgreSQL: node names this one (default: the host
+    # name); a partner's poll lease lasts lease_seconds and is renewed every
+    # heartbeat_seconds, so a dead node's partners are taken over within lease_seconds
+    "cluster": {"node": "", "lease_seconds": "30", "heartbeat_seconds": "10"},
     # a JSON POST to webhook_url for each alert (overdue acknowledgements...), signed with
     # HMAC-SHA256 using the secret in the environment variable secret_env names;
     # recall_deadline_days: alert when a recall's required action is due this soon and
@@ -58,6 +64,18 @@ EMBEDDED_DEFAULTS: dict[str, dict[str, str]] = {
     # "pyx12" (the reference it is proven against; ~10x slower)
     "validation": {"engine": "fast"},
 }
+
+
+ARCHIVE_BACKENDS = ("filesystem", "database")
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterSettings:
+    """How this node shares the work with others on the same store (gateway.app.cluster)."""
+
+    node: str = ""  # a name for people; "" is the host name
+    lease_seconds: int = 30
+    heartbeat_seconds: int = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +95,8 @@ class GatewayConfig:
     recall_deadline_days: int = 3
     limits: Limits = DEFAULT_LIMITS
     validation_engine: str = "fast"
+    archive_backend: str = "filesystem"
+    cluster: ClusterSettings = ClusterSettings()
 
     @property
     def front_door(self) -> FrontDoorRules:
@@ -128,7 +148,10 @@ def _build(source: str, raw: dict[str, Any], anchor: Path) -> GatewayConfig:
                          *_alerts(source, section["alerts"]),
                          _limits(source, section["limits"]),
                          _choice_of(source, "validation.engine",
-                                    section["validation"]["engine"], ENGINES))
+                                    section["validation"]["engine"], ENGINES),
+                         _choice_of(source, "archive.backend", section["archive"]["backend"],
+                                    ARCHIVE_BACKENDS),
+                         _cluster(source, section["cluster"]))
 
 
 def _anchored(source: str, key: str, value: str, anchor: Path) -> Path:
@@ -138,6 +161,21 @@ def _anchored(source: str, key: str, value: str, anchor: Path) -> Path:
     if problem:
         raise ConfigError(source, key, problem)
     return anchor / value
+
+
+def _cluster(source: str, cluster: dict[str, str]) -> ClusterSettings:
+    name = cluster["node"]
+    if name and (len(name) > 128 or not name.isprintable()):
+        raise ConfigError(source, "cluster.node", "must be at most 128 printable characters")
+    lease = _whole_number(source, "cluster.lease_seconds", cluster["lease_seconds"],
+                          unit="seconds")
+    heartbeat = _whole_number(source, "cluster.heartbeat_seconds",
+                              cluster["heartbeat_seconds"], unit="seconds")
+    if heartbeat < 1 or lease < 2 * heartbeat:
+        # A lease must survive one missed heartbeat, or a busy node loses its partners.
+        raise ConfigError(source, "cluster.lease_seconds", f"is {lease}; it must be at least "
+                          f"twice cluster.heartbeat_seconds ({heartbeat}), which is at least 1")
+    return ClusterSettings(name, lease, heartbeat)
 
 
 def _limits(source: str, limits: dict[str, str]) -> Limits:

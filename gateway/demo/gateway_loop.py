@@ -109,7 +109,7 @@ class GatewayLoop:
 
     def _send_outbox(self, report: RoundReport) -> None:
         """What a partner's poll did not send: updates queued by a later partner's file."""
-        owed = sorted({partner for _id, partner, _item in self.store.pending_outbox()})
+        owed = self.store.partners_owed()
         for partner_id in owed:
             partner = self.partners[partner_id]
             with open_channel(partner) as channel:

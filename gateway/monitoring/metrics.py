@@ -99,6 +99,13 @@ class GatewayMetrics:
         self.last_poll = Gauge("gateway_last_successful_poll_timestamp_seconds", "When the "
                                "last poll of a partner succeeded (Unix time)", ["partner"],
                                registry=r)
+        # Each node serves its own /metrics: these say what this node holds among the others
+        self.node_leases = Gauge("gateway_node_leases", "Partners and subscribers this node "
+                                 "holds the lease of (polls, sends to, delivers to)",
+                                 ["node"], registry=r)
+        self.node_heartbeat = Gauge("gateway_node_heartbeat_timestamp_seconds", "When this "
+                                    "node last renewed its leases in the store (Unix time)",
+                                    ["node"], registry=r)
         if snapshot is not None:
             r.register(_StoreCollector(snapshot))
 
@@ -123,6 +130,13 @@ class GatewayMetrics:
         self.poll_duration.labels(partner, "ok" if ok else "failed").observe(seconds)
         if ok:
             self.last_poll.labels(partner).set(finished_at)
+
+    def leases_held(self, node: str, count: int, *, beat_at: float | None = None) -> None:
+        """After a heartbeat: how many leases the node holds; ``beat_at`` when it got
+        through to the store (None: it did not)."""
+        self.node_leases.labels(node).set(count)
+        if beat_at is not None:
+            self.node_heartbeat.labels(node).set(beat_at)
 
     def alert_raised(self, kind: str, partner: str) -> None:
         self.alerts.labels(kind, partner).inc()

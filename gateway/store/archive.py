@@ -17,7 +17,7 @@ from typing import BinaryIO
 from gateway.app.ports import KeptFile, Sink
 from gateway.errors import ArchivedBytesMissing
 
-__all__ = ["ArchivedBytesMissing", "FileArchive"]
+__all__ = ["ArchivedBytesMissing", "FileArchive", "HashingSink", "archive_key", "bytes_missing"]
 
 
 class FileArchive:
@@ -26,7 +26,7 @@ class FileArchive:
 
     def put(self, data: bytes) -> tuple[str, str]:
         digest = hashlib.sha256(data).hexdigest()
-        key = _key(digest)
+        key = archive_key(digest)
         target = self.root / key
         if target.is_file() and target.stat().st_size == len(data):
             return digest, key  # content-addressed: the same bytes are already kept
@@ -50,12 +50,12 @@ class FileArchive:
         handle, temporary = tempfile.mkstemp(dir=self.root, prefix=".incoming-")
         try:
             with os.fdopen(handle, "wb") as out:
-                hashing = _HashingSink(out)
+                hashing = HashingSink(out)
                 write(hashing)
                 out.flush()
                 os.fsync(out.fileno())
             digest = hashing.sha256.hexdigest()
-            key = _key(digest)
+            key = archive_key(digest)
             target = self.root / key
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(temporary, target)  # the same bytes again replace equal bytes
@@ -80,14 +80,9 @@ class FileArchive:
         return self._kept(key).open("rb")
 
     def _kept(self, key: str) -> Path:
-        if not key:  # a file refused from its listing (over limits.file_size) was never taken
-            raise ArchivedBytesMissing("the file was refused unread (over limits.file_size): "
-                                       "its bytes were never taken, so there is nothing to "
-                                       "replay or show; the partner's copy was left in place")
-        path = self._path(key)
-        if not path.is_file():
-            raise ArchivedBytesMissing(f"the archived bytes {key} are gone (purged by the "
-                                       "archive.retention_days setting, or removed by hand)")
+        path = self._path(key) if key else None
+        if path is None or not path.is_file():
+            raise bytes_missing(key)
         return path
 
     def _path(self, key: str) -> Path:
@@ -97,12 +92,24 @@ class FileArchive:
         return path
 
 
-def _key(digest: str) -> str:
+def archive_key(digest: str) -> str:
+    """Where bytes of this SHA-256 are kept, in every backend (``ab/cd/abcd...``), so a
+    file's record names its bytes the same way wherever they live."""
     return f"{digest[:2]}/{digest[2:4]}/{digest}"
 
 
-class _HashingSink:
-    """Writes through to the temporary file, hashing and counting on the way."""
+def bytes_missing(key: str) -> ArchivedBytesMissing:
+    """Why there are no bytes under ``key``, in the words every backend uses."""
+    if not key:  # a file refused from its listing (over limits.file_size) was never taken
+        return ArchivedBytesMissing("the file was refused unread (over limits.file_size): "
+                                    "its bytes were never taken, so there is nothing to "
+                                    "replay or show; the partner's copy was left in place")
+    return ArchivedBytesMissing(f"the archived bytes {key} are gone (purged by the "
+                                "archive.retention_days setting, or removed by hand)")
+
+
+class HashingSink:
+    """Writes through to a temporary file, hashing and counting on the way."""
 
     def __init__(self, out: BinaryIO) -> None:
         self._out = out

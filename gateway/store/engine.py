@@ -55,5 +55,17 @@ def _sqlite_pragmas(connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+READS_ONLY = "gateway_reads_only"  # the execution option `reading` sets
+
+
 def _begin_immediate(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    deferred = connection.get_execution_options().get(READS_ONLY, False)
+    connection.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
+
+
+def reading(engine: Engine) -> Engine:
+    """``engine`` (the same pool) for transactions that only read. On SQLite they begin
+    deferred and take no write lock: in WAL mode such a reader neither waits for a writer nor
+    holds one up, even the writer on its own thread (the archive's stream is read while the
+    ingest transaction that reports on it is open). On PostgreSQL nothing changes."""
+    return engine.execution_options(**{READS_ONLY: True})

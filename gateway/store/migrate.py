@@ -8,9 +8,9 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from gateway.errors import GatewayError
 
@@ -49,13 +49,37 @@ def current_revision(engine: Engine) -> str | None:
         raise StoreUnreachable(f"cannot open the store at {url}: {reason}") from exc
 
 
+# How long a migration waits for a table another node is using (PostgreSQL). Waiting longer
+# would stall every node's queries queued behind the migration's lock.
+LOCK_WAIT = "5s"
+
+
+class UpgradeBlocked(GatewayError):
+    """A migration could not lock a table in time: nothing was changed; try again."""
+
+
 def upgrade(engine: Engine) -> tuple[str | None, str]:
-    """Bring the schema to the newest revision; returns (before, after)."""
+    """Bring the schema to the newest revision; returns (before, after).
+
+    Safe while nodes run: every migration is additive (new tables, new nullable columns), so
+    nodes of the previous version keep working on the new schema; on PostgreSQL the whole
+    upgrade is one transaction that waits at most LOCK_WAIT for each table's lock, so it
+    either applies at once or changes nothing and says so (UpgradeBlocked)."""
     before = current_revision(engine)
     config = migration_config()
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+    try:
+        with engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.execute(text(f"SET LOCAL lock_timeout = '{LOCK_WAIT}'"))
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+    except OperationalError as exc:
+        if getattr(exc.orig, "sqlstate", None) != "55P03":  # lock_not_available
+            raise
+        raise UpgradeBlocked(f"the schema was not upgraded (nothing changed): a table stayed "
+                             f"locked for over {LOCK_WAIT} by a long transaction (a node "
+                             "storing a big file?). Run gateway db upgrade again in a "
+                             "minute") from exc
     return before, head_revision()
 
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, delete, func, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from gateway.app.access import ApiClientStore, AuditLog
+from gateway.app.cluster import NodeRecord
 from gateway.app.delivery import SubscriberState
 from gateway.app.events import DocumentParts, EventRecord, StoredEvent
 from gateway.app.people import PeopleStore
@@ -34,7 +35,7 @@ from gateway.app.ports import (
     file_number_of,
 )
 from gateway.model.states import FileState
-from gateway.store import deliveries, event_log
+from gateway.store import cluster, deliveries, event_log
 from gateway.store.access import SqlApiClients, SqlAuditLog, SqlPeople
 from gateway.store.columns import advance_counter, aware, utc
 from gateway.store.schema import (
@@ -56,6 +57,9 @@ from gateway.store.sessions import SqlConsoleSessions
 _PAGE = 1000  # rows an export reads per short transaction
 _ITEM_BATCH = 5000  # item identifier rows inserted at a time
 PART_CHARS = 1 << 20  # characters of a document part
+# The advisory lock nodes take to decide follow-ups one at a time (any fixed 64-bit number;
+# this one spells "RGWFOLLO" in ASCII, so it is recognisable in pg_locks)
+FOLLOW_UPS_LOCK = 0x524757464F4C4C4F
 
 
 class SqlStore:
@@ -126,22 +130,90 @@ class SqlStore:
         """The people who sign in to the console (`gateway users`)."""
         return SqlPeople(self.engine)
 
+    # --- several nodes (gateway.app.cluster) ------------------------------------------------
+    def database_now(self) -> datetime:
+        return cluster.database_now(self.engine)
+
+    def register_node(self, node: NodeRecord) -> None:
+        cluster.register_node(self.engine, node)
+
+    def node_heartbeat(self, node_id: str, now: datetime, until: datetime) -> set[str]:
+        return cluster.beat(self.engine, node_id, now, until)
+
+    def stop_node(self, node_id: str, at: datetime) -> None:
+        cluster.stop_node(self.engine, node_id, at)
+
+    def live_node_count(self, heard_since: datetime) -> int:
+        return cluster.live_node_count(self.engine, heard_since)
+
+    def claim_partner(self, partner: str, node_id: str, now: datetime,
+                      until: datetime) -> bool:
+        return cluster.claim_partner(self.engine, partner, node_id, now, until)
+
+    def release_partner(self, partner: str, node_id: str) -> None:
+        cluster.release_partner(self.engine, partner, node_id)
+
+    def nodes(self) -> list[NodeRecord]:
+        return cluster.node_rows(self.engine)
+
+    def forget_nodes(self, before: datetime) -> int:
+        return cluster.forget_nodes(self.engine, before)
+
+    def claim_outbox(self, partner: str, claimer: str, *,
+                     lease: timedelta) -> list[tuple[int, str, OutboxItem]]:
+        now = self.database_now()
+        return cluster.claim_outbox(self.engine, partner, claimer, now, now + lease)
+
+    def release_outbox(self, claimer: str, ids: list[int]) -> None:
+        cluster.release_outbox(self.engine, claimer, ids)
+
+    def record_alert(self, alert_id: str, kind: str, partner: str, *, at: datetime,
+                     node: str | None) -> bool:
+        return cluster.record_alert(self.engine, {
+            "id": alert_id, "kind": kind, "partner": partner, "raised_at": utc(at),
+            "node": node})
+
     def record_poll(self, record: PollRecord) -> None:
         dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
         values = {"polled_at": utc(record.polled_at), "ok": record.ok,
                   "error": record.error,
-                  "next_poll_at": utc(record.next_poll_at) if record.next_poll_at else None}
+                  "next_poll_at": utc(record.next_poll_at) if record.next_poll_at else None,
+                  "node": record.node, "unreachable_since": _utc_or_none(
+                      record.unreachable_since),
+                  "backoff_until": _utc_or_none(record.backoff_until)}
         statement = dialect.insert(partner_polls).values(partner=record.partner, **values)
         with self.engine.begin() as connection:
             connection.execute(statement.on_conflict_do_update(
                 index_elements=["partner"], set_=values))
 
+    def poll_record(self, partner: str) -> PollRecord | None:
+        with self.engine.connect() as connection:
+            row = connection.execute(select(partner_polls).where(
+                partner_polls.c.partner == partner)).first()
+        return _poll_record(row) if row is not None else None
+
+    @contextmanager
+    def follow_ups_serialized(self) -> Iterator[None]:
+        """One node at a time decides follow-ups (cases, RMA answers, status updates): on
+        PostgreSQL a session advisory lock held while they run; SQLite has one writer and,
+        in practice, one node."""
+        if self.engine.dialect.name != "postgresql":
+            yield
+            return
+        with self.engine.connect() as connection:
+            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": FOLLOW_UPS_LOCK})
+            connection.commit()
+            try:
+                yield
+            finally:
+                connection.execute(text("SELECT pg_advisory_unlock(:key)"),
+                                   {"key": FOLLOW_UPS_LOCK})
+                connection.commit()
+
     def poll_records(self) -> dict[str, PollRecord]:
         with self.engine.connect() as connection:
-            return {row.partner: PollRecord(
-                row.partner, aware(row.polled_at), bool(row.ok), row.error,
-                aware(row.next_poll_at) if row.next_poll_at else None)
-                for row in connection.execute(select(partner_polls))}
+            return {row.partner: _poll_record(row)
+                    for row in connection.execute(select(partner_polls))}
 
     def partners_seen(self) -> set[str]:
         """Every partner a file was ever received from."""
@@ -197,11 +269,13 @@ class SqlStore:
 
     def mark_sent(self, outbox_id: int, sent_at: datetime) -> None:
         """The transport calls this once a partner has the file. An acknowledgement SLA runs
-        from now: the due time queued as (queued + SLA) moves to (sent + SLA)."""
+        from now: the due time queued as (queued + SLA) moves to (sent + SLA). The claim is
+        over (gateway.store.cluster.claim_outbox)."""
         with self.engine.begin() as connection:
             row = connection.execute(select(outbox.c.created_at, outbox.c.ack_due)
                                      .where(outbox.c.id == outbox_id)).first()
-            values: dict[str, Any] = {"state": "sent", "sent_at": utc(sent_at)}
+            values: dict[str, Any] = {"state": "sent", "sent_at": utc(sent_at),
+                                      "claimed_by": None, "claimed_until": None}
             if row is not None and row.ack_due is not None:
                 values["ack_due"] = utc(sent_at) + (aware(row.ack_due)
                                                      - aware(row.created_at))
@@ -418,6 +492,11 @@ class SqlStore:
                                   .where(document_keys.c.document_id.in_(list(found))))
         return {row.value for row in rows}
 
+    def partners_owed(self) -> list[str]:
+        with self.engine.connect() as connection:
+            return list(connection.execute(select(outbox.c.partner).where(
+                outbox.c.state == "pending").distinct().order_by(outbox.c.partner)).scalars())
+
     def pending_outbox(self, partner: str | None = None) -> list[tuple[int, str, OutboxItem]]:
         query = select(outbox).where(outbox.c.state == "pending").order_by(outbox.c.id)
         if partner:
@@ -489,8 +568,10 @@ class SqlTransaction:
                             processed_at=utc(received_at), listed_modified=modified)
 
     def renew_lease(self, file_id: int, lease_until: datetime) -> None:
-        self.connection.execute(update(received_files).where(received_files.c.id == file_id)
-                                .values(lease_until=utc(lease_until)))
+        """Only while the file is being processed: a finished file keeps no lease."""
+        self.connection.execute(update(received_files).where(
+            received_files.c.id == file_id, received_files.c.state == FileState.RECEIVED,
+        ).values(lease_until=utc(lease_until)))
 
     def finish_file(self, file_id: int, state: FileState, *, processed_at: datetime,
                     reason: str | None = None, duplicate_of: int | None = None) -> None:
@@ -865,3 +946,17 @@ def _clipped(row: FindingRow) -> dict[str, Any]:
         if values[name] is not None:
             values[name] = str(values[name])[:width]
     return values
+
+
+def _utc_or_none(moment: datetime | None) -> datetime | None:
+    return utc(moment) if moment is not None else None
+
+
+def _aware_or_none(moment: datetime | None) -> datetime | None:
+    return aware(moment) if moment is not None else None
+
+
+def _poll_record(row: Any) -> PollRecord:
+    return PollRecord(row.partner, aware(row.polled_at), bool(row.ok), row.error,
+                      _aware_or_none(row.next_poll_at), row.node,
+                      _aware_or_none(row.unreachable_since), _aware_or_none(row.backoff_until))

@@ -191,6 +191,10 @@ outbox = Table(
     Column("ack_at", Moment),
     Column("ack_detail", Text),
     Column("ack_file_id", Id, ForeignKey("received_files.id")),
+    # The node sending it, until when: no other node sends it meanwhile; a claim that ran
+    # out (its node died between upload and "sent") lets another send it again, same name
+    Column("claimed_by", String(36)),
+    Column("claimed_until", Moment),
     Column("alerted_at", Moment),  # when "overdue" was raised (once)
     Index("ix_outbox_state", "state", "id"),
     Index("uq_outbox_dedupe", "partner", "dedupe_key", unique=True),
@@ -344,4 +348,60 @@ partner_polls = Table(
     Column("ok", Boolean, nullable=False),
     Column("error", Text),  # why the last poll failed (the transport's words)
     Column("next_poll_at", Moment),
+    Column("node", String(36)),  # the node that polled (nodes.id)
+    # Shared by every node, so an outage is one outage whoever polls next: when the partner
+    # became unreachable (None: it is not), and until when nobody polls it (a permanent fault)
+    Column("unreachable_since", Moment),
+    Column("backoff_until", Moment),
+)
+
+# Several `gateway run` processes on one database (gateway.app.cluster). Each process is a
+# node with a row it keeps alive; a partner is polled, and its outbox sent, only by the node
+# holding its lease; an alert is raised once across nodes and restarts.
+nodes = Table(
+    "nodes", metadata,
+    Column("id", String(36), primary_key=True),  # a new one at every start (a uuid)
+    Column("name", String(128), nullable=False),  # what people call it: --node, or the host
+    Column("host", String(255), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("started_at", Moment, nullable=False),
+    Column("heartbeat_at", Moment, nullable=False),
+    Column("stopped_at", Moment),  # a clean stop; a node that died has none
+)
+
+partner_leases = Table(
+    "partner_leases", metadata,
+    # a partner's id, or "subscriber:<name>" (one node delivers the event feed to each)
+    Column("partner", String(160), primary_key=True),
+    Column("node", String(36), nullable=False),  # nodes.id of the holder
+    Column("since", Moment, nullable=False),  # when the holder took it
+    Column("until", Moment, nullable=False),  # past this, any node may take it
+)
+
+alerts_raised = Table(
+    "alerts_raised", metadata,
+    Column("id", String(512), primary_key=True),  # the alert's stable id
+    Column("kind", String(64), nullable=False),
+    Column("partner", String(255), nullable=False),
+    Column("raised_at", Moment, nullable=False),
+    Column("node", String(36)),
+)
+
+# The raw archive kept in the store itself (`archive.backend: database`, archive_db.py), so
+# every node on one PostgreSQL can read every file's bytes. An object is one file's bytes under
+# the archive key a folder would use; its chunks hold them a mebibyte at a time, in order, so
+# no file is ever read or written whole.
+archive_objects = Table(
+    "archive_objects", metadata,
+    Column("key", String(80), primary_key=True),  # ab/cd/<sha256>, as received_files says
+    Column("sha256", String(64), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("stored_at", Moment, nullable=False),
+)
+
+archive_chunks = Table(
+    "archive_chunks", metadata,
+    Column("key", String(80), ForeignKey("archive_objects.key"), primary_key=True),
+    Column("seq", Integer, primary_key=True),  # 0, 1, 2... in the order of the bytes
+    Column("data", LargeBinary, nullable=False),
 )

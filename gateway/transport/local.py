@@ -27,7 +27,7 @@ from typing import BinaryIO
 
 from gateway.app.partners import PARTNER_FOLDERS_ANCHOR, PartnerSettings, folder_problem
 from gateway.app.ports import RemoteFile, Sink, SkippedEntry, copy_within
-from gateway.errors import PermanentTransportError, TransientTransportError
+from gateway.errors import PermanentTransportError, RemoteFileGone, TransientTransportError
 
 _FOLDER_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 # O_NONBLOCK: a named pipe swapped in after the listing must not hang the poll on open.
@@ -170,8 +170,9 @@ class LocalChannel:
         try:
             descriptor = os.open(plain, _READ_FLAGS, dir_fd=folder)
         except FileNotFoundError as exc:
-            raise TransientTransportError(f"partner {self.partner_id}: {name} vanished while "
-                                          "being fetched") from exc
+            raise RemoteFileGone(f"partner {self.partner_id}: {name} was gone when it was to "
+                                 "be fetched (taken by another node or removed by the "
+                                 "partner); nothing of it was kept") from exc
         except OSError as exc:
             why = "became a symbolic link" if exc.errno == errno.ELOOP else exc.strerror
             raise TransientTransportError(f"partner {self.partner_id}: {name} cannot be "

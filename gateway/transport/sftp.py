@@ -22,7 +22,12 @@ import paramiko
 
 from gateway.app.partners import PartnerSettings, PartnerTransport
 from gateway.app.ports import RemoteFile, Sink, copy_within
-from gateway.errors import PermanentTransportError, TransientTransportError, TransportError
+from gateway.errors import (
+    PermanentTransportError,
+    RemoteFileGone,
+    TransientTransportError,
+    TransportError,
+)
 from gateway.transport.secrets import SecretUnavailable, read_secret
 
 log = logging.getLogger(__name__)
@@ -109,7 +114,12 @@ class SftpChannel:
     def fetch_into(self, name: str, target: Sink, *, max_bytes: int | None = None) -> int:
         remote = self._inbound_path(name)
         with self._step(f"fetch {name}"):
-            return self._download(remote, target, max_bytes)
+            try:
+                return self._download(remote, target, max_bytes)
+            except FileNotFoundError as exc:  # listed a moment ago: someone took it since
+                raise RemoteFileGone(f"{self._where}: {name} was gone when it was to be "
+                                     "fetched (taken by another node or removed by the "
+                                     "partner); nothing of it was kept") from exc
 
     def after_pickup(self, name: str) -> None:
         remote = self._inbound_path(name)

@@ -15,6 +15,7 @@ import subprocess
 import tempfile
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -71,7 +72,13 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'gateway.sqlite'}"
         return
-    server = request.getfixturevalue("postgres_server")
+    with fresh_postgres_database(request.getfixturevalue("postgres_server")) as url:
+        yield url
+
+
+@contextmanager
+def fresh_postgres_database(server: str) -> Iterator[str]:
+    """A new, empty database on ``server`` (`postgres_server`), dropped afterwards."""
     name = f"t_{uuid.uuid4().hex[:12]}"
     admin = create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:

@@ -457,7 +457,7 @@ def test_the_daemon_alerts_a_refused_document_once(
     project = project_with(tmp_path, {"northwind": northwind})
     monkeypatch.chdir(project)
     daemon = Daemon(load_config(project / "config.yaml"), settle=0)
-    daemon._load()
+    daemon.prepare()
     url, received = webhook
     daemon.alerter = Alerter(url, SECRET, on_alert=daemon.alerter.on_alert)
     daemon.alerts = AlertMemory(daemon.alerter)

@@ -7,6 +7,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -164,13 +165,21 @@ def test_a_crash_while_answering_a_request_answers_it_once(tmp_path: Path, datab
 def test_a_crash_after_publishing_publishes_the_same_file_again(tmp_path: Path,
                                                                 database_url: str) -> None:
     root, request = answering_workspace(tmp_path, database_url)
+    with (root / "config.yaml").open("a") as config:  # the dead poll's lease runs out soon
+        config.write("cluster: {lease_seconds: 2, heartbeat_seconds: 1}\n")
     shutil.copy(request, root / "var" / "partners" / "northwind" / "outbox")
     crashed = gateway(root, "poll", "northwind", "--settle", "0", crash_at="after-publish")
     assert crashed.returncode == -signal.SIGKILL, crashed.stderr
     first = sorted(p.name for p in (root / "var" / "partners" / "northwind" / "inbox").iterdir())
     assert len(first) == 1  # published, then killed before it was marked sent
 
-    again = gateway(root, "poll", "northwind", "--settle", "0")
+    refused = gateway(root, "poll", "northwind", "--settle", "0")  # its lease still runs
+    assert refused.returncode == 2 and "being polled by node gateway poll northwind" in \
+        refused.stderr, refused.stderr
+    deadline = time.monotonic() + 60
+    while (again := gateway(root, "poll", "northwind", "--settle", "0")).returncode == 2:
+        assert time.monotonic() < deadline, again.stderr
+        time.sleep(0.5)
     assert again.returncode == 0, again.stdout + again.stderr
     published = sorted(p.name for p in
                        (root / "var" / "partners" / "northwind" / "inbox").iterdir())

@@ -283,6 +283,7 @@ def test_the_daemon_delivers_in_threads_of_its_own(
     root = subscribed_workspace(tmp_path, database_url, receiver)
     monkeypatch.chdir(root)
     daemon = Daemon(load_config(root / "config.yaml"), settle=0)
+    daemon.prepare()  # joins the store as a node: one node delivers to each subscriber
     try:
         assert set(daemon.scheduler._executors) == {"default", DELIVERY}
         caplog.set_level("INFO")

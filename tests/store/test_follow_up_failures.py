@@ -121,7 +121,7 @@ def test_the_daemon_catches_up_past_a_poisoned_document_and_alerts_it_once(
     monkeypatch.chdir(project)
     config = load_config(project / "config.yaml")
     daemon = Daemon(config, settle=0)
-    daemon._load()
+    daemon.prepare()
     raised: list[Alert] = []
     daemon.alerts = AlertMemory(Alerter(on_alert=raised.append))
     now = datetime.now().astimezone()  # the daemon catches up on the last day, by its clock

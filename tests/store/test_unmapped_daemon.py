@@ -61,7 +61,7 @@ def test_an_unmapped_file_is_alerted_once_and_counted(
     (project / "config.yaml").write_text("paths: {mappings: mappings}\n")
     monkeypatch.chdir(project)
     daemon = Daemon(load_config(project / "config.yaml"), settle=0)
-    daemon._load()
+    daemon.prepare()
     url, received = webhook
     daemon.alerter = Alerter(url, SECRET, on_alert=daemon.alerter.on_alert)
     daemon.alerts = AlertMemory(daemon.alerter)

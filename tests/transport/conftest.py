@@ -97,14 +97,16 @@ def _keygen(path: Path, kind: str, passphrase: str = "") -> str:
     return Path(f"{path}.pub").read_text().strip()
 
 
-def _partner_chroots(root: Path, base: Path) -> None:
-    """A chroot per partner user (root-owned, as sshd demands) with in/out folders the user
+def _partner_chroots(root: Path, base: Path, users: dict[str, int] = PARTNER_USERS,
+                     folders: Callable[[str], tuple[str, ...]] = lambda _user: ("in", "out"),
+                     ) -> None:
+    """A chroot per partner user (root-owned, as sshd demands) with the ``folders`` the user
     owns, and the passwd / shadow copies that make the users exist for sshd alone."""
     passwd, shadow = Path("/etc/passwd").read_text(), Path("/etc/shadow").read_text()
-    for user, uid in PARTNER_USERS.items():
+    for user, uid in users.items():
         chroot = root / "partners" / user
         chroot.mkdir(parents=True, mode=0o755)
-        for folder in ("in", "out"):
+        for folder in folders(user):
             (chroot / folder).mkdir()
             os.chown(chroot / folder, uid, uid)
         passwd += f"{user}:x:{uid}:{uid}:partner {user}:/:/usr/sbin/nologin\n"

@@ -16,7 +16,12 @@ from typing import Any
 import paramiko
 import pytest
 
-from gateway.errors import PermanentTransportError, TransientTransportError, TransportError
+from gateway.errors import (
+    PermanentTransportError,
+    RemoteFileGone,
+    TransientTransportError,
+    TransportError,
+)
 from gateway.transport import sftp as sftp_module
 from gateway.transport.retry import with_retries
 from gateway.transport.sftp import SftpChannel
@@ -58,7 +63,8 @@ def test_fetch_returns_the_exact_bytes_and_leaves_no_local_file(
     with SftpChannel(make_partner()) as channel:
         assert channel.fetch("small.edi") == small
         assert channel.fetch("large.edi") == large
-        with pytest.raises(PermanentTransportError, match=r"fetch gone\.edi"):
+        # Listed, then taken by someone else: said as such, and the poll goes on past it
+        with pytest.raises(RemoteFileGone, match=r"gone\.edi was gone when it was to be fetched"):
             channel.fetch("gone.edi")
     assert list(local_tmp.iterdir()) == []
     assert (server.root / "in" / "large.edi").exists()  # fetch never removes the original

@@ -43,7 +43,7 @@ def test_the_daemon_alerts_a_file_too_large_once(tmp_path: Path,
     shutil.copy(VALID / "180-return-request-004010.x12", project / "in/northwind/rma.x12")
     monkeypatch.chdir(project)
     daemon = Daemon(load_config(project / "config.yaml"), settle=0)
-    daemon._load()
+    daemon.prepare()
     caplog.set_level(logging.INFO)
 
     daemon._poll("northwind")

@@ -78,7 +78,7 @@ def raw(file_id: int) -> Response:
         raise HTTPError(404, f"File #{file_id} was refused before it was downloaded: the "
                         "gateway never held its bytes.")
     try:
-        data = file_archive(console().config).get(stored.archive_key)
+        data = file_archive(console().config, console().store).get(stored.archive_key)
     except (ArchivedBytesMissing, ValueError) as exc:
         raise HTTPError(404, f"File #{file_id}'s bytes are not in the archive: {exc}") from None
     response = Response(data, mimetype="application/octet-stream")

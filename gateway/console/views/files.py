@@ -82,7 +82,7 @@ def _filters() -> tuple[str | None, str | None, bool]:
 def show(file_id: int) -> str:
     context = console()
     stored = actions.file_or_404(console(), file_id)
-    archive = file_archive(context.config)
+    archive = file_archive(context.config, context.store)
     unmapped = {(s[0], s[1], s[3]) for s in context.store.unmapped_sets_of(file_id)}
     return render_template(
         "file.html", file=stored, outcomes=context.store.outcomes_of(file_id),
