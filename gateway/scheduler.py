@@ -59,6 +59,7 @@ from gateway.app.outbound.react import Reactions, react
 from gateway.app.partners import PartnerSettings
 from gateway.app.poll import PollReport, PollRetry, Sender, poll_partner, publish_pending
 from gateway.app.ports import OutboxItem, PollRecord, StoredDocument
+from gateway.app.programs import recent_program_counts
 from gateway.app.watchers import (
     AlertMemory,
     file_too_large,
@@ -83,6 +84,7 @@ from gateway.bootstrap import (
     webhook_sender,
 )
 from gateway.config.partners import load_partners
+from gateway.config.programs import load_program_rules
 from gateway.config.settings import GatewayConfig
 from gateway.errors import ConfigError, PermanentTransportError, TransportError
 from gateway.model.states import REJECTED_STATES
@@ -93,8 +95,12 @@ from gateway.transport.retry import with_retries
 log = logging.getLogger("gateway.run")
 BACKOFF = timedelta(minutes=15)  # after a permanent failure: nobody fixes a key in seconds
 DELIVERY = "delivery"  # the executor whose threads deliver the event feed to subscribers
+# The heartbeat's own thread: ten long polls filling the default pool must not keep it from
+# renewing their leases
+CLUSTER = "cluster"
 CATCH_UP = timedelta(days=1)  # documents whose follow-ups a stop may have interrupted
 NODE_HISTORY = timedelta(days=7)  # how long `gateway nodes` remembers a node that is gone
+PROGRAM_METRICS_EVERY = 300.0  # seconds between two counts of return cases by program
 
 
 class Daemon:
@@ -126,12 +132,17 @@ class Daemon:
         self.polling = poll_context(config, self.store, self._react, settle=settle,
                                     retry=retries, observer=self.metrics, channels=open_channel,
                                     sender=self.sender)
-        # Subscribers get threads of their own: a slow one never holds up a poll.
+        # Subscribers get threads of their own: a slow one never holds up a poll; the
+        # heartbeat one too.
         self.scheduler = BackgroundScheduler(timezone=UTC, job_defaults={
             "coalesce": True, "max_instances": 1, "misfire_grace_time": 300}, executors={
-            "default": ThreadPoolExecutor(10), DELIVERY: ThreadPoolExecutor(4)})
+            "default": ThreadPoolExecutor(10), DELIVERY: ThreadPoolExecutor(4),
+            CLUSTER: ThreadPoolExecutor(1)})
         self.webhooks = webhook_sender()
         self.subscriptions: dict[str, Subscription] = {}
+        # (when, what) of the last program counts for the metrics (_program_counts)
+        self._programs_at: tuple[float, tuple[dict[tuple[str, str], int],
+                                              dict[tuple[str, str], float]]] | None = None
 
     def prepare(self) -> None:
         """Read the partner and subscriber files (a broken one stops here, naming file and
@@ -147,7 +158,7 @@ class Daemon:
     def run(self) -> int:
         self.prepare()
         self.scheduler.add_job(self._heartbeat, IntervalTrigger(
-            seconds=self.config.cluster.heartbeat_seconds), id="heartbeat")
+            seconds=self.config.cluster.heartbeat_seconds), id="heartbeat", executor=CLUSTER)
         self.scheduler.add_job(self._send_outbox, IntervalTrigger(
             seconds=self.outbox_every), id="send-outbox")
         self.scheduler.add_job(self._check_acks, IntervalTrigger(
@@ -198,7 +209,27 @@ class Daemon:
         pending = self.store.count_outbound(pending=True)
         overdue = self.store.count_outbound(overdue_at=local_now())
         held = self.store.count_outbound(held=True)
-        return StoreSnapshot(zero | pending, zero | overdue, zero | held)
+        cases, units = self._program_counts()
+        return StoreSnapshot(zero | pending, zero | overdue, zero | held, cases, units)
+
+    def _program_counts(self) -> tuple[dict[tuple[str, str], int],
+                                       dict[tuple[str, str], float]]:
+        """The last week's cases and units by program, worked out at most every
+        PROGRAM_METRICS_EVERY (each is a walk over a week of cases, not a count); a rules
+        file that does not read leaves these gauges out and says why, the others stay."""
+        now = time.monotonic()
+        # An empty week costs nothing to count again: only a real count is kept a while
+        if self._programs_at is not None and self._programs_at[1][0] and \
+                now - self._programs_at[0] < PROGRAM_METRICS_EVERY:
+            return self._programs_at[1]
+        try:
+            rules = load_program_rules(self.config.paths["programs"])
+            counts = recent_program_counts(self.store, rules, local_now() - timedelta(days=7))
+        except ConfigError as exc:
+            log.warning("return program metrics left out: %s", exc)
+            counts = ({}, {})
+        self._programs_at = (now, counts)
+        return counts
 
     # --- partner files -----------------------------------------------------------------------
     def _load(self) -> None:

@@ -130,6 +130,12 @@ def test_the_store_holds_what_the_summary_says(first_run: tuple[Path, str]) -> N
     assert sorted(updates) == [("acme", "sent")] * 4 + [("northwind", "sent")] * 3, sent
     shown = gateway_json(workspace, "show", RMA)
     assert [c["state"] for c in shown["cases"]] == ["received"], shown["cases"]
+    # The mixer under recall 26-031 makes the whole return a recall; the damaged kettle
+    # alone would be damaged goods (programs/rules.yaml).
+    [case] = shown["cases"]
+    assert case["program"] == "recall"
+    assert [(p["line"], p["program"], p["rule"]) for p in case["line_programs"]] == [
+        (1, "recall", 1), (2, "damaged-goods", 5)]
     recall = gateway_json(workspace, "recall", "status", "26-031")
     assert (recall["recipient_count"], recall["delivered"], recall["responded"]) == (1, 1, 1)
     files = gateway_json(workspace, "files")

@@ -58,8 +58,8 @@ class RunningDaemon:
 def project_with(tmp_path: Path, partners: dict[str, str], config: str = "") -> Path:
     """A project folder: config.yaml, partner files, their local folders, a migrated store."""
     (tmp_path / "partners").mkdir()
-    (tmp_path / "config.yaml").write_text(f"paths: {{mappings: '{REPO / 'mappings'}'}}\n"
-                                          + config)
+    (tmp_path / "config.yaml").write_text(f"paths: {{mappings: '{REPO / 'mappings'}', "
+                                          f"programs: '{REPO / 'programs'}'}}\n" + config)
     for partner_id, text in partners.items():
         (tmp_path / "partners" / f"{partner_id}.yaml").write_text(text)
         for folder in (f"in/{partner_id}", f"out/{partner_id}"):
@@ -141,6 +141,16 @@ def test_a_dropped_file_moves_the_counters_of_a_running_daemon(
     assert value(after, "gateway_outbox_pending", partner="northwind") == 0
     assert value(after, "gateway_acks_overdue", partner="northwind") == 0
     assert value(after, "gateway_held_documents", partner="northwind") == 0
+    # The request's two mixers are a customer return (DM), its crushed kettle damaged goods
+    # (DA): the case is in the program of most units (programs/rules.yaml)
+    assert value(before, "gateway_return_cases", partner="northwind",
+                 program="customer-return") is None
+    assert value(after, "gateway_return_cases", partner="northwind",
+                 program="customer-return") == 1
+    assert value(after, "gateway_return_units", partner="northwind",
+                 program="customer-return") == 2
+    assert value(after, "gateway_return_units", partner="northwind",
+                 program="damaged-goods") == 1
     err = daemon.stop()
     assert "Traceback" not in err
 

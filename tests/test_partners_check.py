@@ -184,6 +184,7 @@ BAD_PARTNER_COMMANDS = {
     "gateway export documents": ["export", "documents", "--partner", "{bad}"],
     "gateway export cases": ["export", "cases", "--partner", "{bad}"],
     "gateway export lines": ["export", "lines", "--partner", "{bad}"],
+    "gateway programs report": ["programs", "report", "--partner", "{bad}"],
     "gateway tokens create": ["tokens", "create", "recall-office", "--scope", "upload",
                               "--partner", "{bad}"],
 }

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any, Protocol
 
-from gateway.app.cases import cases_for
+from gateway.app.cases import CaseView, cases_for
 from gateway.app.ports import DocumentReader, StoredDocument
 from gateway.domain.correlation import KeyKind
 from gateway.domain.return_case import CaseLine, ReturnCase
@@ -35,16 +35,23 @@ def each_case(store: CaseSource, *, since: datetime | None = None,
               partner: str | None = None) -> Iterator[tuple[ReturnCase, set[str]]]:
     """Every return case with a request stored ``since`` (from ``partner``), each once, with
     the partners of its documents."""
+    for case, view in each_case_view(store, since=since, partner=partner):
+        yield case, {d.partner for d in view.documents if d.direction == "in"}
+
+
+def each_case_view(store: CaseSource, *, since: datetime | None = None,
+                   partner: str | None = None) -> Iterator[tuple[ReturnCase, CaseView]]:
+    """Every return case with a request stored ``since`` (from ``partner``), each once, with
+    the view it was read in (its documents)."""
     seen: set[str] = set()
     for stored in store.each_document(since=since, partner=partner):
         if stored.kind != "return-authorization" or stored.direction != "in":
             continue
         view = cases_for(store, stored.reference)
-        partners = {d.partner for d in view.documents if d.direction == "in"}
         for case in view.cases:
             if case.case_id not in seen:
                 seen.add(case.case_id)
-                yield case, partners
+                yield case, view
 
 
 def case_row(case: ReturnCase, partners: set[str]) -> dict[str, Any]:

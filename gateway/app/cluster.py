@@ -122,18 +122,19 @@ class PartnerLeases:
         """Stamp this node alive, renew its leases, learn how many nodes share the partners,
         and give back what it holds beyond its share (an idle partner now, within ``idle``;
         one being polled when its poll ends); whether the store could be reached."""
-        asked = self._monotonic()
-        try:
-            now = self.store.database_now()
-            kept = self.store.node_heartbeat(self.node_id, now, now + self.lease)
-            live = self.store.live_node_count(now - self.lease)
-        except Exception as exc:  # the database is gone: our leases run out on their own
-            self._database_lost(exc)
-            return False
-        with self._lock:
-            self._held = dict.fromkeys(kept, asked + self.lease.total_seconds())
-            self._giving_back &= set(kept)
-            self._share = fair_share(partners, live)
+        with self._claiming:  # a claim meanwhile would be missing from what the store says
+            asked = self._monotonic()
+            try:
+                now = self.store.database_now()
+                kept = self.store.node_heartbeat(self.node_id, now, now + self.lease)
+                live = self.store.live_node_count(now - self.lease)
+            except Exception as exc:  # the database is gone: our leases run out on their own
+                self._database_lost(exc)
+                return False
+            with self._lock:
+                self._held = dict.fromkeys(kept, asked + self.lease.total_seconds())
+                self._giving_back &= set(kept)
+                self._share = fair_share(partners, live)
         self._database_back()
         self._shed(idle)
         return True

@@ -286,8 +286,9 @@ def _translate_set(assessment: Assessment, found: Found, find_spec: SpecFinder,
                           reference=_own_number(assessment, found))
 
 
-# Where each set carries the number its sender knows it by: 180 BGN02, 856 BSN02, 214 B1001.
-_OWN_NUMBER = {"BGN": 2, "BSN": 2, "B10": 1}
+# Where each set carries the number its sender knows it by: 180 BGN02, 856 BSN02, 214 B1001,
+# 861 BRA01.
+_OWN_NUMBER = {"BGN": 2, "BSN": 2, "B10": 1, "BRA": 1}
 
 
 def _own_number(assessment: Assessment, found: Found) -> str | None:

@@ -38,6 +38,7 @@ from gateway.app.ports import (
     StoredFile,
     copy_within,
 )
+from gateway.app.programs import CasePrograms, programs_json, programs_of
 from gateway.app.wording import OUR_PURPOSES, finding_location, terminal_delivery
 from gateway.bootstrap import (
     ReplayAsIngested,
@@ -52,6 +53,7 @@ from gateway.bootstrap import (
 )
 from gateway.cli import args as cli_args
 from gateway.cli.args import printable
+from gateway.config.programs import load_program_rules
 from gateway.config.settings import load_config
 from gateway.domain.return_case import ReturnCase
 from gateway.errors import ArchivedBytesMissing, ConfigError
@@ -321,7 +323,8 @@ def _file_json(row: FileSummary) -> dict[str, Any]:
 
 
 def _show(args: argparse.Namespace) -> int:
-    store = open_store(load_config(args.config))
+    config = load_config(args.config)
+    store = open_store(config)
     file_id = _file_reference(args.reference)
     if file_id is not None and not args.json and not _print_file(store, file_id):
         print(f"gateway: there is no file #{file_id}", file=sys.stderr)
@@ -331,6 +334,8 @@ def _show(args: argparse.Namespace) -> int:
         for found in carried_by:  # an interchange control number: the files that carried it
             _print_file(store, found)
     view = cases_for(store, args.reference)
+    rules = load_program_rules(config.paths["programs"])
+    programs = {case.case_id: programs_of(rules, view, case) for case in view.cases}
     if not view.documents:
         if (file_id is not None or carried_by) and not args.json:
             return 0
@@ -341,11 +346,11 @@ def _show(args: argparse.Namespace) -> int:
     ours = store.outbound(subjects={d.reference for d in view.documents},
                           purposes=OUR_PURPOSES)
     if args.json:
-        print(json.dumps({**_show_json(view, files, acks),
+        print(json.dumps({**_show_json(view, files, acks, programs),
                           "sent": [_sent_json(row) for row in reversed(ours)]}, indent=2))
         return 0
     for case in view.cases:
-        print(_case_text(case))
+        print(_case_text(case, programs[case.case_id]))
     print("documents:")
     for d in view.documents:
         print(printable(f"  {d.created_at:%Y-%m-%d %H:%M}  {d.kind:<22} {d.reference:<20} "
@@ -438,12 +443,16 @@ def _finding_text(finding: FindingRow) -> str:
                      f"{code}")
 
 
-def _case_text(case: ReturnCase) -> str:
+def _case_text(case: ReturnCase, programs: CasePrograms) -> str:
     decision = f", decision {case.decision.value}" if case.decision else ""
     keys = ", ".join(f"{k.kind.value} {k.value}" for k in sorted(
         case.keys, key=lambda k: (k.kind.value, k.value)))
-    lines = [f"return case {case.case_id}: {case.state.value}{decision}", f"  keys: {keys}",
-             "  timeline (in the documents' own time):"]
+    lines = [f"return case {case.case_id}: {case.state.value}{decision}", f"  keys: {keys}"]
+    if programs.program is not None:
+        lines.append(f"  program: {programs.program.value}")
+        lines += [f"    line {c.line_number}: {c.program.value} by {c.why}"
+                  for c in programs.lines]
+    lines.append("  timeline (in the documents' own time):")
     for event in case.timeline:
         lines.append(f"    {event.at:%Y-%m-%d %H:%M%z}  {event.state_after.value:<22} "
                      f"{event.cause}  {event.note}".rstrip())
@@ -454,10 +463,12 @@ def _case_text(case: ReturnCase) -> str:
 
 
 def _show_json(view: CaseView, files: dict[int, StoredFile],
-               acks: list[tuple[int, OutboxItem, str]]) -> dict[str, Any]:
+               acks: list[tuple[int, OutboxItem, str]],
+               programs: dict[str, CasePrograms]) -> dict[str, Any]:
     return {
         "cases": [{"case_id": c.case_id, "state": c.state.value,
                    "decision": c.decision.value if c.decision else None,
+                   **programs_json(programs[c.case_id]),
                    "keys": sorted(f"{k.kind.value}:{k.value}" for k in c.keys),
                    "timeline": [{"at": e.at.isoformat(), "state": e.state_after.value,
                                  "cause": str(e.cause), "note": e.note} for e in c.timeline]}

@@ -34,6 +34,7 @@ EMBEDDED_DEFAULTS: dict[str, dict[str, str]] = {
     "gateway": {"isa_qualifier": "ZZ", "isa_id": "RLGATEWAY", "gs_id": "RLGATEWAY"},
     "acknowledgements": {"functional": "997", "ta1": "on-request"},
     "paths": {"partners": "partners", "subscribers": "subscribers", "mappings": "mappings",
+              "programs": "programs",
               "acks": "var/acks",
               "canonical": "var/canonical", "archive": "var/archive"},
     # url: SQLite path or a PostgreSQL URL without a password; url_env: the name of an

@@ -35,6 +35,7 @@ from .views import (
     cases,
     files,
     partners,
+    programs,
     queue,
     recall_upload,
     recalls,
@@ -102,7 +103,7 @@ def create_app(store: GatewayStore, config: GatewayConfig, *,
     app.extensions[auth.WRONG_TOKENS] = WrongTokens(guesses, monotonic)
     for blueprint in (auth.blueprint, partners.blueprint, files.blueprint, cases.blueprint,
                       acks.blueprint, recall_upload.blueprint, recalls.blueprint, audit.blueprint,
-                      queue.blueprint, search.blueprint, *api.BLUEPRINTS):
+                      queue.blueprint, search.blueprint, programs.blueprint, *api.BLUEPRINTS):
         app.register_blueprint(blueprint)
     app.before_request(_room_for_uploads)  # before anything reads a form
     app.before_request(auth.authenticate)

@@ -30,7 +30,7 @@ MARKER_TEXT = ("This folder is a `gateway demo` workspace: every run of the demo
                "and writes it again.\n")
 PARTNER_IDS = ("northwind", "odfl", "acme", "cpsc")
 SFTP_FOLDERS = ("outbox", "inbox", "done")  # partner's outbox = our inbound, inbox = outbound
-PROJECT = Path(__file__).resolve().parents[2]  # the checkout: mappings/ and samples/
+PROJECT = Path(__file__).resolve().parents[2]  # the checkout: mappings/, programs/, samples/
 
 
 class WorkspaceRefused(GatewayError):
@@ -84,11 +84,11 @@ def prepare(folder: Path) -> Workspace:
 
 
 def project_folder(name: str) -> Path:
-    """A folder of the checkout the demo needs (mappings, samples)."""
+    """A folder of the checkout the demo needs (mappings, programs, samples)."""
     path = PROJECT / name
     if not path.is_dir():
         raise ConfigError(str(path), "(demo)", "is missing: the demo runs from a checkout of "
-                          "the project, which has mappings/ and samples/")
+                          "the project, which has mappings/, programs/ and samples/")
     return path
 
 
@@ -144,7 +144,8 @@ def write_config(workspace: Workspace) -> GatewayConfig:
     root = workspace.root
     workspace.config_file.write_text(_template("config.yaml").substitute(
         config=workspace.config_file, partners=_quoted(root / "partners"),
-        mappings=_quoted(project_folder("mappings")), acks=_quoted(root / "acks"),
+        mappings=_quoted(project_folder("mappings")),
+        programs=_quoted(project_folder("programs")), acks=_quoted(root / "acks"),
         canonical=_quoted(root / "canonical"), archive=_quoted(root / "archive"),
         store_url=_quoted(f"sqlite:///{root / 'gateway.sqlite'}")))
     return load_config(workspace.config_file)

@@ -31,6 +31,9 @@ class StoreSnapshot:
     outbox_pending: Mapping[str, int] = field(default_factory=dict)
     overdue_acks: Mapping[str, int] = field(default_factory=dict)
     held_documents: Mapping[str, int] = field(default_factory=dict)
+    # (partner, program): cases and units of the return cases opened in the last week
+    program_cases: Mapping[tuple[str, str], int] = field(default_factory=dict)
+    program_units: Mapping[tuple[str, str], float] = field(default_factory=dict)
 
 
 class _StoreCollector(Collector):
@@ -57,7 +60,19 @@ class _StoreCollector(Collector):
             _per_partner("gateway_held_documents",
                          "Outbound documents held as invalid (never sent)",
                          taken.held_documents),
+            _per_program("gateway_return_cases", "Return cases with a request received in the "
+                         "last 7 days, by partner and return program", taken.program_cases),
+            _per_program("gateway_return_units", "Units on the return lines of those cases, "
+                         "by partner and each line's return program", taken.program_units),
         ]
+
+
+def _per_program(name: str, documentation: str,
+                 values: Mapping[tuple[str, str], float]) -> GaugeMetricFamily:
+    family = GaugeMetricFamily(name, documentation, labels=["partner", "program"])
+    for (partner, program), value in sorted(values.items()):
+        family.add_metric([partner, program], value)
+    return family
 
 
 def _per_partner(name: str, documentation: str, values: Mapping[str, int]) -> GaugeMetricFamily:

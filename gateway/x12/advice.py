@@ -59,8 +59,9 @@ TRANSACTION_REFERENCE = "TN"  # OTI02, X12 128
 MISSING_DATA = "007"  # TED01, X12 647
 OTHER_REASON = "024"  # TED01, X12 647: Other Unlisted Reason
 MAX_NOTE_LINES = 10  # NTE per reason; the standard allows 100, ten lines say enough
-# REF01 (X12 128) for the number each set carries about itself.
-REFERENCE_QUALIFIERS = {"180": "OD", "856": "SI", "214": "CN"}
+# REF01 (X12 128) for the number each set carries about itself (861 BRA01: RV, Receiving
+# Number).
+REFERENCE_QUALIFIERS = {"180": "OD", "856": "SI", "214": "CN", "861": "RV"}
 _ANY_REFERENCE = "ZZ"
 
 # 004010 lengths of the elements we write (005010 allows the same or more).

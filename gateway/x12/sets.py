@@ -18,7 +18,8 @@ from gateway.x12.findings import Finding, Level, Location, Severity, X12Code
 from gateway.x12.values import is_digits
 
 # Transaction sets we have grammars for, and the functional identifier (GS01) of each.
-FUNCTIONAL_IDS = {"180": "AN", "856": "SH", "214": "QM", "824": "AG", "997": "FA", "999": "FA"}
+FUNCTIONAL_IDS = {"180": "AN", "856": "SH", "214": "QM", "824": "AG", "861": "RC", "997": "FA",
+                  "999": "FA"}
 _ELEMENT_CANDIDATES = "*|^!\x1d\x1f"
 _SEGMENT_CANDIDATES = "~\x1c\x1e\x07"
 _COMPONENT_CANDIDATES = ":>`+\x1f\x1b"

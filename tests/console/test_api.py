@@ -126,6 +126,9 @@ def test_a_case_is_found_by_rma_upc_serial_and_read_whole(api: Api) -> None:
     assert api.get("/api/v1/cases?rma=NOSUCHRMA").json == {"cases": [], "next_after": None}
     case = api.get(f"/api/v1/cases/{case_id}").json
     assert case["case_id"] == case_id and case["timeline"] and case["line_items"]
+    assert case["program"] == "recall"  # its mixer is under recall 26-031
+    assert [(p["line"], p["program"], p["rule"]) for p in case["line_programs"]] == [
+        (1, "recall", 1), (2, "damaged-goods", 5)]
     assert {d["kind"] for d in case["documents"]} >= {"return-authorization",
                                                       "return-shipment"}
     assert api.get("/api/v1/cases/180:NOPE").status_code == 404
@@ -360,3 +363,13 @@ def test_a_document_kept_in_parts_is_read_the_same_by_the_api_and_the_export(
     [named] = [d for d in page["documents"] if d["id"] == kept[0].id]
     assert named["body"] is None and f"/api/v1/documents/{kept[0].id}" in named["body_omitted"]
     assert all(d["body"] for d in page["documents"] if d["id"] != kept[0].id)
+
+
+def test_programs_by_week_partner_and_program(api: Api) -> None:
+    rows = api.get("/api/v1/programs").json["programs"]
+    assert [(r["partner"], r["program"], r["cases"], r["lines"], r["units"]) for r in rows] == [
+        ("northwind", "damaged-goods", 0, 1, "1"), ("northwind", "recall", 1, 1, "2")]
+    assert api.get("/api/v1/programs?partner=odfl").json["programs"] == []
+    assert api.get("/api/v1/programs?since=2999-01-01T00:00:00Z").json["programs"] == []
+    assert api.get("/api/v1/programs?since=yesterday").status_code == 422
+    assert api.get("/api/v1/programs?week=1").status_code == 422  # unknown: refused

@@ -623,3 +623,80 @@ def test_824_segments_are_really_checked(version):
     bad = good.replace("RED*ASN1*RP~", "RED*ASN1*RP***ZZ*1~")
     ok, seg_errs, _, _, _ = run_set(body_from_text(bad), version, "AG")
     assert not ok and ("RED", "8") in seg_errs
+
+
+# --------------------------------------------------------------------------- 861
+# The 861 Receiving Advice/Acceptance Certificate (GS01 RC) a return centre sends for what
+# reached its dock. Every segment and loop of the standard's layout is exercised once.
+GOOD_861 = {
+    "004010": (
+        "ST*861*0001~BRA*RCV1*20260121*00*1*1405*07*AC~CUR*BY*USD~REF*RZ*RMA1~REF*SI*ASN1~"
+        "PER*RE*DOCK DESK*TE*5025550100~DTM*050*20260121*1125~PRF*4500012345***20251102~"
+        "TD1*CTN25*2~TD5*B*2*ODFL~TD3*TL**123456~TD4*HM~MEA**WT*38.6*LB~"
+        "N1*ST*RETURNS CENTER*92*RC01~N2*DOCK 4~N3*4800 DISTRIBUTION PKWY~"
+        "N4*LOUISVILLE*KY*40218*US~REF*IA*V42~PER*IC*EDI DESK~FOB*PP~LM*AS~LQ*0*A~"
+        "RCD*1*1*EA***1*EA*01*1*EA*07~SN1**2*EA~CUR*BY*USD~LIN**UP*614141000364*SN*SN1~"
+        "PID*F****STAND MIXER~PO4*1~REF*LI*1~PER*IC*DOCK~DTM*050*20260121~PRF*4500012345~"
+        "MEA**WT*19.3*LB~FOB*PP~TD1*CTN25*1~TD5*B*2*ODFL~TD3*TL~TD4*HM~SAC*C*D240~"
+        "MAN*GM*00006141411234567807~LM*AS~LQ*0*A~SLN*1**O*1*EA~PID*F****MOTOR~"
+        "NM1*CN*2*CONSIGNEE~LM*AS~LQ*0*A~N1*ST*RETURNS CENTER~N2*DOCK 4~N3*4800 DISTRIBUTION"
+        " PKWY~N4*LOUISVILLE*KY*40218~REF*IA*V42~PER*IC*DOCK~FOB*PP~"
+        "RCD*2*0*EA***1*EA*02~CTT*2*1~SE*0*0001~"
+    ),
+}
+GOOD_861["005010"] = (
+    GOOD_861["004010"]
+    .replace("LM*AS~LQ*0*A~RCD*1", "LM*AS~LQ*0*A~FA1*DZ*A010*C~FA2*18*ACCT-1~RCD*1")
+    .replace("FOB*PP~RCD*2", "FOB*PP~FA1*ZZ~FA2*20*X~RCD*2")
+)
+ALL_861 = {"ST", "BRA", "CUR", "REF", "PER", "DTM", "PRF", "TD1", "TD5", "TD3", "TD4", "MEA",
+           "N1", "N2", "N3", "N4", "FOB", "LM", "LQ", "RCD", "SN1", "LIN", "PID", "PO4", "SAC",
+           "MAN", "SLN", "NM1", "CTT", "SE"}
+
+
+def test_861_routes_to_its_map_with_functional_group_rc():
+    for version, fname in (("004010", "861.4010.xml"), ("005010", "861.5010.xml")):
+        idx = pyx12.map_index.map_index(str(map_dir(version)))
+        icvn = "00401" if version == "004010" else "00501"
+        assert idx.get_filename(icvn, version, "RC") == fname
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_good_861_validates_and_uses_every_segment(version):
+    body = body_from_text(GOOD_861[version])
+    assert {seg[0] for seg in body} == ALL_861 | ({"FA1", "FA2"} if version == "005010" else set())
+    ok, seg_errs, ele_errs, other, ack = run_set(body, version, "RC")
+    assert ok and not seg_errs and not ele_errs and not other, (seg_errs, ele_errs, other, ack)
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_861_needs_bra_and_a_heading_dtm(version):
+    for gone in ("BRA*RCV1*20260121*00*1*1405*07*AC~", "DTM*050*20260121*1125~"):
+        text = GOOD_861[version].replace(gone, "")
+        ok, seg_errs, _, _, _ = run_set(body_from_text(text), version, "RC")
+        assert not ok and (gone[:3], "3") in seg_errs  # mandatory segment missing
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_861_segments_are_really_checked(version):
+    good = GOOD_861[version]
+    # BRA04 (962) and RCD08 (412) are complete code lists
+    bad = good.replace("BRA*RCV1*20260121*00*1*", "BRA*RCV1*20260121*00*Z*")
+    ok, _, ele_errs, _, _ = run_set(body_from_text(bad), version, "RC")
+    assert not ok and ("BRA", "962", "7") in ele_errs
+    bad = good.replace("RCD*2*0*EA***1*EA*02~", "RCD*2*0*EA***1*EA*15~")
+    ok, _, ele_errs, _, _ = run_set(body_from_text(bad), version, "RC")
+    assert not ok and ("RCD", "412", "7") in ele_errs
+    # a quantity in question without its receiving condition (P060708)
+    bad = good.replace("RCD*2*0*EA***1*EA*02~", "RCD*2*0*EA***1*EA~")
+    ok, seg_errs, _, _, _ = run_set(body_from_text(bad), version, "RC")
+    assert not ok and ("RCD", "8") in seg_errs
+    # no quantity at all: one of RCD02, RCD04, RCD06 is required (R020406)
+    bad = good.replace("RCD*2*0*EA***1*EA*02~", "RCD*2~")
+    ok, seg_errs, _, _, _ = run_set(body_from_text(bad), version, "RC")
+    assert not ok and ("RCD", "8") in seg_errs
+    # a line's SN1 after its LIN is out of order
+    bad = good.replace("SN1**2*EA~CUR*BY*USD~LIN**UP*614141000364*SN*SN1~",
+                       "LIN**UP*614141000364*SN*SN1~SN1**2*EA~")
+    ok, seg_errs, _, _, _ = run_set(body_from_text(bad), version, "RC")
+    assert not ok and seg_errs

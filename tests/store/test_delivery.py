@@ -28,7 +28,7 @@ from gateway.bootstrap import open_store, subscribers, webhook_sender
 from gateway.config.settings import load_config
 from gateway.config.subscribers import read_subscriber
 from gateway.errors import ConfigError
-from gateway.scheduler import DELIVERY, Daemon
+from gateway.scheduler import CLUSTER, DELIVERY, Daemon
 from gateway.transport.webhook import HttpWebhookSender
 from tests.store import test_crash as crash
 from tests.store.test_outbound import NOW, Gateway, story
@@ -285,7 +285,7 @@ def test_the_daemon_delivers_in_threads_of_its_own(
     daemon = Daemon(load_config(root / "config.yaml"), settle=0)
     daemon.prepare()  # joins the store as a node: one node delivers to each subscriber
     try:
-        assert set(daemon.scheduler._executors) == {"default", DELIVERY}
+        assert set(daemon.scheduler._executors) == {"default", DELIVERY, CLUSTER}
         caplog.set_level("INFO")
         [wms] = subscribers(daemon.config).values()
         daemon._deliver(wms)

@@ -186,6 +186,23 @@ def test_sets_that_map_are_marked_mapped(database_url: str, tmp_path: Path) -> N
     assert mapped_column(store, result.file_id) == [("0001", True)]
 
 
+
+def test_an_861_is_acknowledged_and_waits_for_its_mapping(
+        database_url: str, tmp_path: Path) -> None:
+    """The 861 receiving advice is validated and acknowledged like any set; until a mapping
+    for it exists it is accepted-unmapped, said in words, never a crash."""
+    store, config, _ = workspace(database_url, tmp_path, {})
+    data = (VALID / "861-receiving-advice-004010.x12").read_bytes()
+    result = take(store, config, data, partner="acme")
+    assert (result.state, result.documents) == ("accepted-unmapped", 0)
+    assert "no mapping for transaction set 861" in (result.reason or "")
+    [ack] = result.acknowledgements
+    assert b"AK1*RC*117~AK2*861*0001~AK5*A~AK9*A*1*1*1~" in ack.payload
+    [unmapped] = result.unmapped
+    assert (unmapped.set_id, unmapped.set_control, unmapped.reference) == (
+        "861", "0001", "RCV20260121001")
+    assert mapped_column(store, result.file_id) == [("0001", False)]
+
 # --- the upgrade finds files forgotten before it ----------------------------------------------
 def old_file(connection: Any, name: str, state: str,
              sets: list[tuple[str, str]], documents_left: int) -> int:

@@ -119,7 +119,7 @@ def test_each_set_gets_its_own_oti_loop_in_order() -> None:
 
 
 @pytest.mark.parametrize(("set_id", "qualifier"), [
-    ("180", "OD"), ("856", "SI"), ("214", "CN"), ("810", "ZZ")])
+    ("180", "OD"), ("856", "SI"), ("214", "CN"), ("861", "RV"), ("810", "ZZ")])
 def test_the_reference_qualifier_follows_the_set_unless_named(set_id: str, qualifier: str) -> None:
     assert body(unusable(set_id=set_id))[2] == ["REF", qualifier, "ASN20260122004"]
     assert body(unusable(set_id=set_id, reference_qualifier="BM"))[2][1] == "BM"

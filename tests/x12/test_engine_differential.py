@@ -47,6 +47,7 @@ SEED = int(os.environ.get("DIFFERENTIAL_SEED", "20261203"))
 SOURCES = ["180-return-request-004010.x12", "180-authorization-005010.x12",
            "214-status-004010.x12", "214-status-005010.x12", "856-pick-pack-004010.x12",
            "856-ship-notice-005010.x12", "856-pick-pack-004010VICS.x12",
+           "861-receiving-advice-004010.x12", "861-receiving-advice-005010.x12",
            "997-inbound-004010.x12", "999-inbound-005010.x12"]
 
 
@@ -113,7 +114,7 @@ class _Source:
 
 _SOURCES = [_Source(name) for name in SOURCES]
 _TAGS = sorted({segment[0] for source in _SOURCES for segment in source.body}
-               | {"ZZZ", "N9", "LX", "AT7", "HL", "CTT", "Q7", "LIN", "SN1", "G62"})
+               | {"ZZZ", "N9", "LX", "AT7", "HL", "CTT", "Q7", "LIN", "SN1", "G62", "RCD"})
 _VALUES = ["", " ", "A", "AB ", "X" * 40, "0", "-1.5", ".", "1.", "5E3", "-", "007", "1",
            "20260231", "20240229", "19000229", "991231", "251399", "202612031200", "2460",
            "1299", "123456", "1234567", "1", "ZZ", "CTN25", "EA", "SH", "\x07", "A\x1fB", "É",

@@ -12,7 +12,9 @@ from gateway.app.access import AuditOutcome
 from gateway.app.case_export import case_row, line_rows
 from gateway.app.cases import case_documents
 from gateway.app.outbound.decisions import UnknownRequest
+from gateway.app.programs import programs_json, programs_of
 from gateway.app.search import CaseQuery, find_case, search_cases
+from gateway.config.programs import load_program_rules
 from gateway.domain.return_case import CaseEvent, ReturnCase
 from gateway.domain.rma_policy import DecisionError, Verdict
 from gateway.model.states import CaseState
@@ -68,7 +70,10 @@ def one(case_id: str) -> dict[str, Any]:
     partners = {d.partner for d in view.documents if d.direction == "in"}
     documents = sorted((stored for stored, _ in case_documents(view, case).values()),
                        key=lambda d: d.id)
+    found_programs = programs_of(load_program_rules(console().config.paths["programs"]), view,
+                                 case)
     return {**case_row(case, partners), "keys": _keys(case),
+            **programs_json(found_programs),
             "line_items": list(line_rows(case)),
             "timeline": [_timeline_entry(event) for event in case.timeline],
             "documents": [document_summary(d) for d in documents]}

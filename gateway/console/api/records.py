@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from apiflask import APIBlueprint
@@ -21,7 +21,9 @@ from gateway.app.ports import (
     RecallRecipient,
     StoredDocument,
 )
+from gateway.app.programs import program_totals
 from gateway.app.wording import OUR_PURPOSES, delivery, iso_or_none
+from gateway.config.programs import load_program_rules
 from gateway.model import RecallNotice
 from gateway.model.canonical_json import to_json
 
@@ -31,6 +33,7 @@ from .auth import token_auth
 
 blueprint = APIBlueprint("api_records", __name__, url_prefix="/api/v1", tag="Records")
 MAX_NOTICE_ID = 80
+DEFAULT_PROGRAM_WEEKS = 12  # what /programs adds up without ?since= (as the console page)
 
 
 @blueprint.get("/documents")
@@ -106,6 +109,24 @@ def acknowledgements(query: dict[str, Any]) -> dict[str, Any]:
                                   overdue_at=now if query["overdue"] else None,
                                   held=query["held"], limit=query["limit"])
     return {"acknowledgements": [outbound_json(row, now) for row in rows]}
+
+
+@blueprint.get("/programs")
+@blueprint.auth_required(token_auth, roles=["read"])
+@blueprint.input(schemas.ProgramsQuery, location="query", arg_name="query", unknown=RAISE)
+@blueprint.output(schemas.ProgramTotals)
+def programs(query: dict[str, Any]) -> dict[str, Any]:
+    """Cases, lines and units by week, partner and return program
+
+    Every return case with a request received since `since`, by the ISO week it opened, its
+    partner and program (programs/rules.yaml): the cases in each program (a case is in the
+    program of most units, or recall if any line is), and the lines and units in it.
+    """
+    context = console()
+    since = query.get("since") or context.now() - timedelta(weeks=DEFAULT_PROGRAM_WEEKS)
+    totals = program_totals(context.store, load_program_rules(context.config.paths["programs"]),
+                            since=since, partner=query.get("partner"))
+    return {"programs": [total.row() for total in totals]}
 
 
 @blueprint.get("/recalls")

@@ -122,6 +122,26 @@ class AcksQuery(Query):
     limit = _limit()
 
 
+class ProgramsQuery(Query):
+    since = _moment("cases with a request received at or after (ISO 8601; UTC when no "
+                    "offset); default: twelve weeks ago")
+    partner = String(validate=PARTNER)
+
+
+class ProgramTotal(Schema):
+    week = String(required=True, metadata={"description": "ISO week the case opened, 2026-W49"})
+    partner = String(required=True)
+    program = String(required=True)
+    cases = Integer(required=True, metadata={"description": "cases in this program"})
+    lines = Integer(required=True, metadata={"description": "lines in this program, of any "
+                                                            "case"})
+    units = String(required=True, metadata={"description": "units of those lines (a decimal)"})
+
+
+class ProgramTotals(Schema):
+    programs = List(Nested(ProgramTotal), required=True)
+
+
 class ExportQuery(Query):
     format = String(load_default=ExportFormat.JSONL.value,
                     validate=OneOf([f.value for f in ExportFormat]))
@@ -250,8 +270,19 @@ class OneDocument(Document):
     same class nested in a page, and would register ``Document`` twice.)"""
 
 
+class LineProgram(Schema):
+    line = Integer(required=True)
+    program = String(required=True)
+    rule = Integer(allow_none=True, metadata={"description": "the rule of programs/rules.yaml "
+                                                            "that chose it; null: a default"})
+    why = String(required=True)
+
+
 class CaseDetail(CaseSummary):
     keys = List(Nested(Key))
+    program = String(allow_none=True, metadata={"description": "the case's return program "
+                                                               "(null: no return lines)"})
+    line_programs = List(Nested(LineProgram))
     line_items = List(Nested(CaseLine))
     timeline = List(Nested(TimelineEntry))
     documents = List(Nested(DocumentSummary))

@@ -9,8 +9,10 @@ from gateway.app.access import AuditOutcome, audit_json
 from gateway.app.cases import cases_for
 from gateway.app.outbound.steps import StepError, record_case_step
 from gateway.app.people import Permission
+from gateway.app.programs import programs_of
 from gateway.app.wording import OUR_PURPOSES, delivery
 from gateway.bootstrap import outbound_context
+from gateway.config.programs import load_program_rules
 from gateway.model.states import CaseState
 
 from ..auth import audit, person, require, role
@@ -38,9 +40,11 @@ def search() -> Response | str:
                 if d.kind == "return-authorization" and d.direction == "in"}
     decisions = [audit_json(r) for r in store.audit_log().entries(
         before=2**62, limit=50, action_prefix="decision.", targets=requests)] if requests else []
+    rules = load_program_rules(context.config.paths["programs"])
     return render_template(
         "case.html", reference=reference, view=view if view.documents else None, files=files,
         decisions=decisions,
+        programs={case.case_id: programs_of(rules, view, case) for case in view.cases},
         acks=store.outbox_of_files(files) if files else [],
         sent=[(row, delivery(row, now)) for row in reversed(ours)],
         carried_by=store.files_with_interchange(reference))
