@@ -283,7 +283,7 @@ class Daemon:
 
     def _poll_with_lease(self, partner: PartnerSettings, last: PollRecord | None) -> None:
         partner_id = partner.id
-        if last is not None and _backing_off(last):
+        if last is not None and _backed_off(last):
             return  # failing until someone acts (whichever node saw it fail)
         started = time.monotonic()
         try:
@@ -481,7 +481,7 @@ class Daemon:
 
     def _backing_off(self, partner_id: str) -> bool:
         last = self._last_poll(partner_id)
-        return last is not None and _backing_off(last)
+        return last is not None and _backed_off(last)
 
     # --- this node among the others ------------------------------------------------------------
     def _heartbeat(self) -> None:
@@ -513,7 +513,8 @@ class Daemon:
                 lock.release()
 
 
-def _backing_off(last: PollRecord) -> bool:
+def _backed_off(last: PollRecord) -> bool:
+    """Whether the shared record says nobody polls the partner now (a fault to fix)."""
     return last.backoff_until is not None and local_now() < last.backoff_until
 
 

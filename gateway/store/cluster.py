@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from gateway.app.cluster import LeaseRow, NodeRecord
 from gateway.app.ports import OutboxItem
-from gateway.store.columns import aware, utc
+from gateway.store.columns import aware, aware_or_none, utc
 from gateway.store.schema import alerts_raised, nodes, outbox, partner_leases
 
 CLAIM_BATCH = 100  # outbox rows one claim takes: a node sends them before it claims more
@@ -68,7 +68,7 @@ def node_rows(engine: Engine) -> list[NodeRecord]:
             held.setdefault(row.node, []).append(row.partner)
         return [NodeRecord(row.id, row.name, row.host, row.pid, aware(row.started_at),
                            aware(row.heartbeat_at),
-                           aware(row.stopped_at) if row.stopped_at else None,
+                           aware_or_none(row.stopped_at),
                            tuple(held.get(row.id, ())))
                 for row in connection.execute(select(nodes).order_by(
                     nodes.c.started_at.desc()))]

@@ -19,6 +19,16 @@ def aware(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
+def utc_or_none(moment: datetime | None) -> datetime | None:
+    """`utc` of a moment a column may leave empty."""
+    return utc(moment) if moment is not None else None
+
+
+def aware_or_none(moment: datetime | None) -> datetime | None:
+    """`aware` of a stored moment that may be empty."""
+    return aware(moment) if moment is not None else None
+
+
 def advance_counter(connection: Connection, table: Table, key: dict[str, Any], by: int) -> int:
     """Add ``by`` to the ``last_value`` of ``table``'s row ``key`` (made at ``by`` when new)
     and read it back: one statement, atomic on both databases, the row locked to the commit."""

@@ -13,7 +13,7 @@ from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 
 from gateway.app.delivery import SubscriberState
 from gateway.app.events import StoredEvent
-from gateway.store.columns import aware, utc
+from gateway.store.columns import aware_or_none, utc
 from gateway.store.schema import dead_letters, subscriber_state
 
 
@@ -26,7 +26,8 @@ def state_of(engine: Engine, name: str) -> SubscriberState:
     if row is None:
         return SubscriberState(name, dead_letters=dead)
     return SubscriberState(name, row.delivered_cursor, row.failures, row.last_error,
-                           _aware(row.next_attempt_at), _aware(row.last_delivered_at), dead)
+                           aware_or_none(row.next_attempt_at),
+                           aware_or_none(row.last_delivered_at), dead)
 
 
 def delivered(engine: Engine, name: str, cursor: int, at: datetime) -> None:
@@ -86,7 +87,3 @@ def _upsert(connection: Connection, name: str, **values: Any) -> None:
     if not changed:
         connection.execute(insert(subscriber_state).values(
             name=name, **{"delivered_cursor": 0, "failures": 0, **values}))
-
-
-def _aware(moment: datetime | None) -> datetime | None:
-    return None if moment is None else aware(moment)

@@ -37,7 +37,7 @@ from gateway.app.ports import (
 from gateway.model.states import FileState
 from gateway.store import cluster, deliveries, event_log
 from gateway.store.access import SqlApiClients, SqlAuditLog, SqlPeople
-from gateway.store.columns import advance_counter, aware, utc
+from gateway.store.columns import advance_counter, aware, aware_or_none, utc, utc_or_none
 from gateway.store.schema import (
     control_counters,
     document_items,
@@ -177,10 +177,10 @@ class SqlStore:
         dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
         values = {"polled_at": utc(record.polled_at), "ok": record.ok,
                   "error": record.error,
-                  "next_poll_at": utc(record.next_poll_at) if record.next_poll_at else None,
-                  "node": record.node, "unreachable_since": _utc_or_none(
+                  "next_poll_at": utc_or_none(record.next_poll_at),
+                  "node": record.node, "unreachable_since": utc_or_none(
                       record.unreachable_since),
-                  "backoff_until": _utc_or_none(record.backoff_until)}
+                  "backoff_until": utc_or_none(record.backoff_until)}
         statement = dialect.insert(partner_polls).values(partner=record.partner, **values)
         with self.engine.begin() as connection:
             connection.execute(statement.on_conflict_do_update(
@@ -922,13 +922,11 @@ def _outbound_conditions(*, partner: str | None = None, subjects: Iterable[str] 
 
 
 def _outbound_row(row: Any) -> OutboundRow:
-    def moment(value: datetime | None) -> datetime | None:
-        return aware(value) if value is not None else None
     return OutboundRow(row.id, row.partner, row.file_id, row.kind, row.purpose,
                        row.control_number, row.subject, row.state, aware(row.created_at),
-                       moment(row.sent_at), row.reason, row.ack_state, moment(row.ack_due),
-                       moment(row.ack_at), row.ack_detail, moment(row.alerted_at),
-                       bytes(row.payload))
+                       aware_or_none(row.sent_at), row.reason, row.ack_state,
+                       aware_or_none(row.ack_due), aware_or_none(row.ack_at), row.ack_detail,
+                       aware_or_none(row.alerted_at), bytes(row.payload))
 
 
 def _stored_file(row: Any) -> StoredFile:
@@ -948,15 +946,7 @@ def _clipped(row: FindingRow) -> dict[str, Any]:
     return values
 
 
-def _utc_or_none(moment: datetime | None) -> datetime | None:
-    return utc(moment) if moment is not None else None
-
-
-def _aware_or_none(moment: datetime | None) -> datetime | None:
-    return aware(moment) if moment is not None else None
-
-
 def _poll_record(row: Any) -> PollRecord:
     return PollRecord(row.partner, aware(row.polled_at), bool(row.ok), row.error,
-                      _aware_or_none(row.next_poll_at), row.node,
-                      _aware_or_none(row.unreachable_since), _aware_or_none(row.backoff_until))
+                      aware_or_none(row.next_poll_at), row.node,
+                      aware_or_none(row.unreachable_since), aware_or_none(row.backoff_until))
