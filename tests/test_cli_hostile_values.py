@@ -43,7 +43,9 @@ VALID_IN = {("gateway replay", "files"): "#1",  # where a name means something e
             ("gateway users add", "name"): "dana",
             ("gateway users add", "role"): "admin",
             ("gateway users passwd", "name"): "dana",
-            ("gateway users disable", "name"): "dana"}
+            ("gateway users disable", "name"): "dana",
+            ("gateway rma dispose", "line"): "1",
+            ("gateway rma dispose", "outcome"): "recycle"}
 PARSER = cli._parser()
 LEAVES = {name: parser for name, parser in sub_parsers(PARSER)
           if not any(isinstance(a, argparse._SubParsersAction) for a in parser._actions)}

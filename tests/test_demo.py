@@ -67,18 +67,20 @@ def first_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
 def test_the_summary_tells_the_story(first_run: tuple[Path, str]) -> None:
     _workspace, output = first_run
     text = summary(output)
-    assert "files taken in: 9 (8 accepted, 1 rejected)" in text, text
+    assert "files taken in: 10 (9 accepted, 1 rejected)" in text, text
     assert re.search(r"856-ship-notice\.x12 +rejected: .*DTM02.*Invalid date.*'20260231'",
                      text), text
-    assert re.search(rf"{RMA} +received \(decision authorized\): requested -> authorized -> "
-                     "shipped -> in-transit -> delivered -> received", text), text
+    assert re.search(rf"{RMA} +closed \(decision authorized\): requested -> authorized -> "
+                     "shipped -> in-transit -> delivered -> received -> closed", text), text
     assert re.search(r"NW0000001 +authorized", text), text
     assert "recipients 1, delivered 1, responded 1 (100%); affected units 1, found 1, " \
            "returned 1" in text, text
     assert re.search(r"northwind +4 acknowledgements \(997\), 1 recall notification .*2 RMA "
-                     r"answers \(180\), 3 status updates \(180\); acknowledgements: 1 accepted",
+                     r"answers \(180\), 4 status updates \(180\); acknowledgements: 1 accepted",
                      text), text
-    assert re.search(r"acme +1 acknowledgement \(997\), 4 status updates \(status-xml\)",
+    # Acme's own 861 told it the goods were received: it hears shipped, in-transit, delivered,
+    # closed.
+    assert re.search(r"acme +2 acknowledgements \(997\), 4 status updates \(status-xml\)",
                      text), text
     for command in (f"show {RMA}", "acks", "recall status 26-031", "files", "console"):
         assert re.search(rf"gateway --config \S+config\.yaml {command} ", text), command
@@ -97,7 +99,13 @@ def test_the_progress_says_who_did_what(first_run: tuple[Path, str]) -> None:
             f"tells acme: return {RMA} is shipped",
             "recall 26-031: notifies northwind",
             "997 for our group 2 (180 000000002): accepted",
-            f"tells northwind: return {RMA} is received"):
+            "acme       drops 861-receiving-advice.x12",
+            "took 861-receiving-advice.x12 from acme: accepted (file #10), 997 queued",
+            f"tells northwind: return {RMA} is received",
+            f"return {RMA} is received",
+            f"line 1 of {RMA}: 1 refurbish, 35.00 USD recovered",
+            f"tells northwind: return {RMA} is closed",
+            "finding: UP 614141000418 (Electric kettle 1.7 l steel): 1 EA short: 1 EA shipped"):
         assert expected in progress, expected
     assert "\033[" not in output  # not a terminal: no colour codes
 
@@ -127,19 +135,40 @@ def test_the_store_holds_what_the_summary_says(first_run: tuple[Path, str]) -> N
     assert sorted((r["subject"][-3:], r["ack_state"]) for r in answers) == \
         [("001", "accepted"), ("002", "expected")], answers
     updates = [(r["partner"], r["state"]) for r in sent if r["purpose"] == "status-update"]
-    assert sorted(updates) == [("acme", "sent")] * 4 + [("northwind", "sent")] * 3, sent
+    assert sorted(updates) == [("acme", "sent")] * 4 + [("northwind", "sent")] * 4, sent
     shown = gateway_json(workspace, "show", RMA)
-    assert [c["state"] for c in shown["cases"]] == ["received"], shown["cases"]
+    assert [c["state"] for c in shown["cases"]] == ["closed"], shown["cases"]
     # The mixer under recall 26-031 makes the whole return a recall; the damaged kettle
     # alone would be damaged goods (programs/rules.yaml).
     [case] = shown["cases"]
+    # Received by the return centre's 861 (no person recorded it), with what it found.
+    [received] = [e for e in case["timeline"] if e["state"] == "received"]
+    assert received["cause"].startswith("861 RCV"), received
+    [receipt] = case["receipts"]
+    assert receipt["centre"] == "Acme Appliance Returns Center"
+    assert [(line["line"], line["received"]["value"]) for line in receipt["lines"]] == [
+        (1, "1"), (2, "1"), (3, "0")]
+    found = {(f["kind"], f["item"].split(" (")[0]) for f in case["receipt_findings"]}
+    assert found == {("condition", "UP 614141000364"), ("short", "UP 614141000418"),
+                     ("below-authorized", "UP 614141000418")}, case["receipt_findings"]
     assert case["program"] == "recall"
     assert [(p["line"], p["program"], p["rule"]) for p in case["line_programs"]] == [
         (1, "recall", 1), (2, "damaged-goods", 5)]
+    # Closed by the person's outcomes for the two mixers that arrived (the kettle never did).
+    [closed] = [e for e in case["timeline"] if e["state"] == "closed"]
+    assert closed["note"] == "every line dispositioned", closed
+    done = run_gateway("--config", str(workspace / "config.yaml"), "programs", "report",
+                       "--format", "json", cwd=workspace.parent)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    [recalled] = [row for row in report if row["program"] == "recall"]
+    assert (recalled["units_dispositioned"], recalled["recovered"]) == ("2", {"USD": "35.00"})
+    assert {k: v for k, v in recalled["dispositioned"].items() if v != "0"} == {
+        "refurbish": "1", "destroy": "1"}, recalled
     recall = gateway_json(workspace, "recall", "status", "26-031")
     assert (recall["recipient_count"], recall["delivered"], recall["responded"]) == (1, 1, 1)
     files = gateway_json(workspace, "files")
-    assert sorted(f["state"] for f in files) == ["accepted"] * 8 + ["rejected"], files
+    assert sorted(f["state"] for f in files) == ["accepted"] * 9 + ["rejected"], files
 
 
 def test_the_workspace_holds_keys_and_checked_partner_files(first_run: tuple[Path, str]

@@ -100,7 +100,11 @@ def test_the_returns_keys_are_optional() -> None:
      "can never apply: rule 2 before it has no conditions"),
     (("role: retailer", "role: vendor"), "returns_policy", "a vendor sends none"),
     # status_updates
-    (("form: x12-180", "form: fax"), "status_updates.form", "use one of x12-180, x12-214, xml"),
+    (("form: x12-180", "form: fax"), "status_updates.form",
+     "use one of x12-180, x12-214, x12-861, xml"),
+    (("form: x12-180", "form: x12-861"), "status_updates.on",
+     "lists authorized, partially-authorized, denied, shipped, in-transit, delivered, closed, "
+     "which an 861 cannot carry"),
     (("form: x12-180", "form: x12-214"), "status_updates.on",
      "lists authorized, partially-authorized, denied, received, closed, which a 214 cannot "
      "carry"),
@@ -179,6 +183,24 @@ def test_a_214_may_carry_the_shipment_states(tmp_path: Path) -> None:
     assert partner.problems == ()
     assert partner.status_updates == StatusUpdates("x12-214", frozenset({
         CaseState.SHIPPED, CaseState.IN_TRANSIT, CaseState.DELIVERED}))
+
+
+def test_an_861_carries_the_receipt(tmp_path: Path) -> None:
+    text = GOOD.replace("form: x12-180", "form: x12-861").replace(
+        "[authorized, partially-authorized, denied, shipped, in-transit, delivered, received,\n"
+        "         closed]", "[received]")
+    partner = read_partner(write(tmp_path, "northwind", text))
+
+    assert partner.problems == ()
+    assert partner.status_updates == StatusUpdates("x12-861", frozenset({CaseState.RECEIVED}))
+
+
+@pytest.mark.parametrize("role", ["return-centre", "vendor"])
+def test_a_return_centre_is_a_role(tmp_path: Path, role: str) -> None:
+    text = GOOD.replace("role: retailer", f"role: {role}")
+    text = text[:text.index("returns_policy:")] if "returns_policy:" in text else text
+    partner = read_partner(write(tmp_path, "northwind", text))
+    assert [p for p in partner.problems if "role" in p] == [], partner.problems
 
 
 @pytest.mark.parametrize(("written", "expected"), [

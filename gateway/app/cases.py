@@ -25,7 +25,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -40,6 +40,7 @@ from gateway.mapping.engine import Context
 from gateway.model import (
     CanonicalDocument,
     RecallNotice,
+    ReceivingAdvice,
     ReturnAuthorization,
     ReturnShipment,
     ShipmentStatusReport,
@@ -47,9 +48,15 @@ from gateway.model import (
 from gateway.model.states import CaseState
 
 CASE_STEP = "case-step"
-_KINDS: dict[str, type[Any]] = {
+# A line's disposition after receipt (gateway.app.dispositions): like a step, recorded by a
+# person, kept with the case's keys so the case finds it again, and no canonical document.
+LINE_DISPOSITION = "line-disposition"
+RECORDED_KINDS = frozenset({CASE_STEP, LINE_DISPOSITION})
+# The stored kinds that read back as canonical documents, and their model types.
+DOCUMENT_KINDS: dict[str, type[Any]] = {
     "return-authorization": ReturnAuthorization, "return-shipment": ReturnShipment,
-    "shipment-status": ShipmentStatusReport, "recall-notice": RecallNotice}
+    "shipment-status": ShipmentStatusReport, "recall-notice": RecallNotice,
+    "receiving-advice": ReceivingAdvice}
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +65,13 @@ class CaseView:
     # The stored documents of those cases (with the recall notices and steps applied to them);
     # with no case, the documents the reference names exactly.
     documents: tuple[StoredDocument, ...]
+    # For each step and disposition among ``documents``, the ids of the cases it was recorded
+    # on (`recorded_on`). Not compared: the documents already say the same.
+    recorded: dict[int, frozenset[str]] = field(default_factory=dict, compare=False)
+
+    def recorded_on(self, stored: StoredDocument, case: ReturnCase) -> bool:
+        """Whether the step or disposition ``stored`` was recorded on ``case``."""
+        return case.case_id in self.recorded.get(stored.id, frozenset())
 
 
 # A case's stored documents, each read back, by the reference its timeline names it with.
@@ -69,7 +83,7 @@ def case_documents(view: CaseView, case: ReturnCase) -> CaseDocuments:
     is not a document: it has no reference in the timeline's terms)."""
     found = {}
     for stored in view.documents:
-        document = document_from_json(stored) if stored.kind != CASE_STEP else None
+        document = document_from_json(stored) if stored.kind not in RECORDED_KINDS else None
         if document is None:
             continue
         ref = document_reference(document)
@@ -150,7 +164,7 @@ def _read_back(stored: StoredDocument) -> CanonicalDocument | None:
     body = json.loads(stored.body)
     kind = body.pop("kind", stored.kind)
     context = Context({}, {}, f"stored document #{stored.id}")
-    document = build(_KINDS[kind], body, context) if kind in _KINDS else None
+    document = build(DOCUMENT_KINDS[kind], body, context) if kind in DOCUMENT_KINDS else None
     return None if context.issues else document
 
 
@@ -208,15 +222,18 @@ def cases_for(reader: DocumentReader, reference: str) -> CaseView:
     recalled = recalled_products(document for item in stored if item.kind == "recall-notice"
                                  and isinstance(document := document_from_json(item),
                                                 RecallNotice))
-    read = {item.id: document for item in stored if item.kind != CASE_STEP
+    read = {item.id: document for item in stored if item.kind not in RECORDED_KINDS
             and (document := document_from_json(item, recalled)) is not None}
     cases, stepped = _with_steps(
         file_documents((read[item.id], item.created_at) for item in stored if item.id in read),
         [item for item in stored if item.kind == CASE_STEP])
+    stepped.update(_recorded_on(cases, [item for item in stored
+                                        if item.kind == LINE_DISPOSITION]))
     seeds = [item for item in stored if _names_exactly(item, read.get(item.id), reference)]
     chosen = _chosen(cases, reference, seeds, read, stepped)
     return CaseView(chosen, _documents_of(chosen, stored, read, stepped) if chosen
-                    else tuple(seeds))
+                    else tuple(seeds),
+                    {item: frozenset(ids) for item, ids in stepped.items()})
 
 
 def _chosen(cases: tuple[ReturnCase, ...], reference: str, seeds: list[StoredDocument],
@@ -266,6 +283,13 @@ def _with_steps(cases: tuple[ReturnCase, ...], steps: Iterable[StoredDocument]
                                   str(body.get("note") or ""))
                       if case.case_id in stepped[step.id] else case for case in cases)
     return cases, stepped
+
+
+def _recorded_on(cases: tuple[ReturnCase, ...], recorded: Iterable[StoredDocument]
+                 ) -> dict[int, set[str]]:
+    """For each disposition, the ids of the cases it was recorded on (as a step's)."""
+    return {item.id: {case.case_id for case in _cases_of_step(
+        cases, set(json.loads(item.body).get("case_keys", ())))} for item in recorded}
 
 
 def _cases_of_step(cases: Iterable[ReturnCase], values: set[str]) -> list[ReturnCase]:

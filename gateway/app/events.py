@@ -167,8 +167,9 @@ class DocumentRecord:
 
 
 def body_reference(body: Mapping[str, Any]) -> str:
-    """The number a document is known by: BGN02, BSN02, B1001 or a recall's notice id."""
-    for name in ("document_id", "shipment_id", "carrier_reference", "notice_id"):
+    """The number a document is known by: BGN02, BSN02, B1001, BRA01 or a recall's notice
+    id."""
+    for name in ("document_id", "shipment_id", "carrier_reference", "receipt_id", "notice_id"):
         if body.get(name):
             return str(body[name])
     return ""

@@ -3,7 +3,7 @@
 Four roles, each for one kind of user:
 
 * ``viewer``             sees every page, changes nothing;
-* ``operator``           also decides return requests and records receipts;
+* ``operator``           also decides return requests, records receipts and dispositions;
 * ``recall-coordinator`` also uploads recall notices and follows their recipients;
 * ``admin``              everything: replays files, tests partner connections, reads the audit
                           log, manages people and API tokens.

@@ -7,18 +7,27 @@ are read from the case's 180 documents themselves, oldest first, each code as th
 document that states it (on the line, else in its header) says; the partner is the one whose
 return it is (the partner of its request, else of its first 180); the quantity and the recall
 hold are the case's own.
+
+The report (`program_totals`) adds up, by the week a case opened, its partner and program, the
+cases, lines and units, and what became of those units after receipt (`gateway.app.
+dispositions`): the units of each outcome and the value recovered, per currency, never one
+currency added to another. A disposition counts with its line, in its line's program and its
+case's week, whenever it was recorded.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from gateway.app.case_export import CaseSource, each_case_view
 from gateway.app.cases import CaseView, case_documents
+from gateway.app.dispositions import dispositions_of
 from gateway.app.ports import StoredDocument
+from gateway.domain.dispositions import DEFAULT_CURRENCY, LineDisposition, Outcome
 from gateway.domain.programs import (
     Classification,
     LineFacts,
@@ -92,14 +101,18 @@ def _reasons_of(document: ReturnAuthorization, number: int) -> ReturnReasons | N
 
 
 # --- counts and units by program, partner and week -----------------------------------------
-REPORT_COLUMNS = ("week", "partner", "program", "cases", "lines", "units")
+# The units of each outcome as CSV columns: units_restock, ..., units_return_to_vendor.
+OUTCOME_COLUMNS = {outcome: f"units_{outcome.value.replace('-', '_')}" for outcome in Outcome}
+REPORT_COLUMNS = ("week", "partner", "program", "cases", "lines", "units",
+                  "units_dispositioned", *OUTCOME_COLUMNS.values())
 
 
 @dataclass(slots=True)
 class ProgramTotal:
     """One row of the report: a week (ISO, of the case's opening), a partner, a program; the
     cases in that program, and the lines and units in it (a recall case's damaged line counts
-    as a recall case and a damaged-goods line)."""
+    as a recall case and a damaged-goods line), with the units of those lines dispositioned,
+    by outcome, and the value recovered, by currency."""
 
     week: str  # 2026-W49
     partner: str
@@ -107,10 +120,64 @@ class ProgramTotal:
     cases: int = 0
     lines: int = 0
     units: Decimal = Decimal(0)
+    dispositioned: dict[Outcome, Decimal] = field(default_factory=dict)
+    recovered: dict[str, Decimal] = field(default_factory=dict)  # by ISO 4217 currency
+
+    @property
+    def units_dispositioned(self) -> Decimal:
+        return sum(self.dispositioned.values(), Decimal(0))
+
+    def add_dispositions(self, dispositions: Iterable[LineDisposition]) -> None:
+        for disposition in dispositions:
+            outcome = disposition.outcome
+            self.dispositioned[outcome] = (self.dispositioned.get(outcome, Decimal(0))
+                                           + disposition.quantity)
+            if disposition.value is not None:
+                currency = disposition.value.currency
+                self.recovered[currency] = (self.recovered.get(currency, Decimal(0))
+                                            + disposition.value.amount)
+
+    def add(self, other: ProgramTotal) -> None:
+        """``other``'s counts added to these (a program's sum over weeks and partners)."""
+        self.cases += other.cases
+        self.lines += other.lines
+        self.units += other.units
+        for outcome, units in other.dispositioned.items():
+            self.dispositioned[outcome] = self.dispositioned.get(outcome, Decimal(0)) + units
+        for currency, amount in other.recovered.items():
+            self.recovered[currency] = self.recovered.get(currency, Decimal(0)) + amount
 
     def row(self) -> dict[str, Any]:
+        """As `gateway programs report --format json` and the API give it."""
         return {"week": self.week, "partner": self.partner, "program": self.program.value,
-                "cases": self.cases, "lines": self.lines, "units": str(self.units)}
+                "cases": self.cases, "lines": self.lines, "units": str(self.units),
+                "units_dispositioned": str(self.units_dispositioned),
+                "dispositioned": {outcome.value: str(self.dispositioned.get(outcome, 0))
+                                  for outcome in Outcome},
+                "recovered": {currency: str(amount)
+                              for currency, amount in sorted(self.recovered.items())}}
+
+    def csv_row(self, columns: Sequence[str]) -> dict[str, Any]:
+        """One flat row of ``columns`` (`report_columns`): a column per outcome, and one per
+        currency; a currency this row recovered nothing in is an empty cell."""
+        flat = {**self.row(),
+                **{column: str(self.dispositioned.get(outcome, 0))
+                   for outcome, column in OUTCOME_COLUMNS.items()},
+                **{recovered_column(currency): str(amount)
+                   for currency, amount in self.recovered.items()}}
+        return {column: flat.get(column) for column in columns}
+
+
+def recovered_column(currency: str) -> str:
+    return f"recovered_{currency}"
+
+
+def report_columns(totals: Iterable[ProgramTotal]) -> tuple[str, ...]:
+    """The CSV's columns: REPORT_COLUMNS, then one recovered_<CURRENCY> per currency any row
+    recovered in (always the default one, so a one-currency house gets a stable header);
+    a row that recovered nothing in a currency leaves its cell empty."""
+    currencies = {DEFAULT_CURRENCY} | {c for total in totals for c in total.recovered}
+    return (*REPORT_COLUMNS, *(recovered_column(c) for c in sorted(currencies)))
 
 
 def program_totals(store: CaseSource, rules: ProgramRules, *, since: datetime | None = None,
@@ -128,10 +195,13 @@ def program_totals(store: CaseSource, rules: ProgramRules, *, since: datetime | 
             continue
         week, whose = iso_week(case.opened_at), found.partner or "-"
         total(week, whose, found.program).cases += 1
+        standing = dispositions_of(view, case).standing
         for line, classified in zip(case.lines, found.lines, strict=True):
             row = total(week, whose, classified.program)
             row.lines += 1
             row.units += line.line.quantity.value if line.line.quantity else Decimal(1)
+            row.add_dispositions(d for d in standing
+                                 if d.line_number == line.line.line_number)
     return [totals[key] for key in sorted(totals, key=lambda k: (k[0], k[1], k[2].value))]
 
 

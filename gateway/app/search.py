@@ -40,7 +40,7 @@ __all__ = ["CASE_KINDS", "CaseHit", "CasePage", "CaseQuery", "SearchStore", "fin
            "search_cases", "seed_query"]
 
 # The documents that make a case (a recall notice is folded into every case, it seeds none).
-CASE_KINDS = ("return-authorization", "return-shipment", "shipment-status")
+CASE_KINDS = ("return-authorization", "return-shipment", "shipment-status", "receiving-advice")
 SHIPMENT_KINDS = frozenset({KeyKind.SHIPMENT_ID, KeyKind.BILL_OF_LADING, KeyKind.PRO_NUMBER,
                             KeyKind.TRACKING, KeyKind.CARRIER_REFERENCE})
 CASES_MAX = 500  # cases one call returns at most
@@ -48,7 +48,8 @@ SCAN_MAX = 5000  # seed documents one call examines at most
 _SEED_PAGE = 100  # seed documents read per query
 _OPENING_KINDS = frozenset({DocumentKind.RETURN_AUTHORIZATION.value,
                             DocumentKind.RETURN_SHIPMENT.value,
-                            DocumentKind.SHIPMENT_STATUS.value})
+                            DocumentKind.SHIPMENT_STATUS.value,
+                            DocumentKind.RECEIVING_ADVICE.value})
 
 
 class SearchStore(DocumentReader, Protocol):

@@ -114,9 +114,10 @@ USER_EXAMPLES = """examples:
   gateway users disable sam                    # sam's sessions end; the name stays taken
   gateway users list
 
-Roles: viewer (sees every page), operator (also decides returns and records receipts),
-recall-coordinator (also uploads recall notices), admin (everything: replays, people, API
-tokens, the audit log). Passwords: at least 12 characters, kept only as their Argon2id hash.
+Roles: viewer (sees every page), operator (also decides returns, records receipts and
+dispositions), recall-coordinator (also uploads recall notices), admin (everything: replays,
+people, API tokens, the audit log). Passwords: at least 12 characters, kept only as their
+Argon2id hash.
 """
 
 

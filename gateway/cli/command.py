@@ -28,6 +28,7 @@ from gateway.cli import outbound as cli_outbound
 from gateway.cli import partners as cli_partners
 from gateway.cli import programs as cli_programs
 from gateway.cli import recall as cli_recall
+from gateway.cli import receiving as cli_receiving
 from gateway.cli import store as cli_store
 from gateway.cli import translate as cli_translate
 from gateway.config.mappings import MappingCatalog
@@ -179,6 +180,7 @@ def _parser() -> argparse.ArgumentParser:
     cli_access.add_commands(commands)
     cli_nodes.add_commands(commands)
     cli_programs.add_commands(commands)
+    cli_receiving.add_commands(commands)
     run = commands.add_parser(
         "run", help="the daemon: poll every partner on its schedule, send acknowledgements",
         description="Polls each partner in partners/*.yaml on its schedule (never two polls of "

@@ -19,6 +19,7 @@ from gateway.app.wording import OUR_PURPOSES, terminal_delivery
 from gateway.bootstrap import open_store, outbound_context
 from gateway.cli import args as cli_args
 from gateway.cli.access import audit_cli
+from gateway.cli.dispositions import add_disposition_commands
 from gateway.config.settings import load_config
 from gateway.domain.matching import AmbiguousReference, one_case
 from gateway.domain.rma_policy import DecisionError, Verdict
@@ -30,6 +31,9 @@ EXAMPLES = """examples:
   gateway rma deny NW-RQ-1001 --lines 2 --reason OS
   gateway rma receive NW0000001 --note "2 units, 1 carton crushed"
   gateway rma close NW0000001
+  gateway rma dispose NW0000001 --line 1 --outcome restock --quantity 2 --value 25.00
+  gateway rma dispose NW0000001 --line 1 --outcome restock --quantity 0   # withdraw it
+  gateway rma dispositions NW0000001 --history
   gateway acks --overdue
   gateway acks --partner northwind --json
   gateway recall status RCL-2026-0042
@@ -41,9 +45,11 @@ NOTE_MAX = 500
 
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     rma = commands.add_parser(
-        "rma", help="decide a return request, or record that goods came back / the case closed",
+        "rma", help="decide a return request, or record that goods came back, what became of "
+        "them, or that the case closed",
         description="authorize / deny answer a retailer's 180 request (all lines, or --lines) "
-        "with a 180 authorization; receive / close record steps no partner document proves. "
+        "with a 180 authorization; receive / close record steps no partner document proves; "
+        "dispose records what became of a received line (dispositions lists them). "
         "Each queues the status updates the partners of the case subscribe to.",
         epilog=EXAMPLES, formatter_class=_FORMAT)
     actions = rma.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -76,6 +82,7 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
                           help=f"what a person wants on the timeline (one line, at most "
                           f"{NOTE_MAX} characters)")
         step.set_defaults(run=_step, state=state)
+    add_disposition_commands(actions)
 
     acks = commands.add_parser(
         "acks", help="what we sent and whether the partner acknowledged it",

@@ -7,15 +7,15 @@ import csv
 import json
 import sys
 from datetime import datetime, time
-from typing import Any
 
 from gateway.app.export import csv_cell
-from gateway.app.programs import REPORT_COLUMNS, program_totals
+from gateway.app.programs import ProgramTotal, program_totals, report_columns
 from gateway.bootstrap import open_store
 from gateway.cli import args as cli_args
 from gateway.cli.args import printable
 from gateway.config.programs import ProgramExample, load_program_rules, program_examples
 from gateway.config.settings import load_config
+from gateway.domain.dispositions import Outcome
 from gateway.domain.programs import ProgramRules, case_program, classify_lines
 
 EXAMPLES = """examples:
@@ -47,10 +47,12 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     test.set_defaults(run=_test)
     report = actions.add_parser(
-        "report", help="cases, lines and units by week, partner and program",
+        "report", help="cases, lines, units and value recovered by week, partner and program",
         description="Every return case with a request received since --since (from --partner), "
         "added up by the ISO week it opened, its partner and program: the cases in each "
-        "program, and the lines and units in it (a line without a quantity counts one unit).",
+        "program, and the lines and units in it (a line without a quantity counts one unit); "
+        "of those units, how many were dispositioned after receipt, by outcome, and the value "
+        "recovered, per currency (gateway rma dispose).",
         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     report.add_argument("--since", type=cli_args.day, default=None, metavar="YYYY-MM-DD",
                         help="only cases with a request received on or after this day")
@@ -114,23 +116,37 @@ def _report(args: argparse.Namespace) -> int:
                                 since=since, partner=args.partner)
     finally:
         store.close()
-    rows = [total.row() for total in totals]
     if args.format == "json":
-        print(json.dumps(rows, indent=2))
+        print(json.dumps([total.row() for total in totals], indent=2))
     elif args.format == "csv":
-        writer = csv.DictWriter(sys.stdout, fieldnames=REPORT_COLUMNS, lineterminator="\n")
+        columns = report_columns(totals)
+        writer = csv.DictWriter(sys.stdout, fieldnames=columns, lineterminator="\n")
         writer.writeheader()
-        writer.writerows({key: csv_cell(value) for key, value in row.items()} for row in rows)
+        writer.writerows({key: csv_cell(value) for key, value in total.csv_row(columns).items()}
+                         for total in totals)
     else:
-        _report_text(rows)
+        _report_text(totals)
     return 0
 
 
-def _report_text(rows: list[dict[str, Any]]) -> None:
-    if not rows:
+def _report_text(totals: list[ProgramTotal]) -> None:
+    if not totals:
         print("no return cases")
         return
-    print(f"{'week':<9} {'partner':<20} {'program':<17} {'cases':>6} {'lines':>6} {'units':>10}")
-    for row in rows:
-        print(printable(f"{row['week']:<9} {row['partner']:<20} {row['program']:<17} "
-                        f"{row['cases']:>6} {row['lines']:>6} {row['units']:>10}"))
+    print(f"{'week':<9} {'partner':<20} {'program':<17} {'cases':>6} {'lines':>6} {'units':>10} "
+          f"{'disposed':>10}  recovered")
+    for total in totals:
+        recovered = ", ".join(f"{amount} {currency}"
+                              for currency, amount in sorted(total.recovered.items()))
+        print(printable(f"{total.week:<9} {total.partner:<20} {total.program.value:<17} "
+                        f"{total.cases:>6} {total.lines:>6} {total.units!s:>10} "
+                        f"{total.units_dispositioned!s:>10}  {recovered or '-'}"))
+        outcomes = ", ".join(f"{outcome.value} {units}"
+                             for outcome, units in sorted(total.dispositioned.items(),
+                                                          key=lambda item: _ORDER[item[0]])
+                             if units)
+        if outcomes:
+            print(f"{'':<9} {outcomes}")
+
+
+_ORDER = {outcome: number for number, outcome in enumerate(Outcome)}

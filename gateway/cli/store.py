@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from gateway.app.cases import CaseView, cases_for
+from gateway.app.dispositions import dispositions_json, dispositions_of
 from gateway.app.ingest import (
     HELD_WHOLE_BYTES,
     IngestResult,
@@ -39,6 +40,7 @@ from gateway.app.ports import (
     copy_within,
 )
 from gateway.app.programs import CasePrograms, programs_json, programs_of
+from gateway.app.receipts import receipt_text, receipts_json
 from gateway.app.wording import OUR_PURPOSES, finding_location, terminal_delivery
 from gateway.bootstrap import (
     ReplayAsIngested,
@@ -53,6 +55,7 @@ from gateway.bootstrap import (
 )
 from gateway.cli import args as cli_args
 from gateway.cli.args import printable
+from gateway.cli.dispositions import dispositions_text
 from gateway.config.programs import load_program_rules
 from gateway.config.settings import load_config
 from gateway.domain.return_case import ReturnCase
@@ -350,7 +353,7 @@ def _show(args: argparse.Namespace) -> int:
                           "sent": [_sent_json(row) for row in reversed(ours)]}, indent=2))
         return 0
     for case in view.cases:
-        print(_case_text(case, programs[case.case_id]))
+        _print_case(view, case, programs[case.case_id])
     print("documents:")
     for d in view.documents:
         print(printable(f"  {d.created_at:%Y-%m-%d %H:%M}  {d.kind:<22} {d.reference:<20} "
@@ -367,6 +370,13 @@ def _show(args: argparse.Namespace) -> int:
                         f"#{row.control_number} to {row.partner}: "
                         f"{terminal_delivery(row, now)}"))
     return 0
+
+
+def _print_case(view: CaseView, case: ReturnCase, programs: CasePrograms) -> None:
+    print(_case_text(case, programs))
+    dispositions = dispositions_of(view, case)
+    if dispositions.history or dispositions.accepting:  # received, or dispositioned
+        print(dispositions_text(dispositions, indent="  "))
 
 
 def _sent_json(row: OutboundRow) -> dict[str, Any]:
@@ -459,6 +469,7 @@ def _case_text(case: ReturnCase, programs: CasePrograms) -> str:
     lines += [f"  open exception: {e}" for e in case.open_exceptions]
     lines += [f"  on recall hold: {hold.line_label} under notice {hold.notice_id} "
               f"({hold.identifier})" for hold in case.recall_holds]
+    lines += receipt_text(case)
     return printable_lines(lines)  # references, notes and ids are the partners' text
 
 
@@ -469,6 +480,8 @@ def _show_json(view: CaseView, files: dict[int, StoredFile],
         "cases": [{"case_id": c.case_id, "state": c.state.value,
                    "decision": c.decision.value if c.decision else None,
                    **programs_json(programs[c.case_id]),
+                   "dispositions": dispositions_json(dispositions_of(view, c)),
+                   **receipts_json(c),
                    "keys": sorted(f"{k.kind.value}:{k.value}" for k in c.keys),
                    "timeline": [{"at": e.at.isoformat(), "state": e.state_after.value,
                                  "cause": str(e.cause), "note": e.note} for e in c.timeline]}

@@ -56,7 +56,7 @@ from gateway.x12.ack import FunctionalAck, Ta1Policy
 from gateway.x12.advice import ApplicationAdvice
 from gateway.x12.isa import Delimiters
 
-ROLES = ("retailer", "carrier", "vendor", "recall-coordinator")
+ROLES = ("retailer", "carrier", "vendor", "recall-coordinator", "return-centre")
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 _EVERY = re.compile(r"^(\d+)\s*(s|m|h)$")
 _DURATION = re.compile(r"^(\d+)\s*(s|m|h|d)$")
@@ -65,7 +65,7 @@ _RMA_PREFIX = re.compile(r"^[A-Z][A-Z0-9-]{0,9}$")
 _CRON_FIELD = re.compile(r"^[\d*/,\-]+$")
 
 
-STATUS_FORMS = ("x12-180", "x12-214", "xml")
+STATUS_FORMS = ("x12-180", "x12-214", "x12-861", "xml")
 # The case moves a partner can hear about. Requested, pending, cancelled and exceptions are not
 # offered: the partner either caused them or they are not a step of the return.
 UPDATE_STATES = (CaseState.AUTHORIZED, CaseState.PARTIALLY_AUTHORIZED, CaseState.DENIED,
@@ -75,6 +75,8 @@ UPDATE_STATES = (CaseState.AUTHORIZED, CaseState.PARTIALLY_AUTHORIZED, CaseState
 # or for what happens at our dock after delivery.
 NOT_IN_214 = frozenset({CaseState.AUTHORIZED, CaseState.PARTIALLY_AUTHORIZED, CaseState.DENIED,
                         CaseState.RECEIVED, CaseState.CLOSED})
+# An 861 says what arrived at a dock: it carries the receipt and nothing else.
+IN_861 = frozenset({CaseState.RECEIVED})
 RECALL_FORMS = ("xml", "none")
 _RULE_KEYS = frozenset({"reasons", "max_quantity", "max_value", "decide", "response_reason"})
 
@@ -435,6 +437,11 @@ class _Checker:
             self.fail("status_updates.on", f"lists {', '.join(cannot)}, which a 214 cannot "
                       "carry: a 214 only says where a shipment is (shipped, in-transit, "
                       "delivered); send the others as x12-180 or xml")
+        beyond_861 = [str(state) for state in UPDATE_STATES if state in states - IN_861]
+        if form == "x12-861" and beyond_861:
+            self.fail("status_updates.on", f"lists {', '.join(beyond_861)}, which an 861 "
+                      "cannot carry: an 861 says what the return centre received (received); "
+                      "send the others as x12-180 or xml")
         return StatusUpdates(form, states)
 
     def _states(self, value: Any) -> frozenset[CaseState]:

@@ -15,9 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from gateway.config.partners import folder_problem
 from gateway.config.yaml_files import read_yaml_mapping
+from gateway.domain.receiving import ReturnCentre, ShipToId
 from gateway.errors import ConfigError
 from gateway.x12.ack import AckPolicy, FunctionalAck, Ta1Policy
 from gateway.x12.assess import ENGINES
@@ -68,6 +70,11 @@ EMBEDDED_DEFAULTS: dict[str, dict[str, str]] = {
 
 
 ARCHIVE_BACKENDS = ("filesystem", "database")
+# Sections that are not flat settings: each is read by its own function below.
+NESTED_SECTIONS = ("return_centres",)
+CENTRE_KEYS = ("name", "ship_to", "timezone")
+_CENTRE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,31}")
+_SHIP_TO = re.compile(r"(?:[A-Za-z0-9]{1,3}:)?[^\x00-\x1f\x7f:][^\x00-\x1f\x7f]{0,79}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +105,7 @@ class GatewayConfig:
     validation_engine: str = "fast"
     archive_backend: str = "filesystem"
     cluster: ClusterSettings = ClusterSettings()
+    return_centres: tuple[ReturnCentre, ...] = ()  # the receiving schedule's docks
 
     @property
     def front_door(self) -> FrontDoorRules:
@@ -118,10 +126,10 @@ def load_config(path: Path | None = None) -> GatewayConfig:
 
 
 def _build(source: str, raw: dict[str, Any], anchor: Path) -> GatewayConfig:
-    unknown = set(raw) - set(EMBEDDED_DEFAULTS)
+    unknown = set(raw) - set(EMBEDDED_DEFAULTS) - set(NESTED_SECTIONS)
     if unknown:
         raise ConfigError(source, sorted(unknown)[0], "is not a known section "
-                          f"(known: {', '.join(EMBEDDED_DEFAULTS)})")
+                          f"(known: {', '.join([*EMBEDDED_DEFAULTS, *NESTED_SECTIONS])})")
     section = {name: _section(source, name, raw.get(name)) for name in EMBEDDED_DEFAULTS}
     identity = Identity(
         _isa_value(source, "gateway.isa_qualifier", section["gateway"]["isa_qualifier"], 2),
@@ -152,7 +160,8 @@ def _build(source: str, raw: dict[str, Any], anchor: Path) -> GatewayConfig:
                                     section["validation"]["engine"], ENGINES),
                          _choice_of(source, "archive.backend", section["archive"]["backend"],
                                     ARCHIVE_BACKENDS),
-                         _cluster(source, section["cluster"]))
+                         _cluster(source, section["cluster"]),
+                         return_centres=_return_centres(source, raw.get("return_centres")))
 
 
 def _anchored(source: str, key: str, value: str, anchor: Path) -> Path:
@@ -177,6 +186,72 @@ def _cluster(source: str, cluster: dict[str, str]) -> ClusterSettings:
         raise ConfigError(source, "cluster.lease_seconds", f"is {lease}; it must be at least "
                           f"twice cluster.heartbeat_seconds ({heartbeat}), which is at least 1")
     return ClusterSettings(name, lease, heartbeat)
+
+
+def _return_centres(source: str, value: object) -> tuple[ReturnCentre, ...]:
+    """``return_centres``: each centre id with its name, the ship-to identifiers partners
+    name it by (N103:N104, or N104 alone) and its time zone. An identifier may name one
+    centre only: otherwise which dock expects the goods would depend on reading order."""
+    if value is None:
+        return ()
+    if not isinstance(value, dict):
+        raise ConfigError(source, "return_centres", "must be a mapping of centre ids to "
+                          "centres ({RC01: {name: ..., ship_to: ['92:RC01'], timezone: ...}})")
+    claimed: list[tuple[ShipToId, str]] = []
+    return tuple(_return_centre(source, str(centre_id), body, claimed)
+                 for centre_id, body in value.items())
+
+
+def _return_centre(source: str, centre_id: str, body: object,
+                   claimed: list[tuple[ShipToId, str]]) -> ReturnCentre:
+    key = f"return_centres.{centre_id}"
+    if not _CENTRE_ID.fullmatch(centre_id):
+        raise ConfigError(source, key, "is not a centre id: write 1 to 32 letters, digits, "
+                          "'.', '_' or '-', starting with a letter or digit")
+    if not isinstance(body, dict):
+        raise ConfigError(source, key, "must be a mapping with name, ship_to and timezone")
+    unknown = sorted(set(map(str, body)) - set(CENTRE_KEYS))
+    if unknown:
+        raise ConfigError(source, f"{key}.{unknown[0]}", "is not a known key "
+                          f"(known: {', '.join(CENTRE_KEYS)})")
+    name = body.get("name", centre_id)
+    if not isinstance(name, str) or not 0 < len(name) <= 80 or not name.isprintable():
+        raise ConfigError(source, f"{key}.name", "must be 1 to 80 printable characters")
+    ship_to = _ship_tos(source, f"{key}.ship_to", body.get("ship_to"))
+    for number, wanted in enumerate(ship_to):
+        other = next((owner for known, owner in claimed if known.overlaps(wanted)), None)
+        if other is not None and other != centre_id:
+            raise ConfigError(source, f"{key}.ship_to[{number}]", f"'{wanted}' also names "
+                              f"a ship-to of the centre {other}")
+        claimed.append((wanted, centre_id))
+    zone_name = body.get("timezone")
+    zone = _zone(source, f"{key}.timezone", zone_name) if zone_name is not None else None
+    return ReturnCentre(centre_id, name, ship_to, zone, zone_name if zone else None)
+
+
+def _ship_tos(source: str, key: str, value: object) -> tuple[ShipToId, ...]:
+    entries = [value] if isinstance(value, str) else value
+    if not isinstance(entries, list) or not entries:
+        raise ConfigError(source, key, "must list the ship-to identifiers partners name the "
+                          "centre by: ['92:RC01'] (N103:N104) or ['RC01'] (N104, any N103)")
+    found = []
+    for number, entry in enumerate(entries):
+        # YAML reads 92:41 as a number (base 60): quoting keeps an identifier as written.
+        if not isinstance(entry, str) or not _SHIP_TO.fullmatch(entry.strip()):
+            raise ConfigError(source, f"{key}[{number}]", f"is {entry!r}; write a quoted "
+                              "N103:N104 such as '92:RC01', or an N104 alone such as 'RC01'")
+        found.append(ShipToId.parse(entry))
+    return tuple(found)
+
+
+def _zone(source: str, key: str, name: object) -> ZoneInfo:
+    if isinstance(name, str) and name.isprintable() and 0 < len(name) <= 64:
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+    raise ConfigError(source, key, f"is {name!r}; write an IANA time zone such as "
+                      "America/New_York or Europe/Berlin")
 
 
 def _limits(source: str, limits: dict[str, str]) -> Limits:

@@ -9,6 +9,15 @@ from typing import Any
 
 from flask import abort
 
+from gateway.app.access import AuditOutcome
+from gateway.app.dispositions import (
+    AUDIT_ACTION,
+    CLOSING_NOTE,
+    DispositionOrder,
+    RecordedDisposition,
+    audit_detail,
+    record_disposition,
+)
 from gateway.app.ingest import IngestResult, ingest
 from gateway.app.outbound.decisions import Answer, operator_decide
 from gateway.app.outbound.react import Reactions, react_to_file
@@ -19,6 +28,7 @@ from gateway.bootstrap import ReplayAsIngested, ingest_ports, outbound_context
 from gateway.domain.rma_policy import Verdict
 from gateway.model.states import FAILED_STATES
 
+from .auth import actor, audit
 from .context import ConsoleContext
 
 
@@ -85,3 +95,20 @@ def decision_detail(answer: Answer, lines: Collection[int] | None,
     return {"request": answer.request, "partner": answer.partner, "rma": answer.rma_number,
             "outcome": answer.outcome, "lines": lines, "reason": reason,
             "queued": answer.queued}
+
+
+DISPOSITION_ACTION = AUDIT_ACTION
+
+
+def dispose(context: ConsoleContext, reference: str, order: DispositionOrder
+            ) -> RecordedDisposition:
+    """`gateway rma dispose`, by whoever makes this request: recorded, audited, and the case
+    closed (its partners told) when it was the last. Raises DispositionError (UnknownCase),
+    said to the person; the caller audits the failure, which it may word for its face."""
+    outbound = outbound_context(context.config, context.store)
+    done = record_disposition(outbound, reference, order, by=actor(), now=context.now())
+    audit(DISPOSITION_ACTION, done.case_id, AuditOutcome.DONE, audit_detail(done))
+    if done.closed is not None and not done.closed.already:
+        audit("case.closed", done.case_id, AuditOutcome.DONE,
+              {"case": done.case_id, "note": CLOSING_NOTE})
+    return done

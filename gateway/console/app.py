@@ -39,6 +39,7 @@ from .views import (
     queue,
     recall_upload,
     recalls,
+    receiving,
     search,
 )
 
@@ -54,7 +55,7 @@ SECURITY_HEADERS = {
 DEFAULT_POLICY, DEFAULT_GUESSES = SessionPolicy(), GuessLimit()
 ROLE_SAYS = {  # the role badge's title: what this role may do here
     "viewer": "sees everything, changes nothing",
-    "operator": "decides return requests and records receipts",
+    "operator": "decides return requests, records receipts and dispositions",
     "recall-coordinator": "uploads recall notices and follows their recipients",
     "admin": "may do everything: replays, people, tokens, the audit log",
 }
@@ -103,7 +104,8 @@ def create_app(store: GatewayStore, config: GatewayConfig, *,
     app.extensions[auth.WRONG_TOKENS] = WrongTokens(guesses, monotonic)
     for blueprint in (auth.blueprint, partners.blueprint, files.blueprint, cases.blueprint,
                       acks.blueprint, recall_upload.blueprint, recalls.blueprint, audit.blueprint,
-                      queue.blueprint, search.blueprint, programs.blueprint, *api.BLUEPRINTS):
+                      queue.blueprint, search.blueprint, programs.blueprint,
+                      receiving.blueprint, *api.BLUEPRINTS):
         app.register_blueprint(blueprint)
     app.before_request(_room_for_uploads)  # before anything reads a form
     app.before_request(auth.authenticate)

@@ -100,9 +100,17 @@ def ship_notice(samples: Path, at: datetime) -> bytes:
 
 
 def carrier_status(samples: Path, moments: list[datetime]) -> bytes:
-    """samples/valid/214-status-004010.x12: picked up, departed, en route, delivered, each at
-    one of ``moments`` (UT)."""
+    """samples/valid/214-status-004010.x12 with the carrier's estimate added: picked up,
+    departed, en route, estimated delivery (AT7*AG, its date the moment the carrier expects
+    to deliver: the receiving schedule puts the shipment on that day), delivered; each at
+    one of the five ``moments`` (UT)."""
     text = (samples / "valid/214-status-004010.x12").read_text()
+    # The estimate is a status detail of its own before the delivery's (LX*4 becomes LX*5),
+    # dated below with the others; its three segments make the set's count 28.
+    text, added = re.subn(r"\bLX\*4~(\s*)", r"LX*4~\1AT7*AG*NS***20260121*1000*ET~\1"
+                          r"MS1*Louisville*KY*US~\1LX*5~\1", text)
+    text, counted = re.subn(r"\bSE\*25\*", "SE*28*", text)
+    assert added == counted == 1, "the sample 214 changed: its LX*4 or SE is not as expected"
     text = _dates(_dates(text, "20260121", moments[-1]), "20260120", moments[-1])
     events = iter(moments)
 
@@ -111,7 +119,7 @@ def carrier_status(samples: Path, moments: list[datetime]) -> bytes:
         return f"AT7*{match.group(1)}*NS***{at:%Y%m%d}*{at:%H%M%S}*UT~"
 
     text, found = re.subn(r"AT7\*(\w\w)\*NS\*\*\*\d{8}\*\d{4}\*ET~", dated, text)
-    assert found == len(moments), "the sample 214 changed: the demo expects 4 AT7 events"
+    assert found == len(moments), "the sample 214 changed: the demo expects 5 AT7 events"
     return text.encode()
 
 
@@ -160,6 +168,18 @@ def recall_response(notification: bytes, at: datetime) -> bytes:
         units_found=Decimal(1), units_returned=Decimal(1),
         note=f"Found in return {RMA} and sent back with it "
              f"(serials {fields['serials'] or 'as listed'})."))
+
+
+def receiving_advice(samples: Path, shipped: datetime, at: datetime) -> bytes:
+    """samples/valid/861-receiving-advice-005010.x12 from Acme's return centre RC01 for the
+    shipment that left at ``shipped`` (its REF*SI is the 856's BSN02, which holds that day),
+    received at ``at`` (DTM*050 with a UT time): both mixers in (one damaged), the kettle short."""
+    text = (samples / "valid/861-receiving-advice-005010.x12").read_text()
+    text = _dates(_dates(text, "20260120", shipped), "20260121", at)
+    text, found = re.subn(r"DTM\*050\*(\d{8})\*\d{4}\*ET~", rf"DTM*050*\1*{at:%H%M%S}*UT~",
+                          text)
+    assert found == 1, "the sample 861 changed: its DTM*050 is not where the demo expects"
+    return text.encode()
 
 
 def _file(name: str) -> Template:

@@ -9,19 +9,22 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 
+from gateway.app.cases import cases_for
+from gateway.app.dispositions import DispositionOrder, record_disposition
 from gateway.app.outbound.decisions import operator_decide
 from gateway.app.outbound.status import queue_status_updates
-from gateway.app.outbound.steps import record_case_step
 from gateway.bootstrap import local_now
 from gateway.demo import documents
 from gateway.demo.documents import RMA, StoryClock
 from gateway.demo.gateway_loop import GatewayLoop
 from gateway.demo.partner_side import PartnerClient
 from gateway.demo.progress import Progress, answer_line
+from gateway.domain.dispositions import Outcome
+from gateway.domain.receipts import receipt_findings
 from gateway.domain.rma_policy import Verdict
-from gateway.model.states import CaseState
 
 NORTHWIND_997_CONTROL = 105  # the retailer's own ISA13 for its 997 (unused by its samples)
 
@@ -34,6 +37,7 @@ class Story:
     progress: Progress
     clock: StoryClock
     day: datetime  # when the retailer made its requests
+    shipped_at: datetime | None = None  # when the goods left (the 856), once they have
 
     def steps(self) -> list[tuple[str, Callable[[], None]]]:
         return [
@@ -45,7 +49,8 @@ class Story:
             ("The carrier reports the shipment", self.carrier_reports),
             ("A recall notice", self.recall_arrives),
             ("The retailer answers: its 997 and its recall response", self.retailer_answers),
-            ("The goods arrive at the returns center", self.goods_received),
+            ("The returns center receives the goods: its 861", self.goods_received),
+            ("A person decides what becomes of them", self.goods_dispositioned),
         ]
 
     def run(self) -> None:
@@ -84,14 +89,16 @@ class Story:
                   "a ship notice dated February 31st (samples/defects/dtm-invalid-date.x12)")
 
     def goods_ship(self) -> None:
+        self.shipped_at = self.clock.next()
         self.drop("northwind", "856-ship-notice-corrected.x12",
-                  documents.ship_notice(self.samples, self.clock.next()),
+                  documents.ship_notice(self.samples, self.shipped_at),
                   f"the corrected ship notice: 2 cartons under {RMA}, carrier ODFL")
 
     def carrier_reports(self) -> None:
-        moments = [self.clock.next() for _ in range(4)]
+        moments = [self.clock.next() for _ in range(5)]
         self.drop("odfl", "214-status.x12", documents.carrier_status(self.samples, moments),
-                  "shipment status: picked up, departed, en route, delivered")
+                  "shipment status: picked up, departed, en route, estimated delivery "
+                  f"{moments[3]:%Y-%m-%d %H:%M} UTC, delivered")
 
     def recall_arrives(self) -> None:
         self.drop("cpsc", "recall-26-031.xml", documents.recall_notice(self.samples),
@@ -116,13 +123,33 @@ class Story:
 
     def goods_received(self) -> None:
         self.clock.wait_past_last()  # the dock checks the goods in after the carrier's events
-        step = record_case_step(self.gateway.outbound, RMA, CaseState.RECEIVED,
-                                note="2 cartons checked in at the dock (demo)", now=local_now())
-        self.progress.says("a person", f"records {RMA} as received at the dock (as "
-                           f"`gateway rma receive {RMA}` does)")
-        for update in step.updates:
-            self.progress.says("gateway", f"tells {update.partner}: return {RMA} is "
-                               f"{update.state}")
+        shipped = self.shipped_at or self.day  # the story ships before it receives
+        self.drop("acme", "861-receiving-advice.x12",
+                  documents.receiving_advice(self.samples, shipped, self.clock.next()),
+                  f"its return centre's receiving advice for {RMA}: both stand mixers in (one "
+                  "damaged), the kettle missing")
+        view = cases_for(self.gateway.store, RMA)
+        for case in view.cases:
+            self.progress.says("gateway", f"return {RMA} is {case.state}")
+            for finding in receipt_findings(case):
+                self.progress.says("gateway", f"finding: {finding.text}")
+
+    def goods_dispositioned(self) -> None:
+        """Both mixers arrived (the kettle did not): they are under recall, so none goes back
+        on sale; the one sound mixer is refurbished (the recall's remedy), the damaged one
+        destroyed. The last outcome closes the case."""
+        for order in (DispositionOrder(1, Outcome.REFURBISH, Decimal(1), Decimal("35.00"),
+                                       note="motor replaced under recall 26-031"),
+                      DispositionOrder(1, Outcome.DESTROY, Decimal(1),
+                                       note="housing cracked in transit")):
+            done = record_disposition(self.gateway.outbound, RMA, order, by="demo:otto",
+                                      now=local_now())
+            value = f", {done.disposition.value} recovered" if done.disposition.value else ""
+            self.progress.says("a person", f"line 1 of {RMA}: {done.disposition.quantity} "
+                               f"{order.outcome.value}{value} (as `gateway rma dispose` does)")
+            for update in done.closed.updates if done.closed else ():
+                self.progress.says("gateway", f"tells {update.partner}: return {RMA} is "
+                                   f"{update.state}")
         self.settle()
 
     # --- helpers -----------------------------------------------------------------------------

@@ -130,6 +130,8 @@ def _next(p: Progress, config_file: Path) -> None:
             ("show RMA7734021", "the return case: timeline, documents, what we sent"),
             ("acks", "what we sent on our own account and what the partners said"),
             ("recall status 26-031", "who was notified, who answered"),
+            ("receiving", "what each return centre expects, day by day"),
+            ("programs report", "cases, units and recovered value by program"),
             ("files", "every file taken in, accepted or rejected")):
         p.print(f"    {gateway} {command:<22} # {what}")
     p.print(f"    {gateway} users add you --role admin   # a person for the web console")

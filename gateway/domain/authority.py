@@ -14,12 +14,16 @@ Defaults per role (`ROLE_DEFAULTS`):
 - ``vendor``: ``return-answer``;
 - ``carrier``: ``shipment-status``;
 - ``recall-coordinator``: ``recall-notice``;
+- ``return-centre`` (a reverse-logistics provider's dock, or a retailer's): ``receiving-advice``;
+- ``vendor`` also ``receiving-advice``: the goods come back to the vendor's own return centre;
 - every role: ``recall-response`` (the pipeline also checks that we sent that partner the
   notification it answers).
 
 An 856 return shipment says the goods left the ship-from party: the retailer sending its
 return back knows that, the vendor receiving it does not, so a vendor's 856 is refused unless
-its partner file allows ``return-shipment`` (a vendor that books the pickup itself).
+its partner file allows ``return-shipment`` (a vendor that books the pickup itself). An 861
+says what arrived at a dock: only the party whose dock it is knows that, so a retailer's or a
+carrier's 861 is refused.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from enum import StrEnum
 from gateway.model import (
     CanonicalDocument,
     RecallNotice,
+    ReceivingAdvice,
     ReturnAuthorization,
     ReturnShipment,
     ReturnStage,
@@ -46,6 +51,7 @@ class PartnerDocument(StrEnum):
     RETURN_NOTIFICATION = "return-notification"  # 180, goods already sent back (RDR01 CR/RN)
     RETURN_SHIPMENT = "return-shipment"  # 856
     SHIPMENT_STATUS = "shipment-status"  # 214
+    RECEIVING_ADVICE = "receiving-advice"  # 861: what arrived at a return centre's dock
     RECALL_NOTICE = "recall-notice"  # XML recall notice: a new notice, a version, a cancel
     RECALL_RESPONSE = "recall-response"  # XML answer to our recall notification
 
@@ -57,6 +63,7 @@ DESCRIPTIONS: dict[PartnerDocument, str] = {
     PartnerDocument.RETURN_NOTIFICATION: "180 return notifications",
     PartnerDocument.RETURN_SHIPMENT: "856 return shipments",
     PartnerDocument.SHIPMENT_STATUS: "214 shipment status reports",
+    PartnerDocument.RECEIVING_ADVICE: "861 receiving advices",
     PartnerDocument.RECALL_NOTICE: "recall notices",
     PartnerDocument.RECALL_RESPONSE: "recall responses",
 }
@@ -64,10 +71,13 @@ DESCRIPTIONS: dict[PartnerDocument, str] = {
 ROLE_DEFAULTS: dict[str, frozenset[PartnerDocument]] = {
     "retailer": frozenset({PartnerDocument.RETURN_REQUEST, PartnerDocument.RETURN_NOTIFICATION,
                            PartnerDocument.RETURN_SHIPMENT, PartnerDocument.RECALL_RESPONSE}),
-    "vendor": frozenset({PartnerDocument.RETURN_ANSWER, PartnerDocument.RECALL_RESPONSE}),
+    "vendor": frozenset({PartnerDocument.RETURN_ANSWER, PartnerDocument.RECEIVING_ADVICE,
+                         PartnerDocument.RECALL_RESPONSE}),
     "carrier": frozenset({PartnerDocument.SHIPMENT_STATUS, PartnerDocument.RECALL_RESPONSE}),
     "recall-coordinator": frozenset({PartnerDocument.RECALL_NOTICE,
                                      PartnerDocument.RECALL_RESPONSE}),
+    "return-centre": frozenset({PartnerDocument.RECEIVING_ADVICE,
+                                PartnerDocument.RECALL_RESPONSE}),
 }
 
 # Words a partner file may not list, and why (an admin reaching for them means well).
@@ -121,6 +131,8 @@ def document_kind(document: CanonicalDocument) -> PartnerDocument:
         return PartnerDocument.RETURN_SHIPMENT
     if isinstance(document, ShipmentStatusReport):
         return PartnerDocument.SHIPMENT_STATUS
+    if isinstance(document, ReceivingAdvice):
+        return PartnerDocument.RECEIVING_ADVICE
     if isinstance(document, RecallNotice):
         return PartnerDocument.RECALL_NOTICE
     raise TypeError(f"not a canonical document: {type(document).__name__}")  # pragma: no cover

@@ -5,7 +5,8 @@ Where each key kind is read from
 =================  ==========================================================================
 RMA                180 ``rma_number`` (N9*RZ); REF / N9 / L11 qualifier ``RZ`` anywhere
 PURCHASE_ORDER     180 ``original_po`` and line ``original_po`` (PRF01); 856 order-node
-                   ``purchase_order`` (PRF01 in HL O); qualifier ``PO`` anywhere
+                   ``purchase_order`` (PRF01 in HL O); 861 ``purchase_orders`` and line
+                   ``purchase_order`` (PRF01); qualifier ``PO`` anywhere
 SHIPMENT_ID        856 ``shipment_id`` (BSN02); 214 ``shipment_id`` (B1002); qualifier ``SI``
 BILL_OF_LADING     856 ``bill_of_lading``; qualifier ``BM``
 PRO_NUMBER         856 ``pro_number``; qualifier ``CN``
@@ -15,7 +16,9 @@ REQUEST_ID         180 ``document_id`` (BGN02); qualifier ``CR``
 =================  ==========================================================================
 
 "Anywhere" means the document's own references, the 180's line references, every node of the
-856 hierarchy, and the 214's header and per-event (L11 in the LX loop) references.
+856 hierarchy, the 214's header and per-event (L11 in the LX loop) references, and the 861's
+header and per-line (REF in the RCD loop) references. An 861's own number (BRA01, which other
+documents quote as ``RV``) is not a key: no other document of a return carries it.
 
 Why these X12 128 qualifiers and no others
     ``RZ`` is the returned-goods authorization number, ``PO`` the purchase order, ``BM`` the bill
@@ -62,6 +65,7 @@ from enum import StrEnum
 from gateway.model import (
     CanonicalDocument,
     RecallNotice,
+    ReceivingAdvice,
     Reference,
     ReturnAuthorization,
     ReturnShipment,
@@ -192,7 +196,8 @@ def names_of(document: CanonicalDocument) -> frozenset[CorrelationKey]:
 
 
 def names_several_returns(document: CanonicalDocument) -> bool:
-    """An 856 or 214 naming two RMAs, or no RMA and two request ids: a consolidated shipment.
+    """An 856, 214 or 861 naming two RMAs, or no RMA and two request ids: a consolidated
+    shipment (or its receipt).
     A 180 never does: whatever names it carries are aliases of its one return."""
     if isinstance(document, ReturnAuthorization):
         return False
@@ -222,6 +227,8 @@ def _raw_keys(document: CanonicalDocument) -> Iterator[CorrelationKey | None]:
         yield from _shipment_keys(document)
     elif isinstance(document, ShipmentStatusReport):
         yield from _status_keys(document)
+    elif isinstance(document, ReceivingAdvice):
+        yield from _receipt_keys(document)
     elif isinstance(document, RecallNotice):
         return
     else:  # pragma: no cover - CanonicalDocument is a closed union
@@ -257,6 +264,15 @@ def _status_keys(document: ShipmentStatusReport) -> Iterator[CorrelationKey | No
     yield from _reference_keys(document.references)
     for event in document.events:
         yield from _reference_keys(event.references)
+
+
+def _receipt_keys(document: ReceivingAdvice) -> Iterator[CorrelationKey | None]:
+    for purchase_order in document.purchase_orders:
+        yield CorrelationKey.of(KeyKind.PURCHASE_ORDER, purchase_order)
+    yield from _reference_keys(document.references)
+    for line in document.lines:
+        yield CorrelationKey.of(KeyKind.PURCHASE_ORDER, line.purchase_order)
+        yield from _reference_keys(line.references)
 
 
 def _reference_keys(references: Iterable[Reference]) -> Iterator[CorrelationKey | None]:

@@ -28,7 +28,8 @@ State precedence (`derive_state`)
 
 Document times
     180: BGN03 (``document_date``). 856: DTM*011 (shipped) on the header or any node, else
-    BSN03. 214: each AT7 event's own moment. A date without a time counts as 00:00 UTC of that
+    BSN03. 214: each AT7 event's own moment. 861: when the goods were received (DTM*050, else
+    BRA02 + BRA05). A date without a time counts as 00:00 UTC of that
     day. A document carrying no time at all is placed at its arrival (`TimeSource.RECEIPT`):
     only then can arrival order change the timeline, and the fact says so.
 
@@ -38,7 +39,17 @@ Document times
     trigger lists. acknowledged / arrived-at-pickup / picked-up = SHIPPED; in-transit /
     estimated-delivery / out-for-delivery = IN_TRANSIT; arrived-at-delivery / delivered =
     DELIVERED; cancelled = CANCELLED; exception / delivery-attempted / returned-to-shipper =
-    EXCEPTION. An estimate's AT7 date is the estimated moment; it still only proves IN_TRANSIT.
+    EXCEPTION. An estimate's AT7 date is the estimated moment, not when anything happened: an
+    estimate proves IN_TRANSIT at its report's arrival (`TimeSource.RECEIPT`).
+
+861 receiving advice
+    The return centre's count of what arrived proves RECEIVED, whatever it found missing or
+    damaged (those are findings on the case, gateway.domain.receipts, not another state); an
+    advice whose lines received nothing at all is an EXCEPTION (the dock counted, nothing was
+    there). Each advice is kept with the case (``receipts``); a later advice with the same BRA01
+    replaces it (BRA03 04 / 05), and a cancellation (BRA03 01) withdraws it: its quantities no
+    longer count, and the RECEIVED it proved stands only if another advice proves it too.
+    A person may still record RECEIVED (`record_step`) for a dock that sends no 861.
 """
 
 from __future__ import annotations
@@ -47,6 +58,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time
+from decimal import Decimal
 from enum import StrEnum
 from typing import TypeVar
 
@@ -57,6 +69,7 @@ from gateway.domain.correlation import (
     keys_of,
     names_of,
     names_several_returns,
+    normalize,
     shared_keys,
 )
 from gateway.domain.recall_match import (
@@ -71,6 +84,7 @@ from gateway.model import (
     Disposition,
     Purpose,
     RecallNotice,
+    ReceivingAdvice,
     ReturnAuthorization,
     ReturnLine,
     ReturnShipment,
@@ -100,7 +114,8 @@ MAIN_PATH_RANK: dict[CaseState, int] = {
 }
 VERDICTS = (CaseState.AUTHORIZED, CaseState.PARTIALLY_AUTHORIZED, CaseState.DENIED)
 _VERDICT_RANK = MAIN_PATH_RANK[CaseState.AUTHORIZED]
-# Internal steps: no inbound document of this gateway proves them (861 / 947 are out of scope).
+# Steps a person may record: CLOSED, which no document proves, and RECEIVED for a return centre
+# that sends no 861 (one that does proves it by the advice itself).
 INTERNAL_STEPS = frozenset({CaseState.RECEIVED, CaseState.CLOSED})
 
 
@@ -108,6 +123,7 @@ class DocumentKind(StrEnum):
     RETURN_AUTHORIZATION = "180"
     RETURN_SHIPMENT = "856"
     SHIPMENT_STATUS = "214"
+    RECEIVING_ADVICE = "861"
     RECALL_NOTICE = "recall"
     INTERNAL = "internal"
 
@@ -176,6 +192,16 @@ class ShippedItem:
 
 
 @dataclass(frozen=True, slots=True)
+class Receipt:
+    """An 861 as the case keeps it: when it counts from (the goods' receipt, else its arrival)
+    and which document said it."""
+
+    at: datetime
+    cause: DocumentRef
+    advice: ReceivingAdvice
+
+
+@dataclass(frozen=True, slots=True)
 class CaseLine:
     """A return line as the case knows it, with the recall holds on it."""
 
@@ -215,28 +241,40 @@ class ReturnCase:
     notices: frozenset[RecallNotice] = frozenset()
     merges: tuple[CaseMerge, ...] = field(default=(), compare=False)
     names: frozenset[CorrelationKey] = frozenset()
+    receipts: frozenset[Receipt] = frozenset()
 
     @property
     def state(self) -> CaseState:
-        return derive_state(self.facts)
+        return derive_state(self.counted_facts)
 
     @property
     def decision(self) -> CaseState | None:
         """The vendor's answer: PENDING, a verdict, or None when no answer came yet."""
-        return derive_decision(self.facts)
+        return derive_decision(self.counted_facts)
 
     @property
     def timeline(self) -> tuple[CaseEvent, ...]:
-        return build_timeline(self.facts)
+        return build_timeline(self.counted_facts)
+
+    @property
+    def counted_facts(self) -> frozenset[Fact]:
+        """The facts that count: all but those of a receiving advice that a later version
+        replaced or withdrew (module doc, "861 receiving advice")."""
+        if not self.receipts:
+            return self.facts
+        current = {receipt.cause for receipt in self.current_receipts}
+        stale = {receipt.cause for receipt in self.receipts
+                 if receipt.cause not in current and not withdrawn(receipt.advice)}
+        return frozenset(fact for fact in self.facts if fact.cause not in stale)
 
     @property
     def exceptions(self) -> tuple[Fact, ...]:
-        return tuple(sorted((f for f in self.facts if f.asserts is CaseState.EXCEPTION),
-                            key=_fact_order))
+        return tuple(sorted((f for f in self.counted_facts
+                             if f.asserts is CaseState.EXCEPTION), key=_fact_order))
 
     @property
     def open_exceptions(self) -> tuple[Fact, ...]:
-        progress = [f.at for f in self.facts if f.asserts in MAIN_PATH_RANK]
+        progress = [f.at for f in self.counted_facts if f.asserts in MAIN_PATH_RANK]
         return tuple(f for f in self.exceptions if not any(at > f.at for at in progress))
 
     @property
@@ -251,6 +289,11 @@ class ReturnCase:
         return tuple(ShipmentHold(item.node, _holds(notices, item.node))
                      for item in sorted(self.shipped, key=lambda i: (str(i.cause),
                                                                      i.node.hl_id)))
+
+    @property
+    def current_receipts(self) -> tuple[Receipt, ...]:
+        """The receiving advices that count (module doc, "861 receiving advice")."""
+        return current_receipts(self.receipts)
 
     @property
     def recall_holds(self) -> tuple[RecallMatch, ...]:
@@ -305,7 +348,8 @@ def apply(case: ReturnCase | None, document: CanonicalDocument,
                    documents=case.documents | {document_reference(document)},
                    line_versions=case.line_versions | _line_versions(document, received_at),
                    shipped=case.shipped | _shipped_items(document),
-                   notices=case.notices | _notices(document))
+                   notices=case.notices | _notices(document),
+                   receipts=case.receipts | _receipts(document, received_at))
 
 
 def record_step(case: ReturnCase, state: CaseState, at: datetime, note: str) -> ReturnCase:
@@ -327,7 +371,8 @@ def merge_cases(survivor: ReturnCase, absorbed: ReturnCase, record: CaseMerge) -
                       shipped=survivor.shipped | absorbed.shipped,
                       notices=survivor.notices | absorbed.notices,
                       merges=(*survivor.merges, *absorbed.merges, record),
-                      names=survivor.names | absorbed.names)
+                      names=survivor.names | absorbed.names,
+                      receipts=survivor.receipts | absorbed.receipts)
 
 
 def related(case: ReturnCase, document: CanonicalDocument) -> bool:
@@ -366,6 +411,8 @@ def facts_of(document: CanonicalDocument, received_at: datetime) -> list[Fact]:
         return [_shipment_fact(document, received_at)]
     if isinstance(document, ShipmentStatusReport):
         return [_event_fact(document, event, received_at) for event in document.events]
+    if isinstance(document, ReceivingAdvice):
+        return [_receipt_fact(document, received_at)]
     return []  # a recall notice changes holds, not the lifecycle
 
 
@@ -486,12 +533,90 @@ def state_of_event(event: StatusEvent) -> CaseState | None:
 
 def _event_fact(document: ShipmentStatusReport, event: StatusEvent,
                 received_at: datetime) -> Fact:
-    at, timed_by = _moment(event.at.at if event.at else None, received_at)
     what = str(event.status) if event.status else "appointment"
     code = f" {event.status_code}" if event.status_code else ""
     place = f" at {event.location.city}" if event.location and event.location.city else ""
+    if _is_estimate(event):
+        # Its date is when the goods should arrive, not when anything happened: the estimate
+        # proves IN_TRANSIT as of its report's arrival, like any document without a time of
+        # its own. Dated at the estimate, it would sit after a receipt, or revive a cancelled
+        # case from the future.
+        estimated = f" for {event.at.at:%Y-%m-%d %H:%M%z}" if event.at else ""
+        return Fact(state_of_event(event), received_at, document_reference(document),
+                    f"{what}{estimated} (214{code}){place}", TimeSource.RECEIPT)
+    at, timed_by = _moment(event.at.at if event.at else None, received_at)
     return Fact(state_of_event(event), at, document_reference(document),
                 f"{what} (214{code}){place}", timed_by)
+
+
+def _is_estimate(event: StatusEvent) -> bool:
+    return event.status is ShipmentStatus.ESTIMATED_DELIVERY or (
+        event.status in (None, ShipmentStatus.OTHER)
+        and (event.status_code or "").strip().upper() in ("AG", "X2"))
+
+
+def _receipt_fact(document: ReceivingAdvice, received_at: datetime) -> Fact:
+    at, timed_by = _moment(receipt_moment(document), received_at)
+    cause = document_reference(document)
+    if withdrawn(document):
+        return Fact(None, at, cause, f"receiving advice withdrawn (861 BRA03 "
+                    f"{document.purpose_code}): its quantities no longer count", timed_by)
+    counted = [line.quantity_received.value for line in document.lines
+               if line.quantity_received is not None]
+    if document.lines and not any(counted):
+        return Fact(CaseState.EXCEPTION, at, cause,
+                    "the return centre received nothing of it (861)", timed_by)
+    centre = next((party.name for party in document.parties
+                   if party.role_code == "ST" and party.name), None)
+    place = f" at {centre}" if centre else ""
+    return Fact(CaseState.RECEIVED, at, cause,
+                f"received{place} (861{_receipt_summary(document)})", timed_by)
+
+
+def _receipt_summary(document: ReceivingAdvice) -> str:
+    """': 2 received, 1 damaged, 1 short' for a timeline note (units of any kind)."""
+    received = sum((line.quantity_received.value for line in document.lines
+                    if line.quantity_received is not None), start=Decimal(0))
+    questioned: dict[str, Decimal] = defaultdict(Decimal)
+    for line in document.lines:
+        for question in line.in_question:
+            what = str(question.condition or question.condition_code or "in question")
+            questioned[what] += question.quantity.value
+    if not document.lines:
+        return ""
+    parts = [f"{received.normalize():f} received",
+             *(f"{quantity.normalize():f} {what}" for what, quantity in sorted(questioned.items()))]
+    return ": " + ", ".join(parts)
+
+
+def _version_order(receipt: Receipt) -> tuple[datetime, int, str]:
+    advice = receipt.advice
+    rank = 2 if withdrawn(advice) else 0 if advice.purpose_code in (None, "00") else 1
+    return receipt.at, rank, str(receipt.cause)
+
+
+def receipt_moment(document: ReceivingAdvice) -> datetime | None:
+    """When the goods were received: DTM*050 / BRA02 + BRA05 (as mapped), else BRA02's day."""
+    if document.received_at is not None:
+        return document.received_at.at
+    return _day(document.document_date)
+
+
+def withdrawn(document: ReceivingAdvice) -> bool:
+    """A cancellation (BRA03 01) or deletion (03) of an earlier advice."""
+    return document.purpose is Purpose.CANCELLATION or document.purpose_code in ("01", "03")
+
+
+def current_receipts(receipts: Iterable[Receipt]) -> tuple[Receipt, ...]:
+    """The latest version of each advice (by BRA01), unless that version withdraws it; ordered
+    by time. Latest by the advice's own time; on the same time (a correction that restates the
+    receipt's time) a replacement or withdrawal beats an original, so arrival order never
+    decides."""
+    latest: dict[str, Receipt] = {}
+    for receipt in sorted(receipts, key=_version_order):
+        latest[normalize(receipt.advice.receipt_id)] = receipt
+    return tuple(sorted((r for r in latest.values() if not withdrawn(r.advice)),
+                        key=lambda r: (r.at, str(r.cause))))
 
 
 # --- deriving the state --------------------------------------------------------------------------
@@ -617,6 +742,8 @@ def document_reference(document: CanonicalDocument) -> DocumentRef:
         kind, own_id = DocumentKind.RETURN_SHIPMENT, document.shipment_id
     elif isinstance(document, ShipmentStatusReport):
         kind, own_id = DocumentKind.SHIPMENT_STATUS, document.carrier_reference
+    elif isinstance(document, ReceivingAdvice):
+        kind, own_id = DocumentKind.RECEIVING_ADVICE, document.receipt_id
     else:
         kind, own_id = DocumentKind.RECALL_NOTICE, document.notice_id
     return DocumentRef(kind, own_id.strip(), _controls(document.source))
@@ -641,6 +768,13 @@ def _shipped_items(document: CanonicalDocument) -> frozenset[ShippedItem]:
         return frozenset()
     cause = document_reference(document)
     return frozenset(ShippedItem(cause, node) for node in shipment_items(document))
+
+
+def _receipts(document: CanonicalDocument, received_at: datetime) -> frozenset[Receipt]:
+    if not isinstance(document, ReceivingAdvice):
+        return frozenset()
+    at, _ = _moment(receipt_moment(document), received_at)
+    return frozenset({Receipt(at, document_reference(document), document)})
 
 
 def _notices(document: CanonicalDocument) -> frozenset[RecallNotice]:

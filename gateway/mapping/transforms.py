@@ -192,6 +192,19 @@ def _first_reference(references: list[dict[str, Any]], qualifier: str) -> str | 
     return next((r.get("value") for r in references if r.get("qualifier") == qualifier), None)
 
 
+@transform("present")
+def present(args: dict[str, Any], ctx: Context) -> list[Any]:
+    """The values in ``args`` that are there, in order (e.g. an 861 RCD's five quantities in
+    question, each read by a rule of its own)."""
+    return [value for value in args.values() if value not in (None, "", [], {})]
+
+
+@transform("first_present")
+def first_present(args: dict[str, Any], ctx: Context) -> Any:
+    """The first value in ``args`` that is there (e.g. DTM*050, else BRA02 + BRA05)."""
+    return next((value for value in args.values() if value not in (None, "", [], {})), None)
+
+
 @transform("concat")
 def concat(args: dict[str, Any], ctx: Context) -> list[Any]:
     """The lists in ``args``, one after the other (e.g. TD1 and MEA weights)."""
@@ -213,6 +226,6 @@ def communication(args: dict[str, Any], ctx: Context) -> str | None:
 
 @transform("number_lines")
 def number_lines(document: dict[str, Any], ctx: Context) -> dict[str, Any]:
-    """180 finish step: return lines are numbered 1, 2, ... in the order they were sent."""
+    """180 and 861 finish step: lines are numbered 1, 2, ... in the order they were sent."""
     lines = [{**line, "line_number": n} for n, line in enumerate(document.get("lines", []), 1)]
     return {**document, "lines": lines} if lines else document

@@ -12,6 +12,7 @@ from gateway.mapping.scope import Scope, Segment, build_scopes
 from gateway.mapping.transforms import TRANSFORMS
 from gateway.model import (
     CanonicalDocument,
+    ReceivingAdvice,
     ReturnAuthorization,
     ReturnShipment,
     ShipmentStatusReport,
@@ -23,6 +24,7 @@ TARGETS: dict[str, type[Any]] = {
     "return-authorization": ReturnAuthorization,
     "return-shipment": ReturnShipment,
     "shipment-status": ShipmentStatusReport,
+    "receiving-advice": ReceivingAdvice,
 }
 _TOP_KEYS = {"transaction_set", "target", "description", "loops", "tables", "fields", "finish"}
 ENVELOPE_TAGS = ("ST", "SE")

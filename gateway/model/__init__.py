@@ -434,10 +434,84 @@ class ShipmentStatusReport:
     scac: str | None = None  # B1003
     references: tuple[Reference, ...] = ()
     parties: tuple[Party, ...] = ()
+    # G62 of the N1 loops, qualifier X12 432 as sent (17 estimated delivery, 70 scheduled
+    # delivery, 78 / 82 delivery appointment, 35 delivered...)
+    dates: tuple[DatedEvent, ...] = ()
     events: tuple[StatusEvent, ...] = ()
     unmapped: tuple[UnmappedSegment, ...] = ()
     source: Source = field(default_factory=Source)
     kind: str = "shipment-status"
+
+
+# --- 861: receiving advice -------------------------------------------------------------------
+class ReceivingCondition(StrEnum):
+    """X12 412 receiving condition in canonical form; the code is always kept beside it."""
+
+    DAMAGED = "damaged"  # 01 damaged product or container
+    SHORT = "short"  # 02 quantity short
+    OVER = "over"  # 03 quantity over
+    QUALITY_PROBLEM = "quality-problem"  # 04
+    WRONG_PRODUCT = "wrong-product"  # 05 incorrect product
+    NON_STANDARD_CONTAINER = "non-standard-container"  # 06
+    GOOD = "good"  # 07 good condition
+    REJECTED = "rejected"  # 08
+    HOLD = "hold"  # 09
+    SCRAPPED = "scrapped"  # 10 material scrapped
+    RETURNED_TO_SUPPLIER = "returned-to-supplier"  # 12 quantity over, returned to supplier
+    NO_SHIP_NOTICE = "no-ship-notice"  # 13, 14 received with no matching ship notice
+    NOT_RECEIVED = "not-received"  # 16 not received, ship notice required
+    OTHER = "other"  # 11 and anything else
+
+
+@dataclass(frozen=True, slots=True)
+class QuantityInQuestion:
+    """RCD06-20: a quantity the dock questions, and why (X12 412)."""
+
+    quantity: Quantity
+    condition: ReceivingCondition | None = None
+    condition_code: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReceivedLine:
+    """One RCD loop: what arrived of one item."""
+
+    line_number: int  # the RCD loop's place in the set, from 1
+    assigned_id: str | None = None  # RCD01 (often the 856 or 180 line it answers)
+    item_ids: tuple[ItemId, ...] = ()
+    lots: tuple[str, ...] = ()
+    serials: tuple[str, ...] = ()
+    description: str | None = None
+    quantity_received: Quantity | None = None  # RCD02-03: received or accepted
+    quantity_returned: Quantity | None = None  # RCD04-05: sent back (refused at the dock)
+    in_question: tuple[QuantityInQuestion, ...] = ()  # RCD06-20
+    quantity_shipped: Quantity | None = None  # SN1: what the shipper said it sent
+    purchase_order: str | None = None  # PRF01
+    marks: tuple[PackageMark, ...] = ()  # MAN (GM: the carton's SSCC)
+    references: tuple[Reference, ...] = ()
+    dates: tuple[DatedEvent, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ReceivingAdvice:
+    receipt_id: str  # BRA01
+    purpose: Purpose | None = None  # BRA03
+    purpose_code: str | None = None
+    document_date: date | None = None  # BRA02
+    advice_type_code: str | None = None  # BRA04 (X12 962)
+    condition: ReceivingCondition | None = None  # BRA06: the whole receipt's condition
+    condition_code: str | None = None
+    action_code: str | None = None  # BRA07 (X12 306)
+    received_at: Timestamp | None = None  # DTM*050 (received), else BRA02 + BRA05
+    purchase_orders: tuple[str, ...] = ()  # PRF01 of the heading
+    carrier: Carrier | None = None  # TD5
+    references: tuple[Reference, ...] = ()
+    dates: tuple[DatedEvent, ...] = ()
+    parties: tuple[Party, ...] = ()
+    lines: tuple[ReceivedLine, ...] = ()
+    unmapped: tuple[UnmappedSegment, ...] = ()
+    source: Source = field(default_factory=Source)
+    kind: str = "receiving-advice"
 
 
 # --- recall notices ---------------------------------------------------------------------------
@@ -536,4 +610,5 @@ class RecallNotice:
     kind: str = "recall-notice"
 
 
-CanonicalDocument = ReturnAuthorization | ReturnShipment | ShipmentStatusReport | RecallNotice
+CanonicalDocument = (ReturnAuthorization | ReturnShipment | ShipmentStatusReport | RecallNotice
+                     | ReceivingAdvice)

@@ -19,7 +19,7 @@ from typing import Any, Union, get_args, get_origin, get_type_hints
 from gateway import model
 
 _DOCUMENTS = (model.ReturnAuthorization, model.ReturnShipment, model.ShipmentStatusReport,
-              model.RecallNotice)
+              model.RecallNotice, model.ReceivingAdvice)
 _DECIMAL = r"^-?\d+(\.\d+)?$"
 
 
@@ -59,7 +59,7 @@ def _field_names(kind: Any) -> tuple[str, ...] | None:
 
 
 def json_schema() -> dict[str, Any]:
-    """The JSON Schema (2020-12) of one canonical document, any of the four kinds."""
+    """The JSON Schema (2020-12) of one canonical document, any of the five kinds."""
     definitions: dict[str, Any] = {}
     refs = [_schema_of(cls, definitions) for cls in _DOCUMENTS]
     return {

@@ -1,4 +1,5 @@
-"""Our own outbound X12: the bodies of 180 answers and notifications and of 214 status.
+"""Our own outbound X12: the bodies of 180 answers and notifications, 214 status and 861
+receiving advice.
 
 The set builders turn canonical values into the *body* segments of one transaction set (no
 ST/SE), as element lists: `return_answer_180` from a canonical answer document,
@@ -51,6 +52,8 @@ from gateway.model import (
     ItemIdScheme,
     Party,
     PartyRole,
+    Quantity,
+    ReceivedLine,
     Reference,
     ResponseReason,
     ReturnAuthorization,
@@ -511,6 +514,72 @@ def status_214(state: str, at: datetime, references: Mapping[str, str], *,
     if ms1 is not None:
         body.append(ms1)
     return body
+
+
+# --- 861: forwarding what the return centre received -----------------------------------------
+_REF_QUALIFIERS_861 = ((RMA, "RZ"), (SHIPMENT, "SI"), (BILL_OF_LADING, "BM"), (PRO, "CN"),
+                       (REQUEST, "CR"))
+_RCD_QUESTIONS = 5  # RCD06-20: five quantity / unit / condition triples
+_LIN_PAIRS = 15  # LIN02-31
+
+
+def receipt_861(at: datetime, references: Mapping[str, str],
+                lines: Iterable[ReceivedLine] = ()) -> list[Segment]:
+    """The body of an 861 telling a partner what the return centre received at ``at``:
+    BRA*<RMA or request>-RCV*date*00*1*time (original receiving advice), REF RZ / SI / BM / CN /
+    CR, PRF with the purchase order, DTM*050 (received) in UTC, then one RCD loop per received
+    line as the dock reported it (RCD received and refused quantities, up to five quantities
+    in question with their X12 412 condition; LIN item ids and serials; PID description; MAN
+    marks) and CTT with the number of RCD loops. Without ``lines`` (a person recorded the
+    receipt) the heading alone says the goods were received: the RCD loop is optional.
+
+    ``references`` as for `status_180`: the RMA or the partner's request is needed.
+    """
+    subject = _reference(references, RMA) or _reference(references, REQUEST)
+    if subject is None:
+        raise ValueError("an 861 needs the RMA number or the partner's request")
+    moment = _utc(at, "the moment of the receipt")
+    body: list[Segment] = [
+        ["BRA", _identifier(f"{subject[:_REFERENCE - 4]}-RCV", _REFERENCE, "BRA01"),
+         x12_date(moment), "00", "1", x12_time(moment)]]
+    body.extend(["REF", qualifier, value] for key, qualifier in _REF_QUALIFIERS_861
+                if (value := _reference(references, key)))
+    body.append(["DTM", "050", x12_date(moment), x12_time(moment), "UT"])
+    purchase_order = _reference(references, PURCHASE_ORDER, 22)
+    if purchase_order:
+        body.append(["PRF", purchase_order])
+    rcd_loops = [_rcd_loop(n, line) for n, line in enumerate(lines, start=1)]
+    for loop in rcd_loops:
+        body.extend(loop)
+    if rcd_loops:
+        body.append(["CTT", str(len(rcd_loops))])
+    return body
+
+
+def _rcd_loop(number: int, line: ReceivedLine) -> list[Segment]:
+    rcd: list[str | None] = ["RCD", str(number), *_quantity_pair(line.quantity_received),
+                             *_quantity_pair(line.quantity_returned)]
+    for question in line.in_question[:_RCD_QUESTIONS]:
+        rcd += [*_quantity_pair(question.quantity), _code(question.condition_code, 2, 2)]
+    loop = [_pad(rcd)]
+    ids = [(_ITEM_QUALIFIERS.get(i.scheme, i.qualifier or ""), i.value) for i in line.item_ids]
+    ids += [("SN", serial) for serial in line.serials] + [("LT", lot) for lot in line.lots]
+    pairs = [(q, _text(v, _ITEM_ID)) for q, v in ids if q][:_LIN_PAIRS]
+    if pairs:
+        loop.append(_pad(["LIN", "", *(x for q, v in pairs if v for x in (q, v))]))
+    description = _text(line.description, _DESCRIPTION)
+    if description:
+        loop.append(["PID", "F", "", "", "", description])
+    loop.extend(["MAN", mark.qualifier, mark.value] for mark in line.marks
+                if _code(mark.qualifier, 1, 2) and _text(mark.value, 48))
+    return loop
+
+
+def _quantity_pair(quantity: Quantity | None) -> list[str | None]:
+    """An RCD quantity and its unit (C001, first component), or two empty elements."""
+    if quantity is None:
+        return [None, None]
+    return [_decimal(quantity.value, 9, "an RCD quantity"), _code(quantity.unit, 2, 2) or "EA"]
 
 
 def _ms1(location: EventLocation | None) -> Segment | None:

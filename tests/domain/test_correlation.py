@@ -7,7 +7,14 @@ from dataclasses import replace
 import pytest
 
 from gateway.domain.correlation import CorrelationKey, KeyKind, keys_of, shared_keys
-from gateway.model import Reference, ReturnLine, ShipmentStatus, StatusEvent
+from gateway.model import (
+    ReceivedLine,
+    ReceivingAdvice,
+    Reference,
+    ReturnLine,
+    ShipmentStatus,
+    StatusEvent,
+)
 from tests.domain import (
     answer_180,
     granola_recall,
@@ -66,6 +73,26 @@ def test_a_214_yields_b10_header_and_event_references() -> None:
         key(KeyKind.TRACKING, "1Z9"),  # L11*2I
         key(KeyKind.REQUEST_ID, "RR20260114001"),  # L11*CR
     }  # and not L11*97 (a package number)
+
+
+def test_an_861_yields_its_references_and_purchase_orders_but_not_its_own_number() -> None:
+    receipt = ReceivingAdvice(
+        receipt_id="RCV20260121001", purchase_orders=("4500012345",),
+        references=(Reference("RZ", "RMA7734021"), Reference("SI", "ASN20260120001"),
+                    Reference("BM", "ODFL4471122"), Reference("CN", "0771001234"),
+                    Reference("RV", "RCV20260121001")),
+        lines=(ReceivedLine(1, purchase_order="4500099999",
+                            references=(Reference("2I", "1Z9"),)),))
+
+    assert keys_of(receipt) == {
+        key(KeyKind.RMA, "RMA7734021"),
+        key(KeyKind.SHIPMENT_ID, "ASN20260120001"),
+        key(KeyKind.BILL_OF_LADING, "ODFL4471122"),
+        key(KeyKind.PRO_NUMBER, "0771001234"),
+        key(KeyKind.PURCHASE_ORDER, "4500012345"),  # PRF01 of the heading
+        key(KeyKind.PURCHASE_ORDER, "4500099999"),  # PRF01 of a line
+        key(KeyKind.TRACKING, "1Z9"),  # REF*2I of a line
+    }  # and not BRA01 (RV): no other document of the return carries it
 
 
 def test_blank_values_are_no_keys() -> None:

@@ -1,5 +1,6 @@
-"""Golden canonical JSON for every valid 180 / 856 / 214 sample and corpus file, checked against
-the published schema; key values asserted on their own, independently of the golden files.
+"""Golden canonical JSON for every valid 180 / 856 / 214 / 861 sample and corpus file, checked
+against the published schema; key values asserted on their own, independently of the golden
+files.
 
 Golden files are written only on request (GATEWAY_UPDATE_GOLDEN=1) and then read by a person.
 """
@@ -26,10 +27,9 @@ PUBLISHED = json.loads((REPO / "schemas" / "canonical-1.0.json").read_text())
 VALIDATOR = jsonschema.Draft202012Validator(PUBLISHED,
                                             format_checker=jsonschema.FormatChecker())
 
-# Acknowledgements are never mapped; the 861 receiving advice is validated and acknowledged
-# but has no mapping yet (accepted-unmapped, tests/store/test_unmapped.py's path).
+# Acknowledgements are never mapped.
 SAMPLES = sorted(p for p in (REPO / "samples" / "valid").glob("*.x12")
-                 if not p.name.startswith(("997", "999", "ta1", "861")))
+                 if not p.name.startswith(("997", "999", "ta1")))
 CORPUS_VALID = ["180/oopfactory-lowes-005040.edi", "214/edinet-mgctlyst-004030.edi",
                 "214/edinet-wrapped-isa.edi", "214/omniparser-canadapost-19st.edi",
                 "214/staedi-ellipsis-segterm.edi", "856/gozer-sunkist-perishable.edi",
@@ -133,6 +133,29 @@ def test_sample_180_lines_reasons_and_serials() -> None:
     assert first["reasons"]["request_reason"] == "defective" and first["quantity"]["value"] == "2"
     assert first["serials"] == ["SMX22A0017734", "SMX22A0017802"]
     assert second["reasons"]["request_reason"] == "damaged"
+
+
+def test_sample_861_receipt_lines_quantities_and_conditions() -> None:
+    for version in ("004010", "005010"):
+        [receipt] = documents(REPO / "samples" / "valid" / f"861-receiving-advice-{version}.x12")
+        assert receipt["kind"] == "receiving-advice"
+        assert receipt["received_at"] == {"at": "2026-01-21T13:40:00-05:00", "zone_code": "ET"}
+        assert {(r["qualifier"], r["value"]) for r in receipt["references"]} >= {
+            ("RZ", "RMA7734021"), ("SI", "ASN20260120001")}
+        lines = [(line["line_number"], line["quantity_received"]["value"],
+                  [(q["quantity"]["value"], q["condition"], q["condition_code"])
+                   for q in line.get("in_question", [])], line["serials"])
+                 for line in receipt["lines"]]
+        assert lines == [(1, "1", [], ["SMX22A0017734"]),
+                         (2, "1", [("1", "damaged", "01")], ["SMX22A0017802"]),
+                         (3, "0", [("1", "short", "02")], ["EKT17B0099120"])]
+        assert [u["tag"] for u in receipt["unmapped"]] == ["CTT"]  # totals: nothing lost
+
+
+def test_214_g62_estimated_delivery_is_read() -> None:
+    [report] = documents(REPO / "mappings" / "examples" / "214-status.x12")
+    assert report["dates"] == [{"qualifier": "17", "on": "2026-01-21",
+                                "at": "2026-01-21T12:00:00-05:00"}]
 
 
 def test_partner_overrides_change_only_what_they_name() -> None:

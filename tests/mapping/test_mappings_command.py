@@ -23,7 +23,7 @@ def workspace(tmp_path: Path) -> Path:
 def test_the_shipped_examples_pass(tmp_path: Path) -> None:
     result = gateway("mappings", "test", cwd=workspace(tmp_path))
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "5 passed, 0 failed" in result.stdout
+    assert "6 passed, 0 failed" in result.stdout
 
 
 def test_moving_the_rma_number_is_a_yaml_edit_that_the_examples_catch(tmp_path: Path) -> None:

@@ -97,7 +97,7 @@ def _demo_files(folder: Path) -> list[tuple[str, Path]]:
     """The demo's story, as its partners send it: the request, the ASN, the carrier's 214
     and the recall notice (gateway.demo.documents)."""
     day = datetime.now(ZoneInfo("America/New_York")) - timedelta(days=2)
-    moments = [day + timedelta(days=1, hours=h) for h in (2, 6, 12, 20)]
+    moments = [day + timedelta(days=1, hours=h) for h in (2, 6, 12, 16, 20)]
     files = [("northwind", "request.x12", demo.return_request(SAMPLES, day)),
              ("northwind", "asn.x12", demo.ship_notice(SAMPLES, day + timedelta(days=1))),
              ("odfl", "status.x12", demo.carrier_status(SAMPLES, moments)),

@@ -231,6 +231,29 @@ def test_a_retailers_own_214_does_not_deliver_its_return(gateway: Gateway) -> No
     assert carried.state == "accepted" and gateway.case().state is CaseState.DELIVERED
 
 
+def test_a_retailer_cannot_say_its_own_return_was_received(gateway: Gateway) -> None:
+    """Only the dock's owner knows what arrived: a retailer's 861 would close its own claim."""
+    for partner, sample in (("northwind", "180-return-request-004010.x12"),
+                            ("northwind", "856-pick-pack-004010.x12"),
+                            ("odfl", "214-status-004010.x12")):
+        gateway.take(partner, story(sample))
+    assert gateway.case().state is CaseState.DELIVERED
+
+    receipt = story("861-receiving-advice-004010.x12")
+    own = gateway.take("northwind", as_sender(receipt, NORTHWIND), "861.x12")
+    assert_refused(gateway, own, found="receiving-advice",
+                   rule="northwind is a retailer and may not send 861 receiving advices: they "
+                        "come from vendor or return-centre partners",
+                   where=("000000117", "117", "0001"))
+    assert gateway.case().state is CaseState.DELIVERED
+
+    dock = gateway.take("acme", receipt, "861.x12")
+    assert dock.state == "accepted"
+    case = gateway.case()
+    assert case.state is CaseState.RECEIVED
+    assert [r.cause.id for r in case.current_receipts] == ["RCV20261125001"]
+
+
 def test_a_refused_set_is_explained_in_an_824_when_the_partner_takes_them(
         gateway: Gateway) -> None:
     gateway.partners["northwind"] = replace(gateway.partners["northwind"],
@@ -251,6 +274,9 @@ def test_a_refused_set_is_explained_in_an_824_when_the_partner_takes_them(
     ("acme", "856-pick-pack-004010.x12", ("ZZ", "ACMEAPPLIANCE"), "refused"),
     ("odfl", "214-status-004010.x12", ("02", "ODFL"), "accepted"),
     ("odfl", "180-return-request-004010.x12", ("02", "ODFL"), "refused"),
+    ("acme", "861-receiving-advice-004010.x12", ("ZZ", "ACMEAPPLIANCE"), "accepted"),
+    ("northwind", "861-receiving-advice-004010.x12", NORTHWIND, "refused"),
+    ("odfl", "861-receiving-advice-004010.x12", ("02", "ODFL"), "refused"),
 ])
 def test_each_role_sends_its_own_documents_by_default(gateway: Gateway, partner: str,
                                                       sample: str, isa: tuple[str, str],
@@ -331,7 +357,8 @@ def test_without_a_partner_file_the_role_is_not_checked(gateway: Gateway) -> Non
 @pytest.mark.parametrize(("role", "allowed"), [
     ("retailer", {"return-request", "return-notification", "return-shipment",
                   "recall-response"}),
-    ("vendor", {"return-answer", "recall-response"}),
+    ("vendor", {"return-answer", "receiving-advice", "recall-response"}),
+    ("return-centre", {"receiving-advice", "recall-response"}),
     ("carrier", {"shipment-status", "recall-response"}),
     ("recall-coordinator", {"recall-notice", "recall-response"}),
 ])

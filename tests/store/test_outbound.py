@@ -332,6 +332,38 @@ def test_a_carrier_form_214_names_the_carrier(gateway: Gateway) -> None:
     assert ["AT7*X6" in texts[0], "AT7*D1" in texts[1]] == [True, True]
 
 
+VENDOR = ("id: acme\nname: Acme Appliance\nrole: vendor\n"
+          "x12: {isa_qualifier: ZZ, isa_id: ACMEAPPLIANCE, gs_id: ACMEAPPLIANCE}\n"
+          "transport: {type: local, inbound: in, outbound: out}\nschedule: {every: 60s}\n")
+
+
+def test_a_partner_on_x12_861_hears_what_the_return_centre_received(
+        gateway: Gateway, tmp_path: Path) -> None:
+    (tmp_path / "acme.yaml").write_text(VENDOR)
+    gateway.partners["acme"] = read_partner(tmp_path / "acme.yaml")
+    gateway.outbound = replace(gateway.outbound, parties={**gateway.outbound.parties,
+                                                          "acme": gateway.partners["acme"]})
+    with_terms(gateway, "northwind", status_updates=StatusUpdates(
+        "x12-861", frozenset({CaseState.RECEIVED})))
+    gateway.take("northwind", story("180-return-request-004010.x12"))
+    gateway.take("northwind", story("856-pick-pack-004010.x12"))
+    gateway.take("odfl", story("214-status-004010.x12"))
+    assert gateway.sent(purpose="status-update") == []  # an 861 partner hears receipts only
+
+    gateway.take("acme", story("861-receiving-advice-004010.x12"))
+
+    [update] = gateway.sent(purpose="status-update")
+    assert update.kind == "861" and assess(update.payload).accepted
+    text = update.payload.decode("latin-1")
+    assert "GS*RC*" in text and "BRA*RMA7734021-RCV*20261125*00*1*1340~" in text
+    for segment in ("REF*RZ*RMA7734021~", "DTM*050*20261125*1340*UT~", "RCD*1*1*EA~",
+                    "RCD*2*1*EA***1*EA*01~", "RCD*3*0*EA***1*EA*02~",
+                    "LIN**UP*614141000418*SN*EKT17B0099120~", "CTT*3~"):
+        assert segment in text, segment
+    # Acme sent the 861 itself: it is not told its own news.
+    assert gateway.sent(partner="acme", purpose="status-update") == []
+
+
 def test_a_ta1_rejecting_our_interchange_marks_it_rejected(gateway: Gateway) -> None:
     gateway.take("northwind", story("180-return-request-004010.x12"))
     [answer] = gateway.sent(purpose="rma-answer")

@@ -1,5 +1,6 @@
 """`gateway programs report` adds up to what the store holds, program by program (issue 18's
-"the programs page and CSV add up to the same totals as the store"), on SQLite and PostgreSQL."""
+"the programs page and CSV add up to the same totals as the store"), units dispositioned and
+value recovered included (per currency), on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -87,6 +88,53 @@ def test_the_report_adds_up_to_the_store(tmp_path: Path, database_url: str) -> N
                                      cwd=tmp_path).stdout)
     assert [(r["program"], r["cases"], r["lines"], r["units"]) for r in as_json] == [
         (row["program"], int(row["cases"]), int(row["lines"]), row["units"]) for row in rows]
+    assert {row["units_dispositioned"] for row in rows} == {"0"}  # nothing received yet
+    recovered_value_adds_up(tmp_path, database_url)
+
+
+# (request, line, outcome, units, value, currency) recorded after receipt; request 0's lines
+# are customer-return (DM) and damaged-goods (DA), request 3's line 1 is recall (PR).
+DISPOSED = [(0, 1, "restock", "2", "50.00", "USD"), (0, 2, "liquidate", "1", "5.00", "EUR"),
+            (3, 1, "return-to-vendor", "2", "30.00", "USD")]
+
+
+def recovered_value_adds_up(tmp_path: Path, database_url: str) -> None:
+    """After receipt and DISPOSED: the units by outcome and the value recovered per currency,
+    in CSV, JSON and text, add up to the store's dispositions."""
+    for request_number in sorted({number for number, *_ in DISPOSED}):
+        received = run_gateway("rma", "receive", f"RR2026{request_number:07d}", cwd=tmp_path)
+        assert received.returncode == 0, received.stderr
+    for number, line, outcome, units, value, currency in DISPOSED:
+        done = run_gateway("rma", "dispose", f"RR2026{number:07d}", "--line", str(line),
+                           "--outcome", outcome, "--quantity", units, "--value", value,
+                           "--currency", currency, cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+
+    report = run_gateway("programs", "report", "--format", "csv", cwd=tmp_path).stdout
+    rows = list(csv.DictReader(io.StringIO(report)))
+    got = {row["program"]: (row["units_dispositioned"], row["recovered_USD"],
+                            row["recovered_EUR"]) for row in rows}
+    assert got == {"customer-return": ("2", "50.00", ""), "damaged-goods": ("1", "", "5.00"),
+                   "end-of-season": ("0", "", ""), "excess-inventory": ("0", "", ""),
+                   "recall": ("2", "30.00", "")}
+    assert [(r["program"], r["units_restock"], r["units_liquidate"],
+             r["units_return_to_vendor"]) for r in rows if r["units_dispositioned"] != "0"] == [
+        ("customer-return", "2", "0", "0"), ("damaged-goods", "0", "1", "0"),
+        ("recall", "0", "0", "2")]
+
+    # The same value, currency by currency, as the store's dispositions hold; never summed
+    # across currencies.
+    stored = stored_recovered(database_url)
+    for currency, amount in stored.items():
+        assert sum(Decimal(row[f"recovered_{currency}"] or 0) for row in rows) == amount
+    assert stored == {"USD": Decimal("80.00"), "EUR": Decimal("5.00")}
+    as_json = json.loads(run_gateway("programs", "report", "--format", "json",
+                                     cwd=tmp_path).stdout)
+    assert [r["recovered"] for r in as_json] == [
+        {c: row[f"recovered_{c}"] for c in ("EUR", "USD") if row[f"recovered_{c}"]}
+        for row in rows]
+    text = run_gateway("programs", "report", cwd=tmp_path).stdout
+    assert "5.00 EUR" in text and "return-to-vendor 2" in text
 
 
 def stored_lines(database_url: str) -> list[Decimal]:
@@ -101,3 +149,20 @@ def stored_lines(database_url: str) -> list[Decimal]:
         engine.dispose()
     return [Decimal(str(line["quantity"]["value"])) for body in bodies
             for line in json.loads(body)["lines"]]
+
+
+def stored_recovered(database_url: str) -> dict[str, Decimal]:
+    """The value of every stored disposition, by currency, read from the documents' JSON."""
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            bodies = connection.execute(text(
+                "SELECT body FROM documents WHERE kind = 'line-disposition'")).scalars().all()
+    finally:
+        engine.dispose()
+    totals: dict[str, Decimal] = {}
+    for body in map(json.loads, bodies):
+        value = body["value"]
+        totals[value["currency"]] = totals.get(value["currency"], Decimal(0)) + Decimal(
+            value["amount"])
+    return totals

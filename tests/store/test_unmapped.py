@@ -187,11 +187,13 @@ def test_sets_that_map_are_marked_mapped(database_url: str, tmp_path: Path) -> N
 
 
 
-def test_an_861_is_acknowledged_and_waits_for_its_mapping(
+def test_a_set_without_a_mapping_is_acknowledged_and_waits_for_it(
         database_url: str, tmp_path: Path) -> None:
-    """The 861 receiving advice is validated and acknowledged like any set; until a mapping
-    for it exists it is accepted-unmapped, said in words, never a crash."""
-    store, config, _ = workspace(database_url, tmp_path, {})
+    """A set the gateway validates but has no mapping for (here an 861, its mapping file
+    removed) is validated and acknowledged like any set and accepted-unmapped, said in words,
+    never a crash."""
+    store, config, mappings = workspace(database_url, tmp_path, {})
+    (mappings / "861.yaml").unlink()
     data = (VALID / "861-receiving-advice-004010.x12").read_bytes()
     result = take(store, config, data, partner="acme")
     assert (result.state, result.documents) == ("accepted-unmapped", 0)

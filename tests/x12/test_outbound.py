@@ -24,9 +24,14 @@ from gateway.model import (
     ItemId,
     ItemIdScheme,
     Money,
+    PackageMark,
     Party,
     PartyRole,
     Quantity,
+    QuantityInQuestion,
+    ReceivedLine,
+    ReceivingAdvice,
+    ReceivingCondition,
     Reference,
     ResponseReason,
     ReturnAuthorization,
@@ -39,7 +44,13 @@ from gateway.model import (
 )
 from gateway.x12.assess import Assessment, assess
 from gateway.x12.isa import Delimiters
-from gateway.x12.outbound import NOTIFICATION_DATES, return_answer_180, status_180, status_214
+from gateway.x12.outbound import (
+    NOTIFICATION_DATES,
+    receipt_861,
+    return_answer_180,
+    status_180,
+    status_214,
+)
 from gateway.x12.write import (
     DEFAULT_DELIMITERS,
     Envelope,
@@ -156,7 +167,28 @@ def all_bodies(version: str = "004010") -> list[tuple[str, str, SetBody]]:
         ("QM", "214", ("214", status_214("in-transit", AT, status_refs(),
                                          location=EventLocation("Columbus", "OH", "US"),
                                          version=version))),
+        ("RC", "861", ("861", receipt_861(AT, status_refs(), dock_lines()))),
     ]
+
+
+def dock_lines(description: str = "Electric kettle 1.7 l steel") -> tuple[ReceivedLine, ...]:
+    """What a return centre's 861 reported: a mixer in, a damaged one, a kettle short."""
+    mixer = (ItemId(ItemIdScheme.UPC, "614141000364", "UP"),)
+    return (
+        ReceivedLine(1, "1", mixer, serials=("SMX22A0017734",),
+                     quantity_received=Quantity(Decimal(1), "EA"),
+                     marks=(PackageMark("GM", "00006141411234567807"),)),
+        ReceivedLine(2, "2", mixer, serials=("SMX22A0017802",),
+                     quantity_received=Quantity(Decimal(1), "EA"),
+                     quantity_returned=Quantity(Decimal(1), "EA"),
+                     in_question=(QuantityInQuestion(Quantity(Decimal(1), "EA"),
+                                                     ReceivingCondition.DAMAGED, "01"),)),
+        ReceivedLine(3, "3", (ItemId(ItemIdScheme.GTIN, "00614141000418", "UK"),),
+                     serials=("EKT17B0099120",), description=description,
+                     quantity_received=Quantity(Decimal(0), "EA"),
+                     in_question=(QuantityInQuestion(Quantity(Decimal("1.5"), "EA"),
+                                                     ReceivingCondition.SHORT, "02"),)),
+    )
 
 
 # --- validity: both versions, odd delimiters, hostile values ------------------------------------
@@ -428,6 +460,46 @@ def test_214_reads_back_with_its_status_and_references(
     assert (event.status, event.status_code, event.reason_code) == (status, code, normal)
     assert event.at is not None and event.at.at == AT and event.at.zone_code == "UT"
     assert event.location is not None and event.location.city == "Louisville"
+
+
+# --- 861 ------------------------------------------------------------------------------------
+@pytest.mark.parametrize("version", VERSIONS)
+def test_861_reads_back_as_the_receipt_the_dock_reported(version: str) -> None:
+    text = interchange("RC", [("861", receipt_861(AT, status_refs(), dock_lines()))],
+                       envelope(version), AT)
+    assert_valid(text)
+    [document] = translated(text)
+    assert isinstance(document, ReceivingAdvice)
+    assert (document.receipt_id, document.purpose_code) == ("RMA7734021-RCV", "00")
+    assert document.received_at is not None and document.received_at.at == AT
+    assert [(r.qualifier, r.value) for r in document.references] == [
+        ("RZ", "RMA7734021"), ("SI", "ODFL4471122"), ("BM", "BOL88120"), ("CN", "0771001234"),
+        ("CR", "RR20260114001")]
+    assert document.purchase_orders == ("4500012345",)
+    sent = dock_lines()
+    for back, line in zip(document.lines, sent, strict=True):
+        assert (back.quantity_received, back.quantity_returned, back.in_question) == (
+            line.quantity_received, line.quantity_returned, line.in_question)
+        assert (back.serials, back.marks, back.description) == (
+            line.serials, line.marks, line.description)
+        assert [i.value for i in back.item_ids] == [i.value for i in line.item_ids]
+
+
+def test_an_861_without_lines_says_received_by_its_heading_alone() -> None:
+    body = receipt_861(AT, {"request": "RR20260114001"})
+    assert [segment[0] for segment in body] == ["BRA", "REF", "DTM"]
+    assert_valid(interchange("RC", [("861", body)], envelope("005010"), AT))
+    with pytest.raises(ValueError, match="RMA number or the partner's request"):
+        receipt_861(AT, {"purchase-order": "4500012345"})
+
+
+def test_an_861_cuts_free_text_and_keeps_delimiters_out() -> None:
+    body = receipt_861(AT, status_refs(), dock_lines(description=HOSTILE * 5))
+    text = interchange("RC", [("861", body)], envelope("004010"), AT)
+    assert_valid(text)
+    [document] = translated(text)
+    assert isinstance(document, ReceivingAdvice)
+    assert len(document.lines) == 3 and len(document.lines[2].description or "") <= 80
 
 
 def test_214_scac_may_come_as_an_argument_and_b1002_falls_back_to_the_bill_of_lading() -> None:

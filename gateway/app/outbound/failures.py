@@ -18,19 +18,12 @@ import logging
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
 
-from gateway.app.cases import document_from_json
+from gateway.app.cases import DOCUMENT_KINDS, document_from_json
 from gateway.app.ports import StoredDocument
 from gateway.mapping.build import build
 from gateway.mapping.engine import Context
-from gateway.model import (
-    CanonicalDocument,
-    RecallNotice,
-    ReturnAuthorization,
-    ReturnShipment,
-    ShipmentStatusReport,
-)
+from gateway.model import CanonicalDocument
 
 log = logging.getLogger("gateway.outbound")
 
@@ -70,17 +63,13 @@ def recorded(failures: list[FollowUpFailure] | None, documents: Iterable[StoredD
                                         error) for d in _unique(documents))
 
 
-_MODELS: dict[str, type[Any]] = {
-    "return-authorization": ReturnAuthorization, "return-shipment": ReturnShipment,
-    "shipment-status": ShipmentStatusReport, "recall-notice": RecallNotice}
-
 
 def read_back(stored: StoredDocument,
               recalled: frozenset[str] = frozenset()) -> CanonicalDocument | None:
     """The stored document as the model (None for kinds that are no canonical document, such
     as a case step); ValueError, saying why, when it no longer reads as one. ``recalled``:
     as `document_from_json` takes it."""
-    if stored.kind not in _MODELS:
+    if stored.kind not in DOCUMENT_KINDS:
         return None
     document = document_from_json(stored, recalled)
     if document is None:
@@ -93,7 +82,7 @@ def _why_unreadable(stored: StoredDocument) -> str:
     body = json.loads(stored.json_text())
     body.pop("kind", None)
     context = Context({}, {}, f"stored document #{stored.id}")
-    build(_MODELS[stored.kind], body, context)
+    build(DOCUMENT_KINDS[stored.kind], body, context)
     return "; ".join(f"{i.rule}: {i.message}" for i in context.issues) or "no reason given"
 
 

@@ -12,6 +12,7 @@ from gateway.app.partners import PartnerSettings
 from gateway.app.ports import OutboundRecord, OutboundTransaction, OutboxItem
 from gateway.x12.assess import assess
 from gateway.x12.report import where_text
+from gateway.x12.sets import FUNCTIONAL_IDS
 from gateway.x12.write import Envelope, SetBody, write_interchange
 
 
@@ -84,8 +85,5 @@ def invalid_because(text: str) -> str | None:
         or "our own validation did not accept it"
 
 
-_FUNCTIONAL_IDS = {"180": "AN", "214": "QM", "856": "SH", "997": "FA", "999": "FA"}
-
-
 def _functional_id(set_id: str) -> str:
-    return _FUNCTIONAL_IDS[set_id]
+    return FUNCTIONAL_IDS[set_id]

@@ -20,10 +20,11 @@ from gateway.app.partners import PartnerSettings
 from gateway.app.ports import OutboundTransaction, StoredDocument
 from gateway.domain.correlation import KeyKind
 from gateway.domain.return_case import CaseEvent, DocumentRef, ReturnCase
-from gateway.model import CanonicalDocument, ReturnShipment, ShipmentStatusReport
+from gateway.model import CanonicalDocument, ReceivedLine, ReturnShipment, ShipmentStatusReport
+from gateway.model.states import CaseState
 from gateway.recall import StatusUpdate, build_status_document
 from gateway.recall.status import REFERENCE_KINDS
-from gateway.x12.outbound import status_180, status_214
+from gateway.x12.outbound import receipt_861, status_180, status_214
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +38,8 @@ class Transition:
     at: datetime
     note: str
     references: dict[str, str]  # rma, request, purchase-order, shipment, bill-of-lading, pro
+    # What the return centre's 861s report, for a partner that hears "received" as an 861.
+    received: tuple[ReceivedLine, ...] = ()
 
 
 def queue_status_updates(context: Outbound, references: Iterable[str], now: datetime,
@@ -80,8 +83,14 @@ def transitions_to_tell(context: Outbound, case: ReturnCase,
             if _worth_telling(event, party, stored_by_ref):
                 found.append(Transition(partner, case.case_id, anchor,
                                         event.state_after.value, event.at, event.note,
-                                        references))
+                                        references, _received_lines(case, event)))
     return found
+
+
+def _received_lines(case: ReturnCase, event: CaseEvent) -> tuple[ReceivedLine, ...]:
+    if event.state_after is not CaseState.RECEIVED:
+        return ()
+    return tuple(line for receipt in case.current_receipts for line in receipt.advice.lines)
 
 
 def _worth_telling(event: CaseEvent, party: PartnerSettings,
@@ -142,7 +151,7 @@ def _queue(context: Outbound, transition: Transition, file_id: int | None,
             return False
         if party.status_form == "xml":
             return _queue_xml(tx, party, transition, key=key, file_id=file_id, now=now)
-        set_id = "214" if party.status_form == "x12-214" else "180"
+        set_id = _X12_SETS[party.status_form or "x12-180"]
         try:
             body = _x12_body(set_id, transition, party.version)
         except ValueError as exc:  # the case lacks what the form needs (e.g. a 214's SCAC)
@@ -154,7 +163,12 @@ def _queue(context: Outbound, transition: Transition, file_id: int | None,
                          now=now) is not None
 
 
+_X12_SETS = {"x12-180": "180", "x12-214": "214", "x12-861": "861"}
+
+
 def _x12_body(set_id: str, transition: Transition, version: str) -> list[list[str]]:
+    if set_id == "861":
+        return receipt_861(transition.at, transition.references, transition.received)
     if set_id == "214":
         return status_214(transition.state, transition.at, transition.references,
                           version=version)

@@ -10,11 +10,11 @@ from typing import Any
 
 from apiflask import APIBlueprint
 
-from . import cases, feed, files, records
+from . import cases, feed, files, receiving, records
 from .auth import refuse_token_in_address
 
 BLUEPRINTS: tuple[APIBlueprint, ...] = (feed.blueprint, cases.blueprint, records.blueprint,
-                                        files.blueprint)
+                                        files.blueprint, receiving.blueprint)
 PREFIX = "/api/"
 
 for _blueprint in BLUEPRINTS:  # before anything else, on every API route

@@ -120,7 +120,9 @@ def programs(query: dict[str, Any]) -> dict[str, Any]:
 
     Every return case with a request received since `since`, by the ISO week it opened, its
     partner and program (programs/rules.yaml): the cases in each program (a case is in the
-    program of most units, or recall if any line is), and the lines and units in it.
+    program of most units, or recall if any line is), and the lines and units in it; of those
+    units, how many were dispositioned after receipt, by outcome, and the value recovered,
+    per currency.
     """
     context = console()
     since = query.get("since") or context.now() - timedelta(weeks=DEFAULT_PROGRAM_WEEKS)

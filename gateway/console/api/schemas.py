@@ -14,6 +14,7 @@ from apiflask import Schema
 from apiflask.fields import (
     AwareDateTime,
     Boolean,
+    Date,
     DelimitedList,
     Dict,
     File,
@@ -29,6 +30,8 @@ from gateway.app.access import CLIENT_NAME_MAX
 from gateway.app.events import EVENT_TYPES
 from gateway.app.export import ExportFormat
 from gateway.model.states import STORED_STATES, CaseState
+
+from .disposition_schemas import CaseDispositions
 
 
 # A moment in a query: ISO 8601; one written without an offset is taken as UTC (the store
@@ -136,10 +139,111 @@ class ProgramTotal(Schema):
     lines = Integer(required=True, metadata={"description": "lines in this program, of any "
                                                             "case"})
     units = String(required=True, metadata={"description": "units of those lines (a decimal)"})
+    units_dispositioned = String(required=True, metadata={
+        "description": "of those units, how many have an outcome after receipt"})
+    dispositioned = Dict(keys=String(), values=String(), required=True, metadata={
+        "description": "units by outcome: restock, refurbish, recycle, liquidate, donate, "
+                       "return-to-vendor, destroy"})
+    recovered = Dict(keys=String(), values=String(), required=True, metadata={
+        "description": "value recovered for them, by ISO 4217 currency (never added across "
+                       "currencies)"})
 
 
 class ProgramTotals(Schema):
     programs = List(Nested(ProgramTotal), required=True)
+
+
+# --- the receiving schedule (gateway.app.receiving.schedule_json; README: Receiving schedule)
+def _day(description: str, data_key: str | None = None) -> Date:
+    # Any day: the schedule's arithmetic stops at the first and last day a date can be.
+    return Date(data_key=data_key, metadata={"description": description})
+
+
+class ReceivingQuery(Query):
+    centre = _text(description="one centre: its id in config.yaml, or a raw ship-to as "
+                   "listed (92:RC01); any case")
+    from_ = _day("first day, YYYY-MM-DD (default: 28 days before to, else seven days ago)",
+                 data_key="from")
+    to = _day("last day, included (default: 28 days after from); one before from selects "
+              "no day")
+
+
+class ReceivingTotals(Schema):
+    shipments = Integer(required=True)
+    cartons = Integer(required=True)
+    pallets = Integer(required=True)
+    units = String(required=True, metadata={"description": "a decimal"})
+    late = Integer(required=True)
+
+
+class ReceivingEstimate(Schema):
+    source = String(required=True, metadata={"description": "214 AT7*AG, 214 G62*17, "
+                                                            "856 DTM*017..."})
+    document = String(required=True)
+    said_at = String(required=True, metadata={"description": "when that document arrived"})
+
+
+class ReceivingShipment(Schema):
+    shipment_id = String(allow_none=True, metadata={"description": "856 BSN02; null: shipped "
+                                                                   "with no 856 yet"})
+    partner = String(required=True)
+    rmas = List(String(), required=True)
+    case_ids = List(String(), required=True)
+    status = String(required=True, metadata={"description": "the least advanced case state"})
+    late = Boolean(required=True)
+    days_late = Integer(required=True)
+    expected_day = String(allow_none=True)
+    previous_day = String(allow_none=True, metadata={"description": "the day the estimate "
+                                                                    "before it said"})
+    estimate = Nested(ReceivingEstimate, allow_none=True)
+    scac = String(allow_none=True)
+    pro_number = String(allow_none=True)
+    bill_of_lading = String(allow_none=True)
+    cartons = Integer(required=True)
+    pallets = Integer(required=True)
+    units = String(required=True)
+    shipped_on = String(allow_none=True)
+    arrived_at = String(allow_none=True)
+    exception = String(allow_none=True)
+
+
+class ReceivingDay(Schema):
+    day = String(required=True)
+    totals = Nested(ReceivingTotals, required=True)
+    shipments = List(Nested(ReceivingShipment), required=True)
+
+
+class AuthorizedNotShipped(Schema):
+    case_id = String(required=True)
+    partner = String(required=True)
+    rmas = List(String(), required=True)
+    status = String(required=True)
+    lines = Integer(required=True)
+    units = String(required=True)
+    authorized_at = String(allow_none=True)
+    expires_on = String(allow_none=True)
+
+
+class ReceivingCentre(Schema):
+    centre = String(required=True)
+    name = String(required=True)
+    configured = Boolean(required=True, metadata={"description": "false: a ship-to no "
+                                                                 "configured centre claims"})
+    timezone = String(allow_none=True)
+    today = String(required=True)
+    totals = Nested(ReceivingTotals, required=True)
+    days = List(Nested(ReceivingDay), required=True)
+    overdue = List(Nested(ReceivingShipment), required=True)
+    no_estimate = List(Nested(ReceivingShipment), required=True)
+    authorized = List(Nested(AuthorizedNotShipped), required=True)
+    authorized_units = String(required=True)
+
+
+class ReceivingSchedule(Schema):
+    generated_at = String(required=True)
+    from_ = String(required=True, attribute="from", data_key="from")
+    to = String(required=True)
+    centres = List(Nested(ReceivingCentre), required=True)
 
 
 class ExportQuery(Query):
@@ -278,11 +382,65 @@ class LineProgram(Schema):
     why = String(required=True)
 
 
+class ReceivedQuantity(Schema):
+    value = String(required=True, metadata={"description": "a decimal, as text"})
+    unit = String(allow_none=True)
+
+
+class QuantityInQuestion(ReceivedQuantity):
+    condition = String(allow_none=True, metadata={"description": "X12 412 in canonical form "
+                                                                 "(damaged, short, over...)"})
+    condition_code = String(allow_none=True)
+    words = String(allow_none=True)
+
+
+class ReceivedLine(Schema):
+    line = Integer(required=True)
+    assigned_id = String(allow_none=True, metadata={"description": "RCD01"})
+    item = String(required=True)
+    serials = List(String())
+    received = Nested(ReceivedQuantity, allow_none=True)
+    returned = Nested(ReceivedQuantity, allow_none=True,
+                      metadata={"description": "refused at the dock and sent back (RCD04)"})
+    shipped = Nested(ReceivedQuantity, allow_none=True)
+    in_question = List(Nested(QuantityInQuestion))
+    summary = String(required=True)
+
+
+class Receipt(Schema):
+    receipt = String(required=True, metadata={"description": "the 861 as the timeline names it"})
+    receipt_id = String(required=True, metadata={"description": "BRA01"})
+    received_at = String(required=True)
+    centre = String(allow_none=True)
+    condition_code = String(allow_none=True)
+    lines = List(Nested(ReceivedLine))
+
+
+class ReceiptFinding(Schema):
+    kind = String(required=True, metadata={
+        "description": "short | over | not-shipped | serials-differ | below-authorized | "
+                       "above-authorized | not-authorized | condition | refused | "
+                       "units-differ"})
+    item = String(required=True)
+    quantity = String(allow_none=True)
+    unit = String(allow_none=True)
+    where = List(String(), metadata={"description": "the 861 lines it is about"})
+    against = List(String(), metadata={"description": "the 856 / 180 lines it compares with"})
+    condition_code = String(allow_none=True)
+    text = String(required=True)
+
+
 class CaseDetail(CaseSummary):
     keys = List(Nested(Key))
+    receipts = List(Nested(Receipt), metadata={
+        "description": "the return centre's receiving advices (861) that count"})
+    receipt_findings = List(Nested(ReceiptFinding), metadata={
+        "description": "what they found against the ship notice and the authorization"})
     program = String(allow_none=True, metadata={"description": "the case's return program "
                                                                "(null: no return lines)"})
     line_programs = List(Nested(LineProgram))
+    dispositions = Nested(CaseDispositions, metadata={"description": "what became of each "
+                                                                     "line after receipt"})
     line_items = List(Nested(CaseLine))
     timeline = List(Nested(TimelineEntry))
     documents = List(Nested(DocumentSummary))

@@ -1,4 +1,5 @@
-"""Programs: cases, lines and units by week, partner and return program, with a chart and CSV."""
+"""Programs: cases, lines and units by week, partner and return program, what became of those
+units after receipt (by outcome) and the value recovered (per currency), with a chart and CSV."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ from decimal import Decimal
 from flask import Blueprint, Response, render_template
 from markupsafe import Markup
 
-from gateway.app.programs import REPORT_COLUMNS, ProgramTotal, program_totals
+from gateway.app.programs import ProgramTotal, program_totals, report_columns
 from gateway.config.programs import load_program_rules
+from gateway.domain.dispositions import Outcome
 from gateway.domain.programs import Program
 
 from ..charts import Bar, BarGroup, bar_chart
@@ -29,13 +31,15 @@ def index() -> str:
     totals = _totals(since, partner)
     return render_template("programs.html", rows=totals, since=since, partner=partner,
                            chart=chart(totals) if totals else None,
-                           sums=_sums(totals), programs=[p.value for p in Program])
+                           sums=_sums(totals), programs=[p.value for p in Program],
+                           outcomes=list(Outcome))
 
 
 @blueprint.route("/programs.csv")
 def download() -> Response:
     totals = _totals(_since(), text_arg("partner", 64))
-    return csv_download((total.row() for total in totals), REPORT_COLUMNS, "programs.csv")
+    columns = report_columns(totals)
+    return csv_download((total.csv_row(columns) for total in totals), columns, "programs.csv")
 
 
 def _totals(since: date, partner: str | None) -> list[ProgramTotal]:
@@ -54,15 +58,12 @@ def _since() -> date:
         return console().now().date() - timedelta(weeks=DEFAULT_WEEKS)
 
 
-def _sums(totals: list[ProgramTotal]) -> dict[str, dict[str, Decimal]]:
-    """Per program: cases, lines and units over every week and partner shown."""
-    sums: dict[str, dict[str, Decimal]] = {}
+def _sums(totals: list[ProgramTotal]) -> dict[str, ProgramTotal]:
+    """Per program: cases, lines, units, units dispositioned and value recovered (per
+    currency) over every week and partner shown."""
+    sums: dict[str, ProgramTotal] = {}
     for total in totals:
-        row = sums.setdefault(total.program.value, {"cases": Decimal(0), "lines": Decimal(0),
-                                                     "units": Decimal(0)})
-        row["cases"] += total.cases
-        row["lines"] += total.lines
-        row["units"] += total.units
+        sums.setdefault(total.program.value, ProgramTotal("", "", total.program)).add(total)
     return dict(sorted(sums.items()))
 
 

@@ -29,7 +29,8 @@ blueprint = Blueprint("search", __name__)
 PAGE_SIZE = 50
 CSV_MAX = 10_000  # rows in one download
 MAX_TEXT = 80
-KINDS = ("return-authorization", "return-shipment", "shipment-status", "recall-notice")
+KINDS = ("return-authorization", "return-shipment", "shipment-status", "receiving-advice",
+         "recall-notice")
 _TEXT_FILTERS = ("rma", "po", "shipment", "gtin", "serial", "lot", "partner")
 
 
