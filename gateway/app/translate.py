@@ -33,6 +33,9 @@ log = logging.getLogger("gateway.mapping")
 ACKNOWLEDGEMENT_SETS = frozenset({"997", "999"})
 NO_DOCUMENT = "mapping.no-document"  # the closing finding of a set that was not mapped
 MAPPING_FAILED = "mapping.exception"  # the mapping raised: a bug in it or in a transform
+# A set too large to map whole, as objects, whose mapping cannot take it a loop at a time
+# (limits.whole_set_size): bounded memory first.
+SET_TOO_LARGE = "mapping.set-too-large"
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,8 +196,9 @@ def translate_x12(data: bytes | BinaryIO, find_spec: SpecFinder, partner: str | 
                 streamed = None if prepare is None or keys_of is None else \
                     _streamed(assessment, found, find_spec, partner, timezone=timezone,
                               keys_of=keys_of)
-                translated = streamed or _translate_set(assessment, found, find_spec, partner,
-                                                        timezone)
+                translated = streamed or _translate_set(
+                    assessment, found, find_spec, partner, timezone=timezone,
+                    whole_set_bytes=rules.limits.whole_set_bytes)
                 result.sets.append(translated if prepare is None or streamed
                                    else _prepared(translated, prepare))
     return result
@@ -256,7 +260,8 @@ Found = tuple[InterchangeResult, GroupResult, SetResult]
 
 
 def _translate_set(assessment: Assessment, found: Found, find_spec: SpecFinder,
-                   partner: str | None, timezone: str) -> SetTranslation:
+                   partner: str | None, *, timezone: str,
+                   whole_set_bytes: int) -> SetTranslation:
     """One set: skipped (not accepted, or an acknowledgement) or mapped. Whatever the mapping
     raises is caught here, for this set alone: it becomes a located issue and the file's
     other sets still map."""
@@ -271,19 +276,37 @@ def _translate_set(assessment: Assessment, found: Found, find_spec: SpecFinder,
     # A mapping file that cannot be read is a set-up fault (ConfigError naming file and key):
     # it stops the command, as at start-up, before anything is acknowledged.
     spec = find_spec(ts.set_id, partner)
-    try:
-        translation = None if spec is None else _map(assessment, found, spec, partner,
-                                                      timezone)
-    except Exception as exc:  # a bug in a mapping or transform must not cost the file
-        log.debug("transaction set %s %s (ISA13 %s): the mapping raised", ts.set_id,
-                  ts.control, interchange.control, exc_info=True)
-        translation = Translation(None, (_failure(exc, spec, partner),))
+    size = ts.end - ts.start
+    # Only a set no mapping of its kind can take a loop at a time: a big 856 is streamed by
+    # ingest (and mapped whole only where a person asked for it: translate, a replay preview).
+    if spec is not None and size > whole_set_bytes and not streamable(spec):
+        translation: Translation | None = Translation(
+            None, (_too_large(size, whole_set_bytes, spec, partner),))
+    else:
+        translation = _mapped_whole(assessment, found, spec, partner, timezone)
     skipped = f"no mapping for transaction set {ts.set_id}" if spec is None else None
     return SetTranslation(*ids, translation, skipped, expects_document=True,
                           mapping=spec.name if spec else None,
                           lines=_lines(assessment, found, translation),
                           version=group_result.group.version,
                           reference=_own_number(assessment, found))
+
+
+def _mapped_whole(assessment: Assessment, found: Found, spec: MappingSpec | None,
+                  partner: str | None, timezone: str) -> Translation | None:
+    try:
+        return None if spec is None else _map(assessment, found, spec, partner, timezone)
+    except Exception as exc:  # a bug in a mapping or transform must not cost the file
+        log.debug("transaction set %s %s (ISA13 %s): the mapping raised", found[2].ts.set_id,
+                  found[2].ts.control, found[0].interchange.control, exc_info=True)
+        return Translation(None, (_failure(exc, spec, partner),))
+
+
+def _too_large(size: int, limit: int, spec: MappingSpec, partner: str | None) -> Issue:
+    return Issue(f"the set is {size:,} bytes; a set of this kind is mapped whole, in memory, "
+                 f"only up to {limit:,} bytes (limits.whole_set_size in config.yaml): it is "
+                 "kept, not mapped; raise the limit and replay the file to map it",
+                 "(the whole set)", spec.name, partner, code=SET_TOO_LARGE)
 
 
 # Where each set carries the number its sender knows it by: 180 BGN02, 856 BSN02, 214 B1001,

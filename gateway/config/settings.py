@@ -62,7 +62,7 @@ EMBEDDED_DEFAULTS: dict[str, dict[str, str]] = {
     # what one partner file may cost (gateway/x12/limits.py); a breach is a clear rejection
     "limits": {"file_size": "128MB", "xml_size": "10MB", "segments": "5000000",
                "groups": "5000", "sets": "100000", "hl_depth": "32",
-               "seconds_per_file": "600"},
+               "seconds_per_file": "600", "whole_set_size": "4MB"},
     # which engine validates X12 sets: "fast" (compiled from our grammars, the default) or
     # "pyx12" (the reference it is proven against; ~10x slower)
     "validation": {"engine": "fast"},
@@ -263,7 +263,8 @@ def _limits(source: str, limits: dict[str, str]) -> Limits:
     return Limits(_size(source, "limits.file_size", limits["file_size"]),
                   _size(source, "limits.xml_size", limits["xml_size"]),
                   count("segments"), count("groups"), count("sets"), count("hl_depth"),
-                  float(count("seconds_per_file")))
+                  float(count("seconds_per_file")),
+                  _size(source, "limits.whole_set_size", limits["whole_set_size"]))
 
 
 _SIZE = re.compile(r"(\d{1,12})\s*(B|KB|MB|GB)?", re.IGNORECASE)

@@ -29,6 +29,9 @@ class Limits:
     sets: int = 100_000  # transaction sets in the whole file
     hl_depth: int = 32  # nesting of HL levels in one 856 (real ASNs stay under 8)
     seconds: float = 600.0  # validation time for one file (pyx12 runs ~10k segments/s)
+    # One transaction set mapped whole, as objects (every set but a depth-first 856, which is
+    # mapped a loop at a time): its Python objects take about fifty times its bytes.
+    whole_set_bytes: int = 4 * MEBIBYTE
 
 
 _DEFAULT_LIMITS = Limits()

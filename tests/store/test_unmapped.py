@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import InvalidOperation
 from pathlib import Path
@@ -22,7 +23,8 @@ from sqlalchemy import insert, select
 
 from gateway.app.ingest import IngestResult, ingest
 from gateway.bootstrap import ingest_ports
-from gateway.config.settings import GatewayConfig
+from gateway.config.settings import GatewayConfig, load_config
+from gateway.errors import ConfigError
 from gateway.mapping.engine import REQUIRED_MISSING, Context
 from gateway.mapping.transforms import TRANSFORMS
 from gateway.store.engine import open_engine
@@ -204,6 +206,33 @@ def test_a_set_without_a_mapping_is_acknowledged_and_waits_for_it(
     assert (unmapped.set_id, unmapped.set_control, unmapped.reference) == (
         "861", "0001", "RCV20260121001")
     assert mapped_column(store, result.file_id) == [("0001", False)]
+
+def test_a_set_too_large_to_map_whole_is_kept_and_said_not_mapped(
+        database_url: str, tmp_path: Path) -> None:
+    """An 861 (mapped whole, as objects) beyond limits.whole_set_size is validated and
+    acknowledged, then kept unmapped with the limit named: its memory stays bounded."""
+    store, config, _ = workspace(database_url, tmp_path, {})
+    data = (VALID / "861-receiving-advice-004010.x12").read_bytes()
+    small = replace(config, limits=replace(config.limits, whole_set_bytes=len(data) // 2))
+    result = take(store, small, data, partner="acme")
+    assert (result.state, result.documents) == ("accepted-unmapped", 0)
+    [ack] = result.acknowledgements
+    assert b"AK5*A~" in ack.payload  # its syntax is fine: the 997 says so
+    [finding] = [f for f in store.findings_of(result.file_id)
+                 if f.code == "mapping.set-too-large"]
+    assert "limits.whole_set_size" in finding.message and finding.set_control == "0001"
+    # The same file under the default limit maps.
+    again = take(store, config, data.replace(b"000000117", b"000000917"), partner="acme")
+    assert (again.state, again.documents) == ("accepted", 1)
+
+
+def test_the_whole_set_limit_is_read_from_config(tmp_path: Path) -> None:
+    (tmp_path / "config.yaml").write_text("limits: {whole_set_size: 16MB}\n")
+    assert load_config(tmp_path / "config.yaml").limits.whole_set_bytes == 16 << 20
+    (tmp_path / "config.yaml").write_text("limits: {whole_set_size: lots}\n")
+    with pytest.raises(ConfigError, match=r"limits\.whole_set_size"):
+        load_config(tmp_path / "config.yaml")
+
 
 # --- the upgrade finds files forgotten before it ----------------------------------------------
 def old_file(connection: Any, name: str, state: str,
