@@ -26,7 +26,8 @@ What becomes a finding (each names the 861 line(s) and the 856 / 180 line(s) it 
       dock's own words instead;
     * units refused at the dock (RCD04);
     * serial numbers shipped but not received, and received but not shipped, named in the
-      quantity finding of their group (or in a finding of their own when the counts agree).
+      quantity finding of their group (or in a finding of their own when the counts agree);
+    * a receipt for a return of which the gateway has no 180 line and no 856 item at all.
 """
 
 from __future__ import annotations
@@ -78,6 +79,7 @@ class FindingKind(StrEnum):
     REFUSED = "refused"  # sent back from the dock (RCD04)
     UNITS_DIFFER = "units-differ"  # quantities in different units: not compared
     SERIALS_DIFFER = "serials-differ"  # as many received as shipped, not the same units
+    UNKNOWN_RETURN = "unknown-return"  # a receipt for a return with no 180 line or 856 item
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +128,8 @@ def receipt_findings(case: ReturnCase) -> tuple[ReceiptFinding, ...]:
     received = [_Received(_line_label(receipt, line), line)
                 for receipt in receipts for line in receipt.advice.lines]
     findings: list[ReceiptFinding] = []
+    if not shipped and not case.lines:
+        findings += [_unknown_return(receipt) for receipt in receipts]
     for group in _groups(shipped, authorized, received):
         findings.extend(_group_findings(group, has_shipments=bool(shipped),
                                         authorization=_authorization_word(case)
@@ -153,6 +157,18 @@ def received_by_line(case: ReturnCase) -> dict[int, Decimal] | None:
             arrived[entry.line_number or 0] = share
             left -= share
     return arrived
+
+
+def _unknown_return(receipt: Receipt) -> ReceiptFinding:
+    """A dock reports goods of a return no 180 line or 856 item of this gateway describes (an
+    RMA it never saw, a return sent without notice): nothing to compare with, and someone must
+    find out whose goods they are."""
+    quoted = ", ".join(f"{r.qualifier} {r.value}" for r in receipt.advice.references) or "none"
+    label = f"{receipt.cause.kind} {receipt.cause.id}"
+    return ReceiptFinding(
+        FindingKind.UNKNOWN_RETURN, "the whole receipt", None, None, (label,), (),
+        f"{label} reports goods of a return with no authorization or ship notice here "
+        f"(its references: {quoted}): nothing to compare them with")
 
 
 # --- what the case expects ------------------------------------------------------------------

@@ -40,7 +40,8 @@ Document times
     estimated-delivery / out-for-delivery = IN_TRANSIT; arrived-at-delivery / delivered =
     DELIVERED; cancelled = CANCELLED; exception / delivery-attempted / returned-to-shipper =
     EXCEPTION. An estimate's AT7 date is the estimated moment, not when anything happened: an
-    estimate proves IN_TRANSIT at its report's arrival (`TimeSource.RECEIPT`).
+    estimate proves IN_TRANSIT as of when its 214 was made, the latest other event the 214
+    reports, else (an estimate alone) the 214's arrival (`TimeSource.RECEIPT`).
 
 861 receiving advice
     The return centre's count of what arrived proves RECEIVED, whatever it found missing or
@@ -410,7 +411,8 @@ def facts_of(document: CanonicalDocument, received_at: datetime) -> list[Fact]:
     if isinstance(document, ReturnShipment):
         return [_shipment_fact(document, received_at)]
     if isinstance(document, ShipmentStatusReport):
-        return [_event_fact(document, event, received_at) for event in document.events]
+        said_at = _report_said_at(document, received_at)
+        return [_event_fact(document, event, received_at, said_at) for event in document.events]
     if isinstance(document, ReceivingAdvice):
         return [_receipt_fact(document, received_at)]
     return []  # a recall notice changes holds, not the lifecycle
@@ -531,22 +533,32 @@ def state_of_event(event: StatusEvent) -> CaseState | None:
     return _STATE_BY_X12_STATUS.get(code)
 
 
-def _event_fact(document: ShipmentStatusReport, event: StatusEvent,
-                received_at: datetime) -> Fact:
+def _event_fact(document: ShipmentStatusReport, event: StatusEvent, received_at: datetime,
+                said_at: tuple[datetime, TimeSource]) -> Fact:
     what = str(event.status) if event.status else "appointment"
     code = f" {event.status_code}" if event.status_code else ""
     place = f" at {event.location.city}" if event.location and event.location.city else ""
     if _is_estimate(event):
-        # Its date is when the goods should arrive, not when anything happened: the estimate
-        # proves IN_TRANSIT as of its report's arrival, like any document without a time of
-        # its own. Dated at the estimate, it would sit after a receipt, or revive a cancelled
-        # case from the future.
+        # Its date is when the goods should arrive, not when anything happened: dated there,
+        # an estimate would sit after a receipt, or revive a cancelled case from the future.
+        # It proves IN_TRANSIT as of when its report was made (`_report_said_at`).
         estimated = f" for {event.at.at:%Y-%m-%d %H:%M%z}" if event.at else ""
-        return Fact(state_of_event(event), received_at, document_reference(document),
-                    f"{what}{estimated} (214{code}){place}", TimeSource.RECEIPT)
+        return Fact(state_of_event(event), said_at[0], document_reference(document),
+                    f"{what}{estimated} (214{code}){place}", said_at[1])
     at, timed_by = _moment(event.at.at if event.at else None, received_at)
     return Fact(state_of_event(event), at, document_reference(document),
                 f"{what} (214{code}){place}", timed_by)
+
+
+def _report_said_at(document: ShipmentStatusReport,
+                    received_at: datetime) -> tuple[datetime, TimeSource]:
+    """When a 214 was made, as far as it says: no earlier than the latest event it reports
+    (an estimate's own date does not count); with none timed, its arrival."""
+    happened = [event.at.at for event in document.events
+                if event.at is not None and not _is_estimate(event)]
+    if happened:
+        return max(happened), TimeSource.DOCUMENT
+    return received_at, TimeSource.RECEIPT
 
 
 def _is_estimate(event: StatusEvent) -> bool:

@@ -322,3 +322,32 @@ def test_an_estimate_counts_when_it_was_said_not_for_the_day_it_names() -> None:
     assert said.timed_by is TimeSource.RECEIPT
     assert said.note == "estimated-delivery for 2026-01-28 17:00+0000 (214 AG)"
     assert case.state is CaseState.IN_TRANSIT
+
+
+def test_a_receipt_for_a_return_nobody_announced_says_so() -> None:
+    case = fold(the_sample_receipt())  # no 180, no 856: the 861 opened its own case
+    assert case.state is CaseState.RECEIVED
+    findings = receipt_findings(case)
+    # The dock's own words stand for the damaged mixer and the missing kettle (no ship notice
+    # to count against).
+    assert [(f.kind, f.condition_code) for f in findings] == [
+        (FindingKind.UNKNOWN_RETURN, None), (FindingKind.CONDITION, "01"),
+        (FindingKind.CONDITION, "02")]
+    assert findings[0].text == ("861 RCV1 reports goods of a return with no authorization or "
+                                f"ship notice here (its references: RZ {RMA}): nothing to "
+                                "compare them with")
+
+
+def test_an_estimate_beside_real_events_counts_from_the_latest_of_them() -> None:
+    """A 214 that reports the pick-up and an estimate was made no earlier than its pick-up:
+    the estimate counts from there, whatever day the 214 arrived."""
+    picked_up = datetime(2026, 1, 20, 20, 40, tzinfo=UTC)
+    report = ShipmentStatusReport(
+        carrier_reference="0771001234", references=(Reference("RZ", RMA),),
+        events=(StatusEvent(ShipmentStatus.PICKED_UP, "AF", at=Timestamp(picked_up)),
+                StatusEvent(ShipmentStatus.ESTIMATED_DELIVERY, "AG",
+                            at=Timestamp(datetime(2026, 1, 28, 17, 0, tzinfo=UTC)))))
+    case = fold(request_180(), authorized_both(), two_mixers_and_a_kettle_shipped(), report)
+    estimate = next(e for e in case.timeline if e.note.startswith("estimated-delivery"))
+    assert (estimate.at, estimate.timed_by) == (picked_up, TimeSource.DOCUMENT)
+    assert case.state is CaseState.IN_TRANSIT

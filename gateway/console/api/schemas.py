@@ -420,7 +420,7 @@ class ReceiptFinding(Schema):
     kind = String(required=True, metadata={
         "description": "short | over | not-shipped | serials-differ | below-authorized | "
                        "above-authorized | not-authorized | condition | refused | "
-                       "units-differ"})
+                       "units-differ | unknown-return"})
     item = String(required=True)
     quantity = String(allow_none=True)
     unit = String(allow_none=True)
