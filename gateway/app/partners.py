@@ -51,12 +51,18 @@ class PartnerTransport:
     patterns: tuple[str, ...] = ("*.edi", "*.x12", "*.xml")
 
 
+# The X12 forms a status update takes, and the transaction set each is written as; the other
+# form is "xml" (our status document).
+X12_STATUS_SETS = {"x12-180": "180", "x12-214": "214", "x12-861": "861"}
+STATUS_FORMS = (*X12_STATUS_SETS, "xml")
+
+
 @dataclass(frozen=True, slots=True)
 class StatusUpdates:
-    """What a partner hears when a return case it is part of moves: in which form, on which
-    states."""
+    """What a partner hears when a return case it is part of moves: in which form
+    (`STATUS_FORMS`), on which states."""
 
-    form: str  # x12-180 | x12-214 | xml
+    form: str  # x12-180 | x12-214 | x12-861 | xml
     states: frozenset[CaseState]
 
 

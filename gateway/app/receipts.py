@@ -9,6 +9,7 @@ from typing import Any
 from gateway.domain.receipts import (
     CONDITION_WORDS,
     ReceiptFinding,
+    item_name,
     number_words,
     receipt_findings,
 )
@@ -75,9 +76,7 @@ def _summary(line: ReceivedLine) -> str:
 
 
 def _item(line: ReceivedLine) -> str:
-    first = line.item_ids[0] if line.item_ids else None
-    name = (f"{(first.qualifier or first.scheme).upper()} {first.value}" if first
-            else "no item id")
+    name = item_name(line.item_ids) or "no item id"
     serials = f" serial {', '.join(line.serials)}" if line.serials else ""
     return f"{name}{serials}" + (f" ({line.description})" if line.description else "")
 

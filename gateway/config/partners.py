@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from gateway.app.partners import (
     PARTNER_FOLDERS_ANCHOR,
+    STATUS_FORMS,
     PartnerSettings,
     PartnerTransport,
     SecretRef,
@@ -65,7 +66,6 @@ _RMA_PREFIX = re.compile(r"^[A-Z][A-Z0-9-]{0,9}$")
 _CRON_FIELD = re.compile(r"^[\d*/,\-]+$")
 
 
-STATUS_FORMS = ("x12-180", "x12-214", "x12-861", "xml")
 # The case moves a partner can hear about. Requested, pending, cancelled and exceptions are not
 # offered: the partner either caused them or they are not a step of the return.
 UPDATE_STATES = (CaseState.AUTHORIZED, CaseState.PARTIALLY_AUTHORIZED, CaseState.DENIED,

@@ -33,7 +33,7 @@ What becomes a finding (each names the 861 line(s) and the 856 / 180 line(s) it 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
@@ -130,10 +130,10 @@ def receipt_findings(case: ReturnCase) -> tuple[ReceiptFinding, ...]:
     findings: list[ReceiptFinding] = []
     if not shipped and not case.lines:
         findings += [_unknown_return(receipt) for receipt in receipts]
+    authorization = _authorization_word(case) if case.lines else None
     for group in _groups(shipped, authorized, received):
         findings.extend(_group_findings(group, has_shipments=bool(shipped),
-                                        authorization=_authorization_word(case)
-                                        if case.lines else None))
+                                        authorization=authorization))
     return tuple(findings)
 
 
@@ -375,9 +375,16 @@ def _item_words(group: _Group) -> str:
     description = next((d for d in (*(line.description for line in lines),
                                     *(e.description for e in group.shipped),
                                     *(e.description for e in group.authorized)) if d), None)
-    name = (f"{(item_ids[0].qualifier or item_ids[0].scheme).upper()} {item_ids[0].value}"
-            if item_ids else "an item with no id")
+    name = item_name(item_ids) or "an item with no id"
     return f"{name} ({description})" if description else name
+
+
+def item_name(item_ids: Sequence[ItemId]) -> str | None:
+    """'UP 614141000364': the first id, by the qualifier it was sent with; None without one."""
+    if not item_ids:
+        return None
+    first = item_ids[0]
+    return f"{(first.qualifier or first.scheme).upper()} {first.value}"
 
 
 def _serial_words(group: _Group) -> str:

@@ -196,13 +196,18 @@ def _first_reference(references: list[dict[str, Any]], qualifier: str) -> str | 
 def present(args: dict[str, Any], ctx: Context) -> list[Any]:
     """The values in ``args`` that are there, in order (e.g. an 861 RCD's five quantities in
     question, each read by a rule of its own)."""
-    return [value for value in args.values() if value not in (None, "", [], {})]
+    return [value for value in args.values() if _there(value)]
 
 
 @transform("first_present")
 def first_present(args: dict[str, Any], ctx: Context) -> Any:
     """The first value in ``args`` that is there (e.g. DTM*050, else BRA02 + BRA05)."""
-    return next((value for value in args.values() if value not in (None, "", [], {})), None)
+    return next((value for value in args.values() if _there(value)), None)
+
+
+def _there(value: Any) -> bool:
+    """A rule found something: not nothing, not an empty text, list or object."""
+    return value not in (None, "", [], {})
 
 
 @transform("concat")

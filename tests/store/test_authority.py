@@ -45,7 +45,7 @@ from gateway.monitoring.alerts import Alerter
 from gateway.recall import RecallResponse, ResponseStatus, ack_errors, build_recall_response
 from gateway.scheduler import Daemon
 from gateway.x12.advice import ApplicationAdvice
-from tests.store.test_outbound import NOW, REPO, VALID, story
+from tests.store.test_outbound import NOW, REPO, VALID, VENDOR, story
 from tests.store.workspace import migrated_store
 from tests.test_metrics import project_with
 
@@ -59,11 +59,6 @@ def coordinator(partner_id: str, isa_id: str) -> str:
     return (f"id: {partner_id}\nname: {partner_id}\nrole: recall-coordinator\n"
             f"x12: {{isa_qualifier: ZZ, isa_id: {isa_id}, gs_id: {isa_id}}}\n"
             "transport: {type: local, inbound: in, outbound: out}\nschedule: {every: 60s}\n")
-
-
-VENDOR = ("id: acme\nname: Acme Appliance\nrole: vendor\n"
-          "x12: {isa_qualifier: ZZ, isa_id: ACMEAPPLIANCE, gs_id: ACMEAPPLIANCE}\n"
-          "transport: {type: local, inbound: in, outbound: out}\nschedule: {every: 60s}\n")
 
 
 class Gateway:

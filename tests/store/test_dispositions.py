@@ -4,7 +4,6 @@ folded back into the case, refused when they must be, and the case closed by the
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -21,11 +20,10 @@ from gateway.app.dispositions import (
     record_disposition,
 )
 from gateway.app.outbound.steps import record_case_step
-from gateway.config.partners import read_partner
 from gateway.domain.dispositions import DispositionError, Outcome, RecoveredValue
 from gateway.model.states import CaseState
 from tests.store.test_events import feed, validator
-from tests.store.test_outbound import NOW, REPO, VENDOR, Gateway, story
+from tests.store.test_outbound import NOW, REPO, Gateway, story
 from tests.store.test_outbound import gateway as gateway  # noqa: PLC0414 (the fixture)
 
 RMA = "RMA7734021"  # the story's return: line 1 two stand mixers, line 2 one kettle
@@ -140,10 +138,7 @@ def test_after_the_docks_861_only_what_arrived_is_dispositioned(gateway: Gateway
                                                                 tmp_path: Path) -> None:
     """The 861 says both mixers arrived and the kettle did not: the kettle has no fate to
     decide, so the mixers' outcomes close the case; a unit that never arrived is refused."""
-    (tmp_path / "acme.yaml").write_text(VENDOR)
-    gateway.partners["acme"] = read_partner(tmp_path / "acme.yaml")
-    gateway.outbound = replace(gateway.outbound, parties={**gateway.outbound.parties,
-                                                          "acme": gateway.partners["acme"]})
+    gateway.add_vendor(tmp_path)
     gateway.take("northwind", story("180-return-request-004010.x12"))
     gateway.take("northwind", story("856-pick-pack-004010.x12"))
     gateway.take("odfl", story("214-status-004010.x12"))

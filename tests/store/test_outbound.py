@@ -60,6 +60,12 @@ def story(name: str) -> bytes:
     return text.encode()
 
 
+# Acme, the vendor whose return centre sends 861s (`Gateway.add_vendor`).
+VENDOR = ("id: acme\nname: Acme Appliance\nrole: vendor\n"
+          "x12: {isa_qualifier: ZZ, isa_id: ACMEAPPLIANCE, gs_id: ACMEAPPLIANCE}\n"
+          "transport: {type: local, inbound: in, outbound: out}\nschedule: {every: 60s}\n")
+
+
 class Gateway:
     """A store, the repository's partners plus a recall coordinator, and the outbound side."""
 
@@ -78,6 +84,13 @@ class Gateway:
         result = ingest(data, name, partner, ports, settings, now=at)
         react(self.outbound, self.store.documents_of_file(result.file_id), at, result.file_id)
         return result
+
+    def add_vendor(self, folder: Path) -> None:
+        """Acme (VENDOR) as a partner too, its file written in ``folder``."""
+        (folder / "acme.yaml").write_text(VENDOR)
+        self.partners["acme"] = read_partner(folder / "acme.yaml")
+        self.outbound = replace(self.outbound, parties={**self.outbound.parties,
+                                                        "acme": self.partners["acme"]})
 
     def sent(self, partner: str = "northwind", purpose: str | None = None) -> list[OutboundRow]:
         rows = self.store.outbound(partner=partner, purposes=[purpose] if purpose else ())
@@ -332,17 +345,9 @@ def test_a_carrier_form_214_names_the_carrier(gateway: Gateway) -> None:
     assert ["AT7*X6" in texts[0], "AT7*D1" in texts[1]] == [True, True]
 
 
-VENDOR = ("id: acme\nname: Acme Appliance\nrole: vendor\n"
-          "x12: {isa_qualifier: ZZ, isa_id: ACMEAPPLIANCE, gs_id: ACMEAPPLIANCE}\n"
-          "transport: {type: local, inbound: in, outbound: out}\nschedule: {every: 60s}\n")
-
-
 def test_a_partner_on_x12_861_hears_what_the_return_centre_received(
         gateway: Gateway, tmp_path: Path) -> None:
-    (tmp_path / "acme.yaml").write_text(VENDOR)
-    gateway.partners["acme"] = read_partner(tmp_path / "acme.yaml")
-    gateway.outbound = replace(gateway.outbound, parties={**gateway.outbound.parties,
-                                                          "acme": gateway.partners["acme"]})
+    gateway.add_vendor(tmp_path)
     with_terms(gateway, "northwind", status_updates=StatusUpdates(
         "x12-861", frozenset({CaseState.RECEIVED})))
     gateway.take("northwind", story("180-return-request-004010.x12"))

@@ -16,7 +16,7 @@ from datetime import datetime
 from gateway.app.cases import CaseDocuments, CaseView, case_documents, cases_for
 from gateway.app.outbound.queue import next_document_id, queue_unwritable, queue_x12, queue_xml
 from gateway.app.outbound.terms import Outbound
-from gateway.app.partners import PartnerSettings
+from gateway.app.partners import X12_STATUS_SETS, PartnerSettings
 from gateway.app.ports import OutboundTransaction, StoredDocument
 from gateway.domain.correlation import KeyKind
 from gateway.domain.return_case import CaseEvent, DocumentRef, ReturnCase
@@ -151,7 +151,7 @@ def _queue(context: Outbound, transition: Transition, file_id: int | None,
             return False
         if party.status_form == "xml":
             return _queue_xml(tx, party, transition, key=key, file_id=file_id, now=now)
-        set_id = _X12_SETS[party.status_form or "x12-180"]
+        set_id = X12_STATUS_SETS[party.status_form or "x12-180"]
         try:
             body = _x12_body(set_id, transition, party.version)
         except ValueError as exc:  # the case lacks what the form needs (e.g. a 214's SCAC)
@@ -161,9 +161,6 @@ def _queue(context: Outbound, transition: Transition, file_id: int | None,
         return queue_x12(tx, context, party, [(set_id, body)], purpose="status-update",
                          subject=transition.anchor, dedupe_key=key, file_id=file_id,
                          now=now) is not None
-
-
-_X12_SETS = {"x12-180": "180", "x12-214": "214", "x12-861": "861"}
 
 
 def _x12_body(set_id: str, transition: Transition, version: str) -> list[list[str]]:
