@@ -13,6 +13,11 @@ the mode runs in a fresh Python subprocess, so that peak RSS is that run's alone
   validation with our grammars: the reference);
 * ``pyx12-reader``: ``pyx12.x12file.X12Reader`` over the file opened as latin-1, one
   ``get_seg_id()`` per segment (pyx12's tokenizer + envelope checks, streaming);
+* ``translate``: what ``gateway ingest`` does with the file before it writes to the store:
+  the file read from disk (streamed over 4 MiB), validated by the fast engine, each accepted
+  set mapped to its canonical document (an 856 over 1 MiB a loop at a time, its JSON spooled)
+  and that document put in its stored form (JSON, correlation keys); a set over
+  ``limits.whole_set_size`` that cannot stream is kept unmapped, as ingest keeps it;
 * ``split``: ``data.split(b"~")`` then ``segment.split(b"*")`` for each segment (a floor).
 
 Every mode runs with ``limits.segments`` raised to 50,000,000 and ``limits.file_size`` to 1 GiB:
@@ -49,12 +54,14 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-MODES = ("intake", "intake-stream", "fast", "fast-stream", "assess", "pyx12-reader", "split")
+MODES = ("intake", "intake-stream", "fast", "fast-stream", "translate", "assess", "pyx12-reader",
+         "split")
 SLOW_MODES = ("assess",)  # run once, whatever --repeat says
 SLOW_SIZE_MB = 5.0  # --skip-slow skips slow modes on files at least this big
 KINDS = ("856", "214")
 SEGMENT_TERMINATOR = b"~"  # what bench/generate.py writes
 TIME_BIN = Path("/usr/bin/time")
+HELD_WHOLE_BYTES = 4 << 20  # ingest reads a smaller file whole, a larger one streamed
 
 
 # --- the child: one mode on one file ---------------------------------------------------------
@@ -169,6 +176,39 @@ def _split_runner() -> Any:
     return run
 
 
+def _translate_runner() -> Any:
+    """Validate and translate as ingest does (``translate`` in the module doc)."""
+    from gateway.app.events import body_reference, document_record  # noqa: PLC0415
+    from gateway.app.translate import translate_x12  # noqa: PLC0415
+    from gateway.bootstrap import document_keys  # noqa: PLC0415
+    from gateway.config.mappings import MappingCatalog  # noqa: PLC0415
+    from gateway.model.canonical_json import to_json  # noqa: PLC0415
+    catalog = MappingCatalog(HERE.parent / "mappings")
+    rules = _rules("fast")
+
+    def prepare(document: Any) -> Any:
+        body = to_json(document)
+        return document_record(body, body_reference(body), document_keys(document))
+
+    def run(path: Path) -> dict[str, Any]:
+        with path.open("rb") as stream:
+            data: Any = stream if path.stat().st_size > HELD_WHOLE_BYTES else stream.read()
+            result = translate_x12(data, catalog.spec_for, "northwind", rules=rules,
+                                   prepare=prepare, keys_of=document_keys)
+            figures = _assessment_figures(result.assessment, None)
+            mapped = sum(s.prepared is not None for s in result.sets)
+            unmapped = [code for s in result.unmapped for code in _codes(s)]
+            figures["verdict"] += f", {mapped} mapped" + (
+                f", {len(unmapped)} unmapped ({unmapped[0]})" if unmapped else "")
+            return figures
+    return run
+
+
+def _codes(translated: Any) -> list[str]:
+    issues = translated.translation.issues if translated.translation is not None else ()
+    return [issue.code for issue in issues if issue.severity == "error"] or ["not mapped"]
+
+
 def _fast_runner() -> Any:
     return _assess_runner("fast")
 
@@ -176,7 +216,8 @@ def _fast_runner() -> Any:
 _RUNNERS: dict[str, Callable[[], Callable[[Path], dict[str, Any]]]] = {
     "intake": _intake_runner, "intake-stream": lambda: _intake_runner(streamed=True),
     "fast": _fast_runner, "fast-stream": lambda: _assess_runner("fast", streamed=True),
-    "assess": _assess_runner, "pyx12-reader": _pyx12_runner, "split": _split_runner}
+    "translate": _translate_runner, "assess": _assess_runner, "pyx12-reader": _pyx12_runner,
+    "split": _split_runner}
 
 
 # --- the parent: files, subprocesses, table ----------------------------------------------------

@@ -122,7 +122,7 @@ def ingest_ports(config: GatewayConfig, store: GatewayStore,
     which documents it may send (its role's, or its ``documents``; without a partner file no
     document is refused for its kind)."""
     ports = Ports(store, file_archive(config, store),
-                  MappingCatalog(config.paths["mappings"]).spec_for, _document_keys)
+                  MappingCatalog(config.paths["mappings"]).spec_for, document_keys)
     settings = IngestSettings(config.identity, config.ack_policy,
                               timedelta(days=config.duplicate_window_days),
                               config.resend_on_duplicate, config.duplicate_keys,
@@ -267,7 +267,7 @@ class ReplayAsIngested:
         return result
 
 
-def _document_keys(document: object) -> list[tuple[str, str]]:
+def document_keys(document: object) -> list[tuple[str, str]]:
     return [(key.kind.value, key.value) for key in keys_of(cast(CanonicalDocument, document))]
 
 

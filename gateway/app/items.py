@@ -59,15 +59,18 @@ def item_keys(body: Mapping[str, Any]) -> set[tuple[str, str]]:
 
 def _objects(body: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
     """Every JSON object in ``body``, itself included (a stack, not recursion: an 856's
-    hierarchy may be deep)."""
-    pending: list[Any] = [body]
+    hierarchy may be deep). Inside ``body`` only what JSON holds is walked (dicts and lists,
+    as `to_json` and `json.loads` make them): testing each of a big document's hundreds of
+    thousands of values against the abstract Mapping cost more than the walk itself."""
+    yield body
+    pending: list[Any] = [value for value in body.values() if isinstance(value, dict | list)]
     while pending:
         value = pending.pop()
-        if isinstance(value, Mapping):
+        if isinstance(value, dict):
             yield value
-            pending.extend(value.values())
-        elif isinstance(value, list):
-            pending.extend(value)
+            pending.extend(v for v in value.values() if isinstance(v, dict | list))
+        else:
+            pending.extend(v for v in value if isinstance(v, dict | list))
 
 
 def _item_id_keys(entries: Any) -> Iterator[tuple[str, str]]:

@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
-from typing import IO
+from typing import IO, Any
 
 from gateway.app.events import DocumentParts, DocumentRecord, body_reference
 from gateway.app.items import item_keys
@@ -91,9 +91,9 @@ class PartsKeeper:
         self.references: dict[tuple[str, str], Reference] = {}
         self.dates: dict[DatedEvent, None] = {}
 
-    def node(self, node: ShipmentNode) -> None:
+    def node(self, node: ShipmentNode, body: dict[str, Any]) -> None:
         self.keys.update(self.keys_of(ReturnShipment(shipment_id="", hierarchy=(node,))))
-        for pair in item_keys(to_json(node)):
+        for pair in item_keys(body):
             self.item_keys.write(json.dumps(pair) + "\n")  # a value may hold any character
         for reference in _case_references(node):
             self.references.setdefault((reference.qualifier, reference.value), reference)

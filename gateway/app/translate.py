@@ -12,7 +12,7 @@ from gateway.app.parted import KeysOf, PartsKeeper
 from gateway.domain.authority import PartnerDocument, document_kind
 from gateway.mapping.engine import Issue
 from gateway.mapping.stream import NotStreamable, streamable, translate_set_streamed
-from gateway.mapping.translate import MappingSpec, Translation, translate_set
+from gateway.mapping.translate import MappingSpec, Translation, collecting_less, translate_set
 from gateway.model import CanonicalDocument, Source
 from gateway.x12.assess import (
     Assessment,
@@ -193,15 +193,23 @@ def translate_x12(data: bytes | BinaryIO, find_spec: SpecFinder, partner: str | 
         for group_result in interchange_result.groups:
             for set_result in group_result.sets:
                 found = (interchange_result, group_result, set_result)
-                streamed = None if prepare is None or keys_of is None else \
-                    _streamed(assessment, found, find_spec, partner, timezone=timezone,
-                              keys_of=keys_of)
-                translated = streamed or _translate_set(
-                    assessment, found, find_spec, partner, timezone=timezone,
-                    whole_set_bytes=rules.limits.whole_set_bytes)
-                result.sets.append(translated if prepare is None or streamed
-                                   else _prepared(translated, prepare))
+                with collecting_less():  # the document's stored form made too
+                    result.sets.append(_one_set(assessment, found, find_spec, partner,
+                                                timezone=timezone, rules=rules,
+                                                prepare=prepare, keys_of=keys_of))
     return result
+
+
+def _one_set(assessment: Assessment, found: Found, find_spec: SpecFinder, partner: str | None,
+             *, timezone: str, rules: FrontDoorRules, prepare: Prepare | None,
+             keys_of: KeysOf | None) -> SetTranslation:
+    """One set of `translate_x12`: streamed if it can be, else mapped whole (and prepared)."""
+    streamed = None if prepare is None or keys_of is None else \
+        _streamed(assessment, found, find_spec, partner, timezone=timezone, keys_of=keys_of)
+    translated = streamed or _translate_set(assessment, found, find_spec, partner,
+                                            timezone=timezone,
+                                            whole_set_bytes=rules.limits.whole_set_bytes)
+    return translated if prepare is None or streamed else _prepared(translated, prepare)
 
 
 def _streamed(assessment: Assessment, found: Found, find_spec: SpecFinder,

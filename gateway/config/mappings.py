@@ -13,7 +13,7 @@ A file that cannot be read or is wrong stops with a `ConfigError` naming the fil
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -41,15 +41,12 @@ class MappingCatalog:
         stock_path = self.folder / f"{set_id}.yaml"
         if not stock_path.is_file():
             return None
-        raw, names = _read(stock_path), [self._shown(stock_path)]
         override_path = self._partner_folder(partner) / f"{set_id}.yaml" if partner else None
-        if override_path is not None and override_path.is_file():
-            raw = merge(raw, _read(override_path))
-            names.append(self._shown(override_path))
-        try:
-            return MappingSpec.from_dict(" + ".join(names), raw)
-        except MappingSpecError as exc:
-            raise ConfigError(names[-1], "(mapping)", str(exc)) from exc
+        if override_path is not None and not override_path.is_file():
+            override_path = None
+        versions = tuple((path, self._shown(path), path.stat().st_mtime_ns)
+                         for path in (stock_path, override_path) if path is not None)
+        return _spec(versions)
 
     def partners(self) -> list[str]:
         folder = self.folder / "partners"
@@ -72,6 +69,21 @@ class MappingCatalog:
         """How a mapping is named in documents and messages: from the mappings folder on
         (``mappings/partners/acme/180.yaml``), wherever the folder is installed."""
         return path.relative_to(self.folder.parent).as_posix()
+
+
+@lru_cache(maxsize=256)
+def _spec(versions: tuple[tuple[Path, str, int], ...]) -> MappingSpec:
+    """The mapping made of these file versions (the stock one, then a partner's override),
+    made once per version: the same object every set, so its rules are compiled once
+    (`gateway.mapping.compiled`), and an edited file is read again at once."""
+    raw, names = _read(versions[0][0]), [versions[0][1]]
+    for path, shown, _modified in versions[1:]:
+        raw = merge(raw, _read(path))
+        names.append(shown)
+    try:
+        return MappingSpec.from_dict(" + ".join(names), raw)
+    except MappingSpecError as exc:
+        raise ConfigError(names[-1], "(mapping)", str(exc)) from exc
 
 
 def _read(path: Path) -> dict[str, Any]:

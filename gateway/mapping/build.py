@@ -59,8 +59,8 @@ def _dataclass(cls: Any, raw: Any, ctx: Context, rule: str) -> Any:
     if not isinstance(raw, dict):
         raise _Misfit(f"expected a group of fields for {cls.__name__}, found {raw!r}")
     fields = _fields(cls)
-    unknown = raw.keys() - fields.plans.keys()
-    if unknown:
+    if not fields.names.issuperset(raw):
+        unknown = raw.keys() - fields.names
         raise _Misfit(f"{sorted(unknown)[0]!r} is not a field of {cls.__name__} "
                       f"(fields: {', '.join(fields.plans)})")
     values, missing = typed_fields(cls, raw, ctx, rule)
@@ -76,8 +76,8 @@ def typed_fields(cls: Any, raw: dict[str, Any], ctx: Context, rule: str, *,
     reported, and the required fields left without a value. The fields in ``leave_out`` are
     the caller's (a streamed node's children, typed as they come)."""
     fields = _fields(cls)
-    values = {name: plan(raw[name], ctx, f"{rule}.{name}")
-              for name, plan in fields.plans.items() if name in raw and name not in leave_out}
+    values = {name: plan(raw[name], ctx, rule + suffix)
+              for name, plan, suffix in fields.steps_for(raw) if name not in leave_out}
     missing = tuple(name for name in fields.required
                     if values.get(name) is None and name not in leave_out)
     return values, missing
@@ -93,22 +93,43 @@ def model_fields(cls: Any) -> frozenset[str]:
 
 
 _Plan = Callable[[Any, Context, str], Any]
+_Step = tuple[str, _Plan, str]  # (field name, its plan, ".name": the rule suffix)
+_KEY_SEQUENCES_KEPT = 512  # per model class; past it (a hostile mix) steps are worked out
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class _Fields:
     plans: dict[str, _Plan]  # how to type each field a mapping may set
     required: tuple[str, ...]  # the fields without a default
+    names: frozenset[str]  # the plans' names
+    steps: tuple[_Step, ...]  # every field's, in the model's order
+    # The steps for the fields a raw group has, by its keys as they come: a mapping makes
+    # the same few key sequences over and over (every item of a set), so each is worked out
+    # once instead of testing every field of the model for every item.
+    by_keys: dict[tuple[str, ...], tuple[_Step, ...]] = dataclasses.field(default_factory=dict)
+
+    def steps_for(self, raw: dict[str, Any]) -> tuple[_Step, ...]:
+        """The steps for ``raw``'s fields, in the model's order (not the mapping's), so
+        issues come in one order whatever order a mapping names fields in."""
+        keys = tuple(raw)
+        steps = self.by_keys.get(keys)
+        if steps is None:
+            steps = tuple(step for step in self.steps if step[0] in raw)
+            if len(self.by_keys) < _KEY_SEQUENCES_KEPT:
+                self.by_keys[keys] = steps
+        return steps
 
 
 @cache
 def _fields(cls: Any) -> _Fields:
     """What typing ``cls`` takes, worked out once per model class (not once per value: an
     ASN's hundred thousand items would each ask again)."""
-    return _Fields({name: _plan(hint) for name, hint in _hints(cls).items()},
-                   tuple(f.name for f in dataclasses.fields(cls)
-                         if f.default is dataclasses.MISSING
-                         and f.default_factory is dataclasses.MISSING))
+    plans = {name: _plan(hint) for name, hint in _hints(cls).items()}
+    return _Fields(plans, tuple(f.name for f in dataclasses.fields(cls)
+                                if f.default is dataclasses.MISSING
+                                and f.default_factory is dataclasses.MISSING),
+                   frozenset(plans), tuple((name, plan, f".{name}")
+                                           for name, plan in plans.items()))
 
 
 @cache
@@ -117,10 +138,6 @@ def _hints(cls: Any) -> dict[str, Any]:
     fixed = {f.name for f in dataclasses.fields(cls)
              if f.name == "kind" and isinstance(f.default, str)}
     return {name: hint for name, hint in get_type_hints(cls).items() if name not in fixed}
-
-
-def _value(hint: Any, raw: Any, ctx: Context, rule: str) -> Any:
-    return _plan(hint)(raw, ctx, rule)
 
 
 @cache
@@ -134,7 +151,7 @@ def _plan(hint: Any) -> _Plan:
         return _tuple_plan(_plan(get_args(hint)[0]))
     if dataclasses.is_dataclass(hint):
         return _group_plan(hint)
-    return lambda raw, ctx, rule: _scalar(hint, raw, ctx, rule)
+    return _scalar_plan(hint)
 
 
 def _tuple_plan(item: _Plan) -> _Plan:
@@ -155,18 +172,23 @@ def _group_plan(cls: Any) -> _Plan:
     return typed
 
 
-def _scalar(hint: Any, raw: Any, ctx: Context, rule: str) -> Any:
-    if isinstance(raw, list):
-        raw = raw[0] if raw else None
-    if raw is None:
-        return None
-    try:
-        return _convert(hint, raw)
-    except (ValueError, InvalidOperation) as exc:
-        ctx.issue(f"{raw!r} is not {_describe(hint)} ({exc})" if str(exc) else
-                  f"{raw!r} is not {_describe(hint)}", rule, ctx.origins.get(rule),
-                  code=VALUE_UNUSABLE)
-        return None
+def _scalar_plan(hint: Any) -> _Plan:
+    """Typing one value for a scalar ``hint``, its converter chosen once (`_converter`)."""
+    convert = _converter(hint)
+
+    def typed(raw: Any, ctx: Context, rule: str) -> Any:
+        if isinstance(raw, list):
+            raw = raw[0] if raw else None
+        if raw is None:
+            return None
+        try:
+            return convert(raw)
+        except (ValueError, InvalidOperation) as exc:
+            ctx.issue(f"{raw!r} is not {_describe(hint)} ({exc})" if str(exc) else
+                      f"{raw!r} is not {_describe(hint)}", rule, ctx.origins.get(rule),
+                      code=VALUE_UNUSABLE)
+            return None
+    return typed
 
 
 def origin_of(ctx: Context, rule: str, raw: Any) -> Any:
@@ -177,13 +199,17 @@ def origin_of(ctx: Context, rule: str, raw: Any) -> Any:
     return None
 
 
-def _convert(hint: Any, raw: Any) -> Any:
+def _converter(hint: Any) -> Callable[[Any], Any]:
+    """How a raw value becomes a ``hint``: text stripped, an enum member by its value, a
+    number, date, moment or flag by its converter; anything else as it is."""
     if hint is str:
-        return str(raw).strip()
+        return lambda raw: str(raw).strip()
     if isinstance(hint, type) and issubclass(hint, Enum):
-        return hint(raw)
+        return hint
     converter = _CONVERTERS.get(hint)
-    return converter(str(raw).strip()) if converter is not None else raw
+    if converter is None:
+        return lambda raw: raw
+    return lambda raw: converter(str(raw).strip())
 
 
 def usable_decimal(text: str) -> Decimal:

@@ -28,7 +28,7 @@ from gateway.mapping.path import Path, PathError, parse_path
 from gateway.mapping.scope import Scope, Segment
 
 Transform = Callable[[dict[str, Any], "Context"], Any]
-_RULE_KEYS = {"path", "paths", "value", "table", "default", "required", "each", "each_loop",
+RULE_KEYS = {"path", "paths", "value", "table", "default", "required", "each", "each_loop",
               "read", "deep", "fields", "transform", "args", "pairs", "only", "except"}
 
 # What kind of problem an issue is: the code of the finding it becomes on the file.
@@ -100,10 +100,10 @@ def evaluate(spec: Any, scope: Scope, item: Segment | None, ctx: Context, rule: 
         if not isinstance(spec, Mapping):
             ctx.issue(f"a rule must be a path or a mapping, not {type(spec).__name__}", rule)
             return None
-        unknown = set(spec) - _RULE_KEYS
+        unknown = set(spec) - RULE_KEYS
         if unknown:
             ctx.issue(f"unknown rule key {sorted(unknown)[0]!r} (known: "
-                      f"{', '.join(sorted(_RULE_KEYS))})", rule)
+                      f"{', '.join(sorted(RULE_KEYS))})", rule)
             return None
         return _evaluate_mapping(spec, scope, item, ctx, rule)
     except PathError as exc:
@@ -111,11 +111,17 @@ def evaluate(spec: Any, scope: Scope, item: Segment | None, ctx: Context, rule: 
         return None
 
 
+def rule_keys_known(spec: Mapping[str, Any]) -> bool:
+    """Whether every key of a rule is one the engine knows."""
+    return not set(spec) - RULE_KEYS
+
+
 def _evaluate_mapping(spec: Mapping[str, Any], scope: Scope, item: Segment | None,
                       ctx: Context, rule: str) -> Any:
     if "each_loop" in spec:
+        names = str(spec["each_loop"]).split("/")
         return [_item_value(spec, loop, None, ctx, f"{rule}[{n}]")
-                for n, loop in enumerate(_loops(scope, str(spec["each_loop"])), start=1)]
+                for n, loop in enumerate(loops_along(scope, names), start=1)]
     if "each" in spec:
         path = parse_path(str(spec["each"]))
         found = _deep_segments(path, scope) if spec.get("deep") else path.segments(scope)
@@ -160,30 +166,31 @@ def _scalar(spec: Mapping[str, Any], scope: Scope, item: Segment | None, ctx: Co
         value = spec.get("default")
     if value is None and spec.get("required"):
         read_at = f" ({spec['path']})" if "path" in spec else ""
-        ctx.issue(f"required value {_field(rule)}{read_at} not found", rule,
+        ctx.issue(f"required value {field_words(rule)}{read_at} not found", rule,
                   item or _first(scope), code=REQUIRED_MISSING)
     if value is not None and "table" in spec:
-        value = _look_up(str(value), spec, ctx, rule, where)
+        value = look_up(str(value), str(spec["table"]), ctx, rule, where)
     return value
 
 
-def _field(rule: str) -> str:
+def field_words(rule: str) -> str:
     """The field a rule fills, in words a partner can follow: ``fields.rma_number`` ->
     ``rma number``."""
     return rule.rsplit(".", 1)[-1].split("[", 1)[0].replace("_", " ")
 
 
-def _look_up(code: str, spec: Mapping[str, Any], ctx: Context, rule: str,
-             item: Segment | None) -> str | None:
-    table = ctx.tables.get(str(spec["table"]))
+def look_up(code: str, table_name: str, ctx: Context, rule: str,
+            item: Segment | None) -> str | None:
+    """``code`` in the mapping's table ``table_name`` (its ``*`` entry for any other code)."""
+    table = ctx.tables.get(table_name)
     if table is None:
-        ctx.issue(f"code table {spec['table']!r} is not defined", rule)
+        ctx.issue(f"code table {table_name!r} is not defined", rule)
         return None
     if code in table:
         return table[code]
     fallback = table.get("*")
     if fallback is None:
-        ctx.issue(f"code {code!r} is not in table {spec['table']!r}", rule, item,
+        ctx.issue(f"code {code!r} is not in table {table_name!r}", rule, item,
                   severity="warning", code=CODE_UNKNOWN)
     return fallback
 
@@ -202,7 +209,7 @@ def _pairs(spec: Mapping[str, Any], scope: Scope, item: Segment | None, ctx: Con
                 continue
             pair: dict[str, str | None] = {"qualifier": qualifier, "value": value}
             if "table" in spec:
-                pair["scheme"] = _look_up(qualifier, spec, ctx, rule, segment)
+                pair["scheme"] = look_up(qualifier, str(spec["table"]), ctx, rule, segment)
             found.append(value if spec.get("read") == "value" else pair)
     return found
 
@@ -248,10 +255,11 @@ def _claim(segments: list[Segment], ctx: Context) -> list[Segment]:
     return segments
 
 
-def _loops(scope: Scope, path: str) -> Iterator[Scope]:
-    """Loop instances along ``LX/AT7``: every AT7 loop inside every LX loop of ``scope``."""
+def loops_along(scope: Scope, names: list[str]) -> Iterator[Scope]:
+    """Loop instances along ``LX/AT7`` (``names``: LX, AT7): every AT7 loop inside every LX
+    loop of ``scope``."""
     levels = [scope]
-    for name in path.split("/"):
+    for name in names:
         levels = [child for level in levels for child in level.loops(name)]
     yield from levels
 

@@ -27,7 +27,8 @@ from dataclasses import dataclass, field
 from typing import IO, Any, Protocol
 
 from gateway.mapping.build import missing_message, model_fields, origin_of, typed_fields
-from gateway.mapping.engine import REQUIRED_MISSING, Context, Issue, evaluate_fields, evaluate_item
+from gateway.mapping.compiled import compile_fields, compile_item
+from gateway.mapping.engine import REQUIRED_MISSING, Context, Issue
 from gateway.mapping.scope import LoopSpec, Scope, Segment, place
 from gateway.mapping.transforms import TRANSFORMS, child_rule, orphan_message, root_rule
 from gateway.mapping.translate import (
@@ -49,8 +50,9 @@ class NodeWatch(Protocol):
     """What hears of the nodes a streamed ship notice keeps (for what is stored beside its
     JSON: keys, item identifiers, the item subtrees a case may need)."""
 
-    def node(self, node: ShipmentNode) -> None:
-        """A node the document keeps, without its children."""
+    def node(self, node: ShipmentNode, body: dict[str, Any]) -> None:
+        """A node the document keeps, without its children; ``body`` is its JSON
+        (``to_json(node)``, made once for the document and for what hears of it)."""
 
     def wants_subtree(self, node: ShipmentNode) -> bool:
         """Whether to hear this node's whole subtree as JSON when it closes (asked only of
@@ -274,12 +276,13 @@ class _Tree:
             self._put(', "children": [' if not parent.written else ", ")
             parent.written += 1
         subtree: list[str] | None = None
+        body = to_json(node)
         if self.watch is not None:
-            self.watch.node(node)
+            self.watch.node(node, body)
             if not self.capturing and self.watch.wants_subtree(node):
                 subtree = []
                 self.capturing.append(subtree)
-        self._put(json.dumps(to_json(node))[:-1])  # closed with its children
+        self._put(json.dumps(body)[:-1])  # closed with its children
         return subtree
 
     def _put(self, text: str) -> None:
@@ -313,6 +316,7 @@ class _Run:
         self.unmapped: IO[str] = json_spool()
         self.root = Scope(LoopSpec.root(spec.loops), 1)
         self.items = 0
+        self.item = compile_item(spec.fields["hierarchy"])
 
     def read(self, segments: Iterable[list[str]]) -> None:
         current, open_loop = self.root, None
@@ -338,7 +342,7 @@ class _Run:
             self.items += 1
             flat_rule = root_rule(self.items)
             ctx.issues = self.issues.items
-            raw = evaluate_item(self.spec.fields["hierarchy"], loop, ctx, flat_rule)
+            raw = self.item(loop, None, ctx, flat_rule)
             self.tree.add(raw, flat_rule)
         for segment, label in labelled_segments(loop):
             if segment.position not in ctx.claimed:
@@ -365,8 +369,8 @@ class _Run:
         for part, issues in ((names[:at], self.issues.before), (names[at + 1:],
                                                                  self.issues.after)):
             ctx.issues = issues
-            raw.update(evaluate_fields({n: self.spec.fields[n] for n in part}, self.root,
-                                       None, ctx, "fields"))
+            rules = compile_fields({n: self.spec.fields[n] for n in part})
+            raw.update(rules(self.root, None, ctx, "fields"))
         first = self.tree.first_shipment
         ctx.issues = self.issues.tree
         lifted: dict[str, Any] = TRANSFORMS["shipment_summary"](

@@ -31,9 +31,14 @@ def to_json(document: Any) -> Any:
     if names is not None:
         out = {}
         for name in names:
-            value = to_json(getattr(document, name))
-            if value not in (None, [], {}) and not (name == "assumed_zone" and value is False):
-                out[name] = value
+            value = getattr(document, name)
+            if value is None:
+                continue
+            if value.__class__ is not str:  # text is itself (even empty): no call for it
+                value = to_json(value)
+                if value in (None, [], {}) or (value is False and name == "assumed_zone"):
+                    continue
+            out[name] = value
         return out
     if isinstance(document, tuple | list):
         return [to_json(item) for item in document]

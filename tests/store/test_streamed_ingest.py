@@ -383,7 +383,7 @@ def test_spooled_item_identifiers_come_back_as_they_went_in_whatever_they_hold()
     odd = ItemId(ItemIdScheme.SKU, 'A\tB\nC"\\')
     node = ShipmentNode("2", HierarchyLevel.ITEM, "I", item_ids=(odd,), serials=("S\n1",))
     keeper = PartsKeeper(lambda document: ())
-    keeper.node(node)
+    keeper.node(node, to_json(node))
     header = ReturnShipment(shipment_id="SHIP1")
     parted = keeper.record(header, SpooledJson(["{}"])).parted
     assert parted is not None
