@@ -1,8 +1,10 @@
-"""The fast engine compiled with mypyc (``GATEWAY_USE_MYPYC=1`` builds, setup.py) answers alike.
+"""The fast engine and the mapping compiled with mypyc (``GATEWAY_USE_MYPYC=1`` builds,
+setup.py) answer alike.
 
 The modules setup.py compiles are compiled into a copy of the package, and the differential
 test (`test_engine_differential.py`: every sample and corpus file, and mutated sets) runs in a
-child Python that imports that copy: the compiled fast engine against pyx12. The plain Python
+child Python that imports that copy: the compiled fast engine against pyx12; so do the
+compiled mapping rules against the (plain) interpreter and the mapping goldens. The plain Python
 modules are what every other test runs, so both paths stay proven.
 """
 
@@ -67,6 +69,20 @@ def test_the_compiled_fast_engine_agrees_with_pyx12(compiled_copy: Path) -> None
         [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider",
          "--import-mode=append", "--rootdir", str(ROOT), "-c", str(ROOT / "pyproject.toml"),
          str(ROOT / "tests" / "x12" / "test_engine_differential.py")],
+        cwd=compiled_copy, env=_child_env(compiled_copy), capture_output=True, text=True,
+        timeout=1200, check=False)
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
+    assert " passed" in run.stdout and "failed" not in run.stdout
+
+
+def test_the_compiled_mapping_reads_as_the_interpreter_and_the_goldens(compiled_copy: Path
+                                                                       ) -> None:
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider",
+         "--import-mode=append", "--rootdir", str(ROOT), "-c", str(ROOT / "pyproject.toml"),
+         str(ROOT / "tests" / "mapping" / "test_compiled_rules.py"),
+         str(ROOT / "tests" / "mapping" / "test_golden.py"),
+         str(ROOT / "tests" / "mapping" / "test_streamed_mapping.py")],
         cwd=compiled_copy, env=_child_env(compiled_copy), capture_output=True, text=True,
         timeout=1200, check=False)
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
