@@ -17,6 +17,7 @@ re-run of the follow-ups after a crash, or a later file of the same case, never 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Protocol
@@ -34,8 +35,8 @@ from gateway.domain.return_case import (
 
 
 class CaseEventWriter(EventWriter, Protocol):
-    def event_recorded(self, dedupe_key: str) -> bool:
-        """Whether an event with this dedupe key is already in the feed."""
+    def events_recorded(self, dedupe_keys: Iterable[str]) -> set[str]:
+        """Those of ``dedupe_keys`` already in the feed (or added in this transaction)."""
         ...
 
 
@@ -63,9 +64,12 @@ def record_events_of(store: CaseEventStore, view: CaseView, now: datetime, *,
 def _record(store: CaseEventStore, events: list[EventRecord]) -> int:
     written = 0
     with store.transaction() as tx:
+        # One question for all of the case's keys, not one per event.
+        recorded = tx.events_recorded(e.dedupe_key for e in events if e.dedupe_key)
         for event in events:
-            if event.dedupe_key and not tx.event_recorded(event.dedupe_key):
+            if event.dedupe_key and event.dedupe_key not in recorded:
                 tx.add_event(event)
+                recorded.add(event.dedupe_key)
                 written += 1
     return written
 

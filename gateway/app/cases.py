@@ -209,11 +209,10 @@ def _first_claims(versions: list[tuple[StoredDocument, RecallNotice]]) -> dict[s
 
 
 def cases_for(reader: DocumentReader, reference: str) -> CaseView:
-    related = reader.related_documents(reference)
     # A recall shares no key with a return: it reaches every case through its products, so
     # every stored notice its issuer sent is folded in (the domain keeps only each notice's
     # latest version); a version someone else sent of it is not.
-    every_notice = reader.documents_of_kind("recall-notice") if related else []
+    related, every_notice = reader.documents_to_fold(reference)
     issued = {item.id for _, item, _ in issued_notices(every_notice)}
     known = {d.id for d in related}
     notices = [d for d in every_notice if d.id in issued and d.id not in known]

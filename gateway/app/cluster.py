@@ -247,27 +247,81 @@ class PartnerLeases:
 @contextmanager
 def kept_alive(renew: Callable[[], None], every: float, *,
                enabled: bool = True) -> Iterator[None]:
-    """Call ``renew`` every ``every`` seconds (at least a second) on a thread of its own while
+    """Call ``renew`` every ``every`` seconds (at least a second) on the renewal thread while
     the block runs: a file being processed keeps its lease, however long it takes, so no
     other node takes it up meanwhile. A renewal that fails is logged; the next one tries
-    again. Not ``enabled`` (a lease of 0: no lease to keep), nothing runs."""
+    again. None runs once the block has ended. Not ``enabled`` (a lease of 0: no lease to
+    keep), nothing runs."""
     if not enabled:
         yield
         return
-    every = max(every, MIN_RENEWAL_SECONDS)
-    stop = threading.Event()
+    token = _RENEWALS.add(renew, max(every, MIN_RENEWAL_SECONDS))
+    try:
+        yield
+    finally:
+        _RENEWALS.remove(token)
 
-    def beat() -> None:
-        while not stop.wait(every):
+
+@dataclass(slots=True)
+class _Renewal:
+    renew: Callable[[], None]
+    every: float
+    due: float  # time.monotonic() of the next call
+
+
+class _Renewals:
+    """The blocks `kept_alive` runs, renewed by one thread for the whole process. A thread
+    started and joined for each file cost more than a small file's ingest transaction, and
+    renewals are rare (a third of a lease of minutes) and short."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._blocks: dict[int, _Renewal] = {}
+        self._running: int | None = None  # the block whose renewal is being called
+        self._count = 0
+        self._thread: threading.Thread | None = None
+
+    def add(self, renew: Callable[[], None], every: float) -> int:
+        with self._changed:
+            self._count += 1
+            self._blocks[self._count] = _Renewal(renew, every, time.monotonic() + every)
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="file-lease",
+                                                daemon=True)
+                self._thread.start()
+            self._changed.notify_all()
+            return self._count
+
+    def remove(self, token: int) -> None:
+        """No more renewals of block ``token``: returns once one in progress has ended."""
+        with self._changed:
+            self._blocks.pop(token, None)
+            while self._running == token:
+                self._changed.wait()
+
+    def _run(self) -> None:
+        while True:
+            renew = self._next_due()
             try:
                 renew()
             except Exception as exc:  # the lease runs out on its own if this keeps failing
                 log.warning("could not renew the lease of the file in progress: %s", exc)
+            with self._changed:
+                self._running = None
+                self._changed.notify_all()
 
-    thread = threading.Thread(target=beat, name="file-lease", daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        thread.join()
+    def _next_due(self) -> Callable[[], None]:
+        """Wait for the next renewal due; it is marked running, and the one after scheduled."""
+        with self._changed:
+            while True:
+                now = time.monotonic()
+                token = min(self._blocks, key=lambda t: self._blocks[t].due, default=None)
+                if token is not None and self._blocks[token].due <= now:
+                    block = self._blocks[token]
+                    block.due = now + block.every
+                    self._running = token
+                    return block.renew
+                self._changed.wait(None if token is None else self._blocks[token].due - now)
+
+
+_RENEWALS = _Renewals()

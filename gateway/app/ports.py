@@ -448,6 +448,10 @@ class OutboundTransaction(Protocol):
         """Whether an event with this dedupe key is in the feed (or added in this one)."""
         ...
 
+    def events_recorded(self, dedupe_keys: Iterable[str]) -> set[str]:
+        """Those of ``dedupe_keys`` in the feed (or added in this one), asked at once."""
+        ...
+
 
 class OutboundStore(Protocol):
     def transaction(self) -> AbstractContextManager[OutboundTransaction]: ...
@@ -455,6 +459,12 @@ class OutboundStore(Protocol):
     def related_documents(self, reference: str) -> list[StoredDocument]: ...
 
     def documents_of_kind(self, kind: str) -> list[StoredDocument]: ...
+
+    def documents_to_fold(self, reference: str) -> tuple[list[StoredDocument],
+                                                          list[StoredDocument]]:
+        """What a case fold reads, in one transaction: the documents related to ``reference``
+        (`related_documents`) and, when there are any, every recall notice."""
+        ...
 
     def documents_of_file(self, file_id: int) -> list[StoredDocument]: ...
 
@@ -476,6 +486,12 @@ class DocumentReader(Protocol):
         ...
 
     def documents_of_kind(self, kind: str) -> list[StoredDocument]: ...
+
+    def documents_to_fold(self, reference: str) -> tuple[list[StoredDocument],
+                                                          list[StoredDocument]]:
+        """What a case fold reads, in one transaction: the documents related to ``reference``
+        (`related_documents`) and, when there are any, every recall notice."""
+        ...
 
 
 class StoreTransaction(IngestTransaction, OutboundTransaction, Protocol):
@@ -606,6 +622,12 @@ class GatewayStore(ClusterStore, Protocol):
                           limit: int = 500) -> list[StoredDocument]:
         """Documents reachable from ``reference`` (a key value, a document reference, ``#12``
         for a file, or an ISA13) through shared correlation keys, in arrival order."""
+        ...
+
+    def documents_to_fold(self, reference: str) -> tuple[list[StoredDocument],
+                                                          list[StoredDocument]]:
+        """What a case fold reads, in one transaction: the documents related to ``reference``
+        (`related_documents`) and, when there are any, every recall notice."""
         ...
 
     def outcomes_of(self, file_id: int) -> list[tuple[str, str, list[tuple[str, ...]]]]:

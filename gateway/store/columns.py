@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Table
-from sqlalchemy.dialects import postgresql, sqlite
+
+from gateway.store.prepared import counter_advance
 
 
 def utc(moment: datetime) -> datetime:
@@ -32,9 +33,5 @@ def aware_or_none(moment: datetime | None) -> datetime | None:
 def advance_counter(connection: Connection, table: Table, key: dict[str, Any], by: int) -> int:
     """Add ``by`` to the ``last_value`` of ``table``'s row ``key`` (made at ``by`` when new)
     and read it back: one statement, atomic on both databases, the row locked to the commit."""
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(table).values(**key, last_value=by)
-    statement = statement.on_conflict_do_update(
-        index_elements=list(key), set_={"last_value": table.c.last_value + by},
-    ).returning(table.c.last_value)
-    return int(connection.execute(statement).scalar_one())
+    statement = counter_advance(connection.dialect.name, table, tuple(key))
+    return int(connection.execute(statement, {**key, "step": by}).scalar_one())

@@ -12,14 +12,15 @@ N" therefore never misses an event that commits later under a smaller cursor.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, insert, select
+from sqlalchemy import Connection, Engine, func, select
 
 from gateway.app.events import EventRecord, StoredEvent
 from gateway.store.columns import advance_counter, aware, utc
+from gateway.store.prepared import EVENTS_RECORDED, insert_into
 from gateway.store.schema import event_cursors, events
 
 _FEED = "events"  # the event_cursors row the cursors come from
@@ -42,14 +43,21 @@ class PendingEvents:
             return
         last = _take_cursors(connection, len(self.records))
         first = last - len(self.records) + 1
-        connection.execute(insert(events), [
+        connection.execute(insert_into(events), [
             _row(cursor, record) for cursor, record in enumerate(self.records, start=first)])
         self.records.clear()
 
 
 def recorded(connection: Connection, dedupe_key: str) -> bool:
-    return connection.execute(select(events.c.cursor).where(
-        events.c.dedupe_key == dedupe_key)).first() is not None
+    return bool(recorded_among(connection, [dedupe_key]))
+
+
+def recorded_among(connection: Connection, dedupe_keys: Collection[str]) -> set[str]:
+    """Those of ``dedupe_keys`` the feed already has, asked in one statement."""
+    if not dedupe_keys:
+        return set()
+    return {row.dedupe_key for row in connection.execute(
+        EVENTS_RECORDED, {"keys": list(dedupe_keys)})}
 
 
 def _take_cursors(connection: Connection, count: int) -> int:

@@ -35,7 +35,7 @@ from gateway.app.ports import (
     file_number_of,
 )
 from gateway.model.states import FileState
-from gateway.store import cluster, deliveries, event_log
+from gateway.store import cluster, deliveries, event_log, prepared
 from gateway.store.access import SqlApiClients, SqlAuditLog, SqlPeople
 from gateway.store.columns import advance_counter, aware, aware_or_none, utc, utc_or_none
 from gateway.store.schema import (
@@ -56,6 +56,7 @@ from gateway.store.sessions import SqlConsoleSessions
 
 _PAGE = 1000  # rows an export reads per short transaction
 _ITEM_BATCH = 5000  # item identifier rows inserted at a time
+_RELATED_ROUNDS, _RELATED_LIMIT = 4, 500  # how far `related_documents` looks by default
 PART_CHARS = 1 << 20  # characters of a document part
 # The advisory lock nodes take to decide follow-ups one at a time (any fixed 64-bit number;
 # this one spells "RGWFOLLO" in ASCII, so it is recognisable in pg_locks)
@@ -333,20 +334,29 @@ class SqlStore:
                 select(recall_recipients.c.partner)
                 .where(recall_recipients.c.notice_id == notice_id))}
 
-    def related_documents(self, reference: str, *, rounds: int = 4,
-                          limit: int = 500) -> list[StoredDocument]:
+    def related_documents(self, reference: str, *, rounds: int = _RELATED_ROUNDS,
+                          limit: int = _RELATED_LIMIT) -> list[StoredDocument]:
         """Documents reachable from ``reference`` (a key value, a document reference, ``#12``
         for a file, or an ISA13) through shared correlation keys, in arrival order."""
         with self.engine.connect() as connection:
-            found = {d.id: d for d in self._seed_documents(connection, reference)}
-            values = self._key_values(connection, found)
-            for _ in range(rounds):
-                new = [d for d in self._documents_with_keys(connection, values)
-                       if d.id not in found]
-                if not new or len(found) >= limit:
-                    break
-                found.update((d.id, d) for d in new[:limit - len(found)])
-                values = self._key_values(connection, found)
+            return self._related(connection, reference, rounds, limit)
+
+    def documents_to_fold(self, reference: str) -> tuple[list[StoredDocument],
+                                                          list[StoredDocument]]:
+        with self.engine.connect() as connection:
+            related = self._related(connection, reference, _RELATED_ROUNDS, _RELATED_LIMIT)
+            notices = _prepared_documents(connection, prepared.DOCUMENTS_OF_KIND,
+                                          {"kind": "recall-notice"}) if related else []
+        return related, notices
+
+    def _related(self, connection: Connection, reference: str, rounds: int,
+                 limit: int) -> list[StoredDocument]:
+        found = {d.id: d for d in self._seed_documents(connection, reference)}
+        for _ in range(rounds):
+            new = [d for d in _documents_sharing_keys(connection, found) if d.id not in found]
+            if not new or len(found) >= limit:
+                break
+            found.update((d.id, d) for d in new[:limit - len(found)])
         return sorted(found.values(), key=lambda d: (d.created_at, d.id))
 
     def outcomes_of(self, file_id: int) -> list[tuple[str, str, list[tuple[str, ...]]]]:
@@ -372,8 +382,8 @@ class SqlStore:
 
     def documents_of_file(self, file_id: int) -> list[StoredDocument]:
         with self.engine.connect() as connection:
-            return _documents(connection, select(documents)
-                              .where(documents.c.file_id == file_id))
+            return _prepared_documents(connection, prepared.DOCUMENTS_OF_FILE,
+                                       {"file_id": file_id})
 
     def files_to_replay(self, states: Iterable[str], since: datetime | None,
                         until: datetime | None, *, partner: str | None = None,
@@ -416,7 +426,7 @@ class SqlStore:
 
     def documents_of_kind(self, kind: str) -> list[StoredDocument]:
         with self.engine.connect() as connection:
-            return _documents(connection, select(documents).where(documents.c.kind == kind))
+            return _prepared_documents(connection, prepared.DOCUMENTS_OF_KIND, {"kind": kind})
 
     def documents_matching(self, query: DocumentQuery, *, after: int = 0,
                            limit: int = 100) -> list[StoredDocument]:
@@ -465,32 +475,12 @@ class SqlStore:
 
     def _seed_documents(self, connection: Connection, reference: str) -> list[StoredDocument]:
         text = reference.strip()
-        query = select(documents)
         number = file_number_of(text)
         if number is not None:
-            return _documents(connection, query.where(documents.c.file_id == number))
-        by_interchange = select(interchanges.c.file_id).where(
-            interchanges.c.control_number == text)
-        keyed = select(document_keys.c.document_id).where(
-            document_keys.c.value == text.upper())
-        return _documents(connection, query.where(
-            (documents.c.reference == text) | documents.c.id.in_(keyed)
-            | documents.c.file_id.in_(by_interchange)))
-
-    def _documents_with_keys(self, connection: Connection,
-                             values: set[str]) -> list[StoredDocument]:
-        if not values:
-            return []
-        keyed = select(document_keys.c.document_id).where(document_keys.c.value.in_(values))
-        return _documents(connection, select(documents).where(documents.c.id.in_(keyed)))
-
-    def _key_values(self, connection: Connection,
-                    found: dict[int, StoredDocument]) -> set[str]:
-        if not found:
-            return set()
-        rows = connection.execute(select(document_keys.c.value)
-                                  .where(document_keys.c.document_id.in_(list(found))))
-        return {row.value for row in rows}
+            return _prepared_documents(connection, prepared.DOCUMENTS_OF_FILE,
+                                       {"file_id": number})
+        return _prepared_documents(connection, prepared.DOCUMENTS_NAMED,
+                                   {"text": text, "key": text.upper()})
 
     def partners_owed(self) -> list[str]:
         with self.engine.connect() as connection:
@@ -520,6 +510,11 @@ class SqlTransaction:
     def event_recorded(self, dedupe_key: str) -> bool:
         return self.events.holds(dedupe_key) or event_log.recorded(self.connection, dedupe_key)
 
+    def events_recorded(self, dedupe_keys: Iterable[str]) -> set[str]:
+        keys = set(dedupe_keys)
+        held = {key for key in keys if self.events.holds(key)}
+        return held | event_log.recorded_among(self.connection, keys - held)
+
     def file_by_sha256(self, partner: str, sha256: str) -> StoredFile | None:
         """The first file with these bytes from this partner. Serialized with any other
         transaction asking the same, so that two arrivals of the same bytes cannot both be
@@ -528,11 +523,8 @@ class SqlTransaction:
         if self.connection.dialect.name == "postgresql":
             self.connection.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"),
                                     {"k": f"file:{partner}:{sha256}"})
-        row = self.connection.execute(
-            select(received_files).where(received_files.c.partner == partner,
-                                         received_files.c.sha256 == sha256,
-                                         received_files.c.duplicate_of.is_(None))
-            .order_by(received_files.c.id).limit(1)).first()
+        row = self.connection.execute(prepared.FILE_BY_SHA256,
+                                      {"partner": partner, "sha256": sha256}).first()
         return _stored_file(row) if row is not None else None
 
     def record_file(self, partner: str, name: str, *, sha256: str, size: int,
@@ -575,20 +567,15 @@ class SqlTransaction:
 
     def finish_file(self, file_id: int, state: FileState, *, processed_at: datetime,
                     reason: str | None = None, duplicate_of: int | None = None) -> None:
-        self.connection.execute(update(received_files).where(received_files.c.id == file_id)
-                                .values(state=state, processed_at=utc(processed_at),
-                                        reason=reason,
-                                        duplicate_of=duplicate_of))
+        self.connection.execute(prepared.FINISH_FILE, {
+            "file_id": file_id, "new_state": state, "at": utc(processed_at), "why": reason,
+            "earlier": duplicate_of})
 
     def interchange_seen(self, partner: str, sender_id: str, control_number: str,
                          since: datetime) -> int | None:
-        row = self.connection.execute(
-            select(interchanges.c.file_id).where(
-                interchanges.c.partner == partner, interchanges.c.sender_id == sender_id,
-                interchanges.c.control_number == control_number,
-                interchanges.c.outcome != "duplicate",
-                interchanges.c.received_at >= utc(since))
-            .order_by(interchanges.c.id).limit(1)).first()
+        row = self.connection.execute(prepared.INTERCHANGE_SEEN, {
+            "partner": partner, "sender_id": sender_id, "control_number": control_number,
+            "since": utc(since)}).first()
         return int(row.file_id) if row is not None else None
 
     def group_seen(self, partner: str, group_control: str, since: datetime) -> int | None:
@@ -633,7 +620,7 @@ class SqlTransaction:
     def add_findings(self, file_id: int, rows: Iterable[FindingRow]) -> None:
         values = [{"file_id": file_id, **_clipped(row)} for row in rows]
         if values:
-            self.connection.execute(insert(findings), values)
+            self.connection.execute(prepared.insert_into(findings), values)
 
     def add_document(self, file_id: int | None, partner: str, *, kind: str, reference: str,
                      body: str, keys: Iterable[tuple[str, str]], created_at: datetime,
@@ -647,7 +634,7 @@ class SqlTransaction:
         # row, not a primary-key violation.
         key_rows = {(k[:32], v[:80]) for k, v in keys}
         if key_rows:
-            self.connection.execute(insert(document_keys), [
+            self.connection.execute(prepared.insert_into(document_keys), [
                 {"document_id": document_id, "kind": k, "value": v} for k, v in sorted(key_rows)])
         self._add_items(document_id, items)
         if parts is not None:
@@ -660,18 +647,19 @@ class SqlTransaction:
     def _add_items(self, document_id: int, items: Iterable[tuple[str, str]]) -> None:
         """The item identifiers, a batch at a time (a ship notice may carry millions, read
         from a spool): a value seen in an earlier batch is one row, not a violation."""
-        dialect = postgresql if self.connection.dialect.name == "postgresql" else sqlite
         batch: set[tuple[str, str]] = set()
         for scheme, value in items:
             batch.add((scheme[:32], value[:80]))
             if len(batch) >= _ITEM_BATCH:
-                self._insert_items(dialect, document_id, batch)
+                self._insert_items(document_id, batch)
                 batch = set()
         if batch:
-            self._insert_items(dialect, document_id, batch)
+            self._insert_items(document_id, batch)
 
-    def _insert_items(self, dialect: Any, document_id: int, batch: set[tuple[str, str]]) -> None:
-        self.connection.execute(dialect.insert(document_items).on_conflict_do_nothing(), [
+    def _insert_items(self, document_id: int, batch: set[tuple[str, str]]) -> None:
+        statement = prepared.insert_ignoring_conflicts(self.connection.dialect.name,
+                                                       document_items)
+        self.connection.execute(statement, [
             {"document_id": document_id, "scheme": scheme, "value": value}
             for scheme, value in sorted(batch)])
 
@@ -719,8 +707,8 @@ class SqlTransaction:
 
     # --- our own documents (gateway.app.outbound) ----------------------------------------------
     def outbound_exists(self, partner: str, dedupe_key: str) -> bool:
-        return self.connection.execute(select(outbox.c.id).where(
-            outbox.c.partner == partner, outbox.c.dedupe_key == dedupe_key)).first() is not None
+        return self.connection.execute(prepared.OUTBOUND_EXISTS, {
+            "partner": partner, "dedupe_key": dedupe_key}).first() is not None
 
     def queue_outbound(self, file_id: int | None, partner: str, record: OutboundRecord,
                        created_at: datetime) -> int | None:
@@ -737,10 +725,9 @@ class SqlTransaction:
             group_control=record.group_control, set_controls=record.set_controls,
             ack_state="expected" if record.expects_ack and not record.held_because else None,
             ack_due=utc(record.ack_due) if record.ack_due else None)
-        dialect = postgresql if self.connection.dialect.name == "postgresql" else sqlite
-        statement = dialect.insert(outbox).values(**values).on_conflict_do_nothing(
-            index_elements=["partner", "dedupe_key"]).returning(outbox.c.id)
-        row = self.connection.execute(statement).first()
+        statement = prepared.insert_ignoring_conflicts(
+            self.connection.dialect.name, outbox, ("partner", "dedupe_key"))
+        row = self.connection.execute(statement, values).first()
         return int(row.id) if row is not None else None
 
     def add_recall_recipient(self, notice_id: str, partner: str, *, notification_id: str,
@@ -797,7 +784,7 @@ class SqlTransaction:
                                {"partner": partner, "kind": kind}, 1)
 
     def _insert(self, table: Any, **values: Any) -> int:
-        result = self.connection.execute(insert(table).values(**values))
+        result = self.connection.execute(prepared.insert_into(table), values)
         key = result.inserted_primary_key
         assert key is not None
         return int(key[0])
@@ -900,6 +887,22 @@ def _stored_document(row: Any, engine: Engine) -> StoredDocument:
 def _documents(connection: Connection, query: Any) -> list[StoredDocument]:
     return [_stored_document(row, connection.engine)
             for row in connection.execute(query.order_by(documents.c.id))]
+
+
+def _prepared_documents(connection: Connection, query: Any,
+                        parameters: dict[str, Any]) -> list[StoredDocument]:
+    """The documents a `gateway.store.prepared` query (ordered by id already) picks."""
+    return [_stored_document(row, connection.engine)
+            for row in connection.execute(query, parameters)]
+
+
+def _documents_sharing_keys(connection: Connection,
+                            found: dict[int, StoredDocument]) -> list[StoredDocument]:
+    """The other documents that carry a key value one of ``found`` carries."""
+    if not found:
+        return []
+    return _prepared_documents(connection, prepared.DOCUMENTS_SHARING_KEYS,
+                               {"ids": list(found)})
 
 
 
