@@ -27,6 +27,7 @@ from gateway.mapping.engine import (
     TRANSFORM_FAILED,
     Context,
     evaluate,
+    evaluate_item,
     field_words,
     look_up,
     loops_along,
@@ -98,13 +99,8 @@ def compile_rule(spec: Any) -> Evaluator:
 def compile_item(spec: Mapping[str, Any]) -> Evaluator:
     """engine.evaluate_item: one item of an ``each_loop`` rule, read from one loop."""
     if not rule_keys_known(spec) or not _well_formed(spec):
-        return lambda scope, item, ctx, rule: _interpret_item(spec, scope, ctx, rule)
+        return lambda scope, _item, ctx, rule: evaluate_item(spec, scope, ctx, rule)
     return _item_evaluator(spec)
-
-
-def _interpret_item(spec: Mapping[str, Any], scope: Scope, ctx: Context, rule: str) -> Any:
-    from gateway.mapping.engine import evaluate_item  # noqa: PLC0415 (the fallback's own)
-    return evaluate_item(spec, scope, ctx, rule)
 
 
 def _interpreted(spec: Any) -> Evaluator:
