@@ -212,17 +212,15 @@ def _split_runner() -> Any:
 
 def _translate_runner() -> Any:
     """Validate and translate as ingest does (``translate`` in the module doc)."""
-    from gateway.app.events import body_reference, document_record  # noqa: PLC0415
+    from gateway.app.events import stored_form  # noqa: PLC0415
     from gateway.app.translate import translate_x12  # noqa: PLC0415
     from gateway.bootstrap import document_keys  # noqa: PLC0415
     from gateway.config.mappings import MappingCatalog  # noqa: PLC0415
-    from gateway.model.canonical_json import to_json  # noqa: PLC0415
     catalog = MappingCatalog(HERE.parent / "mappings")
     rules = _rules("fast")
 
-    def prepare(document: Any) -> Any:
-        body = to_json(document)
-        return document_record(body, body_reference(body), document_keys(document))
+    def prepare(document: Any) -> Any:  # as ingest prepares a mapped set's document
+        return stored_form(document, document_keys)
 
     def run(path: Path) -> dict[str, Any]:
         with path.open("rb") as stream:

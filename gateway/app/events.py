@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -36,6 +36,7 @@ from itertools import chain
 from typing import Any, Protocol
 
 from gateway.app.items import item_keys
+from gateway.model.canonical_json import to_json
 from gateway.model.states import FileState
 
 RECALL_NOTICE_KEY = "recall-notice"  # the key kind recall events carry their notice under
@@ -173,6 +174,14 @@ def body_reference(body: Mapping[str, Any]) -> str:
         if body.get(name):
             return str(body[name])
     return ""
+
+
+def stored_form(document: object, keys_of: Callable[[object], Iterable[tuple[str, str]]]
+                ) -> DocumentRecord:
+    """A canonical document as the store keeps it: its JSON, the number it is known by,
+    its correlation keys (``keys_of``) and item identifiers."""
+    body = to_json(document)
+    return document_record(body, body_reference(body), keys_of(document))
 
 
 def document_record(body: Mapping[str, Any], reference: str,

@@ -47,11 +47,11 @@ from gateway.app.control_numbers import DurableControlNumbers
 from gateway.app.events import (
     DocumentRecord,
     body_reference,
-    document_record,
     file_event,
     recipient_responded_event,
     record_document,
     store_document,
+    stored_form,
 )
 from gateway.app.faults import crash_point
 from gateway.app.partners import PartnerSettings
@@ -546,8 +546,7 @@ class _FileRun:
 
     def prepare(self, document: CanonicalDocument) -> DocumentRecord:
         """A mapped set's document in stored form (`translate_x12`'s ``prepare``)."""
-        body = to_json(document)
-        return document_record(body, body_reference(body), self.ports.keys_of(document))
+        return stored_form(document, self.ports.keys_of)
 
     def _save_document(self, tx: IngestTransaction, body: dict[str, object],
                        document: object) -> None:

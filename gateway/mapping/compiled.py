@@ -26,11 +26,15 @@ from gateway.mapping.engine import (
     REQUIRED_MISSING,
     TRANSFORM_FAILED,
     Context,
+    PairsRule,
+    deep_segments,
     evaluate,
     evaluate_item,
     field_words,
+    first_segment,
     look_up,
     loops_along,
+    pairs_in,
     rule_keys_known,
 )
 from gateway.mapping.path import Path, PathError, parse_path
@@ -208,8 +212,7 @@ def _scalar(spec: Mapping[str, Any]) -> Evaluator:
             value = default
         if value is None and required:
             ctx.issue(f"required value {field_words(rule)}{read_at} not found", rule,
-                      item or (scope.segments[0] if scope.segments else None),
-                      code=REQUIRED_MISSING)
+                      item or first_segment(scope), code=REQUIRED_MISSING)
         if value is not None and table is not None:
             value = look_up(str(value), table, ctx, rule, where)
         return value
@@ -224,31 +227,12 @@ def _pairs(spec: Mapping[str, Any]) -> Evaluator:
     except PathError as exc:
         return _raising(exc)
     select = _selector(text, deep=False)
-    only, excluded = set(spec.get("only") or ()), set(spec.get("except") or ())
-    table = str(spec["table"]) if "table" in spec else None
-    values_only = spec.get("read") == "value"
-    first = path.element or 1
+    rule_of_pairs = PairsRule.of(spec, path)
     of_item = path.tag is None
 
     def pairs(scope: Scope, item: Segment | None, ctx: Context, rule: str) -> Any:
         segments = [item] if of_item and item else select(scope, ctx)
-        found: list[Any] = []
-        for segment in segments:
-            elements = segment.elements
-            for at in range(first, len(elements) - 1, 2):
-                qualifier, value = elements[at], elements[at + 1]
-                if not value or (only and qualifier not in only) or qualifier in excluded:
-                    continue
-                if values_only:
-                    if table is not None:
-                        look_up(qualifier, table, ctx, rule, segment)
-                    found.append(value)
-                    continue
-                pair: dict[str, str | None] = {"qualifier": qualifier, "value": value}
-                if table is not None:
-                    pair["scheme"] = look_up(qualifier, table, ctx, rule, segment)
-                found.append(pair)
-        return found
+        return pairs_in(segments, ctx, rule, rule_of_pairs)
     return pairs
 
 
@@ -268,8 +252,7 @@ def _transform(spec: Mapping[str, Any]) -> Evaluator:
         try:
             return function(values, ctx)
         except ValueError as exc:
-            ctx.issue(f"transform {name}: {exc}", rule,
-                      item or (scope.segments[0] if scope.segments else None),
+            ctx.issue(f"transform {name}: {exc}", rule, item or first_segment(scope),
                       code=TRANSFORM_FAILED)
             return None
     return transform
@@ -377,13 +360,8 @@ def _selector(text: str, *, deep: bool) -> Selector:
         return [s for s in where.segments if s.elements[0] == tag
                 and (accepts is None or accepts(s.elements))]
 
-    def deep_of(scope: Scope) -> list[Segment]:
-        found = own(scope)
-        for child in scope.children:
-            found.extend(deep_of(child))
-        return sorted(found, key=lambda s: s.position)
-
-    pick = deep_of if deep else own
+    # ``deep`` (rare: a 214's dates) reads as the interpreter does; the common case is bound.
+    pick = (lambda scope: deep_segments(path, scope)) if deep else own
 
     def select(scope: Scope, ctx: Context) -> list[Segment]:
         found = pick(scope)

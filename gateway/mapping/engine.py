@@ -124,7 +124,7 @@ def _evaluate_mapping(spec: Mapping[str, Any], scope: Scope, item: Segment | Non
                 for n, loop in enumerate(loops_along(scope, names), start=1)]
     if "each" in spec:
         path = parse_path(str(spec["each"]))
-        found = _deep_segments(path, scope) if spec.get("deep") else path.segments(scope)
+        found = deep_segments(path, scope) if spec.get("deep") else path.segments(scope)
         return [_item_value(spec, scope, segment, ctx, f"{rule}[{n}]")
                 for n, segment in enumerate(_claim(found, ctx), start=1)]
     if "pairs" in spec:
@@ -167,7 +167,7 @@ def _scalar(spec: Mapping[str, Any], scope: Scope, item: Segment | None, ctx: Co
     if value is None and spec.get("required"):
         read_at = f" ({spec['path']})" if "path" in spec else ""
         ctx.issue(f"required value {field_words(rule)}{read_at} not found", rule,
-                  item or _first(scope), code=REQUIRED_MISSING)
+                  item or first_segment(scope), code=REQUIRED_MISSING)
     if value is not None and "table" in spec:
         value = look_up(str(value), str(spec["table"]), ctx, rule, where)
     return value
@@ -199,18 +199,43 @@ def _pairs(spec: Mapping[str, Any], scope: Scope, item: Segment | None, ctx: Con
            rule: str) -> list[Any]:
     path = parse_path(str(spec["pairs"]))
     segments = [item] if path.tag is None and item else _claim(path.segments(scope), ctx)
-    only, excluded = set(spec.get("only") or ()), set(spec.get("except") or ())
+    return pairs_in(segments, ctx, rule, PairsRule.of(spec, path))
+
+
+@dataclass(frozen=True, slots=True)
+class PairsRule:
+    """What a ``pairs`` rule reads: from which element, which qualifiers, through which table,
+    and whether only the values."""
+
+    start: int
+    only: frozenset[Any]
+    excluded: frozenset[Any]
+    table: str | None
+    values_only: bool
+
+    @classmethod
+    def of(cls, spec: Mapping[str, Any], path: Path) -> PairsRule:
+        return cls(path.element or 1, frozenset(spec.get("only") or ()),
+                   frozenset(spec.get("except") or ()),
+                   str(spec["table"]) if "table" in spec else None,
+                   spec.get("read") == "value")
+
+
+def pairs_in(segments: list[Segment], ctx: Context, rule: str, pairs: PairsRule) -> list[Any]:
+    """The qualifier / value pairs of ``segments`` a pairs rule keeps (empty slots skipped),
+    each qualifier looked up in its table, as pairs or as values alone."""
     found: list[Any] = []
     for segment in segments:
         elements = segment.elements
-        for at in range(path.element or 1, len(elements) - 1, 2):
+        for at in range(pairs.start, len(elements) - 1, 2):
             qualifier, value = elements[at], elements[at + 1]
-            if not value or (only and qualifier not in only) or qualifier in excluded:
+            if not value or (pairs.only and qualifier not in pairs.only) \
+                    or qualifier in pairs.excluded:
                 continue
             pair: dict[str, str | None] = {"qualifier": qualifier, "value": value}
-            if "table" in spec:
-                pair["scheme"] = look_up(qualifier, str(spec["table"]), ctx, rule, segment)
-            found.append(value if spec.get("read") == "value" else pair)
+            if pairs.table is not None:
+                pair["scheme"] = look_up(qualifier, pairs.table, ctx, rule, segment)
+            found.append(value if pairs.values_only else pair)
     return found
 
 
@@ -226,7 +251,7 @@ def _transform(spec: Mapping[str, Any], scope: Scope, item: Segment | None, ctx:
     try:
         return function(args, ctx)
     except ValueError as exc:
-        ctx.issue(f"transform {spec['transform']}: {exc}", rule, item or _first(scope),
+        ctx.issue(f"transform {spec['transform']}: {exc}", rule, item or first_segment(scope),
                   code=TRANSFORM_FAILED)
         return None
 
@@ -264,12 +289,14 @@ def loops_along(scope: Scope, names: list[str]) -> Iterator[Scope]:
     yield from levels
 
 
-def _deep_segments(path: Path, scope: Scope) -> list[Segment]:
+def deep_segments(path: Path, scope: Scope) -> list[Segment]:
+    """The segments ``path`` selects in ``scope`` and its loops, in file order."""
     found = path.segments(scope)
     for child in scope.children:
-        found.extend(_deep_segments(path, child))
+        found.extend(deep_segments(path, child))
     return sorted(found, key=lambda s: s.position)
 
 
-def _first(scope: Scope) -> Segment | None:
+def first_segment(scope: Scope) -> Segment | None:
+    """Where an issue about a whole scope is located: its first segment."""
     return scope.segments[0] if scope.segments else None

@@ -57,12 +57,12 @@ def _moment(args: dict[str, Any], ctx: Context) -> tuple[datetime, str, bool] | 
         day = "20" + day
     clock = (clock + "0000")[:6]
     code = str(args.get("zone") or "").strip().upper()
-    naive = _naive_moment(day + clock)  # ValueError -> a located issue
+    naive = naive_moment(day + clock)  # ValueError -> a located issue
     zone, assumed = _zone(code, ctx)
     return naive.replace(tzinfo=zone), code, assumed
 
 
-def _naive_moment(digits: str) -> datetime:
+def naive_moment(digits: str) -> datetime:
     """CCYYMMDDHHMMSS read by position (strptime's regular expressions cost most of a 214's
     mapping); anything else, or a moment that does not exist, is strptime's to read or to
     refuse in its own words. For fourteen digits that make a real moment the two agree:

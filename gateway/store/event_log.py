@@ -48,10 +48,6 @@ class PendingEvents:
         self.records.clear()
 
 
-def recorded(connection: Connection, dedupe_key: str) -> bool:
-    return bool(recorded_among(connection, [dedupe_key]))
-
-
 def recorded_among(connection: Connection, dedupe_keys: Collection[str]) -> set[str]:
     """Those of ``dedupe_keys`` the feed already has, asked in one statement."""
     if not dedupe_keys:

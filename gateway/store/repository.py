@@ -508,7 +508,7 @@ class SqlTransaction:
         self.events.add(event)
 
     def event_recorded(self, dedupe_key: str) -> bool:
-        return self.events.holds(dedupe_key) or event_log.recorded(self.connection, dedupe_key)
+        return bool(self.events_recorded([dedupe_key]))
 
     def events_recorded(self, dedupe_keys: Iterable[str]) -> set[str]:
         keys = set(dedupe_keys)
