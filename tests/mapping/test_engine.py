@@ -2,17 +2,32 @@
 
 from __future__ import annotations
 
+import gc
+import os
+import shutil
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from gateway.config.mappings import MappingCatalog
 from gateway.mapping.engine import Context, evaluate_fields
 from gateway.mapping.path import PathError, parse_path
 from gateway.mapping.scope import Segment, build_scopes
-from gateway.mapping.transforms import TRANSFORMS
-from gateway.mapping.translate import MappingSpec, MappingSpecError, merge, translate_set
+from gateway.mapping.transforms import TRANSFORMS, naive_moment
+from gateway.mapping.translate import (
+    MappingSpec,
+    MappingSpecError,
+    collecting_less,
+    merge,
+    translate_set,
+)
 from gateway.model import ShipmentStatus, Source
 
+REPO = Path(__file__).resolve().parents[2]
 SEGMENTS = [["ST", "214", "0001"], ["B10", "PRO1", "BOL1", "ODFL"], ["L11", "RMA1", "RZ"],
             ["N1", "SH", "NORTHWIND"], ["N3", "1 MAIN ST"], ["LX", "1"],
             ["AT7", "X6", "NS", "", "", "20260121", "0610", "ET"], ["MS1", "DAYTON", "OH"],
@@ -159,3 +174,44 @@ def test_a_document_without_its_required_field_is_not_built() -> None:
 def test_spec_errors_name_the_key(raw: dict[str, Any], problem: str) -> None:
     with pytest.raises(MappingSpecError, match=problem):
         MappingSpec.from_dict("t.yaml", raw)
+
+
+@settings(max_examples=3000, derandomize=True, deadline=None)
+@given(st.one_of(
+    st.text(alphabet="0123456789", min_size=14, max_size=14),
+    st.builds(lambda *parts: "".join(f"{p:0{w}d}" for p, w in zip(parts, (4, 2, 2, 2, 2, 2),
+                                                                      strict=True)),
+              st.integers(1, 9999), st.integers(0, 13), st.integers(0, 32), st.integers(0, 25),
+              st.integers(0, 61), st.integers(0, 62)),
+    st.text(alphabet="0123456789 -T:", max_size=16)))
+def test_moments_read_by_position_as_strptime_reads_them(digits: str) -> None:
+    """x12_moment reads fourteen digits by position; the moment, or the refusal and its
+    words, is strptime's for every text."""
+    def outcome(read: Any) -> Any:
+        try:
+            return read(digits)
+        except ValueError as exc:
+            return ("refused", str(exc))
+    assert outcome(naive_moment) == outcome(
+        lambda text: datetime.strptime(text, "%Y%m%d%H%M%S"))
+
+
+def test_the_catalog_hands_out_one_mapping_per_file_version(tmp_path: Path) -> None:
+    shutil.copytree(REPO / "mappings", tmp_path / "mappings")
+    catalog = MappingCatalog(tmp_path / "mappings")
+    first = catalog.spec_for("214", "northwind")
+    assert first is not None and first is catalog.spec_for("214", "northwind")
+    stock = tmp_path / "mappings" / "214.yaml"
+    stock.write_text(stock.read_text().replace("carrier_reference:", "carrier_reference:  "))
+    os.utime(stock, ns=(stock.stat().st_atime_ns, stock.stat().st_mtime_ns + 1_000_000))
+    assert catalog.spec_for("214", "northwind") is not first  # an edit is read at once
+
+
+def test_collections_come_back_after_mappings_however_they_end() -> None:
+    usual = gc.get_threshold()
+    with collecting_less():
+        raised = gc.get_threshold()
+        with pytest.raises(RuntimeError), collecting_less():
+            raise RuntimeError("a mapping that fails")
+        assert gc.get_threshold() == raised  # the outer mapping still runs
+    assert raised != usual and gc.get_threshold() == usual
