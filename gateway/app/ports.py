@@ -468,6 +468,13 @@ class OutboundStore(Protocol):
 
     def documents_of_file(self, file_id: int) -> list[StoredDocument]: ...
 
+    def documents_carrying(self, kinds: Iterable[str], partners: Iterable[str],
+                           values: Iterable[str]) -> list[StoredDocument]:
+        """Received documents (direction ``in``) of ``kinds`` from ``partners`` that carry an
+        item of any of ``values`` (as `document_items` stores them, any scheme), by id: read
+        from the item index, so the cost follows the matches, not the store's size."""
+        ...
+
     def recall_recipient_partners(self, notice_id: str) -> set[str]: ...
 
 
@@ -655,6 +662,9 @@ class GatewayStore(ClusterStore, Protocol):
     def documents_since(self, since: datetime) -> list[StoredDocument]: ...
 
     def documents_of_kind(self, kind: str) -> list[StoredDocument]: ...
+
+    def documents_carrying(self, kinds: Iterable[str], partners: Iterable[str],
+                           values: Iterable[str]) -> list[StoredDocument]: ...
 
     def documents_matching(self, query: DocumentQuery, *, after: int = 0,
                            limit: int = 100) -> list[StoredDocument]:

@@ -143,6 +143,18 @@ def product_identity(item_id: ItemId) -> str | None:
     return None
 
 
+def identity_spellings(identity: str) -> frozenset[str]:
+    """Every item value a line can carry whose `product_identity` is ``identity``: a GTIN-14
+    as each shorter GTIN its leading zeros allow (a UPC-A, EAN-13 or GTIN-8 line carries that
+    form), any other identity as it was sent. What looking a product up in an index by value
+    must ask for to miss no line the matching rules would hold."""
+    scheme, _, value = identity.partition(":")
+    if scheme != "gtin":
+        return frozenset({value})
+    return frozenset(value[-length:] for length in _GTIN_LENGTHS
+                     if not value[:-length].strip("0"))
+
+
 def _is_gtin(value: str) -> bool:
     return value.isascii() and value.isdigit() and len(value) in _GTIN_LENGTHS
 

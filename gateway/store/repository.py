@@ -15,6 +15,7 @@ from gateway.app.access import ApiClientStore, AuditLog
 from gateway.app.cluster import NodeRecord
 from gateway.app.delivery import SubscriberState
 from gateway.app.events import DocumentParts, EventRecord, StoredEvent
+from gateway.app.items import VALUE_MAX
 from gateway.app.people import PeopleStore
 from gateway.app.ports import (
     DOCUMENTS_MATCHING_MAX,
@@ -56,6 +57,7 @@ from gateway.store.sessions import SqlConsoleSessions
 
 _PAGE = 1000  # rows an export reads per short transaction
 _ITEM_BATCH = 5000  # item identifier rows inserted at a time
+_VALUES_PER_LOOKUP = 500  # item values asked for in one statement (`documents_carrying`)
 _RELATED_ROUNDS, _RELATED_LIMIT = 4, 500  # how far `related_documents` looks by default
 PART_CHARS = 1 << 20  # characters of a document part
 # The advisory lock nodes take to decide follow-ups one at a time (any fixed 64-bit number;
@@ -333,6 +335,26 @@ class SqlStore:
             return {row.partner for row in connection.execute(
                 select(recall_recipients.c.partner)
                 .where(recall_recipients.c.notice_id == notice_id))}
+
+    def documents_carrying(self, kinds: Iterable[str], partners: Iterable[str],
+                           values: Iterable[str]) -> list[StoredDocument]:
+        kinds, partners = sorted(set(kinds)), sorted(set(partners))
+        wanted = sorted({value[:VALUE_MAX] for value in values if value})
+        if not (kinds and partners and wanted):
+            return []
+        found: dict[int, StoredDocument] = {}
+        with self.engine.connect() as connection:
+            # A batch at a time: a notice may name thousands of products, more values than a
+            # statement should bind.
+            for start in range(0, len(wanted), _VALUES_PER_LOOKUP):
+                carrying = select(document_items.c.document_id).where(
+                    document_items.c.value.in_(wanted[start:start + _VALUES_PER_LOOKUP]))
+                query = select(documents).where(
+                    documents.c.id.in_(carrying), documents.c.kind.in_(kinds),
+                    documents.c.partner.in_(partners), documents.c.direction == "in")
+                for row in connection.execute(query):
+                    found.setdefault(row.id, _stored_document(row, connection.engine))
+        return [found[key] for key in sorted(found)]
 
     def related_documents(self, reference: str, *, rounds: int = _RELATED_ROUNDS,
                           limit: int = _RELATED_LIMIT) -> list[StoredDocument]:

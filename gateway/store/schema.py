@@ -69,6 +69,9 @@ interchanges = Table(
     Column("outcome", String(32), nullable=False),  # accepted | rejected | duplicate
     Column("received_at", Moment, nullable=False),
     Index("ix_interchanges_partner_control", "partner", "sender_id", "control_number"),
+    # A case found by an ISA13 its documents quote, whoever sent it; a file's interchanges.
+    Index("ix_interchanges_control", "control_number"),
+    Index("ix_interchanges_file", "file_id"),
 )
 
 transaction_sets = Table(
@@ -86,6 +89,7 @@ transaction_sets = Table(
     # (its findings say why; `gateway replay --unmapped` retries it); NULL when none was due
     # (a rejected set, a 997 / 999, an interchange held back as a duplicate).
     Column("mapped", Boolean),
+    Index("ix_transaction_sets_interchange", "interchange_id"),
 )
 
 findings = Table(
@@ -197,6 +201,7 @@ outbox = Table(
     Column("claimed_until", Moment),
     Column("alerted_at", Moment),  # when "overdue" was raised (once)
     Index("ix_outbox_state", "state", "id"),
+    Index("ix_outbox_file", "file_id"),
     Index("uq_outbox_dedupe", "partner", "dedupe_key", unique=True),
     Index("ix_outbox_group", "partner", "group_control"),
     Index("ix_outbox_ack", "ack_state", "ack_due"),

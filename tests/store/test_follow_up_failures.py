@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 
 from gateway.app.ingest import ingest
+from gateway.app.items import item_keys
 from gateway.app.outbound import decisions
 from gateway.app.outbound.react import react
 from gateway.app.ports import IngestStore
@@ -62,10 +63,14 @@ def store_poisoned_request(store: IngestStore, at: datetime = NOW) -> int:
     mixer, *rest = good.lines
     poisoned = replace(good, document_id=POISONED, rma_number=None, lines=(
         replace(mixer, quantity=Quantity(Decimal("NaN"), "EA"), serials=()), *rest))
+    body = to_json(poisoned)
     with store.transaction() as tx:
+        # Stored as the pipeline stores a document: with its keys and its item index, through
+        # which a recall finds it.
         return tx.add_document(None, "northwind", kind="return-authorization",
-                               reference=POISONED, body=json.dumps(to_json(poisoned)),
+                               reference=POISONED, body=json.dumps(body),
                                keys=[(k.kind.value, k.value) for k in keys_of(poisoned)],
+                               items=sorted(item_keys(body)),
                                created_at=at - timedelta(hours=1))
 
 

@@ -37,6 +37,7 @@ from gateway.app.ports import StoredDocument
 from gateway.domain.recall_match import (
     RecallableLine,
     RecallMatch,
+    identity_spellings,
     is_active,
     recall_holds,
     shipment_items,
@@ -104,18 +105,23 @@ def latest_by_issuer(stored: Iterable[StoredDocument]) -> dict[NoticeKey, Recall
 Holdings = list[tuple[StoredDocument, list[RecallableLine]]]
 
 
+HOLDING_KINDS = ("return-authorization", "return-shipment")
+
+
 def _documents_by_partner(context: Outbound, partners: set[str],
                           failures: list[FollowUpFailure] | None,
                           recalled: frozenset[str]) -> dict[str, Holdings]:
+    """The partners' received returns and shipments that carry a recalled product, each with
+    its lines. Only those can match (`recall_holds` needs a shared product identity), so they
+    are found through the item index: a return arriving while a recall is active reads the
+    few documents that carry the product, not every document the partner ever sent."""
+    spellings = {value for identity in recalled for value in identity_spellings(identity)}
     found: dict[str, Holdings] = {}
-    for kind in ("return-authorization", "return-shipment"):
-        for stored in context.store.documents_of_kind(kind):
-            if stored.direction != "in" or stored.partner not in partners:
-                continue
-            with recorded(failures, [stored], "recall notifications"):
-                lines = _recallable_lines(stored, recalled)
-                if lines:
-                    found.setdefault(stored.partner, []).append((stored, lines))
+    for stored in context.store.documents_carrying(HOLDING_KINDS, partners, spellings):
+        with recorded(failures, [stored], "recall notifications"):
+            lines = _recallable_lines(stored, recalled)
+            if lines:
+                found.setdefault(stored.partner, []).append((stored, lines))
     return found
 
 
