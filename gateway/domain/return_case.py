@@ -634,17 +634,67 @@ def current_receipts(receipts: Iterable[Receipt]) -> tuple[Receipt, ...]:
 # --- deriving the state --------------------------------------------------------------------------
 def derive_state(facts: Iterable[Fact]) -> CaseState:
     """The case state the facts justify, whatever order they came in (module doc, rules 1-5)."""
-    facts = list(facts)
-    progress = [f for f in facts if f.asserts in MAIN_PATH_RANK]
-    if _cancellation_stands(facts, progress):
-        return CaseState.CANCELLED
-    if not progress:
-        return CaseState.REQUESTED
-    furthest = max(MAIN_PATH_RANK[f.asserts] for f in progress if f.asserts is not None)
-    verdict = derive_decision(progress)
-    if furthest == _VERDICT_RANK and verdict is not None:
-        return verdict
-    return next(state for state, rank in MAIN_PATH_RANK.items() if rank == furthest)
+    standing = _Standing()
+    for fact in facts:
+        standing.add(fact)
+    return standing.state()
+
+
+_STATE_OF_RANK = {rank: state for state, rank in reversed(MAIN_PATH_RANK.items())}
+
+
+@dataclass(slots=True)
+class _Standing:
+    """What the state rules read from a set of facts, kept as facts are added one at a time,
+    so the state after each of a case's facts costs the same however many came before (a
+    carrier's 214 may hold tens of thousands of status events: re-reading every earlier fact
+    for each one was quadratic). Gives exactly what the rules say of all the facts added:
+    1. a cancellation stands unless progress is dated after the latest one;
+    2. no progress: REQUESTED;
+    3. the furthest step on the main path;
+    4. at the verdict step, the standing answer (`derive_decision` of the progress)."""
+
+    furthest: int | None = None  # the highest MAIN_PATH_RANK of a progress fact
+    last_progress: datetime | None = None
+    last_cancellation: datetime | None = None
+    verdict: Fact | None = None  # the latest verdict, ties to the most restrictive
+    pending: bool = False  # some progress fact asserts PENDING
+
+    def add(self, fact: Fact) -> None:
+        asserts = fact.asserts
+        if asserts is CaseState.CANCELLED:
+            self.last_cancellation = _later(self.last_cancellation, fact.at)
+        if asserts is None or asserts not in MAIN_PATH_RANK:
+            return
+        rank = MAIN_PATH_RANK[asserts]
+        self.furthest = rank if self.furthest is None else max(self.furthest, rank)
+        self.last_progress = _later(self.last_progress, fact.at)
+        if asserts in VERDICTS:
+            if self.verdict is None or _verdict_order(fact) > _verdict_order(self.verdict):
+                self.verdict = fact
+        elif asserts is CaseState.PENDING:
+            self.pending = True
+
+    def state(self) -> CaseState:
+        if self.last_cancellation is not None and not (
+                self.last_progress is not None and self.last_progress > self.last_cancellation):
+            return CaseState.CANCELLED
+        if self.furthest is None:
+            return CaseState.REQUESTED
+        if self.furthest == _VERDICT_RANK:
+            if self.verdict is not None and self.verdict.asserts is not None:
+                return self.verdict.asserts
+            if self.pending:
+                return CaseState.PENDING
+        return _STATE_OF_RANK[self.furthest]
+
+
+def _later(moment: datetime | None, other: datetime) -> datetime:
+    return other if moment is None or other > moment else moment
+
+
+def _verdict_order(fact: Fact) -> tuple[datetime, int, tuple[datetime, int, str, str, str]]:
+    return fact.at, _restrictiveness(fact.asserts), _fact_order(fact)
 
 
 def derive_decision(facts: Iterable[Fact]) -> CaseState | None:
@@ -652,7 +702,7 @@ def derive_decision(facts: Iterable[Fact]) -> CaseState | None:
     facts = list(facts)
     verdicts = [f for f in facts if f.asserts in VERDICTS]
     if verdicts:
-        latest = max(verdicts, key=lambda f: (f.at, _restrictiveness(f.asserts), _fact_order(f)))
+        latest = max(verdicts, key=_verdict_order)
         return latest.asserts
     if any(f.asserts is CaseState.PENDING for f in facts):
         return CaseState.PENDING
@@ -667,21 +717,14 @@ def _restrictiveness(state: CaseState | None) -> int:
     return _RESTRICTIVENESS.get(state, 0) if state is not None else 0
 
 
-def _cancellation_stands(facts: list[Fact], progress: list[Fact]) -> bool:
-    cancellations = [f.at for f in facts if f.asserts is CaseState.CANCELLED]
-    if not cancellations:
-        return False
-    latest = max(cancellations)
-    return not any(f.at > latest for f in progress)
-
-
 def build_timeline(facts: Iterable[Fact]) -> tuple[CaseEvent, ...]:
     """The facts in the documents' own time order, each with the state before and after it."""
-    ordered = sorted(facts, key=_fact_order)
     events = []
     before: CaseState | None = None
-    for position, fact in enumerate(ordered, start=1):
-        after = derive_state(ordered[:position])
+    standing = _Standing()
+    for fact in sorted(facts, key=_fact_order):
+        standing.add(fact)
+        after = standing.state()
         events.append(CaseEvent(at=fact.at, state_before=before, state_after=after,
                                 cause=fact.cause, note=fact.note, asserts=fact.asserts,
                                 timed_by=fact.timed_by))
