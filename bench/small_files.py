@@ -20,6 +20,7 @@ the tests) and stops at the end; ``--modes ingest`` alone starts none (no root n
 
     .venv/bin/python bench/small_files.py                   # 1,000 files, every mode
     .venv/bin/python bench/small_files.py --files 500 --modes ingest,poll
+    .venv/bin/python bench/small_files.py --files 1000 --rounds 6   # a store that grows
 """
 
 from __future__ import annotations
@@ -47,14 +48,16 @@ SSHD = Path("/usr/sbin/sshd")
 
 
 # --- the files ---------------------------------------------------------------------------------
-def small_files(folder: Path, count: int, *, shared_order: bool = False) -> list[Path]:
+def small_files(folder: Path, count: int, *, shared_order: bool = False,
+                first: int = 0) -> list[Path]:
     """``count`` files: pairs of a 180 request and the 856 shipping it, own numbers each
-    (with ``shared_order``, every pair on the one purchase order of the samples)."""
+    (with ``shared_order``, every pair on the one purchase order of the samples), numbered
+    from ``first`` (even: a pair is never split)."""
     request = (VALID / "180-return-request-004010.x12").read_text()
     notice = (VALID / "856-pick-pack-004010.x12").read_text()
     folder.mkdir(parents=True, exist_ok=True)
     made = []
-    for number in range(count):
+    for number in range(first, first + count):
         pair, template = divmod(number, 2)
         text = _numbered(notice if template else request, number, pair, shared_order)
         path = folder / f"f{number:05d}.x12"
@@ -204,6 +207,21 @@ def run_ingest(base: Path, files: list[Path]) -> Figure:
     return Figure("ingest", len(files), seconds, peak, f"{accepted} accepted")
 
 
+def run_growing_store(base: Path, count: int, rounds: int) -> list[Figure]:
+    """``rounds`` ingests of ``count`` new files each into one store: the rate must not fall
+    as the store grows (the follow-ups read indexes, never whole tables)."""
+    space = workspace(base / "growing", None, base)
+    figures = []
+    for round_number in range(rounds):
+        files = small_files(base / f"round-{round_number}", count, first=round_number * count)
+        seconds, peak, output = _timed([*GATEWAY, "ingest", "--partner", "northwind",
+                                        *map(str, files)], space)
+        held = (round_number + 1) * count
+        figures.append(Figure(f"round {round_number + 1}", count, seconds, peak,
+                              f"{output.count(' accepted')} accepted, {held:,} files held"))
+    return figures
+
+
 def run_poll(base: Path, files: list[Path], server: Server) -> Figure:
     inbound = _fresh_inbound(base, files)
     space = workspace(base / "poll", server, inbound)
@@ -265,6 +283,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--shared-order", action="store_true",
                         help="every pair on one purchase order (a blanket order): the case "
                         "folds then reach every document on it")
+    parser.add_argument("--rounds", type=int, default=0,
+                        help="instead of the modes: ingest --files new files this many times "
+                        "into one growing store, a figure per round")
     parser.add_argument("--dir", type=Path,
                         default=Path(tempfile.gettempdir()) / "gateway-bench-small",
                         help="the bench's working folder (emptied first)")
@@ -273,6 +294,9 @@ def main(argv: list[str] | None = None) -> int:
     if unknown := set(modes) - set(MODES):
         parser.error(f"unknown modes: {', '.join(sorted(unknown))}")
     shutil.rmtree(args.dir, ignore_errors=True)
+    if args.rounds > 0:
+        _print_table(run_growing_store(args.dir, args.files + args.files % 2, args.rounds))
+        return 0
     files = small_files(args.dir / "files", args.files, shared_order=args.shared_order)
     print(f"{len(files)} files, {sum(p.stat().st_size for p in files):,} bytes, "
           f"{time.strftime('%Y-%m-%d %H:%M %Z')}, {os.cpu_count()} cores", flush=True)
@@ -294,11 +318,15 @@ def main(argv: list[str] | None = None) -> int:
             figures.append(figure)
             print(f"{figure.mode:<9} {figure.seconds:7.2f} s {figure.rate:7.1f} files/s "
                   f"{figure.peak_mb:6.0f} MB  {figure.note}", flush=True)
+    _print_table(figures)
+    return 0
+
+
+def _print_table(figures: list[Figure]) -> None:
     print("\n| mode | files | seconds | files/s | peak RSS MB | |\n|---|---:|---:|---:|---:|---|")
     for f in figures:
         print(f"| {f.mode} | {f.files:,} | {f.seconds:.2f} | {f.rate:.0f} | {f.peak_mb:.0f} "
               f"| {f.note} |")
-    return 0
 
 
 if __name__ == "__main__":

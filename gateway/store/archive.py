@@ -1,8 +1,10 @@
 """The raw archive: every inbound file's bytes, kept by their SHA-256, written durably.
 
 A file lands at ``<root>/ab/cd/abcdef...`` through a temporary name, is fsynced, renamed into
-place and its folder fsynced, so after `put` returns the bytes survive a crash or power cut. The
-same bytes are stored once however often they arrive. Files are never changed after writing.
+place and its folder fsynced, so after `put` returns the bytes survive a crash or power cut; a
+folder made for it is fsynced in its parent too (a file in a folder that is lost is lost with
+it). The same bytes are stored once however often they arrive. Files are never changed after
+writing.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ class FileArchive:
         target = self.root / key
         if target.is_file() and target.stat().st_size == len(data):
             return digest, key  # content-addressed: the same bytes are already kept
-        target.parent.mkdir(parents=True, exist_ok=True)
+        _made_durably(target.parent)
         handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
         try:
             with os.fdopen(handle, "wb") as out:
@@ -46,7 +48,7 @@ class FileArchive:
 
     def put_stream(self, write: Callable[[Sink], object]) -> KeptFile:
         """Keep what ``write`` writes, hashed as it arrives; nothing is kept if it raises."""
-        self.root.mkdir(parents=True, exist_ok=True)
+        _made_durably(self.root)
         handle, temporary = tempfile.mkstemp(dir=self.root, prefix=".incoming-")
         try:
             with os.fdopen(handle, "wb") as out:
@@ -57,7 +59,7 @@ class FileArchive:
             digest = hashing.sha256.hexdigest()
             key = archive_key(digest)
             target = self.root / key
-            target.parent.mkdir(parents=True, exist_ok=True)
+            _made_durably(target.parent)
             os.replace(temporary, target)  # the same bytes again replace equal bytes
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
@@ -120,6 +122,20 @@ class HashingSink:
         self.sha256.update(data)
         self.size += len(data)
         return self._out.write(data)
+
+
+def _made_durably(folder: Path) -> None:
+    """``folder`` and its missing parents, each one made fsynced in its parent (whether this
+    process or another one made it first: the entry must be on disk before a file is renamed
+    into the folder). A folder that is already there costs one stat."""
+    missing = []
+    current = folder
+    while not current.is_dir():
+        missing.append(current)
+        current = current.parent
+    for made in reversed(missing):
+        made.mkdir(exist_ok=True)
+        _fsync_folder(made.parent)
 
 
 def _fsync_folder(folder: Path) -> None:

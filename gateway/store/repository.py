@@ -39,6 +39,7 @@ from gateway.model.states import FileState
 from gateway.store import cluster, deliveries, event_log, prepared
 from gateway.store.access import SqlApiClients, SqlAuditLog, SqlPeople
 from gateway.store.columns import advance_counter, aware, aware_or_none, utc, utc_or_none
+from gateway.store.engine import reading
 from gateway.store.schema import (
     control_counters,
     document_items,
@@ -68,6 +69,10 @@ FOLLOW_UPS_LOCK = 0x524757464F4C4C4F
 class SqlStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        # The same pool for what only reads: on SQLite its transactions begin deferred, so a
+        # case fold, a console page or a poll's lookups take no write lock and never queue
+        # behind (or hold up) another process's ingest (`gateway.store.engine.reading`).
+        self.reader = reading(engine)
 
     @contextmanager
     def transaction(self) -> Iterator[SqlTransaction]:
@@ -190,7 +195,7 @@ class SqlStore:
                 index_elements=["partner"], set_=values))
 
     def poll_record(self, partner: str) -> PollRecord | None:
-        with self.engine.connect() as connection:
+        with self.reader.connect() as connection:
             row = connection.execute(select(partner_polls).where(
                 partner_polls.c.partner == partner)).first()
         return _poll_record(row) if row is not None else None
@@ -214,13 +219,13 @@ class SqlStore:
                 connection.commit()
 
     def poll_records(self) -> dict[str, PollRecord]:
-        with self.engine.connect() as connection:
+        with self.reader.connect() as connection:
             return {row.partner: _poll_record(row)
                     for row in connection.execute(select(partner_polls))}
 
     def partners_seen(self) -> set[str]:
         """Every partner a file was ever received from."""
-        with self.engine.connect() as connection:
+        with self.reader.connect() as connection:
             return {row.partner for row in connection.execute(
                 select(received_files.c.partner).distinct())}
 
@@ -247,7 +252,7 @@ class SqlStore:
             received_files.c.id < before if before is not None else None) if c is not None]
         if conditions:
             query = query.where(and_(*conditions))
-        with self.engine.connect() as connection:
+        with self.reader.connect() as connection:
             return [FileSummary(_stored_file(row), row.errors, row.unmapped_sets)
                     for row in connection.execute(query)]
 
@@ -260,12 +265,12 @@ class SqlStore:
                  .where(interchanges.c.file_id == file_id,
                         transaction_sets.c.mapped.is_(False))
                  .order_by(transaction_sets.c.id))
-        with self.engine.connect() as connection:
+        with self.reader.connect() as connection:
             return [(str(a), str(b), str(c), str(d)) for a, b, c, d in connection.execute(query)]
 
     def findings_of(self, file_id: int) -> list[FindingRow]:
         query = select(findings).where(findings.c.file_id == file_id).order_by(findings.c.id)
-        with self.engine.connect() as connection:
+        with self.reader.connect() as connection:
             return [FindingRow(**{k: v for k, v in row._mapping.items()
                                   if k not in ("id", "file_id")})
                     for row in connection.execute(query)]
@@ -296,7 +301,7 @@ class SqlStore:
         if before is not None:
             conditions.append(outbox.c.id < before)
         query = select(outbox).where(*conditions).order_by(outbox.c.id.desc()).limit(limit)
-        with self.engine.connect() as connection:
+        with self.reader.connect() as connection:
             return [_outbound_row(row) for row in connection.execute(query)]
 
     def count_outbound(self, *, overdue_at: datetime | None = None, held: bool = False,
@@ -307,7 +312,7 @@ class SqlStore:
                  .where(*_outbound_conditions(overdue_at=overdue_at, held=held,
                                               pending=pending))
                  .group_by(outbox.c.partner))
-        with self.engine.connect() as connection:
+        with self.reader.connect() as connection:
             return {row.partner: int(row.n) for row in connection.execute(query)}
 
     def mark_alerted(self, outbox_ids: Iterable[int], at: datetime) -> None:
@@ -321,7 +326,7 @@ class SqlStore:
                  .outerjoin(outbox, outbox.c.id == recall_recipients.c.outbox_id)
                  .where(recall_recipients.c.notice_id == notice_id)
                  .order_by(recall_recipients.c.partner))
-        with self.engine.connect() as connection:
+        with self.reader.connect() as connection:
             return [RecallRecipient(
                 row.partner, row.notification_id, aware(row.notified_at),
                 aware(row.sent_at) if row.sent_at else None, row.affected_units,
@@ -331,7 +336,7 @@ class SqlStore:
                 for row in connection.execute(query)]
 
     def recall_recipient_partners(self, notice_id: str) -> set[str]:
-        with self.engine.connect() as connection:
+        with self.reader.connect() as connection:
             return {row.partner for row in connection.execute(
                 select(recall_recipients.c.partner)
                 .where(recall_recipients.c.notice_id == notice_id))}
@@ -343,7 +348,7 @@ class SqlStore:
         if not (kinds and partners and wanted):
             return []
         found: dict[int, StoredDocument] = {}
-        with self.engine.connect() as connection:
+        with self.reader.connect() as connection:
             # A batch at a time: a notice may name thousands of products, more values than a
             # statement should bind.
             for start in range(0, len(wanted), _VALUES_PER_LOOKUP):
@@ -360,12 +365,12 @@ class SqlStore:
                           limit: int = _RELATED_LIMIT) -> list[StoredDocument]:
         """Documents reachable from ``reference`` (a key value, a document reference, ``#12``
         for a file, or an ISA13) through shared correlation keys, in arrival order."""
-        with self.engine.connect() as connection:
+        with self.reader.connect() as connection:
             return self._related(connection, reference, rounds, limit)
 
     def documents_to_fold(self, reference: str) -> tuple[list[StoredDocument],
                                                           list[StoredDocument]]:
-        with self.engine.connect() as connection:
+        with self.reader.connect() as connection:
             related = self._related(connection, reference, _RELATED_ROUNDS, _RELATED_LIMIT)
             notices = _prepared_documents(connection, prepared.DOCUMENTS_OF_KIND,
                                           {"kind": "recall-notice"}) if related else []
@@ -385,7 +390,7 @@ class SqlStore:
         """Each interchange of a file (ISA13, outcome) with its sets
         (GS01, GS06, group outcome, ST01, ST02, set outcome)."""
         found: list[tuple[str, str, list[tuple[str, ...]]]] = []
-        with self.engine.connect() as connection:
+        with self.reader.connect() as connection:
             for ic in connection.execute(select(interchanges).where(
                     interchanges.c.file_id == file_id).order_by(interchanges.c.ordinal)):
                 sets = connection.execute(select(transaction_sets).where(
@@ -397,13 +402,13 @@ class SqlStore:
         return found
 
     def files_with_interchange(self, control_number: str) -> list[int]:
-        with self.engine.connect() as connection:
+        with self.reader.connect() as connection:
             rows = connection.execute(select(interchanges.c.file_id).distinct().where(
                 interchanges.c.control_number == control_number.strip()))
             return sorted(row.file_id for row in rows)
 
     def documents_of_file(self, file_id: int) -> list[StoredDocument]:
-        with self.engine.connect() as connection:
+        with self.reader.connect() as connection:
             return _prepared_documents(connection, prepared.DOCUMENTS_OF_FILE,
                                        {"file_id": file_id})
 
@@ -424,7 +429,7 @@ class SqlStore:
             query = query.where(received_files.c.received_at >= utc(since))
         if until is not None:
             query = query.where(received_files.c.received_at < utc(until))
-        with self.engine.connect() as connection:
+        with self.reader.connect() as connection:
             return [_stored_file(row) for row in
                     connection.execute(query.order_by(received_files.c.id))]
 
@@ -438,16 +443,16 @@ class SqlStore:
                  .where(received_files.c.received_at < utc(cutoff),
                         received_files.c.archive_key != "",  # refused unread: no bytes
                         received_files.c.archive_key.not_in(newer_or_open)))
-        with self.engine.connect() as connection:
+        with self.reader.connect() as connection:
             return sorted(row.archive_key for row in connection.execute(query))
 
     def documents_since(self, since: datetime) -> list[StoredDocument]:
-        with self.engine.connect() as connection:
+        with self.reader.connect() as connection:
             return _documents(connection, select(documents).where(
                 documents.c.created_at >= utc(since), documents.c.direction == "in"))
 
     def documents_of_kind(self, kind: str) -> list[StoredDocument]:
-        with self.engine.connect() as connection:
+        with self.reader.connect() as connection:
             return _prepared_documents(connection, prepared.DOCUMENTS_OF_KIND, {"kind": kind})
 
     def documents_matching(self, query: DocumentQuery, *, after: int = 0,
@@ -459,7 +464,7 @@ class SqlStore:
             return []
         chosen = (select(documents).where(documents.c.id > after, *_document_conditions(query))
                   .limit(min(limit, DOCUMENTS_MATCHING_MAX)))
-        with self.engine.connect() as connection:
+        with self.reader.connect() as connection:
             return _documents(connection, chosen)
 
     def each_document(self, *, since: datetime | None = None,
@@ -473,7 +478,7 @@ class SqlStore:
             query = query.where(documents.c.partner == partner)
         after = 0
         while True:
-            with self.engine.connect() as connection:
+            with self.reader.connect() as connection:
                 page = [_stored_document(row, self.engine) for row in connection.execute(
                             query.where(documents.c.id > after).limit(_PAGE))]
             yield from page
@@ -482,13 +487,13 @@ class SqlStore:
             after = page[-1].id
 
     def files_by_id(self, ids: Iterable[int]) -> dict[int, StoredFile]:
-        with self.engine.connect() as connection:
+        with self.reader.connect() as connection:
             rows = connection.execute(select(received_files)
                                       .where(received_files.c.id.in_(list(ids))))
             return {row.id: _stored_file(row) for row in rows}
 
     def outbox_of_files(self, ids: Iterable[int]) -> list[tuple[int, OutboxItem, str]]:
-        with self.engine.connect() as connection:
+        with self.reader.connect() as connection:
             rows = connection.execute(select(outbox).where(
                 outbox.c.file_id.in_(list(ids)), outbox.c.purpose == "acknowledgement")
                 .order_by(outbox.c.id))
@@ -505,7 +510,7 @@ class SqlStore:
                                    {"text": text, "key": text.upper()})
 
     def partners_owed(self) -> list[str]:
-        with self.engine.connect() as connection:
+        with self.reader.connect() as connection:
             return list(connection.execute(select(outbox.c.partner).where(
                 outbox.c.state == "pending").distinct().order_by(outbox.c.partner)).scalars())
 
@@ -513,7 +518,7 @@ class SqlStore:
         query = select(outbox).where(outbox.c.state == "pending").order_by(outbox.c.id)
         if partner:
             query = query.where(outbox.c.partner == partner)
-        with self.engine.connect() as connection:
+        with self.reader.connect() as connection:
             return [(row.id, row.partner, OutboxItem(row.kind, row.control_number, row.answers,
                                                      bytes(row.payload)))
                     for row in connection.execute(query)]

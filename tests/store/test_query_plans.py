@@ -54,3 +54,20 @@ def _whole_table_reads(database: sqlite3.Connection, statement: str) -> list[str
                             [None] * statement.count("?")).fetchall()
     return [step for *_, step in plan
             if step.startswith("SCAN ") and step.split()[1] not in SMALL_TABLES]
+
+
+def test_the_reads_of_a_case_fold_wait_for_no_writer(tmp_path: Path) -> None:
+    """On SQLite a fold's reads begin deferred (`SqlStore.reader`): while another process
+    holds the write lock (an ingest committing), they read the last committed state at once
+    instead of queueing behind it for up to the 30 s busy timeout."""
+    gateway = Gateway(f"sqlite:///{tmp_path / 'gateway.sqlite'}", tmp_path)
+    gateway.take("northwind", story("180-return-request-004010.x12"))
+    writer = sqlite3.connect(tmp_path / "gateway.sqlite", isolation_level=None, timeout=0)
+    try:
+        writer.execute("BEGIN IMMEDIATE")  # the write lock, held
+        related, _ = gateway.store.documents_to_fold("RR20261123001")
+        assert [d.reference for d in related if d.direction == "in"] == ["RR20261123001"]
+        assert gateway.store.documents_of_kind("return-authorization")
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
