@@ -158,7 +158,13 @@ def _ta1_segment(result: InterchangeResult, code: tuple[str, str]) -> list[str]:
 
 def _echo_digits(value: str, width: int, *, pad: bool = False) -> str:
     """TA101-TA103 echo the partner's ISA13/ISA09/ISA10, which must stay ``width`` digits: a
-    value that is not (the reason for a rejection, often) is sent as zeros."""
+    value that is not (the reason for a rejection, often) is sent as zeros.
+
+    Digits that are no date or time (ISA09 "261399", note code 014) are echoed as they came,
+    so our TA1 carries a DT/TM value a strict reader refuses. Decided, not overlooked: X12's
+    own interpretation (RFI 2102, final 2016) is that no properly formed TA1 exists when these
+    elements are corrupt and that what is sent is for the trading partners to agree; the
+    partner's own digits keep the answer tied to what it sent."""
     value = value.strip()
     if is_digits(value) and (len(value) == width or (pad and len(value) < width)):
         return value.rjust(width, "0")
