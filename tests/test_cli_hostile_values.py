@@ -46,7 +46,7 @@ VALID_IN = {("gateway replay", "files"): "#1",  # where a name means something e
             ("gateway users disable", "name"): "dana",
             ("gateway rma dispose", "line"): "1",
             ("gateway rma dispose", "outcome"): "recycle"}
-PARSER = cli._parser()
+PARSER = cli.full_parser()
 LEAVES = {name: parser for name, parser in sub_parsers(PARSER)
           if not any(isinstance(a, argparse._SubParsersAction) for a in parser._actions)}
 CONFIG_OPTION = next(a for a in PARSER._actions if "--config" in a.option_strings)

@@ -9,11 +9,15 @@ moment it registers a command.
 from __future__ import annotations
 
 import argparse
+import importlib
+import subprocess
+import sys
 from collections.abc import Iterator
 from types import ModuleType
 
 import pytest
 
+from gateway.cli import catalog
 from gateway.cli import command as cli
 from gateway.cli import console as cli_console
 from gateway.cli import demo as cli_demo
@@ -36,7 +40,7 @@ def registers_nothing(module: ModuleType) -> bool:
     return not commands.choices
 
 
-COMMANDS = dict(sub_parsers(cli._parser()))
+COMMANDS = dict(sub_parsers(cli.full_parser()))
 
 
 def test_the_walk_finds_the_commands_and_their_actions() -> None:
@@ -63,3 +67,65 @@ def test_commands_being_written_are_enforced_once_registered(name: str) -> None:
     if registers_nothing(IN_PROGRESS[name]):
         pytest.skip(f"gateway {name}: its module registers no command yet")
     assert f"gateway {name}" in COMMANDS  # and the parametrized test above checks its help
+
+
+# --- the catalog: `gateway --help` without loading the commands --------------------------------
+def test_the_catalog_names_every_command_where_it_is_defined_in_the_order_shown() -> None:
+    """Each catalog entry's module registers exactly its commands, and the full parser lists
+    them in the catalog's order, each with the catalog's line."""
+    for module in dict.fromkeys(c.module for c in catalog.COMMANDS):
+        commands = argparse.ArgumentParser().add_subparsers()
+        importlib.import_module(module).add_commands(commands)
+        assert list(commands.choices) == [c.name for c in catalog.COMMANDS if c.module == module]
+    top = next(a for a in cli.full_parser()._actions
+               if isinstance(a, argparse._SubParsersAction))
+    assert [(a.dest, a.help) for a in top._choices_actions] == [
+        (c.name, c.summary) for c in catalog.COMMANDS]
+
+
+def test_the_listing_is_the_full_parsers_help(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli._parser(["--help"]).format_help() == cli.full_parser().format_help()
+    for arguments in (["--help"], ["--config", "x.yaml", "-h"], ["-h", "ingest"]):
+        with pytest.raises(SystemExit) as stop:
+            cli.main(arguments)
+        assert stop.value.code == 0
+        assert capsys.readouterr().out == cli.full_parser().format_help()
+
+
+@pytest.mark.parametrize(("arguments", "named"), [
+    (["ingest", "--partner", "x", "f.x12"], "ingest"),
+    (["--config", "c.yaml", "show", "RMA1"], "show"),
+    (["--config=c.yaml", "poll", "northwind"], "poll"),
+    (["--conf", "c.yaml", "files"], "files"),  # argparse takes an unambiguous prefix
+    (["--config"], None),
+    (["--help", "ingest"], None),  # help for the whole command, as argparse gives it
+    (["--vers"], None),
+    (["--", "validate", "f.x12"], "validate"),
+    ([], None),
+])
+def test_the_command_named_is_found_as_argparse_reads_it(arguments: list[str],
+                                                         named: str | None) -> None:
+    assert cli._command_in(arguments) == named
+
+
+def test_a_command_loads_its_own_module_only() -> None:
+    """`gateway --help` loads no command module; `gateway files --help` loads the store's
+    commands and not the console's (a subprocess: this one has loaded them all)."""
+    probe = ("import sys\nfrom gateway.cli import main\n"
+             "try:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
+             "print(sorted(m for m in sys.modules if m.startswith('gateway.cli.')), "
+             "file=sys.stderr)")
+
+    def loaded(*arguments: str) -> str:
+        return subprocess.run([sys.executable, "-c", probe, *arguments], capture_output=True,
+                              text=True, check=True).stderr.splitlines()[-1]
+
+    assert loaded("--help") == str(["gateway.cli.args", "gateway.cli.catalog",
+                                    "gateway.cli.command"])
+    files = loaded("files", "--help")
+    assert "'gateway.cli.store'" in files
+    assert "gateway.cli.console" not in files and "gateway.cli.feed" not in files
+    # A name that is no command is refused from the catalog, listing the real ones.
+    done = subprocess.run([sys.executable, "-m", "gateway.cli", "ingset"], capture_output=True,
+                          text=True, check=False)
+    assert done.returncode == 2 and "invalid choice: 'ingset'" in done.stderr

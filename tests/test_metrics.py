@@ -16,7 +16,7 @@ import pytest
 from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
-from gateway.cli.command import _parser as cli_parser
+from gateway.cli.command import full_parser as cli_parser
 from gateway.monitoring.metrics import GatewayMetrics, StoreSnapshot
 from tests.cli import run_gateway
 from tests.store.test_daemon import partner_yaml, wait_for

@@ -193,7 +193,7 @@ BAD_IDS = ["../evil", "evil/../../northwind", "Northwind", "north wind", "north_
 
 
 def test_every_partner_argument_takes_only_an_id() -> None:
-    found = dict(partner_arguments(cli._parser()))
+    found = dict(partner_arguments(cli.full_parser()))
     assert set(found) == set(BAD_PARTNER_COMMANDS)
     assert all(action.type is cli_args.partner_id for action in found.values())
 

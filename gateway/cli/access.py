@@ -35,6 +35,7 @@ from gateway.app.ports import GatewayStore
 from gateway.app.wording import iso_or_none
 from gateway.bootstrap import local_now, open_store
 from gateway.cli import args as cli_args
+from gateway.cli.catalog import summary
 from gateway.config.settings import load_config
 from gateway.console import DEFAULT_PORT
 from gateway.text_safety import json_printable, printable
@@ -58,7 +59,7 @@ _FORMAT = argparse.RawDescriptionHelpFormatter
 
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     tokens = commands.add_parser(
-        "tokens", help="the JSON API's clients: named tokens with scopes",
+        "tokens", help=summary("tokens"),
         description="Each client of /api/v1 has a name, scopes and a token shown once. "
         "Creating and revoking are recorded in the audit log.", epilog=EXAMPLES,
         formatter_class=_FORMAT)
@@ -94,7 +95,7 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     _user_commands(commands)
 
     audit = commands.add_parser(
-        "audit", help="every write through the API, the console and these commands",
+        "audit", help=summary("audit"),
         description="The audit log, oldest first: who, when, what, on what, how it ended and "
         "from where. Append-only in the store.", epilog=EXAMPLES, formatter_class=_FORMAT)
     audit.add_argument("--after", type=cli_args.whole_number(0, 2**62), default=0,
@@ -123,7 +124,7 @@ Argon2id hash.
 
 def _user_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     users = commands.add_parser(
-        "users", help="the people who sign in to the console, and their roles",
+        "users", help=summary("users"),
         description="Each person signs in to the console with a name and a password and sees "
         "and does what the role allows. Every change is recorded in the audit log.",
         epilog=USER_EXAMPLES, formatter_class=_FORMAT)

@@ -15,12 +15,17 @@ import ipaddress
 import json
 import math
 import re
+import sys
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
 from gateway import text_safety
 
+# How a command ends: 0 accepted, 1 something rejected, 2 not X12 (or a usage error, as
+# argparse's), 130 interrupted, 70 a fault of the gateway's own.
+EXIT_ACCEPTED, EXIT_REJECTED, EXIT_NOT_X12 = 0, 1, 2
+EXIT_USAGE, EXIT_INTERRUPTED, EXIT_INTERNAL = 2, 130, 70
 FILE_NUMBER_MAX = 2**63 - 1  # the store's row numbers are 64-bit integers
 CONTROL_NUMBER_MAX = 999_999_999  # ISA13 and GS06 hold nine digits; 0 some partners refuse
 MAX_ROWS = 100_000  # --limit: more is not a listing to read; narrow it with the filters
@@ -32,6 +37,12 @@ EARLIEST_DAY, LATEST_DAY = date(1970, 1, 1), date(9999, 12, 30)  # safe in every
 _PARTNER_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")  # as partners/<id>.yaml ids are written
 _HOST_LABEL = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)")
 _FILE_NUMBER = re.compile(r"#([0-9]+)")
+
+
+def refused(message: str, code: int) -> int:
+    """``message`` on standard error as one escaped line from the gateway; then ``code``."""
+    print(f"gateway: {printable(message)}", file=sys.stderr)
+    return code
 
 
 def printable(text: str) -> str:

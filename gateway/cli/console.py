@@ -10,6 +10,7 @@ from typing import Any
 
 from gateway.bootstrap import open_store
 from gateway.cli import args as cli_args
+from gateway.cli.catalog import summary
 from gateway.config.settings import load_config
 from gateway.console import DEFAULT_PORT
 
@@ -43,7 +44,7 @@ minutes old. The same server answers the JSON API under /api/v1 (gateway tokens)
 
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     console = commands.add_parser(
-        "console", help="the admin web console (partners, files, cases, acks, recalls)",
+        "console", help=summary("console"),
         description="Serves the console on this machine: people sign in with the name and "
         "password of `gateway users add`, and see and do what their role allows. Scripts "
         "send a named client's token ('Authorization: Bearer TOKEN', gateway tokens create) "

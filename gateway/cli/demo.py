@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from gateway.cli import args as cli_args
+from gateway.cli.catalog import summary
 
 DEFAULT_WORKSPACE = Path("var/demo")
 EXAMPLES = """examples:
@@ -20,7 +21,7 @@ EXAMPLES = """examples:
 
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     demo = commands.add_parser(
-        "demo", help="run the whole returns story against an embedded SFTP server",
+        "demo", help=summary("demo"),
         description="Starts an SFTP server on 127.0.0.1 (a free port, a new host key, one "
         "key-only user per sample partner, each confined to its folder), writes partner "
         "files, keys and a config.yaml into a demo workspace, then lets a retailer, a carrier, "

@@ -25,6 +25,7 @@ from gateway.app.export import (
 from gateway.app.wording import iso_or_none
 from gateway.bootstrap import local_now, open_store, subscribers, webhook_sender
 from gateway.cli import args as cli_args
+from gateway.cli.catalog import summary
 from gateway.config.settings import GatewayConfig, load_config
 from gateway.text_safety import printable
 
@@ -45,7 +46,7 @@ FEED_PAGE_MAX = 10_000
 
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     events = commands.add_parser(
-        "events", help="the event feed internal systems read, oldest first, by cursor",
+        "events", help=summary("events"),
         description="Each event is one JSON line (schemas/event-1.2.json): a document stored "
         "or sent, a file finished, a partner's acknowledgement. Written in the transaction of "
         "what it describes; page on with --after the last cursor printed.",
@@ -58,7 +59,7 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     events.set_defaults(run=_events)
 
     export = commands.add_parser(
-        "export", help="events, documents, return cases or lines as JSON lines or CSV",
+        "export", help=summary("export"),
         description="Writes every matching row, oldest first, reading the store in batches: "
         "memory stays flat however many rows. CSV cells that a spreadsheet would run as a "
         "formula are written with a leading apostrophe.",
@@ -84,7 +85,7 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 
     subs = commands.add_parser(
-        "subscriptions", help="the internal systems sent the feed as signed webhooks",
+        "subscriptions", help=summary("subscriptions"),
         description="Subscribers are subscribers/<name>.yaml files; `gateway run` delivers to "
         "each on its own, at least once, in cursor order.",
         epilog=EXAMPLES, formatter_class=_FORMAT)

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from gateway.app.cluster import NodeRecord
 from gateway.bootstrap import open_store
 from gateway.cli.args import printable
+from gateway.cli.catalog import summary
 from gateway.config.settings import load_config
 
 EXAMPLES = """examples:
@@ -19,7 +20,7 @@ EXAMPLES = """examples:
 
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     nodes = commands.add_parser(
-        "nodes", help="the gateway nodes on this store: heartbeats and the partners each polls",
+        "nodes", help=summary("nodes"),
         description="Every `gateway run` (and `gateway poll`) that ran on this store in the last "
         "week, newest first: alive (heard from within cluster.lease_seconds), stopped (a clean "
         "stop) or dead (not heard from: its partners are taken over by the others), with the "

@@ -19,6 +19,7 @@ from gateway.app.wording import OUR_PURPOSES, terminal_delivery
 from gateway.bootstrap import open_store, outbound_context
 from gateway.cli import args as cli_args
 from gateway.cli.access import audit_cli
+from gateway.cli.catalog import summary
 from gateway.cli.dispositions import add_disposition_commands
 from gateway.config.settings import load_config
 from gateway.domain.matching import AmbiguousReference, one_case
@@ -45,8 +46,7 @@ NOTE_MAX = 500
 
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     rma = commands.add_parser(
-        "rma", help="decide a return request, or record that goods came back, what became of "
-        "them, or that the case closed",
+        "rma", help=summary("rma"),
         description="authorize / deny answer a retailer's 180 request (all lines, or --lines) "
         "with a 180 authorization; receive / close record steps no partner document proves; "
         "dispose records what became of a received line (dispositions lists them). "
@@ -85,7 +85,7 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     add_disposition_commands(actions)
 
     acks = commands.add_parser(
-        "acks", help="what we sent and whether the partner acknowledged it",
+        "acks", help=summary("acks"),
         description="Each document we sent on our own account (RMA answers, status updates, "
         "recall notifications) with its acknowledgement state: expected, accepted, "
         "accepted-with-errors, partially-accepted, rejected, or overdue under the partner's "
@@ -100,7 +100,7 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     acks.add_argument("--json", action="store_true", help="machine-readable output")
     acks.set_defaults(run=_acks)
 
-    recall = commands.add_parser("recall", help="recall notices and their effectiveness",
+    recall = commands.add_parser("recall", help=summary("recall"),
                                  description="Recall notices come in as XML from recall "
                                  "coordinators and are forwarded to affected partners.",
                                  epilog=EXAMPLES, formatter_class=_FORMAT)

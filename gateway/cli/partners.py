@@ -23,6 +23,7 @@ from gateway.bootstrap import (
 )
 from gateway.cli import args as cli_args
 from gateway.cli.args import printable
+from gateway.cli.catalog import summary
 from gateway.config.partners import read_partner
 from gateway.config.settings import load_config
 from gateway.errors import TransportError
@@ -37,7 +38,7 @@ EXAMPLES = """examples:
 
 
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    partners = commands.add_parser("partners", help="trading partner files (partners/*.yaml)",
+    partners = commands.add_parser("partners", help=summary("partners"),
                                    description="One YAML file per partner: identity, "
                                    "acknowledgement policy, transport and schedule.",
                                    epilog=EXAMPLES,
@@ -60,7 +61,7 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     test.set_defaults(run=_test)
 
     poll = commands.add_parser(
-        "poll", help="one poll of a partner now: take in its files, send its acknowledgements",
+        "poll", help=summary("poll"),
         description="Files are taken only once they stopped growing (their size and time did "
         "not change across --settle seconds); the partner's copy is removed or moved only "
         "after the store committed it. Then the partner's pending acknowledgements are "

@@ -13,6 +13,7 @@ from gateway.app.programs import ProgramTotal, program_totals, report_columns
 from gateway.bootstrap import open_store
 from gateway.cli import args as cli_args
 from gateway.cli.args import printable
+from gateway.cli.catalog import summary
 from gateway.config.programs import ProgramExample, load_program_rules, program_examples
 from gateway.config.settings import load_config
 from gateway.domain.dispositions import Outcome
@@ -27,7 +28,7 @@ EXAMPLES = """examples:
 
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     programs = commands.add_parser(
-        "programs", help="return programs: the rules (programs/rules.yaml) and their examples",
+        "programs", help=summary("programs"),
         description="Every return line is put in a program (customer-return, excess-inventory, "
         "end-of-season, recall, damaged-goods, asset-recovery, redistribution, other) by the "
         "first rule in programs/rules.yaml that applies to it, else its partner's default, else "

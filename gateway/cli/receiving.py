@@ -14,6 +14,7 @@ from gateway.app.receiving_report import CSV_COLUMNS, schedule_json, schedule_ro
 from gateway.bootstrap import local_now, open_store
 from gateway.cli import args as cli_args
 from gateway.cli.args import print_json, printable
+from gateway.cli.catalog import summary
 from gateway.config.settings import load_config
 from gateway.domain.receiving import (
     DAYS_AFTER,
@@ -38,7 +39,7 @@ EXIT_BAD_WINDOW = 2  # a usage error, as argparse's
 
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     command = commands.add_parser(
-        "receiving", help="the receiving schedule: shipments each return centre should expect",
+        "receiving", help=summary("receiving"),
         description="Per return centre (return_centres in config.yaml; a ship-to no centre "
         "claims is listed under its raw id), per day: the shipments expected, with their "
         "RMAs, carrier, cartons and units, by the latest estimate a carrier's 214 gave (AT7 "

@@ -55,6 +55,7 @@ from gateway.bootstrap import (
 )
 from gateway.cli import args as cli_args
 from gateway.cli.args import printable
+from gateway.cli.catalog import summary
 from gateway.cli.dispositions import dispositions_text
 from gateway.config.programs import load_program_rules
 from gateway.config.settings import load_config
@@ -104,7 +105,7 @@ _FORMAT = argparse.RawDescriptionHelpFormatter
 
 
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    db = commands.add_parser("db", help="the gateway's database",
+    db = commands.add_parser("db", help=summary("db"),
                              description="Every command refuses to run on a schema that is not "
                              "current; `gateway db upgrade` makes it current.",
                              epilog=DB_EXAMPLES, formatter_class=_FORMAT)
@@ -116,7 +117,7 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
                           ).set_defaults(run=_db_upgrade)
 
     ingest_cmd = commands.add_parser(
-        "ingest", help="take files in: archive, record, validate, translate, store, queue acks",
+        "ingest", help=summary("ingest"),
         description="Each file is archived and recorded before it is read; a file or an "
         "interchange already received is recorded as a duplicate and not processed again. A "
         "big file gets a line on standard error when it starts and how long it took.",
@@ -128,7 +129,7 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     ingest_cmd.set_defaults(run=_ingest)
 
     show = commands.add_parser(
-        "show", help="a return case's timeline across 180, 856, 214, recalls and acks",
+        "show", help=summary("show"),
         description="REF is an RMA, PO, shipment id, BOL, PRO or tracking number, a document "
         "reference, an interchange control number, or #N for file N.", epilog=SHOW_EXAMPLES,
         formatter_class=_FORMAT)
@@ -137,7 +138,7 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     show.set_defaults(run=_show)
 
     replay_cmd = commands.add_parser(
-        "replay", help="run archived files through the current grammars and mappings again",
+        "replay", help=summary("replay"),
         description="Rewrites the files' sets, findings, canonical documents and state from "
         "the archived bytes, with the partner's file as ingest used it (the ISA sender the "
         "file must carry, time zone, delimiters, envelope rules): a file refused for another "
@@ -163,7 +164,7 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     replay_cmd.add_argument("--dry-run", action="store_true")
     replay_cmd.set_defaults(run=_replay)
 
-    archive = commands.add_parser("archive", help="the raw archive of inbound files",
+    archive = commands.add_parser("archive", help=summary("archive"),
                                   description="Every inbound file's bytes, kept under their "
                                   "SHA-256 in paths.archive.",
                                   epilog=ARCHIVE_EXAMPLES, formatter_class=_FORMAT)
@@ -175,7 +176,7 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     purge.add_argument("--dry-run", action="store_true")
     purge.set_defaults(run=_purge)
 
-    files = commands.add_parser("files", help="recent files with their state and findings",
+    files = commands.add_parser("files", help=summary("files"),
                                 description="Newest first: number, time, partner, state, name, "
                                 "error count and the first reason.",
                                 epilog=FILES_EXAMPLES, formatter_class=_FORMAT)

@@ -11,6 +11,7 @@ from typing import Any
 
 from gateway.app.translate import FileTranslation, translate_x12
 from gateway.cli import args as cli_args
+from gateway.cli.catalog import summary
 from gateway.cli.recall import describe_recall_error
 from gateway.config.mappings import Example, MappingCatalog
 from gateway.config.settings import load_config
@@ -30,7 +31,7 @@ EXAMPLES = """examples:
 
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     translate = commands.add_parser(
-        "translate", help="print the canonical documents (JSON) a file translates into",
+        "translate", help=summary("translate"),
         description="Validates the file, then maps every accepted transaction set with the "
         "stock mapping and the partner's overrides. Documents go to standard output as a "
         "JSON list; sets that were not translated and mapping issues go to standard error. "
@@ -41,7 +42,7 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
                            help="partner id: apply mappings/partners/ID overrides")
     translate.set_defaults(run=_translate)
 
-    mappings = commands.add_parser("mappings", help="work with translation mappings",
+    mappings = commands.add_parser("mappings", help=summary("mappings"),
                                    description="Mappings turn X12 sets into the canonical "
                                    "model: stock ones in mappings/, partner overrides in "
                                    "mappings/partners/ID, golden examples beside them.",

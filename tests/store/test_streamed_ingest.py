@@ -205,15 +205,15 @@ def test_a_poll_downloads_straight_into_the_archive(tmp_path: Path,
 def test_gateway_validate_streams_a_big_file_and_says_the_same(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
-    from gateway.cli import command  # noqa: PLC0415 - the module whose threshold is patched
+    from gateway.cli import checks, command  # noqa: PLC0415 - the module whose threshold is patched
     paths = [str(SAMPLES / name) for name in FILES]
     monkeypatch.chdir(REPO)
     command.main(["validate", "--json", *paths])
     in_memory = capsys.readouterr().out
-    monkeypatch.setattr(command, "HELD_WHOLE_BYTES", 0)
+    monkeypatch.setattr(checks, "HELD_WHOLE_BYTES", 0)
     monkeypatch.setattr(text_module, "CHUNK_BYTES", 11)
     opened: list[type] = []
-    real = command._file_contents
+    real = checks._file_contents
 
     def watched(path: Path) -> Any:
         manager = real(path)
@@ -221,7 +221,7 @@ def test_gateway_validate_streams_a_big_file_and_says_the_same(
         opened.append(type(contents))
         manager.__exit__(None, None, None)
         return real(path)
-    monkeypatch.setattr(command, "_file_contents", watched)
+    monkeypatch.setattr(checks, "_file_contents", watched)
     command.main(["validate", "--json", *paths])
     assert capsys.readouterr().out == in_memory
     assert opened and bytes not in opened and io.BufferedReader in opened
