@@ -165,8 +165,11 @@ def test_a_crash_while_answering_a_request_answers_it_once(tmp_path: Path, datab
 def test_a_crash_after_publishing_publishes_the_same_file_again(tmp_path: Path,
                                                                 database_url: str) -> None:
     root, request = answering_workspace(tmp_path, database_url)
-    with (root / "config.yaml").open("a") as config:  # the dead poll's lease runs out soon
-        config.write("cluster: {lease_seconds: 2, heartbeat_seconds: 1}\n")
+    # The dead poll's lease runs out soon, but not before the next command has started and
+    # asked for it: the refusal below needs the lease still running, and a loaded 2-core
+    # machine may take seconds to start a command (a wide margin, not 2 s).
+    with (root / "config.yaml").open("a") as config:
+        config.write("cluster: {lease_seconds: 10, heartbeat_seconds: 1}\n")
     shutil.copy(request, root / "var" / "partners" / "northwind" / "outbox")
     crashed = gateway(root, "poll", "northwind", "--settle", "0", crash_at="after-publish")
     assert crashed.returncode == -signal.SIGKILL, crashed.stderr
