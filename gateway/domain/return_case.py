@@ -634,10 +634,19 @@ def current_receipts(receipts: Iterable[Receipt]) -> tuple[Receipt, ...]:
 # --- deriving the state --------------------------------------------------------------------------
 def derive_state(facts: Iterable[Fact]) -> CaseState:
     """The case state the facts justify, whatever order they came in (module doc, rules 1-5)."""
+    return _standing_of(facts).state()
+
+
+def derive_decision(facts: Iterable[Fact]) -> CaseState | None:
+    """The standing answer: the latest verdict (ties to the most restrictive), else PENDING."""
+    return _standing_of(facts).decision()
+
+
+def _standing_of(facts: Iterable[Fact]) -> _Standing:
     standing = _Standing()
     for fact in facts:
         standing.add(fact)
-    return standing.state()
+    return standing
 
 
 _STATE_OF_RANK = {rank: state for state, rank in reversed(MAIN_PATH_RANK.items())}
@@ -652,7 +661,7 @@ class _Standing:
     1. a cancellation stands unless progress is dated after the latest one;
     2. no progress: REQUESTED;
     3. the furthest step on the main path;
-    4. at the verdict step, the standing answer (`derive_decision` of the progress)."""
+    4. at the verdict step, the standing answer (`decision`)."""
 
     furthest: int | None = None  # the highest MAIN_PATH_RANK of a progress fact
     last_progress: datetime | None = None
@@ -681,12 +690,17 @@ class _Standing:
             return CaseState.CANCELLED
         if self.furthest is None:
             return CaseState.REQUESTED
-        if self.furthest == _VERDICT_RANK:
-            if self.verdict is not None and self.verdict.asserts is not None:
-                return self.verdict.asserts
-            if self.pending:
-                return CaseState.PENDING
+        decision = self.decision()
+        if self.furthest == _VERDICT_RANK and decision is not None:
+            return decision
         return _STATE_OF_RANK[self.furthest]
+
+    def decision(self) -> CaseState | None:
+        """The standing answer: the latest verdict (ties to the most restrictive), else
+        PENDING when one was given, else None."""
+        if self.verdict is not None:
+            return self.verdict.asserts
+        return CaseState.PENDING if self.pending else None
 
 
 def _later(moment: datetime | None, other: datetime) -> datetime:
@@ -695,18 +709,6 @@ def _later(moment: datetime | None, other: datetime) -> datetime:
 
 def _verdict_order(fact: Fact) -> tuple[datetime, int, tuple[datetime, int, str, str, str]]:
     return fact.at, _restrictiveness(fact.asserts), _fact_order(fact)
-
-
-def derive_decision(facts: Iterable[Fact]) -> CaseState | None:
-    """The standing answer: the latest verdict (ties to the most restrictive), else PENDING."""
-    facts = list(facts)
-    verdicts = [f for f in facts if f.asserts in VERDICTS]
-    if verdicts:
-        latest = max(verdicts, key=_verdict_order)
-        return latest.asserts
-    if any(f.asserts is CaseState.PENDING for f in facts):
-        return CaseState.PENDING
-    return None
 
 
 _RESTRICTIVENESS = {CaseState.AUTHORIZED: 0, CaseState.PARTIALLY_AUTHORIZED: 1,

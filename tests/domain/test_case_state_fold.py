@@ -22,6 +22,7 @@ from gateway.domain.return_case import (
     DocumentRef,
     Fact,
     build_timeline,
+    derive_decision,
     derive_state,
 )
 from gateway.model.states import CaseState
@@ -40,17 +41,21 @@ def plain_rules(facts: list[Fact]) -> CaseState:
     if not progress:
         return CaseState.REQUESTED
     furthest = max(MAIN_PATH_RANK[f.asserts] for f in progress if f.asserts is not None)
-    verdicts = [f for f in progress if f.asserts in VERDICTS]
-    if verdicts:
-        # The latest; on the same moment the most restrictive (equal keys: the same verdict).
-        decision = max(verdicts, key=lambda f: (f.at, _RESTRICTIVENESS[f.asserts])).asserts
-    elif any(f.asserts is CaseState.PENDING for f in progress):
-        decision = CaseState.PENDING
-    else:
-        decision = None
+    decision = plain_decision(facts)
     if furthest == MAIN_PATH_RANK[CaseState.AUTHORIZED] and decision is not None:
         return decision
     return next(state for state, rank in MAIN_PATH_RANK.items() if rank == furthest)
+
+
+def plain_decision(facts: list[Fact]) -> CaseState | None:
+    """The standing answer: the latest verdict, else PENDING when one was given."""
+    verdicts = [f for f in facts if f.asserts in VERDICTS]
+    if verdicts:
+        # The latest; on the same moment the most restrictive (equal keys: the same verdict).
+        return max(verdicts, key=lambda f: (f.at, _RESTRICTIVENESS[f.asserts])).asserts
+    if any(f.asserts is CaseState.PENDING for f in facts):
+        return CaseState.PENDING
+    return None
 
 
 FACTS = st.lists(st.builds(
@@ -70,6 +75,7 @@ FACTS = st.lists(st.builds(
 def test_the_state_is_what_the_rules_say_of_all_the_facts(facts: list[Fact]) -> None:
     assert derive_state(facts) == plain_rules(facts)
     assert derive_state(reversed(facts)) == plain_rules(facts)
+    assert derive_decision(facts) == derive_decision(reversed(facts)) == plain_decision(facts)
 
 
 @settings(max_examples=400)
