@@ -200,11 +200,7 @@ def _timed(command: list[str], cwd: Path) -> tuple[float, float, str]:
 
 
 def run_ingest(base: Path, files: list[Path]) -> Figure:
-    space = workspace(base / "ingest", None, base)
-    seconds, peak, output = _timed([*GATEWAY, "ingest", "--partner", "northwind",
-                                    *map(str, files)], space)
-    accepted = output.count(" accepted")
-    return Figure("ingest", len(files), seconds, peak, f"{accepted} accepted")
+    return _ingested("ingest", workspace(base / "ingest", None, base), files)
 
 
 def run_growing_store(base: Path, count: int, rounds: int) -> list[Figure]:
@@ -214,12 +210,17 @@ def run_growing_store(base: Path, count: int, rounds: int) -> list[Figure]:
     figures = []
     for round_number in range(rounds):
         files = small_files(base / f"round-{round_number}", count, first=round_number * count)
-        seconds, peak, output = _timed([*GATEWAY, "ingest", "--partner", "northwind",
-                                        *map(str, files)], space)
-        held = (round_number + 1) * count
-        figures.append(Figure(f"round {round_number + 1}", count, seconds, peak,
-                              f"{output.count(' accepted')} accepted, {held:,} files held"))
+        figure = _ingested(f"round {round_number + 1}", space, files)
+        figure.note += f", {(round_number + 1) * count:,} files held"
+        figures.append(figure)
     return figures
+
+
+def _ingested(mode: str, space: Path, files: list[Path]) -> Figure:
+    """One `gateway ingest --partner northwind` of ``files`` in ``space``, timed."""
+    seconds, peak, output = _timed([*GATEWAY, "ingest", "--partner", "northwind",
+                                    *map(str, files)], space)
+    return Figure(mode, len(files), seconds, peak, f"{output.count(' accepted')} accepted")
 
 
 def run_poll(base: Path, files: list[Path], server: Server) -> Figure:
