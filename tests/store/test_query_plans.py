@@ -19,7 +19,7 @@ from tests.store.test_outbound import REPO, Gateway, ack_997, story
 
 NOTICE = REPO / "samples" / "recall" / "valid-stand-mixer-serials.xml"
 # Tables of a fixed handful of rows, whichever the store's age: read whole at no cost.
-SMALL_TABLES = frozenset({"alembic_version", "event_cursors", "control_numbers"})
+SMALL_TABLES = frozenset({"alembic_version", "event_cursors"})
 
 
 def test_no_statement_a_received_file_runs_reads_a_table_whole(tmp_path: Path) -> None:
